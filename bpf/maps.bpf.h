@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Every map and every knob of the kernel side, declared __weak so each
+ * .bpf.c can include this header and `bpftool gen object` links them into
+ * one object (one skeleton). Knobs are set through skel->rodata before load;
+ * at their defaults the verifier prunes what they guard.
+ */
+#ifndef WS_MAPS_BPF_H
+#define WS_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "wirespan.h"
+
+/* The agent's own process: never traced, whatever the selection. */
+const volatile __u32 self_tgid __weak = 0;
+/* Selection: a process is traced when any enabled selector matches it; none enabled: all. */
+const volatile __u8 filter_pid __weak = 0;
+const volatile __u8 filter_cgroup __weak = 0;
+const volatile __u8 filter_comm __weak = 0;
+const volatile __u32 n_cgroups __weak = 0; /* entries used in sel_cgroups */
+/* Payload bytes copied per I/O (<= WS_CAP_MAX). */
+const volatile __u32 cap_bytes __weak = WS_CAP_DEFAULT;
+/* Wake the consumer once this much is waiting; below it the agent's timer drains the ring. */
+const volatile __u64 wake_bytes __weak = 256 * 1024;
+
+/* Records to user space. Size set from config with bpf_map__set_max_entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} rb SEC(".maps") __weak;
+
+/* Per-CPU counters indexed by enum ws_stat; user space sums and prints them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WS_STAT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps") __weak;
+
+/* --pid: selected tgids. Written by user space; entries live until the agent exits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} sel_pids SEC(".maps") __weak;
+
+/* --cgroup: cgroup v2 directories whose subtrees are selected. Written by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, WS_MAX_CGROUPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sel_cgroups SEC(".maps") __weak;
+
+/* --comm: selected process names (thread group leader's comm, NUL-padded to 16). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[16]);
+	__type(value, __u8);
+} sel_comms SEC(".maps") __weak;
+
+/*
+ * Sockets of selected processes: classification and role. Created on the
+ * first I/O or the active open, deleted on TCP_CLOSE; LRU so sockets whose
+ * close we never saw age out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct ws_conn);
+} conns SEC(".maps") __weak;
+
+/*
+ * One record being built per CPU: too big for the stack, and over the 32 KiB
+ * value limit of per-CPU maps, so a plain array indexed by CPU id (user space
+ * sizes it to the possible CPUs; programs do not migrate while they run).
+ */
+struct ws_scratch {
+	struct ws_data_rec rec;
+	/*
+	 * Thrice the cap: offsets are masked to < WS_CAP_MAX and lengths to
+	 * < 2 * WS_CAP_MAX, so the verifier can bound every iovec copy.
+	 */
+	__u8 data[3 * WS_CAP_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ws_scratch);
+} scratch SEC(".maps") __weak;
+
+/* Fallback path: the arguments of a socket syscall in flight, by thread. Deleted at exit. */
+struct ws_sys_args {
+	__u64 buf;    /* buffer, iovec array, or user_msghdr */
+	__u32 fd;
+	__u8 kind;    /* enum ws_buf_kind */
+	__u8 dir;     /* enum ws_dir */
+	__u16 pad;
+	__u64 iovcnt; /* readv/writev */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct ws_sys_args);
+} sys_args SEC(".maps") __weak;
+
+#endif /* WS_MAPS_BPF_H */

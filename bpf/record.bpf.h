@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * From one socket I/O of a selected process to one ring buffer record:
+ * socket checks, connection classification (HTTP or not), the copy of at
+ * most cap_bytes of user data, and the submit, counting every loss.
+ */
+#ifndef WS_RECORD_BPF_H
+#define WS_RECORD_BPF_H
+
+#include "maps.bpf.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#define WS_AF_INET 2
+#define WS_AF_INET6 10
+#define WS_IPPROTO_TCP 6
+#define WS_MSG_PEEK 2
+
+/* Where the bytes of an I/O are in user memory. */
+enum ws_buf_kind {
+	WS_BUF_NONE = 0, /* unknown (sendfile, io_uring, kernel caller): count bytes only */
+	WS_BUF_FLAT = 1, /* one buffer */
+	WS_BUF_IOV = 2,	 /* struct iovec[iovcnt] */
+	WS_BUF_MSG = 3,	 /* struct user_msghdr */
+};
+
+struct ws_ubuf {
+	__u64 ptr;
+	__u64 iovcnt;
+	__u8 kind;
+};
+
+static __always_inline void ws_stat(__u32 id)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &id);
+
+	if (v)
+		*v += 1;
+}
+
+/*
+ * Whether the first len (<= 8) bytes of a message can start an HTTP/1.x
+ * message: "HTTP/1." or 3..7 upper-case letters and a space. A short write
+ * ("G", then "ET / ...") passes when its bytes are a prefix of either form;
+ * user space rejects it later if it was not HTTP after all.
+ */
+static __always_inline int ws_looks_http(const __u8 *b, __u32 len)
+{
+	const char status[8] = "HTTP/1.";
+	int is_status = 1, is_request = 1;
+
+	for (int i = 0; i < 8; i++) {
+		if (i >= len)
+			return 1;
+		if (i < 7 && b[i] != status[i])
+			is_status = 0;
+		if (i == 7 && is_status)
+			return 1;
+		if (is_request) {
+			if (i >= 3 && b[i] == ' ')
+				return 1;
+			if (b[i] < 'A' || b[i] > 'Z')
+				is_request = 0;
+		}
+		if (!is_status && !is_request)
+			return 0;
+	}
+	return is_status;
+}
+
+static __always_inline void ws_fill_tuple(struct ws_tuple *t, struct sock *sk, __u16 family)
+{
+	t->family = family;
+	t->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == WS_AF_INET) {
+		BPF_CORE_READ_INTO(t->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(t->daddr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(t->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(t->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/* Copies up to cap bytes of an iovec array; returns bytes copied. */
+static __always_inline __u32 ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u32 cap)
+{
+	__u32 off = 0;
+
+	for (int i = 0; i < WS_MAX_IOV; i++) {
+		struct iovec iov;
+		__u64 n;
+
+		if (i >= iovcnt || off >= cap)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(iovp + i * sizeof(iov))))
+			break;
+		n = iov.iov_len;
+		if (n > cap - off)
+			n = cap - off;
+		/* Masks after a barrier, so clang keeps them for the verifier. */
+		barrier_var(n);
+		n &= 2 * WS_CAP_MAX - 1;
+		barrier_var(off);
+		off &= WS_CAP_MAX - 1;
+		if (n && bpf_probe_read_user(&data[off], n, iov.iov_base))
+			break;
+		off += n;
+	}
+	return off;
+}
+
+/* Copies the first cap bytes of the I/O into data; returns bytes copied, or -1. */
+static __always_inline long ws_copy_user(__u8 *data, const struct ws_ubuf *ub, __u32 cap)
+{
+	struct user_msghdr msg;
+
+	if (cap > WS_CAP_MAX)
+		cap = WS_CAP_MAX;
+	switch (ub->kind) {
+	case WS_BUF_FLAT:
+		barrier_var(cap);
+		cap &= 2 * WS_CAP_MAX - 1;
+		if (bpf_probe_read_user(data, cap, (void *)ub->ptr))
+			return -1;
+		return cap;
+	case WS_BUF_IOV:
+		return ws_copy_iov(data, ub->ptr, ub->iovcnt, cap);
+	case WS_BUF_MSG:
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)ub->ptr))
+			return -1;
+		return ws_copy_iov(data, (__u64)msg.msg_iov, msg.msg_iovlen, cap);
+	}
+	return -1;
+}
+
+/* The connection state of sk, created on first sight. NULL when the table refused it. */
+static __always_inline struct ws_conn *ws_conn_get(__u64 sock_id)
+{
+	struct ws_conn fresh = {}, *c;
+
+	c = bpf_map_lookup_elem(&conns, &sock_id);
+	if (c)
+		return c;
+	bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&conns, &sock_id);
+	if (!c)
+		ws_stat(WS_STAT_CONN_TABLE_FULL);
+	return c;
+}
+
+/*
+ * One I/O of ret bytes on sk by the current (already selected) task. Only
+ * TCP over IPv4/IPv6; only connections that look like HTTP/1.x are copied.
+ */
+static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u8 source,
+					const struct ws_ubuf *ub)
+{
+	__u64 id = bpf_get_current_pid_tgid(), sock_id = (__u64)sk;
+	struct task_struct *task;
+	struct ws_scratch *s;
+	struct ws_conn *c;
+	__u32 cpu = bpf_get_smp_processor_id(), cap = 0;
+	__u16 family, flags = 0;
+	long n;
+
+	if (ret <= 0 || !sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != WS_AF_INET && family != WS_AF_INET6)
+		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) != WS_IPPROTO_TCP)
+		return 0;
+
+	c = ws_conn_get(sock_id);
+	if (!c)
+		return 0;
+	if (c->class == WS_CLASS_OTHER) {
+		ws_stat(WS_STAT_NOT_HTTP);
+		return 0;
+	}
+	s = bpf_map_lookup_elem(&scratch, &cpu);
+	if (!s)
+		return 0;
+
+	if (c->class == WS_CLASS_UNKNOWN) {
+		__u32 want = ret < 8 ? ret : 8;
+		__u8 head[8] = {};
+
+		n = ub->kind == WS_BUF_NONE ? -1 : ws_copy_user(s->data, ub, want);
+		if (n <= 0)
+			return 0;
+		__builtin_memcpy(head, s->data, 8);
+		if (!ws_looks_http(head, n)) {
+			c->tries++;
+			if (c->opened || c->tries >= WS_CLASSIFY_TRIES)
+				c->class = WS_CLASS_OTHER;
+			ws_stat(WS_STAT_NOT_HTTP);
+			return 0;
+		}
+		c->class = WS_CLASS_HTTP;
+	}
+
+	cap = ret < cap_bytes ? ret : cap_bytes;
+	if (ub->kind == WS_BUF_NONE) {
+		flags |= WS_F_NO_BUFFER;
+		ws_stat(WS_STAT_NO_BUFFER);
+		cap = 0;
+	} else {
+		n = ws_copy_user(s->data, ub, cap);
+		if (n < 0) {
+			flags |= WS_F_READ_FAILED;
+			ws_stat(WS_STAT_READ_FAILED);
+			n = 0;
+		}
+		cap = n;
+	}
+	if (cap < ret && !(flags & (WS_F_NO_BUFFER | WS_F_READ_FAILED))) {
+		flags |= WS_F_TRUNCATED;
+		ws_stat(WS_STAT_TRUNCATED);
+	}
+	if (cap > WS_CAP_MAX)
+		cap = WS_CAP_MAX;
+
+	s->rec.hdr.type = WS_REC_DATA;
+	s->rec.hdr.flags = flags;
+	s->rec.hdr.len = sizeof(s->rec) - sizeof(s->rec.hdr) + cap;
+	s->rec.hdr.ts_ns = bpf_ktime_get_ns();
+	s->rec.hdr.tgid = id >> 32;
+	s->rec.hdr.tid = (__u32)id;
+	s->rec.hdr.sock_id = sock_id;
+	ws_fill_tuple(&s->rec.tuple, sk, family);
+	s->rec.io_len = ret;
+	s->rec.cap_len = cap;
+	s->rec.dir = dir;
+	s->rec.role = c->role;
+	s->rec.source = source;
+	task = (struct task_struct *)bpf_get_current_task();
+	BPF_CORE_READ_STR_INTO(&s->rec.comm, task, group_leader, comm);
+
+	n = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
+								     : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&rb, s, sizeof(s->rec) + cap, n)) {
+		ws_stat(WS_STAT_RB_FULL);
+		return 0;
+	}
+	ws_stat(WS_STAT_RECORDS);
+	return 0;
+}
+
+#endif /* WS_RECORD_BPF_H */

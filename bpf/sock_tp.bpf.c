@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The primary capture path: the socket tracepoints fire inside
+ * sock_sendmsg/sock_recvmsg after the I/O, only for socket I/O, and give the
+ * socket and the byte count; the user buffer comes from the syscall's own
+ * registers (bpf_task_pt_regs). inet_sock_set_state marks active opens
+ * (role client) and closes.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "maps.bpf.h"
+#include "filter.bpf.h"
+#include "record.bpf.h"
+
+#define WS_TCP_SYN_SENT 2
+#define WS_TCP_CLOSE 7
+
+/* Syscall numbers and argument registers of the syscalls whose buffer we can read. */
+#if defined(__TARGET_ARCH_x86)
+enum { NR_READ = 0, NR_WRITE = 1, NR_READV = 19, NR_WRITEV = 20, NR_SENDTO = 44,
+       NR_RECVFROM = 45, NR_SENDMSG = 46, NR_RECVMSG = 47 };
+#define WS_REGS_NR(r) BPF_CORE_READ(r, orig_ax)
+#define WS_REGS_ARG2(r) BPF_CORE_READ(r, si)
+#define WS_REGS_ARG3(r) BPF_CORE_READ(r, dx)
+#elif defined(__TARGET_ARCH_arm64)
+enum { NR_READ = 63, NR_WRITE = 64, NR_READV = 65, NR_WRITEV = 66, NR_SENDTO = 206,
+       NR_RECVFROM = 207, NR_SENDMSG = 211, NR_RECVMSG = 212 };
+#define WS_REGS_NR(r) BPF_CORE_READ(r, syscallno)
+#define WS_REGS_ARG2(r) BPF_CORE_READ(r, regs[1])
+#define WS_REGS_ARG3(r) BPF_CORE_READ(r, regs[2])
+#else
+#error "wirespan: add this architecture's syscall numbers"
+#endif
+
+/* Where the current syscall keeps the bytes of this I/O. */
+static __always_inline void ws_ubuf_from_syscall(struct ws_ubuf *ub)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	ub->kind = WS_BUF_NONE;
+	switch (WS_REGS_NR(regs)) {
+	case NR_READ:
+	case NR_WRITE:
+	case NR_SENDTO:
+	case NR_RECVFROM:
+		ub->kind = WS_BUF_FLAT;
+		break;
+	case NR_READV:
+	case NR_WRITEV:
+		ub->kind = WS_BUF_IOV;
+		ub->iovcnt = WS_REGS_ARG3(regs);
+		break;
+	case NR_SENDMSG:
+	case NR_RECVMSG:
+		ub->kind = WS_BUF_MSG;
+		break;
+	default:
+		return;
+	}
+	ub->ptr = WS_REGS_ARG2(regs);
+}
+
+static __always_inline int ws_sock_io(struct sock *sk, int ret, int flags, __u8 dir)
+{
+	struct ws_ubuf ub = {};
+
+	if (!ws_selected(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	if (flags & WS_MSG_PEEK) /* the same bytes come again in the real read */
+		return 0;
+	ws_ubuf_from_syscall(&ub);
+	return ws_emit_data(sk, ret, dir, WS_SRC_SOCK_TP, &ub);
+}
+
+/* include/trace/events/sock.h: TP_PROTO(struct sock *sk, int ret, int flags) */
+SEC("?raw_tp/sock_send_length")
+int BPF_PROG(ws_sock_send, struct sock *sk, int ret, int flags)
+{
+	return ws_sock_io(sk, ret, flags, WS_DIR_EGRESS);
+}
+
+/* include/trace/events/sock.h: TP_PROTO(struct sock *sk, int ret, int flags) */
+SEC("?raw_tp/sock_recv_length")
+int BPF_PROG(ws_sock_recv, struct sock *sk, int ret, int flags)
+{
+	return ws_sock_io(sk, ret, flags, WS_DIR_INGRESS);
+}
+
+static __always_inline int ws_state_change(const struct sock *sk, int newstate)
+{
+	__u64 sock_id = (__u64)sk;
+	struct ws_close_rec *r;
+	struct ws_conn *c;
+
+	if (newstate == WS_TCP_SYN_SENT) {
+		/* connect() runs in the caller's context: select, then remember the role. */
+		struct ws_conn fresh = { .role = WS_ROLE_CLIENT, .opened = 1 };
+
+		if (ws_selected(bpf_get_current_pid_tgid() >> 32))
+			bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_ANY);
+		return 0;
+	}
+	if (newstate != WS_TCP_CLOSE)
+		return 0;
+	/* Often in softirq context: the socket's own entry says whether it is ours. */
+	c = bpf_map_lookup_elem(&conns, &sock_id);
+	if (!c)
+		return 0;
+	if (c->class == WS_CLASS_HTTP) {
+		r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+		if (r) {
+			__builtin_memset(r, 0, sizeof(*r));
+			r->hdr.type = WS_REC_CLOSE;
+			r->hdr.len = sizeof(*r) - sizeof(r->hdr);
+			r->hdr.ts_ns = bpf_ktime_get_ns();
+			r->hdr.sock_id = sock_id;
+			ws_fill_tuple(&r->tuple, (struct sock *)sk,
+				      BPF_CORE_READ(sk, __sk_common.skc_family));
+			bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+			ws_stat(WS_STAT_CLOSES);
+		} else {
+			ws_stat(WS_STAT_RB_FULL);
+		}
+	}
+	bpf_map_delete_elem(&conns, &sock_id);
+	return 0;
+}
+
+/* include/trace/events/sock.h: TP_PROTO(const struct sock *sk, const int oldstate, const int newstate) */
+SEC("?raw_tp/inet_sock_set_state")
+int BPF_PROG(ws_inet_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return ws_state_change(sk, newstate);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

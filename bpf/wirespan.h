@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The record contract between bpf/ and user/: every record the kernel puts in
+ * the ring buffer, the stat ids of the per-CPU counters, and the limits both
+ * sides agree on. Fixed-width types only; this header is the source of truth.
+ */
+#ifndef WIRESPAN_H
+#define WIRESPAN_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Upper bound of payload bytes copied per I/O; the runtime knob is <= this. */
+#define WS_CAP_MAX 16384
+/* Default payload copied per I/O: a request with a 4 KiB cookie keeps its traceparent. */
+#define WS_CAP_DEFAULT 8192
+/* Most cgroups selectable with --cgroup (one bpf_current_task_under_cgroup each). */
+#define WS_MAX_CGROUPS 8
+/* Messages of a connection first seen mid-stream tried before it is declared not HTTP. */
+#define WS_CLASSIFY_TRIES 32
+/* iovec entries walked for readv/writev/sendmsg/recvmsg. */
+#define WS_MAX_IOV 4
+
+enum ws_rec_type {
+	WS_REC_DATA = 1,  /* struct ws_data_rec + payload */
+	WS_REC_CLOSE = 2, /* struct ws_close_rec: connection of a streamed socket closed */
+};
+
+enum ws_dir {
+	WS_DIR_EGRESS = 0,  /* the traced process sent these bytes */
+	WS_DIR_INGRESS = 1, /* the traced process received these bytes */
+};
+
+enum ws_role {
+	WS_ROLE_UNKNOWN = 0,
+	WS_ROLE_CLIENT = 1, /* the process connect()ed this socket (active open seen) */
+	WS_ROLE_SERVER = 2,
+};
+
+enum ws_source {
+	WS_SRC_SOCK_TP = 1, /* raw_tp sock_send_length / sock_recv_length */
+	WS_SRC_SYSCALL = 2, /* syscalls/sys_exit_* fallback */
+};
+
+/* ws_rec_hdr.flags */
+#define WS_F_TRUNCATED 0x1  /* cap_len < io_len: the rest of the I/O was not copied */
+#define WS_F_NO_BUFFER 0x2  /* the I/O came from a syscall whose buffer we cannot read */
+#define WS_F_READ_FAILED 0x4 /* bpf_probe_read_user failed: cap_len is 0 */
+
+struct ws_rec_hdr {
+	__u16 type;   /* enum ws_rec_type */
+	__u16 flags;  /* WS_F_* */
+	__u32 len;    /* bytes following this header in the record */
+	__u64 ts_ns;  /* CLOCK_MONOTONIC, bpf_ktime_get_ns() */
+	__u32 tgid;   /* process id */
+	__u32 tid;    /* thread id */
+	__u64 sock_id; /* kernel address of the struct sock: the connection's identity */
+};
+_Static_assert(sizeof(struct ws_rec_hdr) == 32, "ring buffer ABI");
+
+struct ws_tuple {
+	__u8 saddr[16]; /* local address, network byte order; IPv4 in the first 4 bytes */
+	__u8 daddr[16]; /* remote address, same encoding */
+	__u16 sport;    /* local port, host byte order */
+	__u16 dport;    /* remote port, host byte order */
+	__u16 family;   /* AF_INET (2) or AF_INET6 (10) */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct ws_tuple) == 40, "ring buffer ABI");
+
+struct ws_data_rec {
+	struct ws_rec_hdr hdr;
+	struct ws_tuple tuple;
+	__u32 io_len;  /* bytes the I/O moved (the syscall's return value) */
+	__u32 cap_len; /* bytes of it copied after this struct, from the start of the I/O */
+	__u8 dir;      /* enum ws_dir */
+	__u8 role;     /* enum ws_role, as far as the kernel knows it */
+	__u8 source;   /* enum ws_source */
+	__u8 pad[5];
+	char comm[16]; /* the process's (thread group leader's) comm, NUL-padded */
+	/* __u8 payload[cap_len] follows */
+};
+_Static_assert(sizeof(struct ws_data_rec) == 104, "ring buffer ABI");
+
+struct ws_close_rec {
+	struct ws_rec_hdr hdr;
+	struct ws_tuple tuple;
+};
+_Static_assert(sizeof(struct ws_close_rec) == 72, "ring buffer ABI");
+
+/* Per-CPU counters, index of the `stats` map. Names are in WS_STAT_NAMES. */
+enum ws_stat {
+	WS_STAT_RECORDS = 0,      /* data records submitted */
+	WS_STAT_RB_FULL,          /* records lost: ring buffer full */
+	WS_STAT_TRUNCATED,        /* I/O larger than the capture size: tail not copied */
+	WS_STAT_READ_FAILED,      /* user buffer could not be read */
+	WS_STAT_NO_BUFFER,        /* I/O from a syscall we cannot take the buffer of */
+	WS_STAT_NOT_HTTP,         /* I/O skipped on a connection classified as not HTTP */
+	WS_STAT_CONN_TABLE_FULL,  /* connection could not be tracked (map update failed) */
+	WS_STAT_CLOSES,           /* close records submitted */
+	WS_STAT__COUNT,
+};
+
+/* Stat names, in enum order: one name in BPF stats, logs and self-metrics. */
+#define WS_STAT_NAMES                                                                      \
+	{ "records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",  \
+	  "conn_table_full", "closes" }
+
+/* Kernel-side state of a socket of a selected process (map `conns`). */
+enum ws_conn_class {
+	WS_CLASS_UNKNOWN = 0, /* still looking at its first messages */
+	WS_CLASS_HTTP = 1,    /* looks like HTTP/1.x: streamed */
+	WS_CLASS_OTHER = 2,   /* not HTTP: nothing more copied */
+};
+
+struct ws_conn {
+	__u8 class;  /* enum ws_conn_class */
+	__u8 role;   /* enum ws_role */
+	__u8 opened; /* 1 when the open was seen (first bytes are a message start) */
+	__u8 tries;  /* messages classified so far */
+	__u32 pad;
+};
+
+#endif /* WIRESPAN_H */

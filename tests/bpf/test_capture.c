@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Kernel-side tests, selftests style: load and attach the real skeleton,
+ * select only this test's own pid, cause real socket I/O on loopback, and
+ * assert the records and counters that come out of the ring buffer. Each
+ * capture family (socket tracepoints, syscall fallback) is run; a family the
+ * kernel lacks is a loud failure-free skip with its reason, never a pass.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "bpf_load.h"
+#include "check.h"
+#include "config.h"
+#include "probe.h"
+#include "wirespan.h"
+
+#define MAX_RECS 256
+
+struct rec {
+	struct ws_rec_hdr hdr;
+	struct ws_data_rec data;
+	char payload[WS_CAP_MAX];
+};
+
+static struct rec recs[MAX_RECS];
+static int nrecs;
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct rec *r;
+
+	(void)ctx;
+	if (nrecs == MAX_RECS || size < sizeof(struct ws_rec_hdr))
+		return 0;
+	r = &recs[nrecs++];
+	memset(r, 0, sizeof(*r));
+	memcpy(&r->hdr, data, sizeof(r->hdr));
+	if (r->hdr.type == WS_REC_DATA && size >= sizeof(struct ws_data_rec)) {
+		memcpy(&r->data, data, sizeof(r->data));
+		memcpy(r->payload, (char *)data + sizeof(r->data), size - sizeof(r->data));
+	}
+	return 0;
+}
+
+static struct ws_features feat;
+static int skipped;
+
+static struct ws_bpf *start(enum ws_capture capture, uint32_t pid)
+{
+	struct ws_config c;
+	struct ws_plan plan;
+	struct ws_bpf *b;
+	char err[512];
+	char *argv[] = { "test", NULL };
+
+	ws_config_parse(&c, 1, argv, (ws_getenv_fn)getenv, stdout, stderr);
+	c.capture = capture;
+	c.capture_bytes = 4096;
+	c.trace_self = 1;
+	if (pid) {
+		c.pids[0] = pid;
+		c.npids = 1;
+	}
+	if (ws_choose_hooks(&feat, &c, &plan)) {
+		printf("SKIP (kernel lacks a feature): %s\n", plan.desc);
+		skipped++;
+		return NULL;
+	}
+	b = ws_bpf_start(&c, &plan, on_sample, NULL, err, sizeof(err));
+	if (!b)
+		fprintf(stderr, "    ws_bpf_start: %s\n", err);
+	CHECK(b != NULL);
+	nrecs = 0;
+	return b;
+}
+
+/* A connected loopback pair: *cli (connect()ed) and *srv (accept()ed). */
+static void tcp_pair(int *cli, int *srv, uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	CHECK(l >= 0);
+	CHECK_INT(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_INT(listen(l, 4), 0);
+	CHECK_INT(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	*cli = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_INT(connect(*cli, (struct sockaddr *)&a, sizeof(a)), 0);
+	*srv = accept(l, NULL, NULL);
+	CHECK(*srv >= 0);
+	close(l);
+}
+
+static const char req[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+static struct rec *find(uint8_t dir, uint16_t sport)
+{
+	for (int i = 0; i < nrecs; i++)
+		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == dir &&
+		    recs[i].data.tuple.sport == sport)
+			return &recs[i];
+	return NULL;
+}
+
+/* One request/response on loopback: four records with the bytes, tuple, role and close. */
+static void check_http_exchange(enum ws_capture capture)
+{
+	struct ws_bpf *b = start(capture, getpid());
+	uint64_t st[WS_STAT__COUNT];
+	int cli, srv, closes = 0;
+	char buf[256];
+	uint16_t port;
+	struct rec *r;
+
+	if (!b)
+		return;
+	tcp_pair(&cli, &srv, &port);
+	CHECK_INT(write(cli, req, sizeof(req) - 1), sizeof(req) - 1);
+	CHECK_INT(read(srv, buf, sizeof(buf)), sizeof(req) - 1);
+	CHECK_INT(send(srv, resp, sizeof(resp) - 1, 0), sizeof(resp) - 1);
+	CHECK_INT(recv(cli, buf, sizeof(buf), 0), sizeof(resp) - 1);
+	close(cli);
+	close(srv);
+	usleep(100000);
+	ring_buffer__consume(ws_bpf_ring(b));
+
+	/* client egress: the request, from the connect()ed socket (role client) */
+	r = find(WS_DIR_EGRESS, 0);
+	for (int i = 0; i < nrecs && !r; i++)
+		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == WS_DIR_EGRESS &&
+		    recs[i].data.tuple.dport == port)
+			r = &recs[i];
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(r->data.io_len, sizeof(req) - 1);
+		CHECK_INT(r->data.cap_len, sizeof(req) - 1);
+		CHECK_MEM(r->payload, r->data.cap_len, req);
+		CHECK_INT(r->data.role, WS_ROLE_CLIENT);
+		CHECK_INT(r->data.tuple.family, AF_INET);
+		CHECK_INT(r->hdr.tgid, getpid());
+		CHECK_INT(r->data.source, capture == WS_CAPTURE_SYSCALLS ? WS_SRC_SYSCALL
+									 : WS_SRC_SOCK_TP);
+		CHECK_INT(r->data.tuple.daddr[0], 127);
+		CHECK(strncmp(r->data.comm, "test_capture", 12) == 0);
+	}
+	/* server ingress: the same bytes, on the accepted socket (local port = port) */
+	r = find(WS_DIR_INGRESS, port);
+	CHECK(r != NULL);
+	if (r)
+		CHECK_MEM(r->payload, r->data.cap_len, req);
+	r = find(WS_DIR_EGRESS, port);
+	CHECK(r != NULL);
+	if (r)
+		CHECK_MEM(r->payload, r->data.cap_len, resp);
+	for (int i = 0; i < nrecs; i++)
+		closes += recs[i].hdr.type == WS_REC_CLOSE;
+	CHECK_INT(closes, 2);
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	CHECK_INT(st[WS_STAT_RECORDS], 4);
+	CHECK_INT(st[WS_STAT_RB_FULL], 0);
+	ws_bpf_free(b);
+}
+
+TEST(test_socket_tracepoints_capture_an_http_exchange)
+{
+	check_http_exchange(WS_CAPTURE_SOCKET);
+}
+
+TEST(test_syscall_fallback_captures_an_http_exchange)
+{
+	check_http_exchange(WS_CAPTURE_SYSCALLS);
+}
+
+/* Non-HTTP bytes on an opened connection: classified at once, nothing copied. */
+TEST(test_non_http_connection_is_not_streamed)
+{
+	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
+	uint64_t st[WS_STAT__COUNT];
+	int cli, srv;
+	char buf[64];
+	uint16_t port;
+
+	if (!b)
+		return;
+	tcp_pair(&cli, &srv, &port);
+	for (int i = 0; i < 5; i++) {
+		CHECK_INT(write(cli, "\x01\x02\x03\x04garbage", 11), 11);
+		CHECK_INT(read(srv, buf, sizeof(buf)), 11);
+	}
+	close(cli);
+	close(srv);
+	ring_buffer__consume(ws_bpf_ring(b));
+	CHECK_INT(nrecs, 0);
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	CHECK_INT(st[WS_STAT_RECORDS], 0);
+	CHECK(st[WS_STAT_NOT_HTTP] >= 5);
+	ws_bpf_free(b);
+}
+
+/* Another pid selected: this process's I/O produces nothing. */
+TEST(test_unselected_process_produces_no_records)
+{
+	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, 1);
+	int cli, srv;
+	char buf[256];
+	uint16_t port;
+
+	if (!b)
+		return;
+	tcp_pair(&cli, &srv, &port);
+	CHECK_INT(write(cli, req, sizeof(req) - 1), sizeof(req) - 1);
+	CHECK_INT(read(srv, buf, sizeof(buf)), sizeof(req) - 1);
+	close(cli);
+	close(srv);
+	ring_buffer__consume(ws_bpf_ring(b));
+	CHECK_INT(nrecs, 0);
+	ws_bpf_free(b);
+}
+
+/* writev with three iovecs and a capture smaller than the I/O: truncated, flagged, counted. */
+TEST(test_writev_is_copied_across_iovecs_and_truncated)
+{
+	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
+	static char big[8192], rbuf[16384];
+	struct iovec iov[3] = { { "POST / HTTP/1.1\r\n", 17 },
+				{ "Content-Length: 8192\r\n\r\n", 24 },
+				{ big, sizeof(big) } };
+	uint64_t st[WS_STAT__COUNT];
+	int cli, srv, got = 0;
+	uint16_t port;
+	struct rec *r = NULL;
+
+	if (!b)
+		return;
+	memset(big, 'x', sizeof(big));
+	tcp_pair(&cli, &srv, &port);
+	CHECK_INT(writev(cli, iov, 3), 17 + 24 + 8192);
+	while (got < 17 + 24 + 8192) {
+		int n = read(srv, rbuf, sizeof(rbuf));
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(cli);
+	close(srv);
+	ring_buffer__consume(ws_bpf_ring(b));
+	for (int i = 0; i < nrecs && !r; i++)
+		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == WS_DIR_EGRESS)
+			r = &recs[i];
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(r->data.io_len, 17 + 24 + 8192);
+		CHECK_INT(r->data.cap_len, 4096);
+		CHECK(r->hdr.flags & WS_F_TRUNCATED);
+		CHECK_MEM(r->payload, 41, "POST / HTTP/1.1\r\nContent-Length: 8192\r\n\r\n");
+		CHECK(r->payload[41] == 'x' && r->payload[4095] == 'x');
+	}
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	CHECK(st[WS_STAT_TRUNCATED] >= 1);
+	ws_bpf_free(b);
+}
+
+static const struct check_case cases[] = {
+	CASE(test_socket_tracepoints_capture_an_http_exchange),
+	CASE(test_syscall_fallback_captures_an_http_exchange),
+	CASE(test_non_http_connection_is_not_streamed),
+	CASE(test_unselected_process_produces_no_records),
+	CASE(test_writev_is_copied_across_iovecs_and_truncated),
+};
+
+int main(void)
+{
+	int ret;
+
+	ws_probe_features(&feat);
+	if (!feat.privileged) {
+		printf("FAIL: the BPF tests must run as root\n0 passed, 1 failed\n");
+		return 1;
+	}
+	ret = check_run("bpf", cases, sizeof(cases) / sizeof(cases[0]));
+	if (skipped)
+		printf("WARNING: %d BPF test(s) skipped for missing kernel features (see above)\n",
+		       skipped);
+	return ret;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Span assembly: ring buffer records in, finished spans out. Owns the
+ * connection table (one entry per kernel socket), the two HTTP/1.x parsers
+ * of each connection, the FIFO of requests awaiting their responses
+ * (pipelining), and the per-process resources. No BPF, no I/O but /proc
+ * reads: the whole pipeline after the ring buffer runs in tests without a
+ * kernel.
+ */
+#ifndef WS_ASSEMBLE_H
+#define WS_ASSEMBLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ws_span;
+struct ws_assembler;
+
+/* Receives each finished span and takes ownership of it. */
+typedef void (*ws_span_cb)(void *ctx, struct ws_span *span);
+
+struct ws_assembler_opts {
+	const char *proc_root;	   /* "/proc" unless a test fakes it */
+	int64_t mono_to_unix_ns;   /* add to a record's CLOCK_MONOTONIC ts for Unix time */
+	uint64_t idle_timeout_ns;  /* connections silent this long are dropped; 0: 5 minutes */
+	size_t max_conns;	   /* connection table bound; 0: 65536 */
+};
+
+/* Counters; names in WS_ASM_STAT_NAMES, in order. */
+enum ws_asm_stat {
+	WS_ASM_RECORDS = 0,	  /* records taken */
+	WS_ASM_BAD_RECORDS,	  /* malformed records (size, type, length fields) */
+	WS_ASM_SPANS,		  /* spans built */
+	WS_ASM_PARSE_ERRORS,	  /* malformed HTTP: message dropped, stream resynced */
+	WS_ASM_HEAD_TOO_BIG,	  /* head over HTTP1_HEAD_MAX */
+	WS_ASM_RESP_NO_REQ,	  /* response with no request waiting */
+	WS_ASM_REQ_NO_RESP,	  /* request never answered (closed, evicted) */
+	WS_ASM_PIPELINE_FULL,	  /* requests dropped: too many in flight on one connection */
+	WS_ASM_CONNS_EVICTED,	  /* connections dropped: table full or idle */
+	WS_ASM_GAP_DESYNC,	  /* uncaptured bytes made a stream lose sync */
+	WS_ASM_STAT__COUNT,
+};
+#define WS_ASM_STAT_NAMES                                                                  \
+	{ "records", "bad_records", "spans", "http_parse_errors", "http_head_too_big",     \
+	  "response_without_request", "request_without_response", "pipeline_full",         \
+	  "conns_evicted", "gap_desync" }
+
+struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
+				      void *ctx);
+/*
+ * One ring buffer record (struct ws_data_rec + payload, or ws_close_rec), as
+ * the ring buffer handed it: size is the record's size. Validates before
+ * reading anything; never writes to data. 0, or -EINVAL for a bad record (counted).
+ */
+int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size);
+/* Drops connections idle since before now_mono_ns - idle_timeout (counting what they lose). */
+void ws_assembler_expire(struct ws_assembler *a, uint64_t now_mono_ns);
+void ws_assembler_stats(const struct ws_assembler *a, uint64_t out[WS_ASM_STAT__COUNT]);
+size_t ws_assembler_nconns(const struct ws_assembler *a);
+void ws_assembler_free(struct ws_assembler *a);
+
+#endif /* WS_ASSEMBLE_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Batch span processor, as the OpenTelemetry SDK's: a bounded queue filled by
+ * the capture loop (never blocking it) and drained by one export thread.
+ */
+#ifndef WS_BATCH_H
+#define WS_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ws_exporter;
+struct ws_span;
+
+struct ws_batch_opts {
+	size_t max_queue;	/* OTEL_BSP_MAX_QUEUE_SIZE, default 2048 */
+	size_t max_batch;	/* OTEL_BSP_MAX_EXPORT_BATCH_SIZE, default 512 */
+	long schedule_delay_ms; /* OTEL_BSP_SCHEDULE_DELAY, default 5000 */
+	long export_timeout_ms; /* OTEL_BSP_EXPORT_TIMEOUT, default 30000 */
+};
+
+struct ws_batch_stats {
+	uint64_t queued;	/* spans accepted into the queue */
+	uint64_t dropped_full;	/* spans dropped: queue full */
+	uint64_t exported;	/* spans the exporter took */
+	uint64_t export_failed; /* spans in batches the exporter refused */
+};
+
+struct ws_batch;
+
+/* Starts the export thread. The batch owns exp and shuts it down. NULL + errno. */
+struct ws_batch *ws_batch_new(const struct ws_batch_opts *opts, struct ws_exporter *exp);
+/* Takes ownership of s. Never blocks: a full queue frees s and counts it. */
+void ws_batch_add(struct ws_batch *b, struct ws_span *s);
+/* Exports everything queued now, waiting at most timeout_ms. 0 or -ETIMEDOUT. */
+int ws_batch_flush(struct ws_batch *b, long timeout_ms);
+void ws_batch_stats(struct ws_batch *b, struct ws_batch_stats *out);
+/* Flushes (bounded by export_timeout_ms), stops the thread, frees all. NULL is a no-op. */
+void ws_batch_free(struct ws_batch *b);
+
+#endif /* WS_BATCH_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel side, applied: open the skeleton, set the knobs from the
+ * config, enable the hook families the plan chose, load, fill the selection
+ * maps, attach, and hand out the ring buffer and the kernel's counters.
+ */
+#ifndef WS_BPF_LOAD_H
+#define WS_BPF_LOAD_H
+
+#include <stdint.h>
+
+#include <bpf/libbpf.h>
+
+#include "config.h"
+#include "probe.h"
+#include "wirespan.h"
+
+struct ws_bpf;
+
+/*
+ * Loads and attaches per plan; records go to sample_cb(ctx, data, size).
+ * On failure returns NULL, errno set, and one line naming what failed in
+ * err (and what to do).
+ */
+struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *plan,
+			    ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errsz);
+struct ring_buffer *ws_bpf_ring(struct ws_bpf *b);
+/* Kernel counters summed over CPUs, indexed by enum ws_stat. 0 or -errno. */
+int ws_bpf_stats(struct ws_bpf *b, uint64_t out[WS_STAT__COUNT]);
+void ws_bpf_free(struct ws_bpf *b);
+
+#endif /* WS_BPF_LOAD_H */

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Command line and environment -> struct ws_config. Flags win over
+ * WIRESPAN_* variables, which the OpenTelemetry variables sit beside:
+ * OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT,
+ * OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT and OTEL_BSP_*.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "wirespan.h"
+
+#ifndef WS_VERSION
+#define WS_VERSION "0.0.0"
+#endif
+
+static const char usage[] =
+	"Usage: wirespan [OPTION]...\n"
+	"Trace the HTTP/1.x traffic of unmodified programs with eBPF and export\n"
+	"OpenTelemetry spans. With no selector every process but wirespan is traced.\n"
+	"\n"
+	"Selection (any match selects a process; repeatable):\n"
+	"  -p, --pid PID          trace process PID\n"
+	"  -c, --cgroup PATH      trace every process in the cgroup v2 subtree PATH\n"
+	"                         (absolute, or relative to the cgroup2 mount)\n"
+	"  -n, --comm NAME        trace processes named NAME (as in /proc/PID/comm)\n"
+	"\n"
+	"Capture:\n"
+	"      --capture MODE     auto (default), socket (socket tracepoints, kernel 6.3+)\n"
+	"                         or syscalls (syscall tracepoints: slower, older kernels)\n"
+	"      --capture-bytes N  payload bytes copied per I/O (default %u, max %u)\n"
+	"      --ringbuf-size N   ring buffer bytes, a power of two (default 8388608)\n"
+	"\n"
+	"Export:\n"
+	"      --exporter KIND    console, otlp or none (OTEL_TRACES_EXPORTER);\n"
+	"                         default: otlp when an OTLP endpoint is set, else console\n"
+	"      --endpoint URL     OTLP/HTTP traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,\n"
+	"                         or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces)\n"
+	"      --stats-interval S log the agent's counters every S seconds (default: off;\n"
+	"                         SIGUSR1 logs them at any time)\n"
+	"\n"
+	"  -v, --verbose          more messages on stderr\n"
+	"  -h, --help             this help\n"
+	"      --version          print the version\n"
+	"\n"
+	"Environment: OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT,\n"
+	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT,\n"
+	"OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,\n"
+	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES.\n"
+	"Once every probe is attached wirespan prints 'wirespan: ready' on stderr.\n"
+	"SIGINT/SIGTERM flush pending spans and exit 0.\n";
+
+enum {
+	OPT_CAPTURE = 256,
+	OPT_CAPTURE_BYTES,
+	OPT_RINGBUF,
+	OPT_EXPORTER,
+	OPT_ENDPOINT,
+	OPT_STATS,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "cgroup", required_argument, NULL, 'c' },
+	{ "comm", required_argument, NULL, 'n' },
+	{ "capture", required_argument, NULL, OPT_CAPTURE },
+	{ "capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+	{ "exporter", required_argument, NULL, OPT_EXPORTER },
+	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+	{ "stats-interval", required_argument, NULL, OPT_STATS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+/* Whole-string decimal in [min, max]; 0 or -EINVAL. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int set_capture(struct ws_config *c, const char *v)
+{
+	if (!strcmp(v, "auto"))
+		c->capture = WS_CAPTURE_AUTO;
+	else if (!strcmp(v, "socket"))
+		c->capture = WS_CAPTURE_SOCKET;
+	else if (!strcmp(v, "syscalls"))
+		c->capture = WS_CAPTURE_SYSCALLS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int set_exporter(struct ws_config *c, const char *v)
+{
+	if (!strcmp(v, "console"))
+		c->exporter = WS_EXP_CONSOLE;
+	else if (!strcmp(v, "otlp"))
+		c->exporter = WS_EXP_OTLP;
+	else if (!strcmp(v, "none"))
+		c->exporter = WS_EXP_NONE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int set_endpoint(struct ws_config *c, const char *base, const char *suffix)
+{
+	size_t blen = strlen(base);
+
+	/* The generic endpoint gets the signal path; avoid a double slash. */
+	if (suffix && blen && base[blen - 1] == '/')
+		blen--;
+	if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))
+		return -EINVAL;
+	if ((size_t)snprintf(c->endpoint, sizeof(c->endpoint), "%.*s%s", (int)blen, base,
+			     suffix ? suffix : "") >= sizeof(c->endpoint))
+		return -EINVAL;
+	return 0;
+}
+
+static int bad(FILE *err, const char *what, const char *val, const char *want)
+{
+	fprintf(err, "wirespan: invalid %s '%s': %s\n", what, val ? val : "", want);
+	return -EINVAL;
+}
+
+/* Environment first, so flags parsed after it win. */
+static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int *have_endpoint)
+{
+	const char *v;
+	long n;
+
+	if ((v = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) && *v) {
+		if (set_endpoint(c, v, NULL))
+			return bad(err, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", v, "an http(s) URL");
+		*have_endpoint = 1;
+	} else if ((v = env("OTEL_EXPORTER_OTLP_ENDPOINT")) && *v) {
+		if (set_endpoint(c, v, "/v1/traces"))
+			return bad(err, "OTEL_EXPORTER_OTLP_ENDPOINT", v, "an http(s) URL");
+		*have_endpoint = 1;
+	}
+	c->exporter = *have_endpoint ? WS_EXP_OTLP : WS_EXP_CONSOLE;
+	if ((v = env("OTEL_TRACES_EXPORTER")) && *v && set_exporter(c, v))
+		return bad(err, "OTEL_TRACES_EXPORTER", v, "otlp, console or none");
+	if (((v = env("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")) && *v) ||
+	    ((v = env("OTEL_EXPORTER_OTLP_TIMEOUT")) && *v)) {
+		if (parse_long(v, 1, 3600000, &c->export_timeout_ms))
+			return bad(err, "OTLP timeout", v, "milliseconds, 1..3600000");
+	}
+	if ((v = env("OTEL_BSP_SCHEDULE_DELAY")) && *v) {
+		if (parse_long(v, 0, 3600000, &c->batch.schedule_delay_ms))
+			return bad(err, "OTEL_BSP_SCHEDULE_DELAY", v, "milliseconds");
+	}
+	if ((v = env("OTEL_BSP_EXPORT_TIMEOUT")) && *v) {
+		if (parse_long(v, 1, 3600000, &c->batch.export_timeout_ms))
+			return bad(err, "OTEL_BSP_EXPORT_TIMEOUT", v, "milliseconds");
+	}
+	if ((v = env("OTEL_BSP_MAX_QUEUE_SIZE")) && *v) {
+		if (parse_long(v, 1, 1 << 24, &n))
+			return bad(err, "OTEL_BSP_MAX_QUEUE_SIZE", v, "a positive count");
+		c->batch.max_queue = n;
+	}
+	if ((v = env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")) && *v) {
+		if (parse_long(v, 1, 1 << 24, &n))
+			return bad(err, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", v, "a positive count");
+		c->batch.max_batch = n;
+	}
+	if ((v = env("WIRESPAN_CAPTURE")) && *v && set_capture(c, v))
+		return bad(err, "WIRESPAN_CAPTURE", v, "auto, socket or syscalls");
+	if ((v = env("WIRESPAN_CAPTURE_BYTES")) && *v) {
+		if (parse_long(v, 64, WS_CAP_MAX, &n))
+			return bad(err, "WIRESPAN_CAPTURE_BYTES", v, "64..16384");
+		c->capture_bytes = n;
+	}
+	return 0;
+}
+
+static int add_comm(struct ws_config *c, const char *v)
+{
+	if (c->ncomms == WS_MAX_COMMS || !*v)
+		return -EINVAL;
+	/* The kernel keeps 15 characters of a name: match what it keeps. */
+	memset(c->comms[c->ncomms], 0, sizeof(c->comms[0]));
+	strncpy(c->comms[c->ncomms], v, sizeof(c->comms[0]) - 1);
+	c->ncomms++;
+	return 0;
+}
+
+int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env, FILE *out,
+		    FILE *err)
+{
+	int have_endpoint = 0, opt, exporter_flag = 0, ret;
+	long n;
+
+	memset(c, 0, sizeof(*c));
+	c->capture_bytes = WS_CAP_DEFAULT;
+	c->ringbuf_bytes = 8 << 20;
+	c->export_timeout_ms = 10000;
+	ret = config_from_env(c, env, err, &have_endpoint);
+	if (ret)
+		return ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:c:n:vh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (c->npids == WS_MAX_PIDS || parse_long(optarg, 1, INT_MAX, &n))
+				return bad(err, "--pid", optarg, "a process id");
+			c->pids[c->npids++] = n;
+			break;
+		case 'c':
+			if (c->ncgroups == WS_MAX_SEL_CGROUPS)
+				return bad(err, "--cgroup", optarg, "at most 8 cgroups");
+			c->cgroups[c->ncgroups++] = optarg;
+			break;
+		case 'n':
+			if (add_comm(c, optarg))
+				return bad(err, "--comm", optarg, "a name; at most 64 of them");
+			break;
+		case OPT_CAPTURE:
+			if (set_capture(c, optarg))
+				return bad(err, "--capture", optarg, "auto, socket or syscalls");
+			break;
+		case OPT_CAPTURE_BYTES:
+			if (parse_long(optarg, 64, WS_CAP_MAX, &n))
+				return bad(err, "--capture-bytes", optarg, "64..16384");
+			c->capture_bytes = n;
+			break;
+		case OPT_RINGBUF:
+			if (parse_long(optarg, 4096, 1L << 30, &n) || (n & (n - 1)))
+				return bad(err, "--ringbuf-size", optarg,
+					   "a power of two, 4096..1073741824");
+			c->ringbuf_bytes = n;
+			break;
+		case OPT_EXPORTER:
+			if (set_exporter(c, optarg))
+				return bad(err, "--exporter", optarg, "otlp, console or none");
+			exporter_flag = 1;
+			break;
+		case OPT_ENDPOINT:
+			if (set_endpoint(c, optarg, NULL))
+				return bad(err, "--endpoint", optarg, "an http(s) URL");
+			have_endpoint = 1;
+			if (!exporter_flag)
+				c->exporter = WS_EXP_OTLP;
+			break;
+		case OPT_STATS:
+			if (parse_long(optarg, 0, 86400, &c->stats_interval_s))
+				return bad(err, "--stats-interval", optarg, "seconds, 0..86400");
+			break;
+		case 'v':
+			c->verbose++;
+			break;
+		case 'h':
+			fprintf(out, usage, WS_CAP_DEFAULT, WS_CAP_MAX);
+			return WS_CONFIG_EXIT_OK;
+		case OPT_VERSION:
+			fprintf(out, "wirespan %s\n", WS_VERSION);
+			return WS_CONFIG_EXIT_OK;
+		case ':':
+			fprintf(err, "wirespan: option '%s' needs a value (see --help)\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		default:
+			fprintf(err, "wirespan: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "wirespan: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (c->exporter == WS_EXP_OTLP && !have_endpoint)
+		snprintf(c->endpoint, sizeof(c->endpoint), "http://localhost:4318/v1/traces");
+	/* A person reading the console wants spans now, not in 5 s batches. */
+	if (c->exporter == WS_EXP_CONSOLE && !env("OTEL_BSP_SCHEDULE_DELAY"))
+		c->batch.schedule_delay_ms = 200;
+	return WS_CONFIG_RUN;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The agent's configuration: command line, OTEL_* and WIRESPAN_* variables
+ * -> struct ws_config. Pure (the environment comes through a lookup
+ * function), so every rule is unit-tested.
+ */
+#ifndef WS_CONFIG_H
+#define WS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "batch.h"
+
+#define WS_MAX_PIDS 1024
+#define WS_MAX_SEL_CGROUPS 8
+#define WS_MAX_COMMS 64
+
+enum ws_capture { WS_CAPTURE_AUTO = 0, WS_CAPTURE_SOCKET, WS_CAPTURE_SYSCALLS };
+enum ws_exporter_kind { WS_EXP_CONSOLE = 0, WS_EXP_OTLP, WS_EXP_NONE };
+
+struct ws_config {
+	uint32_t pids[WS_MAX_PIDS];
+	size_t npids;
+	const char *cgroups[WS_MAX_SEL_CGROUPS];
+	size_t ncgroups;
+	char comms[WS_MAX_COMMS][16];
+	size_t ncomms;
+	enum ws_capture capture;
+	uint32_t capture_bytes; /* payload copied per I/O */
+	uint32_t ringbuf_bytes; /* ring buffer size, a power of two */
+	enum ws_exporter_kind exporter;
+	char endpoint[1024]; /* OTLP traces URL */
+	long export_timeout_ms;
+	struct ws_batch_opts batch;
+	long stats_interval_s; /* log counters every N s; 0: only on SIGUSR1 and exit */
+	int verbose;
+	int trace_self; /* tests only: let the agent's own process be selected */
+};
+
+typedef const char *(*ws_getenv_fn)(const char *name);
+
+enum { WS_CONFIG_RUN = 0, WS_CONFIG_EXIT_OK = 1 };
+
+/*
+ * Fills c from argv and the environment. Returns WS_CONFIG_RUN, WS_CONFIG_EXIT_OK
+ * after printing --help or --version to out, or -EINVAL after printing one
+ * line naming the bad value to err.
+ */
+int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env, FILE *out,
+		    FILE *err);
+
+#endif /* WS_CONFIG_H */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Span exporters plug in behind the batch processor the same way: console,
+ * OTLP/HTTP protobuf, and the tests' own. export() is called from the batch
+ * thread only, never from the capture loop, and may block up to its timeout.
+ */
+#ifndef WS_EXPORTER_H
+#define WS_EXPORTER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct ws_span;
+
+struct ws_exporter {
+	/* Exports n spans; returns 0, or -errno when the batch was not delivered. Spans stay owned by the caller. */
+	int (*export)(struct ws_exporter *e, struct ws_span *const *spans, size_t n);
+	/* Releases everything; the exporter is unusable after. */
+	void (*shutdown)(struct ws_exporter *e);
+	const char *name;
+};
+
+/* One readable line per span on out (stdout by default). */
+struct ws_exporter *ws_console_exporter_new(FILE *out);
+
+struct ws_otlp_http_opts {
+	const char *endpoint; /* full URL, e.g. http://localhost:4318/v1/traces */
+	long timeout_ms;      /* per request; default 10000 */
+};
+/* OTLP/HTTP protobuf (application/x-protobuf) with libcurl. NULL + errno on error. */
+struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *opts);
+
+#endif /* WS_EXPORTER_H */

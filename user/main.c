@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * wirespan: parse -> probe -> plan -> exporter -> assembler -> load and
+ * attach -> one epoll loop (ring buffer, timer, signals) -> drain, flush,
+ * exit. Everything that is not wiring lives in its own module.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "assemble.h"
+#include "batch.h"
+#include "bpf_load.h"
+#include "config.h"
+#include "exporter.h"
+#include "probe.h"
+#include "span.h"
+
+#define TICK_MS 50		/* ring buffer drain period: wakeups are not per record */
+#define EXPIRE_EVERY_TICKS 200	/* idle connection sweep, every 10 s */
+
+struct agent {
+	struct ws_config cfg;
+	struct ws_plan plan;
+	struct ws_bpf *bpf;
+	struct ws_assembler *asm_;
+	struct ws_batch *batch;
+	uint64_t spans_unexported; /* exporter none */
+};
+
+static const char *env_get(const char *name)
+{
+	return getenv(name);
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+
+	ws_assembler_record(a->asm_, data, size);
+	return 0;
+}
+
+static void on_span(void *ctx, struct ws_span *s)
+{
+	struct agent *a = ctx;
+
+	if (a->batch) {
+		ws_batch_add(a->batch, s);
+		return;
+	}
+	a->spans_unexported++;
+	ws_span_free(s);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: the offset turns record times into Unix time. */
+static int64_t mono_to_unix_ns(void)
+{
+	struct timespec rt, mo;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mo);
+	return ((int64_t)rt.tv_sec - mo.tv_sec) * 1000000000ll + (rt.tv_nsec - mo.tv_nsec);
+}
+
+/* One line with every counter, named as in bpf/wirespan.h and user/assemble.h. */
+static void log_stats(struct agent *a)
+{
+	static const char *const knames[] = WS_STAT_NAMES;
+	static const char *const anames[] = WS_ASM_STAT_NAMES;
+	uint64_t k[WS_STAT__COUNT] = { 0 }, u[WS_ASM_STAT__COUNT];
+	struct ws_batch_stats bs = { 0 };
+	char line[2048];
+	int n;
+
+	ws_bpf_stats(a->bpf, k);
+	ws_assembler_stats(a->asm_, u);
+	if (a->batch)
+		ws_batch_stats(a->batch, &bs);
+	n = snprintf(line, sizeof(line), "wirespan: stats kernel:");
+	for (int i = 0; i < WS_STAT__COUNT; i++)
+		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", knames[i],
+			      (unsigned long long)k[i]);
+	n += snprintf(line + n, sizeof(line) - n, " user:");
+	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
+		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", anames[i],
+			      (unsigned long long)u[i]);
+	snprintf(line + n, sizeof(line) - n,
+		 " conns=%zu export: queued=%llu dropped_queue_full=%llu exported=%llu "
+		 "export_failed=%llu not_exported=%llu\n",
+		 ws_assembler_nconns(a->asm_), (unsigned long long)bs.queued,
+		 (unsigned long long)bs.dropped_full, (unsigned long long)bs.exported,
+		 (unsigned long long)bs.export_failed, (unsigned long long)a->spans_unexported);
+	fputs(line, stderr);
+}
+
+static int make_exporter(struct agent *a)
+{
+	struct ws_otlp_http_opts o = { 0 };
+	struct ws_exporter *e;
+
+	switch (a->cfg.exporter) {
+	case WS_EXP_NONE:
+		return 0;
+	case WS_EXP_CONSOLE:
+		e = ws_console_exporter_new(stdout);
+		break;
+	case WS_EXP_OTLP:
+		o.endpoint = a->cfg.endpoint;
+		o.timeout_ms = a->cfg.export_timeout_ms;
+		e = ws_otlp_http_exporter_new(&o);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!e)
+		return -errno;
+	a->batch = ws_batch_new(&a->cfg.batch, e);
+	if (!a->batch) {
+		int ret = -errno;
+
+		e->shutdown(e);
+		return ret;
+	}
+	return 0;
+}
+
+/* Signals arrive through a signalfd; a timerfd drains the ring buffer every tick. */
+static int run_loop(struct agent *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, evs[4];
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, TICK_MS * 1000000L } };
+	int epfd, tfd, sfd, ret = 0;
+	uint64_t ticks = 0;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || epfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+		ret = -errno;
+		fprintf(stderr, "wirespan: setting up the event loop failed: %s\n", strerror(errno));
+		goto out;
+	}
+	ev.data.fd = sfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = ring_buffer__epoll_fd(ws_bpf_ring(a->bpf));
+	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+
+	fprintf(stderr, "wirespan: ready (%s)\n", a->plan.desc);
+	for (;;) {
+		int n = epoll_wait(epfd, evs, 4, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			fprintf(stderr, "wirespan: epoll_wait failed: %s\n", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGUSR1) {
+					log_stats(a);
+					continue;
+				}
+				goto out;
+			} else if (fd == tfd) {
+				uint64_t expirations;
+
+				if (read(tfd, &expirations, sizeof(expirations)) < 0)
+					continue;
+				ticks++;
+				ring_buffer__consume(ws_bpf_ring(a->bpf));
+				if (ticks % EXPIRE_EVERY_TICKS == 0)
+					ws_assembler_expire(a->asm_, mono_ns());
+				if (a->cfg.stats_interval_s &&
+				    ticks % (a->cfg.stats_interval_s * 1000 / TICK_MS) == 0)
+					log_stats(a);
+			} else {
+				ring_buffer__consume(ws_bpf_ring(a->bpf));
+			}
+		}
+	}
+out:
+	if (epfd >= 0)
+		close(epfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct ws_assembler_opts aopts = { .proc_root = "/proc" };
+	struct ws_features feat;
+	struct agent a = { 0 };
+	char err[512];
+	int ret;
+
+	ret = ws_config_parse(&a.cfg, argc, argv, env_get, stdout, stderr);
+	if (ret)
+		return ret == WS_CONFIG_EXIT_OK ? 0 : 2;
+	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
+
+	ws_probe_features(&feat);
+	if (ws_choose_hooks(&feat, &a.cfg, &a.plan)) {
+		fprintf(stderr, "wirespan: %s\n", a.plan.desc);
+		return 1;
+	}
+	ret = make_exporter(&a);
+	if (ret) {
+		fprintf(stderr, "wirespan: starting the %s exporter failed: %s\n",
+			a.cfg.exporter == WS_EXP_OTLP ? "OTLP" : "console", strerror(-ret));
+		return 1;
+	}
+	aopts.mono_to_unix_ns = mono_to_unix_ns();
+	a.asm_ = ws_assembler_new(&aopts, on_span, &a);
+	if (!a.asm_) {
+		fprintf(stderr, "wirespan: %s\n", strerror(errno));
+		ret = -errno;
+		goto cleanup;
+	}
+	a.bpf = ws_bpf_start(&a.cfg, &a.plan, on_record, &a, err, sizeof(err));
+	if (!a.bpf) {
+		fprintf(stderr, "wirespan: %s\n", err);
+		ret = -1;
+		goto cleanup;
+	}
+	ret = run_loop(&a);
+	/* Stop capture, take what the ring still holds, then flush the exporter. */
+	ring_buffer__consume(ws_bpf_ring(a.bpf));
+	log_stats(&a);
+cleanup:
+	ws_bpf_free(a.bpf);
+	ws_assembler_free(a.asm_);
+	ws_batch_free(a.batch);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A finished span, as the assembler builds it and every exporter reads it.
+ * Attributes are a flat list whose string values live in the span's own
+ * arena, so a span is one allocation that can cross to the export thread.
+ */
+#ifndef WS_SPAN_H
+#define WS_SPAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "resource.h"
+
+#define WS_SPAN_MAX_ATTRS 24
+#define WS_SPAN_STRBUF 2048	  /* arena for attribute strings and tracestate */
+#define WS_ATTR_VALUE_MAX 1024 /* longer string values are cut to this */
+
+/* Values are OTLP's Span.SpanKind and Status.StatusCode numbers. */
+enum ws_span_kind { WS_KIND_SERVER = 2, WS_KIND_CLIENT = 3 };
+enum ws_status_code { WS_STATUS_UNSET = 0, WS_STATUS_OK = 1, WS_STATUS_ERROR = 2 };
+
+enum ws_attr_type { WS_ATTR_STR = 1, WS_ATTR_INT = 2 };
+
+struct ws_attr {
+	const char *key; /* a string literal: never copied, never freed */
+	uint8_t type;	 /* enum ws_attr_type */
+	uint16_t off;	 /* WS_ATTR_STR: value at span->strbuf + off */
+	uint16_t len;	 /* WS_ATTR_STR: value length, no NUL counted */
+	int64_t ival;	 /* WS_ATTR_INT */
+};
+
+struct ws_span {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t parent_span_id[8]; /* all zero: a root span */
+	uint8_t trace_flags;	   /* W3C trace-flags (bit 0: sampled) */
+	uint8_t kind;		   /* enum ws_span_kind */
+	uint8_t status;		   /* enum ws_status_code */
+	char name[24];		   /* the HTTP method, or "HTTP" when it is not a known one */
+	uint64_t start_unix_ns;
+	uint64_t end_unix_ns;
+	uint32_t tid; /* thread that handled the request */
+	struct ws_resource *res; /* holds a reference: ws_span_free() drops it */
+	uint16_t tracestate_off, tracestate_len; /* in strbuf; len 0: none */
+	uint16_t nattrs;
+	uint16_t strbuf_used;
+	uint16_t dropped_attrs; /* attributes that did not fit */
+	struct ws_attr attrs[WS_SPAN_MAX_ATTRS];
+	char strbuf[WS_SPAN_STRBUF];
+};
+
+/* A zeroed span; NULL with errno ENOMEM. */
+struct ws_span *ws_span_new(void);
+/* Drops the resource reference, frees the span. NULL is a no-op. */
+void ws_span_free(struct ws_span *s);
+
+/* Append attributes; values longer than WS_ATTR_VALUE_MAX are cut. 0 or -ENOSPC (counted in dropped_attrs). */
+int ws_span_add_str(struct ws_span *s, const char *key, const char *val, size_t len);
+int ws_span_add_int(struct ws_span *s, const char *key, int64_t val);
+/* Stores the tracestate header value in the arena. 0 or -ENOSPC. */
+int ws_span_set_tracestate(struct ws_span *s, const char *val, size_t len);
+
+/* Lookups, for exporters and tests: NULL when absent. */
+const struct ws_attr *ws_span_attr(const struct ws_span *s, const char *key);
+/* The string value of attr (not NUL-terminated; use attr->len). */
+static inline const char *ws_attr_str(const struct ws_span *s, const struct ws_attr *a)
+{
+	return s->strbuf + a->off;
+}
+
+#endif /* WS_SPAN_H */
