@@ -267,8 +267,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	ret = run_loop(&a);
-	/* Stop capture, take what the ring still holds, then flush the exporter. */
+	/* Take what the ring still holds, flush the exporter, then report. */
 	ring_buffer__consume(ws_bpf_ring(a.bpf));
+	if (a.batch)
+		ws_batch_flush(a.batch, a.cfg.batch.export_timeout_ms ? a.cfg.batch.export_timeout_ms
+								      : 30000);
 	log_stats(&a);
 cleanup:
 	ws_bpf_free(a.bpf);

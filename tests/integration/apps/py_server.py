@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""A thread-per-request HTTP/1.1 server for the integration tests.
+
+Routes: /error -> 500, /missing -> 404, /slow?ms=N sleeps N ms, anything
+else -> 200 "ok". Binds 127.0.0.1 (or ::1 with --ipv6) on an ephemeral port
+and prints "READY <port>" once listening.
+"""
+import argparse
+import socket
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _reply(self, code, body=b"ok"):
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        if url.path == "/error":
+            self._reply(500, b"boom")
+        elif url.path == "/missing":
+            self._reply(404, b"no such thing")
+        elif url.path == "/slow":
+            ms = int(parse_qs(url.query).get("ms", ["100"])[0])
+            time.sleep(ms / 1000)
+            self._reply(200)
+        else:
+            self._reply(200)
+
+    do_HEAD = do_GET
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        self.rfile.read(n)
+        self._reply(201, b"created")
+
+    def log_message(self, *args):
+        pass
+
+
+class Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ipv6", action="store_true")
+    args = ap.parse_args()
+    cls = Server6 if args.ipv6 else ThreadingHTTPServer
+    srv = cls(("::1" if args.ipv6 else "127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    print("READY", srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Fixtures of the integration tests: a cgroup v2 per test that holds the
+programs under test, the real agent selecting that cgroup, and a real OTLP
+receiver decoding what the agent exports."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+BUILD = Path(os.environ.get("WS_BUILD_DIR", REPO / "build"))
+AGENT = BUILD / "wirespan"
+APPS = HERE / "apps"
+
+sys.path.insert(0, str(HERE))
+from otlp_receiver import OtlpReceiver  # noqa: E402
+
+
+def cgroup2_mount():
+    """The cgroup2 mount point, from mountinfo: never assumed."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split(" ")[0] == "cgroup2":
+                return left.split(" ")[4]
+    raise RuntimeError("no cgroup2 hierarchy mounted")
+
+
+class Cgroup:
+    """A fresh cgroup v2 directory; processes started through it run inside."""
+
+    def __init__(self):
+        self.path = Path(cgroup2_mount()) / f"wirespan-test-{uuid.uuid4().hex[:8]}"
+        self.path.mkdir()
+        self.procs = []
+
+    def _enter(self):
+        with open(self.path / "cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+
+    def popen(self, cmd, **kw):
+        p = subprocess.Popen(cmd, preexec_fn=self._enter, **kw)
+        self.procs.append(p)
+        return p
+
+    def run(self, cmd, timeout=60, **kw):
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
+        p = self.popen(cmd, **kw)
+        out, err = p.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(cmd, p.returncode, out, err), p.pid
+
+    def destroy(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for _ in range(50):
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
+class Agent:
+    """The real wirespan binary; stderr kept for the ready line and the stats."""
+
+    def __init__(self, args, env=None, stdout=subprocess.DEVNULL):
+        if not AGENT.exists():
+            raise RuntimeError(f"{AGENT} is missing: run make first")
+        self.args = [str(AGENT), *args]
+        e = dict(os.environ)
+        e.update(env or {})
+        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=subprocess.PIPE, env=e,
+                                     text=True)
+        self.lines = []
+        self.ready = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if not self.ready.wait(60) or self.proc.poll() is not None:
+            self.proc.kill()
+            raise RuntimeError("agent did not become ready:\n" + "".join(self.lines))
+
+    def _read(self):
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            if line.startswith("wirespan: ready"):
+                self.ready.set()
+
+    def stop(self):
+        """SIGTERM: the agent flushes and must exit 0. Returns its final stats."""
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(60)
+        self.reader.join(10)
+        assert rc == 0, f"agent exited {rc}:\n" + "".join(self.lines)
+        return self.stats()
+
+    def stats(self):
+        """The last stats line as {'kernel': {...}, 'user': {...}, 'export': {...}}."""
+        line = [l for l in self.lines if l.startswith("wirespan: stats")][-1]
+        out = {}
+        for part in re.split(r" (?=(?:kernel|user|export):)", line.split("stats ", 1)[1]):
+            name, _, rest = part.partition(":")
+            out[name] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", rest)}
+        return out
+
+
+@pytest.fixture(scope="session")
+def receiver():
+    r = OtlpReceiver()
+    r.start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def cgroup():
+    cg = Cgroup()
+    yield cg
+    cg.destroy()
+
+
+@pytest.fixture
+def start_agent(receiver):
+    """start_agent(*args, capture=...) -> Agent exporting to the receiver."""
+    agents = []
+    receiver.clear()
+
+    def start(*args, capture="socket", env=None):
+        e = {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.endpoint,
+             "OTEL_BSP_SCHEDULE_DELAY": "100"}
+        e.update(env or {})
+        a = Agent(["--capture", capture, *args], env=e)
+        agents.append(a)
+        return a
+
+    yield start
+    for a in agents:
+        if a.proc.poll() is None:
+            a.proc.kill()
+            a.proc.wait()
+
+
+def start_py_server(cgroup, *args):
+    """python3 apps/py_server.py in the cgroup; returns (proc, port)."""
+    p = cgroup.popen(["/usr/bin/python3", str(APPS / "py_server.py"), *args],
+                     stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    assert line.startswith("READY"), f"server did not start: {line!r}"
+    return p, int(line.split()[1])
+
+
+def spans_of(spans, kind=None, pid=None, path=None):
+    out = []
+    for s in spans:
+        if kind is not None and s["kind"] != kind:
+            continue
+        if pid is not None and s["resource"].get("process.pid") != pid:
+            continue
+        if path is not None and s["attributes"].get("url.path") != path:
+            continue
+        out.append(s)
+    return out
+
+
+SERVER, CLIENT = 2, 3
+STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""The command line as a user meets it: help, version, clear one-line
+errors with a non-zero exit, and the default console exporter."""
+import os
+import re
+import subprocess
+import time
+
+from conftest import AGENT, Agent, start_py_server
+
+
+def run(*args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([str(AGENT), *args], capture_output=True, text=True, timeout=60,
+                          env=e)
+
+
+def test_help_lists_the_selectors_and_exits_0():
+    r = run("--help")
+    assert r.returncode == 0
+    for flag in ("--pid", "--cgroup", "--comm", "--capture", "--exporter", "--endpoint"):
+        assert flag in r.stdout
+
+
+def test_version_prints_a_version():
+    r = run("--version")
+    assert r.returncode == 0
+    assert re.fullmatch(r"wirespan \d+\.\d+\.\d+\n", r.stdout)
+
+
+def test_missing_cgroup_is_one_clear_line_and_exit_1():
+    r = run("--cgroup", "/no/such/cgroup-wirespan")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--cgroup" in lines[0] and "No such file" in lines[0], r.stderr
+
+
+def test_bad_values_are_rejected_before_anything_loads():
+    for args in (["--pid", "abc"], ["--capture", "magic"], ["--capture-bytes", "1"],
+                 ["--exporter", "zipkin"], ["--bogus"]):
+        r = run(*args)
+        assert r.returncode == 2, args
+        assert r.stderr.startswith("wirespan: ") and len(r.stderr.splitlines()) == 1, r.stderr
+    r = run(env={"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:4318"})
+    assert r.returncode == 2 and "OTEL_EXPORTER_OTLP_ENDPOINT" in r.stderr
+
+
+def test_not_root_is_refused_with_a_clear_line():
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        str(AGENT)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert "root" in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+
+
+def test_default_console_exporter_prints_spans(cgroup):
+    agent = Agent(["--cgroup", str(cgroup.path)], stdout=subprocess.PIPE,
+                  env={"OTEL_TRACES_EXPORTER": "", "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+                       "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": ""})
+    server, port = start_py_server(cgroup)
+    res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/console"])
+    assert res.returncode == 0
+    time.sleep(1.0)
+    agent.stop()
+    out = agent.proc.stdout.read()
+    lines = [l for l in out.splitlines() if "/console" in l]
+    assert len(lines) == 2, out
+    assert any(l.startswith("SERVER") for l in lines) and any(l.startswith("CLIENT") for l in lines)

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Plaintext HTTP/1.x of unmodified programs, end to end: real servers and
+clients in a cgroup, the real agent selecting it, spans checked as the OTLP
+receiver decoded them. The core scenarios run on both capture paths."""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import (APPS, CLIENT, SERVER, STATUS_ERROR, STATUS_UNSET, spans_of,
+                      start_py_server)
+
+CAPTURES = ["socket", "syscalls"]
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def curl(cgroup, *args):
+    res, pid = cgroup.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", *args])
+    assert res.returncode == 0, res.stderr
+    return res.stdout.decode(), pid
+
+
+@pytest.mark.parametrize("capture", CAPTURES)
+def test_curl_to_python_gives_server_and_client_spans(cgroup, receiver, start_agent, capture):
+    agent = start_agent("--cgroup", str(cgroup.path), capture=capture)
+    server, port = start_py_server(cgroup)
+    t0 = time.time_ns()
+    code, curl_pid = curl(cgroup, f"http://127.0.0.1:{port}/hello?name=bob&x=1")
+    t1 = time.time_ns()
+    assert code == "200"
+    spans = receiver.wait_for(lambda s: len(s) >= 2, timeout=15)
+    agent.stop()
+
+    srv = spans_of(spans, SERVER, pid=server.pid)
+    cli = spans_of(spans, CLIENT, pid=curl_pid)
+    assert len(srv) == 1 and len(cli) == 1, spans
+    srv, cli = srv[0], cli[0]
+    for s in (srv, cli):
+        assert s["name"] == "GET"
+        assert t0 <= s["start_ns"] <= s["end_ns"] <= t1, (t0, s["start_ns"], s["end_ns"], t1)
+        a = s["attributes"]
+        assert a["http.request.method"] == "GET"
+        assert a["http.response.status_code"] == 200
+        assert a["network.protocol.version"] == "1.1"
+        assert a["server.port"] == port
+        assert "bob" not in repr(s), "query values must be redacted"
+        assert s["status_code"] == STATUS_UNSET
+        assert len(s["trace_id"]) == 32 and s["parent_span_id"] == ""
+    a = srv["attributes"]
+    assert a["url.path"] == "/hello"
+    assert a["url.scheme"] == "http"
+    assert a["client.address"] == "127.0.0.1"
+    assert a["network.peer.address"] == "127.0.0.1"
+    assert a["user_agent.original"].startswith("curl/")
+    assert "name=" in a["url.query"] and "x=" in a["url.query"]
+    assert srv["resource"]["process.executable.name"].startswith("python3")
+    a = cli["attributes"]
+    assert a["url.full"].startswith(f"http://127.0.0.1:{port}/hello?")
+    assert a["server.address"] == "127.0.0.1"
+    assert a["network.peer.port"] == port
+    assert cli["resource"]["service.name"] == "curl"
+    # Causality: the client sent before the server received, and received after it sent.
+    assert cli["start_ns"] <= srv["start_ns"] and srv["end_ns"] <= cli["end_ns"]
+
+
+def test_keep_alive_connection_with_50_requests_gives_50_spans(cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path))
+    server, port = start_py_server(cgroup)
+    script = ("import http.client,sys\n"
+              f"c=http.client.HTTPConnection('127.0.0.1',{port})\n"
+              "for i in range(50):\n"
+              "    c.request('GET','/k%d'%i); r=c.getresponse(); r.read()\n"
+              "    assert r.status==200\n")
+    res, client_pid = cgroup.run(["/usr/bin/python3", "-c", script])
+    assert res.returncode == 0, res.stderr
+    spans = receiver.wait_for(lambda s: len(s) >= 100, timeout=20)
+    stats = agent.stop()
+    srv = spans_of(spans, SERVER, pid=server.pid)
+    cli = spans_of(spans, CLIENT, pid=client_pid)
+    assert [s["attributes"]["url.path"] for s in srv] == [f"/k{i}" for i in range(50)]
+    assert len(cli) == 50
+    assert stats["user"]["request_without_response"] == 0
+    assert stats["kernel"]["ringbuf_full"] == 0
+
+
+@pytest.mark.parametrize("capture", CAPTURES)
+def test_traceparent_sets_trace_and_parent(cgroup, receiver, start_agent, capture):
+    agent = start_agent("--cgroup", str(cgroup.path), capture=capture)
+    server, port = start_py_server(cgroup)
+    code, _ = curl(cgroup, "-H", f"traceparent: {TRACEPARENT}", f"http://127.0.0.1:{port}/tp")
+    assert code == "200"
+    spans = receiver.wait_for(lambda s: len(spans_of(s, SERVER)) >= 1, timeout=15)
+    agent.stop()
+    srv = spans_of(spans, SERVER, pid=server.pid)
+    assert len(srv) == 1
+    assert srv[0]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert srv[0]["parent_span_id"] == "00f067aa0ba902b7"
+    assert srv[0]["span_id"] not in ("", "00f067aa0ba902b7")
+
+
+@pytest.mark.parametrize("capture", CAPTURES)
+def test_404_and_500_status_per_conventions(cgroup, receiver, start_agent, capture):
+    agent = start_agent("--cgroup", str(cgroup.path), capture=capture)
+    server, port = start_py_server(cgroup)
+    assert curl(cgroup, f"http://127.0.0.1:{port}/missing")[0] == "404"
+    assert curl(cgroup, f"http://127.0.0.1:{port}/error")[0] == "500"
+    spans = receiver.wait_for(lambda s: len(s) >= 4, timeout=15)
+    agent.stop()
+    by = {(s["kind"], s["attributes"]["http.response.status_code"]): s for s in spans}
+    assert set(by) == {(SERVER, 404), (SERVER, 500), (CLIENT, 404), (CLIENT, 500)}, spans
+    # Server: only 5xx is an error. Client: 4xx and 5xx.
+    assert by[SERVER, 404]["status_code"] == STATUS_UNSET
+    assert "error.type" not in by[SERVER, 404]["attributes"]
+    assert by[SERVER, 500]["status_code"] == STATUS_ERROR
+    assert by[SERVER, 500]["attributes"]["error.type"] == "500"
+    assert by[CLIENT, 404]["status_code"] == STATUS_ERROR
+    assert by[CLIENT, 404]["attributes"]["error.type"] == "404"
+    assert by[CLIENT, 500]["status_code"] == STATUS_ERROR
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 "ok"; }}
+    }}
+}}
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def nginx(cgroup):
+    d = tempfile.mkdtemp(prefix="wirespan-nginx-")
+    port = free_port()
+    conf = Path(d) / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=d, port=port))
+    p = cgroup.popen(["nginx", "-p", d, "-c", str(conf)], stderr=subprocess.PIPE)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        pytest.fail("nginx did not start: " + p.stderr.read().decode())
+    yield p, port
+    p.terminate()
+    p.wait(10)
+
+
+def wait_for_nginx_spans(receiver, n):
+    return receiver.wait_for(
+        lambda s: len([x for x in s if x["kind"] == SERVER]) >= n, timeout=30)
+
+
+def test_nginx_serving_1000_requests_gives_1000_server_spans(cgroup, receiver, start_agent,
+                                                              nginx):
+    _, port = nginx
+    agent = start_agent("--cgroup", str(cgroup.path))
+    res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\\n",
+                         f"http://127.0.0.1:{port}/n[1-1000]"], timeout=120)
+    assert res.returncode == 0
+    assert res.stdout.decode().split() == ["200"] * 1000
+    spans = wait_for_nginx_spans(receiver, 1000)
+    time.sleep(0.5)
+    stats = agent.stop()
+    spans = receiver.spans()
+    srv = [s for s in spans if s["kind"] == SERVER]
+    assert len(srv) == 1000, stats
+    assert sorted(s["attributes"]["url.path"] for s in srv) == sorted(
+        f"/n{i}" for i in range(1, 1001))
+    assert all(s["resource"]["process.executable.name"] == "nginx" for s in srv)
+    assert len([s for s in spans if s["kind"] == CLIENT]) == 1000
+
+
+@pytest.mark.parametrize("capture", CAPTURES)
+def test_ten_pipelined_requests_in_one_write_give_ten_spans_in_order(cgroup, receiver,
+                                                                     start_agent, nginx,
+                                                                     capture):
+    _, port = nginx
+    agent = start_agent("--cgroup", str(cgroup.path), capture=capture)
+    script = ("import socket,sys\n"
+              f"s=socket.create_connection(('127.0.0.1',{port}))\n"
+              "reqs=b''.join(b'GET /p%d HTTP/1.1\\r\\nHost: x\\r\\n%s\\r\\n' % "
+              "(i, b'Connection: close\\r\\n' if i==9 else b'') for i in range(10))\n"
+              "s.sendall(reqs)\n"
+              "data=b''\n"
+              "while True:\n"
+              "    d=s.recv(65536)\n"
+              "    if not d: break\n"
+              "    data+=d\n"
+              "assert data.count(b'HTTP/1.1 200')==10, data\n")
+    res, client_pid = cgroup.run(["/usr/bin/python3", "-c", script])
+    assert res.returncode == 0, res.stderr
+    spans = receiver.wait_for(lambda s: len(s) >= 20, timeout=15)
+    agent.stop()
+    srv = [s for s in spans if s["kind"] == SERVER]
+    cli = spans_of(spans, CLIENT, pid=client_pid)
+    assert [s["attributes"]["url.path"] for s in srv] == [f"/p{i}" for i in range(10)]
+    assert [s["attributes"]["url.full"].rsplit("/", 1)[1] for s in cli] == [
+        f"p{i}" for i in range(10)]
+
+
+def test_process_outside_the_selected_cgroup_gets_no_spans(cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path))
+    server, port = start_py_server(cgroup)
+    outside = subprocess.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/out"],
+                             check=True)
+    assert outside.returncode == 0
+    inside, inside_pid = curl(cgroup, f"http://127.0.0.1:{port}/in")
+    spans = receiver.wait_for(lambda s: len(s) >= 3, timeout=15)
+    time.sleep(0.5)
+    agent.stop()
+    spans = receiver.spans()
+    # The server is selected: both of its requests; of the clients only the one inside.
+    assert sorted(s["attributes"]["url.path"] for s in spans_of(spans, SERVER)) == ["/in", "/out"]
+    cli = spans_of(spans, CLIENT)
+    assert len(cli) == 1 and cli[0]["resource"]["process.pid"] == inside_pid
+
+
+def test_ipv6_server_span_has_ipv6_addresses(cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path))
+    server, port = start_py_server(cgroup, "--ipv6")
+    assert curl(cgroup, "-g", f"http://[::1]:{port}/six")[0] == "200"
+    spans = receiver.wait_for(lambda s: len(s) >= 2, timeout=15)
+    agent.stop()
+    srv = spans_of(spans, SERVER)
+    assert len(srv) == 1
+    assert srv[0]["attributes"]["network.peer.address"] == "::1"
+    assert srv[0]["attributes"]["url.path"] == "/six"

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Configuration rules: flags, OTEL_* and WIRESPAN_* variables, defaults,
+ * and the one-line errors for values that make no sense.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "config.h"
+
+static const char *const *fake_env;
+
+static const char *env(const char *name)
+{
+	for (const char *const *e = fake_env; e && *e; e += 2)
+		if (!strcmp(e[0], name))
+			return e[1];
+	return NULL;
+}
+
+static char errbuf[512];
+
+static int parse(struct ws_config *c, const char *const *envv, int argc, ...)
+{
+	char *argv[32] = { "wirespan" };
+	FILE *out = fopen("/dev/null", "w"), *err = fmemopen(errbuf, sizeof(errbuf), "w");
+	va_list ap;
+	int ret;
+
+	va_start(ap, argc);
+	for (int i = 0; i < argc; i++)
+		argv[i + 1] = va_arg(ap, char *);
+	va_end(ap);
+	fake_env = envv;
+	memset(errbuf, 0, sizeof(errbuf));
+	ret = ws_config_parse(c, argc + 1, argv, env, out, err);
+	fclose(out);
+	fclose(err);
+	return ret;
+}
+
+static struct ws_config c;
+
+TEST(test_defaults_trace_everything_to_the_console)
+{
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.npids + c.ncgroups + c.ncomms, 0);
+	CHECK_INT(c.exporter, WS_EXP_CONSOLE);
+	CHECK_INT(c.capture, WS_CAPTURE_AUTO);
+	CHECK_INT(c.capture_bytes, 8192);
+	CHECK_INT(c.ringbuf_bytes, 8 << 20);
+}
+
+TEST(test_selectors_repeat)
+{
+	CHECK_INT(parse(&c, NULL, 8, "--pid", "12", "-p", "13", "--cgroup", "a/b", "--comm",
+			"nginx-worker-too-long-name"),
+		  WS_CONFIG_RUN);
+	CHECK_INT(c.npids, 2);
+	CHECK_INT(c.pids[1], 13);
+	CHECK_INT(c.ncgroups, 1);
+	CHECK_STR(c.cgroups[0], "a/b");
+	/* The kernel keeps 15 characters of a comm. */
+	CHECK_STR(c.comms[0], "nginx-worker-to");
+}
+
+TEST(test_generic_endpoint_gets_v1_traces_and_selects_otlp)
+{
+	const char *const e[] = { "OTEL_EXPORTER_OTLP_ENDPOINT", "http://col:4318/", NULL };
+
+	CHECK_INT(parse(&c, e, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.exporter, WS_EXP_OTLP);
+	CHECK_STR(c.endpoint, "http://col:4318/v1/traces");
+}
+
+TEST(test_traces_endpoint_is_used_as_is_and_wins)
+{
+	const char *const e[] = { "OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4318",
+				  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://b/custom", NULL };
+
+	CHECK_INT(parse(&c, e, 0), WS_CONFIG_RUN);
+	CHECK_STR(c.endpoint, "https://b/custom");
+}
+
+TEST(test_exporter_env_and_flag_override_endpoint_default)
+{
+	const char *const e[] = { "OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4318",
+				  "OTEL_TRACES_EXPORTER", "console", NULL };
+
+	CHECK_INT(parse(&c, e, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.exporter, WS_EXP_CONSOLE);
+	CHECK_INT(parse(&c, e, 2, "--exporter", "none"), WS_CONFIG_RUN);
+	CHECK_INT(c.exporter, WS_EXP_NONE);
+	CHECK_INT(parse(&c, NULL, 2, "--exporter", "otlp"), WS_CONFIG_RUN);
+	CHECK_STR(c.endpoint, "http://localhost:4318/v1/traces");
+}
+
+TEST(test_bsp_variables_fill_the_batch_options)
+{
+	const char *const e[] = { "OTEL_BSP_SCHEDULE_DELAY", "250", "OTEL_BSP_MAX_QUEUE_SIZE", "99",
+				  "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "7", "OTEL_BSP_EXPORT_TIMEOUT",
+				  "1234", NULL };
+
+	CHECK_INT(parse(&c, e, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.batch.schedule_delay_ms, 250);
+	CHECK_INT(c.batch.max_queue, 99);
+	CHECK_INT(c.batch.max_batch, 7);
+	CHECK_INT(c.batch.export_timeout_ms, 1234);
+}
+
+TEST(test_console_gets_a_short_delay_unless_set)
+{
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.batch.schedule_delay_ms, 200);
+}
+
+struct bad_case {
+	const char *env_name, *env_val, *flag, *val, *needle;
+};
+
+TEST(test_bad_values_give_one_line_naming_them)
+{
+	static const struct bad_case rows[] = {
+		{ NULL, NULL, "--pid", "abc", "--pid" },
+		{ NULL, NULL, "--pid", "0", "--pid" },
+		{ NULL, NULL, "--capture", "ebpf", "--capture" },
+		{ NULL, NULL, "--capture-bytes", "99999", "--capture-bytes" },
+		{ NULL, NULL, "--ringbuf-size", "5000", "power of two" },
+		{ NULL, NULL, "--exporter", "jaeger", "--exporter" },
+		{ NULL, NULL, "--endpoint", "localhost:4318", "--endpoint" },
+		{ NULL, NULL, "--bogus", NULL, "unknown option" },
+		{ "OTEL_TRACES_EXPORTER", "zipkin", NULL, NULL, "OTEL_TRACES_EXPORTER" },
+		{ "OTEL_BSP_MAX_QUEUE_SIZE", "-1", NULL, NULL, "OTEL_BSP_MAX_QUEUE_SIZE" },
+		{ "OTEL_EXPORTER_OTLP_TIMEOUT", "soon", NULL, NULL, "timeout" },
+		{ "WIRESPAN_CAPTURE", "x", NULL, NULL, "WIRESPAN_CAPTURE" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct bad_case *r = &rows[i];
+		const char *e[] = { r->env_name, r->env_val, NULL };
+		int ret;
+
+		if (r->flag && r->val)
+			ret = parse(&c, e, 2, r->flag, r->val);
+		else if (r->flag)
+			ret = parse(&c, e, 1, r->flag);
+		else
+			ret = parse(&c, e, 0);
+		CHECK_INT(ret, -EINVAL);
+		CHECK(strstr(errbuf, r->needle) != NULL);
+		CHECK(strchr(errbuf, '\n') == errbuf + strlen(errbuf) - 1);
+	}
+}
+
+TEST(test_help_and_version_exit_ok)
+{
+	CHECK_INT(parse(&c, NULL, 1, "--help"), WS_CONFIG_EXIT_OK);
+	CHECK_INT(parse(&c, NULL, 1, "--version"), WS_CONFIG_EXIT_OK);
+}
+
+static const struct check_case cases[] = {
+	CASE(test_defaults_trace_everything_to_the_console),
+	CASE(test_selectors_repeat),
+	CASE(test_generic_endpoint_gets_v1_traces_and_selects_otlp),
+	CASE(test_traces_endpoint_is_used_as_is_and_wins),
+	CASE(test_exporter_env_and_flag_override_endpoint_default),
+	CASE(test_bsp_variables_fill_the_batch_options),
+	CASE(test_console_gets_a_short_delay_unless_set),
+	CASE(test_bad_values_give_one_line_naming_them),
+	CASE(test_help_and_version_exit_ok),
+};
+CHECK_MAIN("config", cases)
