@@ -57,9 +57,9 @@ run_suite "bpf test_capture" build/tests/test_capture
 # Integration: real programs, the real agent, a real OTLP receiver.
 junit=$(mktemp)
 echo "== integration (pytest)"
-python3 -m pytest -q -p no:cacheprovider --junitxml="$junit" tests/integration "$@"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$junit" tests/integration "$@"
 rc=$?
-counts=$(python3 - "$junit" <<'PY'
+counts=$(/usr/bin/python3 - "$junit" <<'PY'
 import sys, xml.etree.ElementTree as ET
 r = ET.parse(sys.argv[1]).getroot()
 s = r if r.tag == "testsuite" else r.find("testsuite")

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The OTLP/HTTP exporter: each batch is encoded as one protobuf
+ * ExportTraceServiceRequest and POSTed to the configured /v1/traces URL with
+ * one libcurl easy handle, kept for the exporter's life so the connection is
+ * reused. A batch is delivered when the receiver answers 2xx; anything else
+ * fails the batch (no retries yet) and is reported on stderr, one line per
+ * kind of failure, rate limited.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "exporter.h"
+#include "otlp_pb.h"
+
+#ifndef WS_VERSION
+#define WS_VERSION "0.0.0-dev"
+#endif
+
+#define DEFAULT_TIMEOUT_MS 10000L
+/* Connecting is part of the request timeout, but a dead host should not eat all of it. */
+#define MAX_CONNECT_TIMEOUT_MS 5000L
+/* A repeated failure is logged the first time, then every LOG_EVERY times. */
+#define LOG_EVERY 100
+#define LOG_KINDS 8
+
+/* A kind of failure: an encoding errno, else a curl error, else an HTTP status. */
+struct fail_kind {
+	int enc_err;
+	CURLcode curl;
+	long http;
+	unsigned long count;
+	unsigned long last_use; /* for evicting the stalest kind when the table is full */
+};
+
+struct otlp_http {
+	struct ws_exporter exp;
+	CURL *curl;
+	struct curl_slist *headers;
+	struct ws_buf buf;
+	char errbuf[CURL_ERROR_SIZE];
+	struct fail_kind kinds[LOG_KINDS];
+	unsigned long uses;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+/*
+ * curl_global_init is not thread-safe and must run once per process; the
+ * exporter may be created on any thread. It is never undone: other code in
+ * the process may use libcurl too.
+ */
+static void curl_init_once(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Counts one failure of its kind; true when this one should be logged. */
+static bool fail_count(struct otlp_http *h, int enc_err, CURLcode curl, long http,
+		       unsigned long *count)
+{
+	struct fail_kind *k = NULL, *stalest = &h->kinds[0];
+	int i;
+
+	h->uses++;
+	for (i = 0; i < LOG_KINDS; i++) {
+		struct fail_kind *f = &h->kinds[i];
+
+		if (f->count && f->enc_err == enc_err && f->curl == curl && f->http == http) {
+			k = f;
+			break;
+		}
+		if (f->last_use < stalest->last_use)
+			stalest = f;
+	}
+	if (!k) {
+		k = stalest;
+		*k = (struct fail_kind){ .enc_err = enc_err, .curl = curl, .http = http };
+	}
+	k->last_use = h->uses;
+	*count = ++k->count;
+	return *count == 1 || *count % LOG_EVERY == 0;
+}
+
+/* One line per failure kind; never the body, never the URL (it may hold credentials). */
+static void log_failure(struct otlp_http *h, int enc_err, CURLcode rc, long http)
+{
+	unsigned long count;
+
+	if (!fail_count(h, enc_err, rc, http, &count))
+		return;
+	if (enc_err)
+		fprintf(stderr, "wirespan: otlp export failed: encoding: %s, %lu time%s\n",
+			strerror(enc_err), count, count == 1 ? "" : "s");
+	else if (rc != CURLE_OK)
+		fprintf(stderr, "wirespan: otlp export failed: %s (curl %d), %lu time%s\n",
+			h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), (int)rc, count,
+			count == 1 ? "" : "s");
+	else
+		fprintf(stderr, "wirespan: otlp export failed: HTTP status %ld, %lu time%s\n", http,
+			count, count == 1 ? "" : "s");
+}
+
+/* The response body is not read (partial success is not acted on yet): drop it. */
+static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	(void)ptr;
+	(void)ud;
+	return size * nmemb;
+}
+
+static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans, size_t n)
+{
+	struct otlp_http *h = (struct otlp_http *)e;
+	long http = 0;
+	CURLcode rc;
+	int err;
+
+	if (!n)
+		return 0;
+	err = ws_otlp_encode(spans, n, &h->buf);
+	if (err) {
+		log_failure(h, -err, CURLE_OK, 0);
+		return err;
+	}
+	/* The buffer may have moved since the last batch. */
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, h->buf.data);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)h->buf.len);
+	h->errbuf[0] = '\0';
+	rc = curl_easy_perform(h->curl);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &http);
+		if (http >= 200 && http < 300)
+			return 0;
+	}
+	log_failure(h, 0, rc, http);
+	return -EIO;
+}
+
+static void otlp_http_shutdown(struct ws_exporter *e)
+{
+	struct otlp_http *h = (struct otlp_http *)e;
+
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	curl_slist_free_all(h->headers);
+	ws_buf_release(&h->buf);
+	free(h);
+}
+
+static int set_headers(struct otlp_http *h)
+{
+	static const char *const hdrs[] = {
+		"Content-Type: application/x-protobuf",
+		/*
+		 * curl would ask for 100-continue on bigger bodies and wait up to a
+		 * second for it: receivers seldom answer it, and we send anyway.
+		 */
+		"Expect:",
+	};
+	struct curl_slist *l;
+
+	for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
+		l = curl_slist_append(h->headers, hdrs[i]);
+		if (!l)
+			return -ENOMEM;
+		h->headers = l;
+	}
+	return 0;
+}
+
+struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *opts)
+{
+	long timeout_ms, connect_ms;
+	struct otlp_http *h;
+	int err = -ENOMEM;
+
+	if (!opts || !opts->endpoint || !opts->endpoint[0]) {
+		errno = EINVAL;
+		return NULL;
+	}
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_rc != CURLE_OK) {
+		errno = EIO;
+		return NULL;
+	}
+	timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+	connect_ms = timeout_ms < MAX_CONNECT_TIMEOUT_MS ? timeout_ms : MAX_CONNECT_TIMEOUT_MS;
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	h->exp.export = otlp_http_export;
+	h->exp.shutdown = otlp_http_shutdown;
+	h->exp.name = "otlp";
+	h->curl = curl_easy_init();
+	if (!h->curl)
+		goto fail;
+	err = set_headers(h);
+	if (err)
+		goto fail;
+
+	err = -EINVAL;
+	if (curl_easy_setopt(h->curl, CURLOPT_URL, opts->endpoint) != CURLE_OK)
+		goto fail;
+	/* Any of these failing means a libcurl without what we rely on. */
+	if (curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers) ||
+	    curl_easy_setopt(h->curl, CURLOPT_POST, 1L) ||
+	    curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "wirespan/" WS_VERSION) ||
+	    /* Timeouts by signal would hit whichever thread; this is not the main one. */
+	    curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout_ms) ||
+	    curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) ||
+	    curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, discard_body) ||
+	    curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf) ||
+	    curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L))
+		goto fail;
+	return &h->exp;
+
+fail:
+	otlp_http_shutdown(&h->exp);
+	errno = -err;
+	return NULL;
+}
