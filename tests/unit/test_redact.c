@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Tests of the URL helpers, table-driven: query redaction (shapes, cutting,
+ * fragments), request-target splitting in its four forms with userinfo
+ * removed, Host header parsing, and url.full assembly, with hostile inputs
+ * (very long, no path, '?' alone, percent-encoding, credentials).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "redact.h"
+
+#define NONE ((const char *)0) /* expected: field absent (NULL) */
+
+struct q_row {
+	const char *in;
+	size_t outsz;
+	const char *want;
+};
+
+static const struct q_row q_rows[] = {
+	{ "a=1&b=&c", 256, "a=REDACTED&b=REDACTED&c" },
+	{ "", 256, "" },
+	{ "q=OpenTelemetry", 256, "q=REDACTED" },
+	{ "color=blue&sig=abc", 256, "color=REDACTED&sig=REDACTED" },
+	{ "a=1&&b=2", 256, "a=REDACTED&&b=REDACTED" },
+	{ "&", 256, "&" },
+	{ "a=1&", 256, "a=REDACTED&" },
+	{ "=x", 256, "=REDACTED" },
+	{ "a==b", 256, "a=REDACTED" },
+	{ "a=1;b=2", 256, "a=REDACTED" },
+	{ "token", 256, "token" },
+	{ "na%20me=v%26al&x%3D=1", 256, "na%20me=REDACTED&x%3D=REDACTED" },
+	{ "a=1#frag=2", 256, "a=REDACTED" },
+	{ "#a=1", 256, "" },
+	{ "a=b?c=d", 256, "a=REDACTED" },
+	{ "a+b=c+d", 256, "a+b=REDACTED" },
+	/* Cutting: whole parameters only. "a=REDACTED" is 10 bytes. */
+	{ "a=1&bb=2", 11, "a=REDACTED" },
+	{ "a=1&bb=2", 22, "a=REDACTED" },
+	{ "a=1&bb=2", 23, "a=REDACTED&bb=REDACTED" },
+	{ "a=1&bb=2", 10, "" },
+	{ "a=1&bb=2", 1, "" },
+	{ "flag&a=1", 5, "flag" },
+};
+
+TEST(redact_query_table)
+{
+	for (size_t i = 0; i < sizeof(q_rows) / sizeof(q_rows[0]); i++) {
+		const struct q_row *r = &q_rows[i];
+		char *out = malloc(r->outsz);
+		size_t n;
+
+		memset(out, 'X', r->outsz);
+		n = ws_redact_query(r->in, strlen(r->in), out, r->outsz);
+		if (strcmp(out, r->want))
+			fprintf(stderr, "    row %zu: \"%s\" outsz %zu\n", i, r->in, r->outsz);
+		CHECK_STR(out, r->want);
+		CHECK_INT(n, strlen(r->want));
+		free(out);
+	}
+}
+
+TEST(redact_query_zero_outsz_writes_nothing)
+{
+	char out[4] = "XYZ";
+
+	CHECK_INT(ws_redact_query("a=1", 3, out, 0), 0);
+	CHECK_STR(out, "XYZ");
+	CHECK_INT(ws_redact_query("a=1", 3, NULL, 10), 0);
+	CHECK_INT(ws_redact_query(NULL, 3, out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+}
+
+TEST(redact_query_reads_only_qlen_bytes)
+{
+	char out[64];
+
+	CHECK_INT(ws_redact_query("a=1&secret=2", 3, out, sizeof(out)), 10);
+	CHECK_STR(out, "a=REDACTED");
+}
+
+TEST(redact_query_huge_input_into_small_buffer)
+{
+	size_t n = 100000, got;
+	char *q = malloc(n), out[256];
+
+	for (size_t i = 0; i < n; i += 8)
+		memcpy(q + i, "kk=vvvv&", 8);
+	got = ws_redact_query(q, n, out, sizeof(out));
+	CHECK(got < sizeof(out));
+	CHECK_INT(strlen(out), got);
+	/* Ends on a whole "kk=REDACTED", never a cut one. */
+	CHECK(got >= 11 && !memcmp(out + got - 11, "kk=REDACTED", 11));
+	CHECK(strstr(out, "vvvv") == NULL);
+	free(q);
+}
+
+TEST(redact_query_never_copies_a_value)
+{
+	const char *q = "user=alice@example.com&pw=hunter2&card=4111111111111111";
+	char out[256];
+
+	ws_redact_query(q, strlen(q), out, sizeof(out));
+	CHECK(!strstr(out, "alice"));
+	CHECK(!strstr(out, "hunter2"));
+	CHECK(!strstr(out, "4111"));
+	CHECK_STR(out, "user=REDACTED&pw=REDACTED&card=REDACTED");
+}
+
+struct t_row {
+	const char *in;
+	int rc;
+	enum ws_target_form form;
+	const char *scheme, *host;
+	int port;
+	const char *path, *query;
+};
+
+#define BAD(in) { in, -EINVAL, 0, NONE, NONE, -1, NONE, NONE }
+
+static const struct t_row t_rows[] = {
+	/* origin-form */
+	{ "/", 0, WS_TARGET_ORIGIN, NONE, NONE, -1, "/", NONE },
+	{ "/p?q#f", 0, WS_TARGET_ORIGIN, NONE, NONE, -1, "/p", "q" },
+	{ "/p?", 0, WS_TARGET_ORIGIN, NONE, NONE, -1, "/p", "" },
+	{ "/?", 0, WS_TARGET_ORIGIN, NONE, NONE, -1, "/", "" },
+	{ "/p#f?x=1", 0, WS_TARGET_ORIGIN, NONE, NONE, -1, "/p", NONE },
+	{ "/a/b%20c?x=%41", 0, WS_TARGET_ORIGIN, NONE, NONE, -1, "/a/b%20c", "x=%41" },
+	{ "/p?a=1?b=2", 0, WS_TARGET_ORIGIN, NONE, NONE, -1, "/p", "a=1?b=2" },
+	{ "//evil.example/x", 0, WS_TARGET_ORIGIN, NONE, NONE, -1, "//evil.example/x", NONE },
+	{ "/users/@me", 0, WS_TARGET_ORIGIN, NONE, NONE, -1, "/users/@me", NONE },
+	/* absolute-form: userinfo dropped */
+	{ "http://user:pw@host:8080/p?q", 0, WS_TARGET_ABSOLUTE, "http", "host", 8080, "/p", "q" },
+	{ "http://example.com", 0, WS_TARGET_ABSOLUTE, "http", "example.com", -1, "/", NONE },
+	{ "http://example.com?x=1", 0, WS_TARGET_ABSOLUTE, "http", "example.com", -1, "/", "x=1" },
+	{ "http://example.com#f", 0, WS_TARGET_ABSOLUTE, "http", "example.com", -1, "/", NONE },
+	{ "HTTPS://Example.COM:443/", 0, WS_TARGET_ABSOLUTE, "HTTPS", "Example.COM", 443, "/", NONE },
+	{ "http://[::1]:8080/x", 0, WS_TARGET_ABSOLUTE, "http", "::1", 8080, "/x", NONE },
+	{ "http://[fe80::1%25eth0]/", 0, WS_TARGET_ABSOLUTE, "http", "fe80::1%25eth0", -1, "/",
+	  NONE },
+	{ "http://a@b@c/x", 0, WS_TARGET_ABSOLUTE, "http", "c", -1, "/x", NONE },
+	{ "http://u:p@h:/x", 0, WS_TARGET_ABSOLUTE, "http", "h", -1, "/x", NONE },
+	{ "http://10.0.0.1:0080/", 0, WS_TARGET_ABSOLUTE, "http", "10.0.0.1", 80, "/", NONE },
+	BAD("http://user@/x"),
+	BAD("http:///x"),
+	BAD("http://"),
+	BAD("http://host:99999/"),
+	BAD("http://host:8a/"),
+	BAD("http://ho st/"),
+	BAD("http://user:p/w@host/x"),
+	BAD("http://[::1/x"),
+	BAD("http://[example.com]/"),
+	BAD("1http://host/"),
+	/* asterisk-form */
+	{ "*", 0, WS_TARGET_ASTERISK, NONE, NONE, -1, "*", NONE },
+	/* authority-form (CONNECT) */
+	{ "example.com:443", 0, WS_TARGET_AUTHORITY, NONE, "example.com", 443, NONE, NONE },
+	{ "[2001:db8::1]:443", 0, WS_TARGET_AUTHORITY, NONE, "2001:db8::1", 443, NONE, NONE },
+	{ "example.com", 0, WS_TARGET_AUTHORITY, NONE, "example.com", -1, NONE, NONE },
+	BAD("user@example.com:443"),
+	BAD("user:pw@example.com:443"),
+	BAD("example.com:443/x"),
+	BAD("mailto:a@b"),
+	BAD("http:/x"),
+	/* neither */
+	BAD(""),
+	BAD("?"),
+	BAD("?a=1"),
+	BAD("relative/path"),
+	BAD("#f"),
+};
+
+static void check_field(const char *what, const char *got, size_t len, const char *want,
+			const char *in)
+{
+	if (!want) {
+		if (got)
+			fprintf(stderr, "    \"%s\": %s should be absent\n", in, what);
+		CHECK(got == NULL);
+		return;
+	}
+	if (!got || len != strlen(want) || memcmp(got, want, len))
+		fprintf(stderr, "    \"%s\": %s\n", in, what);
+	CHECK_MEM(got, len, want);
+}
+
+TEST(split_target_table)
+{
+	for (size_t i = 0; i < sizeof(t_rows) / sizeof(t_rows[0]); i++) {
+		const struct t_row *r = &t_rows[i];
+		struct ws_target t;
+		int rc;
+
+		memset(&t, 0x5a, sizeof(t));
+		rc = ws_split_target(r->in, strlen(r->in), &t);
+		if (rc != r->rc)
+			fprintf(stderr, "    row \"%s\"\n", r->in);
+		CHECK_INT(rc, r->rc);
+		if (rc) {
+			/* A refused target leaves nothing a caller could record. */
+			CHECK(t.host == NULL && t.path == NULL && t.query == NULL);
+			CHECK_INT(t.port, -1);
+			continue;
+		}
+		CHECK_INT(t.form, r->form);
+		check_field("scheme", t.scheme, t.scheme_len, r->scheme, r->in);
+		check_field("host", t.host, t.host_len, r->host, r->in);
+		check_field("path", t.path, t.path_len, r->path, r->in);
+		check_field("query", t.query, t.query_len, r->query, r->in);
+		CHECK_INT(t.port, r->port);
+	}
+}
+
+TEST(split_target_never_exposes_userinfo)
+{
+	const char *in = "http://alice:s3cret@proxy.example:3128/a?b=c";
+	struct ws_target t;
+	const char *lo = in, *hi = in + strlen(in);
+	const char *ui = strstr(in, "alice"), *ui_end = strchr(in, '@') + 1;
+
+	CHECK_INT(ws_split_target(in, hi - lo, &t), 0);
+	/* No field's range overlaps the userinfo bytes. */
+	CHECK(t.host >= ui_end || t.host + t.host_len <= ui);
+	CHECK(t.path >= ui_end);
+	CHECK(t.query >= ui_end);
+	CHECK(t.scheme + t.scheme_len <= ui);
+}
+
+TEST(split_target_very_long_origin_form)
+{
+	size_t n = 200000;
+	char *in = malloc(n);
+	struct ws_target t;
+
+	memset(in, 'a', n);
+	in[0] = '/';
+	in[n / 2] = '?';
+	CHECK_INT(ws_split_target(in, n, &t), 0);
+	CHECK_INT(t.path_len, n / 2);
+	CHECK_INT(t.query_len, n - n / 2 - 1);
+	free(in);
+}
+
+TEST(split_target_reads_only_len_bytes)
+{
+	struct ws_target t;
+
+	CHECK_INT(ws_split_target("/p?x=1 HTTP/1.1", 6, &t), 0);
+	CHECK_MEM(t.query, t.query_len, "x=1");
+	CHECK_INT(ws_split_target(NULL, 1, &t), -EINVAL);
+	CHECK_INT(ws_split_target("/", 1, NULL), -EINVAL);
+}
+
+struct h_row {
+	const char *in;
+	int rc;
+	const char *host;
+	int port;
+};
+
+static const struct h_row h_rows[] = {
+	{ "example.com", 0, "example.com", -1 },
+	{ "example.com:8080", 0, "example.com", 8080 },
+	{ " example.com:8080\t", 0, "example.com", 8080 },
+	{ "[::1]:8080", 0, "::1", 8080 },
+	{ "[::1]", 0, "::1", -1 },
+	{ "[2001:db8::ffff:192.0.2.1]:443", 0, "2001:db8::ffff:192.0.2.1", 443 },
+	{ "example.com:", 0, "example.com", -1 },
+	{ "10.0.0.1:3000", 0, "10.0.0.1", 3000 },
+	{ "host:65535", 0, "host", 65535 },
+	{ "host:000080", 0, "host", 80 },
+	{ "xn--bcher-kva.example", 0, "xn--bcher-kva.example", -1 },
+	{ "a%41b", 0, "a%41b", -1 },
+	{ "localhost", 0, "localhost", -1 },
+	{ "", -EINVAL, NULL, 0 },
+	{ "  \t", -EINVAL, NULL, 0 },
+	{ ":8080", -EINVAL, NULL, 0 },
+	{ "user@host", -EINVAL, NULL, 0 },
+	{ "user:pw@host:80", -EINVAL, NULL, 0 },
+	{ "host/path", -EINVAL, NULL, 0 },
+	{ "host?x", -EINVAL, NULL, 0 },
+	{ "host:65536", -EINVAL, NULL, 0 },
+	{ "host:-1", -EINVAL, NULL, 0 },
+	{ "host:80:90", -EINVAL, NULL, 0 },
+	{ "host:1234567", -EINVAL, NULL, 0 },
+	{ "[::1", -EINVAL, NULL, 0 },
+	{ "[::1]x", -EINVAL, NULL, 0 },
+	{ "[]", -EINVAL, NULL, 0 },
+	{ "[example.com]", -EINVAL, NULL, 0 },
+	{ "ho st", -EINVAL, NULL, 0 },
+	{ "host\r\nX-Evil: 1", -EINVAL, NULL, 0 },
+	{ "m\xc3\xbcnchen.de", -EINVAL, NULL, 0 },
+	{ "a%2", -EINVAL, NULL, 0 },
+	{ "a%zz", -EINVAL, NULL, 0 },
+};
+
+TEST(host_header_table)
+{
+	for (size_t i = 0; i < sizeof(h_rows) / sizeof(h_rows[0]); i++) {
+		const struct h_row *r = &h_rows[i];
+		const char *host = NULL;
+		size_t hlen = 0;
+		int port = -2, rc;
+
+		rc = ws_parse_host_header(r->in, strlen(r->in), &host, &hlen, &port);
+		if (rc != r->rc)
+			fprintf(stderr, "    row \"%s\"\n", r->in);
+		CHECK_INT(rc, r->rc);
+		if (rc) {
+			CHECK(host == NULL);
+			continue;
+		}
+		CHECK_MEM(host, hlen, r->host);
+		CHECK_INT(port, r->port);
+	}
+}
+
+struct u_row {
+	const char *scheme, *host;
+	int port;
+	const char *path, *query;
+	size_t outsz;
+	int rc; /* > 0: the expected length is strlen(want) */
+	const char *want;
+};
+
+static const struct u_row u_rows[] = {
+	{ "http", "example.com", 8080, "/path", "x=REDACTED", 256, 1,
+	  "http://example.com:8080/path?x=REDACTED" },
+	{ "http", "example.com", 80, "/", NULL, 256, 1, "http://example.com/" },
+	{ "https", "example.com", 443, "/a", NULL, 256, 1, "https://example.com/a" },
+	{ "http", "example.com", 443, "/a", NULL, 256, 1, "http://example.com:443/a" },
+	{ "https", "example.com", 80, "/a", NULL, 256, 1, "https://example.com:80/a" },
+	{ "HTTP", "Example.com", 80, "/a", NULL, 256, 1, "http://Example.com/a" },
+	{ "ws", "h", 80, "/", NULL, 256, 1, "ws://h/" },
+	{ "wss", "h", 443, "/", NULL, 256, 1, "wss://h/" },
+	{ "http", "::1", 8080, "/", NULL, 256, 1, "http://[::1]:8080/" },
+	{ "http", "::1", -1, "", NULL, 256, 1, "http://[::1]/" },
+	{ "http", "h", -1, "", "a=REDACTED", 256, 1, "http://h/?a=REDACTED" },
+	{ "http", "h", 0, "/p", "", 256, 1, "http://h/p?" },
+	{ "http", "h", -1, "/p%20q", "k%20=REDACTED", 256, 1, "http://h/p%20q?k%20=REDACTED" },
+	{ "http", "h", -1, "//evil.example/x", NULL, 256, 1, "http://h//evil.example/x" },
+	{ "http", "h", 8080, "/abc", NULL, 18, 1, "http://h:8080/abc" },
+	{ "http", "h", 8080, "/abcd", NULL, 18, -ENOSPC, "http://h:8080/abc" },
+	{ "http", "example.com", -1, "/", NULL, 10, -ENOSPC, "http://ex" },
+	{ "http", "user@host", -1, "/", NULL, 256, -EINVAL, "" },
+	{ "http", "user:pw@host", -1, "/", NULL, 256, -EINVAL, "" },
+	{ "http", "host/x", -1, "/", NULL, 256, -EINVAL, "" },
+	{ "http", "host?x", -1, "/", NULL, 256, -EINVAL, "" },
+	{ "http", "ho st", -1, "/", NULL, 256, -EINVAL, "" },
+	{ "http", "", -1, "/", NULL, 256, -EINVAL, "" },
+	{ "http", "h", -1, "evil@x", NULL, 256, -EINVAL, "" },
+	{ "http", "h", -1, "/a?b=c", NULL, 256, -EINVAL, "" },
+	{ "http", "h", -1, "/a#b", NULL, 256, -EINVAL, "" },
+	{ "http", "h", -1, "/a", "x#y", 256, -EINVAL, "" },
+	{ "ht tp", "h", -1, "/", NULL, 256, -EINVAL, "" },
+	{ "", "h", -1, "/", NULL, 256, -EINVAL, "" },
+	{ "1http", "h", -1, "/", NULL, 256, -EINVAL, "" },
+	{ "http", "h", 70000, "/", NULL, 256, -EINVAL, "" },
+};
+
+TEST(build_url_full_table)
+{
+	for (size_t i = 0; i < sizeof(u_rows) / sizeof(u_rows[0]); i++) {
+		const struct u_row *r = &u_rows[i];
+		char *out = malloc(r->outsz);
+		int rc, want_rc = r->rc > 0 ? (int)strlen(r->want) : r->rc;
+
+		memset(out, 'X', r->outsz);
+		rc = ws_build_url_full(r->scheme, strlen(r->scheme), r->host, strlen(r->host),
+				       r->port, r->path, strlen(r->path), r->query,
+				       r->query ? strlen(r->query) : 0, out, r->outsz);
+		if (rc != want_rc || strcmp(out, r->want))
+			fprintf(stderr, "    row %zu: want \"%s\"\n", i, r->want);
+		CHECK_INT(rc, want_rc);
+		CHECK_STR(out, r->want);
+		free(out);
+	}
+}
+
+TEST(build_url_full_bad_buffers)
+{
+	char out[16] = "XYZ";
+
+	CHECK_INT(ws_build_url_full("http", 4, "h", 1, -1, "/", 1, NULL, 0, out, 0), -EINVAL);
+	CHECK_STR(out, "XYZ");
+	CHECK_INT(ws_build_url_full("http", 4, "h", 1, -1, "/", 1, NULL, 0, NULL, 8), -EINVAL);
+	CHECK_INT(ws_build_url_full(NULL, 0, "h", 1, -1, "/", 1, NULL, 0, out, 8), -EINVAL);
+	CHECK_INT(ws_build_url_full("http", 4, NULL, 0, -1, "/", 1, NULL, 0, out, 8), -EINVAL);
+	/* A NULL empty path is the root. */
+	CHECK_INT(ws_build_url_full("http", 4, "h", 1, -1, NULL, 0, NULL, 0, out, 16), 9);
+	CHECK_STR(out, "http://h/");
+}
+
+/* What an assembler does with a proxy request: no credential and no value survives. */
+TEST(proxy_request_to_url_full_has_no_secrets)
+{
+	const char *in = "http://alice:s3cret@shop.example:8080/cart/42?token=abc123&item=7#top";
+	char q[256], url[512];
+	struct ws_target t;
+	size_t qn;
+	int n;
+
+	CHECK_INT(ws_split_target(in, strlen(in), &t), 0);
+	qn = ws_redact_query(t.query, t.query_len, q, sizeof(q));
+	n = ws_build_url_full(t.scheme, t.scheme_len, t.host, t.host_len, t.port, t.path,
+			      t.path_len, t.query ? q : NULL, qn, url, sizeof(url));
+	CHECK_STR(url, "http://shop.example:8080/cart/42?token=REDACTED&item=REDACTED");
+	CHECK_INT(n, strlen(url));
+	CHECK(!strstr(url, "alice") && !strstr(url, "s3cret") && !strstr(url, "abc123"));
+}
+
+/* An origin-form request plus its Host header, as a server span sees them. */
+TEST(origin_request_with_host_header_to_url_full)
+{
+	const char *target = "/search?q=private+words";
+	const char *hostv = "[2001:db8::1]:8443";
+	char q[64], url[128];
+	struct ws_target t;
+	const char *host;
+	size_t hlen, qn;
+	int port;
+
+	CHECK_INT(ws_split_target(target, strlen(target), &t), 0);
+	CHECK_INT(ws_parse_host_header(hostv, strlen(hostv), &host, &hlen, &port), 0);
+	qn = ws_redact_query(t.query, t.query_len, q, sizeof(q));
+	CHECK(ws_build_url_full("https", 5, host, hlen, port, t.path, t.path_len, q, qn, url,
+				sizeof(url)) > 0);
+	CHECK_STR(url, "https://[2001:db8::1]:8443/search?q=REDACTED");
+}
+
+TEST(very_long_url_is_cut_not_overflowed)
+{
+	size_t plen = 100000;
+	char *path = malloc(plen), url[1025];
+	int rc;
+
+	memset(path, 'p', plen);
+	path[0] = '/';
+	rc = ws_build_url_full("http", 4, "h", 1, -1, path, plen, "a=REDACTED", 10, url,
+			       sizeof(url));
+	CHECK_INT(rc, -ENOSPC);
+	CHECK_INT(strlen(url), sizeof(url) - 1);
+	CHECK(!memcmp(url, "http://h/ppp", 12));
+	free(path);
+}
+
+static const struct check_case cases[] = {
+	CASE(redact_query_table),
+	CASE(redact_query_zero_outsz_writes_nothing),
+	CASE(redact_query_reads_only_qlen_bytes),
+	CASE(redact_query_huge_input_into_small_buffer),
+	CASE(redact_query_never_copies_a_value),
+	CASE(split_target_table),
+	CASE(split_target_never_exposes_userinfo),
+	CASE(split_target_very_long_origin_form),
+	CASE(split_target_reads_only_len_bytes),
+	CASE(host_header_table),
+	CASE(build_url_full_table),
+	CASE(build_url_full_bad_buffers),
+	CASE(proxy_request_to_url_full_has_no_secrets),
+	CASE(origin_request_with_host_header_to_url_full),
+	CASE(very_long_url_is_cut_not_overflowed),
+};
+
+CHECK_MAIN("redact", cases)
