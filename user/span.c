@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Span storage: allocation, attributes appended into the span's own string
+ * arena (so a finished span is one block that can be handed to the export
+ * thread), the tracestate copy, and attribute lookup. Nothing here is shared
+ * between threads: a span has one owner at a time.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "span.h"
+
+struct ws_span *ws_span_new(void)
+{
+	struct ws_span *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		errno = ENOMEM;
+	return s;
+}
+
+void ws_span_free(struct ws_span *s)
+{
+	if (!s)
+		return;
+	ws_resource_put(s->res);
+	free(s);
+}
+
+static void count_dropped(struct ws_span *s)
+{
+	/* Saturate: a wrapped counter would claim fewer drops than happened. */
+	if (s->dropped_attrs < UINT16_MAX)
+		s->dropped_attrs++;
+}
+
+/*
+ * Cut len to max without splitting a UTF-8 sequence: a value cut inside a
+ * multi-byte character would no longer be valid UTF-8, which OTLP string
+ * fields require. Bytes that are not UTF-8 at all are cut where they fall.
+ */
+static size_t cut_len(const char *val, size_t len, size_t max)
+{
+	size_t n, back;
+
+	if (len <= max)
+		return len;
+	n = max;
+	/* At most three continuation bytes (10xxxxxx) precede a boundary. */
+	for (back = 0; back < 3 && n > 0; back++) {
+		if (((unsigned char)val[n] & 0xc0) != 0x80)
+			break;
+		n--;
+	}
+	if (((unsigned char)val[n] & 0xc0) == 0x80)
+		return max; /* not UTF-8: any cut is as good as another */
+	return n;
+}
+
+/* Copies len bytes into the arena; the offset in *off, or -ENOSPC. */
+static int arena_put(struct ws_span *s, const char *val, size_t len, uint16_t *off)
+{
+	if (len > (size_t)(WS_SPAN_STRBUF - s->strbuf_used))
+		return -ENOSPC;
+	*off = s->strbuf_used;
+	if (len)
+		memcpy(s->strbuf + s->strbuf_used, val, len);
+	s->strbuf_used += len;
+	return 0;
+}
+
+int ws_span_add_str(struct ws_span *s, const char *key, const char *val, size_t len)
+{
+	struct ws_attr *a;
+	uint16_t off;
+
+	if (!s || !key || (!val && len))
+		return -EINVAL;
+	if (s->nattrs >= WS_SPAN_MAX_ATTRS) {
+		count_dropped(s);
+		return -ENOSPC;
+	}
+	len = cut_len(val, len, WS_ATTR_VALUE_MAX);
+	if (arena_put(s, val, len, &off)) {
+		count_dropped(s);
+		return -ENOSPC;
+	}
+	a = &s->attrs[s->nattrs++];
+	a->key = key;
+	a->type = WS_ATTR_STR;
+	a->off = off;
+	a->len = len;
+	a->ival = 0;
+	return 0;
+}
+
+int ws_span_add_int(struct ws_span *s, const char *key, int64_t val)
+{
+	struct ws_attr *a;
+
+	if (!s || !key)
+		return -EINVAL;
+	if (s->nattrs >= WS_SPAN_MAX_ATTRS) {
+		count_dropped(s);
+		return -ENOSPC;
+	}
+	a = &s->attrs[s->nattrs++];
+	a->key = key;
+	a->type = WS_ATTR_INT;
+	a->off = 0;
+	a->len = 0;
+	a->ival = val;
+	return 0;
+}
+
+int ws_span_set_tracestate(struct ws_span *s, const char *val, size_t len)
+{
+	uint16_t off;
+
+	if (!s || (!val && len))
+		return -EINVAL;
+	/*
+	 * A cut tracestate could end inside a list member and corrupt it for
+	 * the vendor that owns it, so one that does not fit is not stored.
+	 * Setting it again leaves the old copy in the arena: it happens at
+	 * most once per span.
+	 */
+	if (arena_put(s, val, len, &off))
+		return -ENOSPC;
+	s->tracestate_off = off;
+	s->tracestate_len = len;
+	return 0;
+}
+
+const struct ws_attr *ws_span_attr(const struct ws_span *s, const char *key)
+{
+	if (!s || !key)
+		return NULL;
+	for (uint16_t i = 0; i < s->nattrs; i++) {
+		if (s->attrs[i].key == key || !strcmp(s->attrs[i].key, key))
+			return &s->attrs[i];
+	}
+	return NULL;
+}
