@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * W3C Trace Context: the traceparent parser (levels 1 and 2: version 00 and
+ * the forward-compatible reading of later versions), the hex encoder, and the
+ * generator of trace and span ids: one xoshiro256** state per thread, seeded
+ * from getrandom(), so the capture loop never takes a lock or a syscall for
+ * an id.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tracectx.h"
+
+/* version "-" trace-id "-" parent-id "-" trace-flags */
+#define TP_LEN 55
+#define TP_TRACE_OFF 3
+#define TP_PARENT_OFF 36
+#define TP_FLAGS_OFF 53
+
+/* HEXDIGLC only: upper-case hex is invalid by the spec, not a variant. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decodes 2n lower-case hex chars into n bytes; false on any other char. */
+static bool unhex(const char *in, size_t n, uint8_t *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = hi << 4 | lo;
+	}
+	return true;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static bool is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+int ws_traceparent_parse(const char *val, size_t len, struct ws_traceparent *out)
+{
+	struct ws_traceparent tp;
+
+	if (!val || !out)
+		return -EINVAL;
+	/* OWS around a field value is not part of it (RFC 9110 5.5). */
+	while (len && is_ows(*val)) {
+		val++;
+		len--;
+	}
+	while (len && is_ows(val[len - 1]))
+		len--;
+
+	if (len < TP_LEN)
+		return -EINVAL;
+	if (!unhex(val, 1, &tp.version) || val[2] != '-')
+		return -EINVAL;
+	if (tp.version == 0xff)
+		return -EINVAL;
+	/*
+	 * Version 00 is exactly 55 chars. A later version may append fields,
+	 * but only after a dash: its first four fields are read as 00's.
+	 */
+	if (tp.version == 0x00 ? len != TP_LEN : len > TP_LEN && val[TP_LEN] != '-')
+		return -EINVAL;
+	if (!unhex(val + TP_TRACE_OFF, sizeof(tp.trace_id), tp.trace_id) ||
+	    val[TP_PARENT_OFF - 1] != '-')
+		return -EINVAL;
+	if (!unhex(val + TP_PARENT_OFF, sizeof(tp.parent_id), tp.parent_id) ||
+	    val[TP_FLAGS_OFF - 1] != '-')
+		return -EINVAL;
+	if (!unhex(val + TP_FLAGS_OFF, 1, &tp.flags))
+		return -EINVAL;
+	if (all_zero(tp.trace_id, sizeof(tp.trace_id)) ||
+	    all_zero(tp.parent_id, sizeof(tp.parent_id)))
+		return -EINVAL;
+	*out = tp;
+	return 0;
+}
+
+void ws_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+/*
+ * Id generation. Ids need to be unique, not secret (they travel in clear
+ * headers), so a fast PRNG is enough; what matters is that two threads or two
+ * agent processes never share a sequence, hence per-thread state seeded from
+ * the kernel's entropy. A fork() would copy the state: the child handler
+ * bumps a generation so every thread of the child reseeds before its next id.
+ */
+struct rng {
+	uint64_t s[4];
+	unsigned int gen;
+	bool seeded;
+};
+
+static __thread struct rng tls_rng;
+static unsigned int fork_gen;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+	__atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+/* splitmix64: spreads a poor seed over the whole state, as xoshiro's authors advise. */
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void rng_seed(struct rng *r)
+{
+	uint64_t seed[4];
+	ssize_t n;
+
+	pthread_once(&atfork_once, register_atfork);
+	n = getrandom(seed, sizeof(seed), GRND_NONBLOCK);
+	if (n != (ssize_t)sizeof(seed)) {
+		/*
+		 * No entropy yet (early boot) or no getrandom: mix what tells
+		 * this thread and moment apart. Uniqueness, not secrecy.
+		 */
+		struct timespec ts;
+		uint64_t x;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		x = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		x ^= (uint64_t)getpid() << 32 ^ (uint64_t)gettid();
+		x ^= (uint64_t)(uintptr_t)r;
+		for (int i = 0; i < 4; i++)
+			seed[i] = splitmix64(&x);
+	}
+	memcpy(r->s, seed, sizeof(r->s));
+	/* xoshiro's one forbidden state. */
+	if (all_zero((const uint8_t *)r->s, sizeof(r->s)))
+		r->s[0] = 1;
+	r->gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+	r->seeded = true;
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* xoshiro256** (Blackman and Vigna). */
+static uint64_t rng_next(void)
+{
+	struct rng *r = &tls_rng;
+	uint64_t *s = r->s, result, t;
+
+	if (!r->seeded || r->gen != __atomic_load_n(&fork_gen, __ATOMIC_RELAXED))
+		rng_seed(r);
+	result = rotl(s[1] * 5, 7) * 9;
+	t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+void ws_ids_trace(uint8_t out[16])
+{
+	uint64_t a, b;
+
+	/* An all-zero id is invalid; with 128 random bits this loop never runs twice. */
+	do {
+		a = rng_next();
+		b = rng_next();
+	} while (!a && !b);
+	memcpy(out, &a, 8);
+	memcpy(out + 8, &b, 8);
+}
+
+void ws_ids_span(uint8_t out[8])
+{
+	uint64_t a;
+
+	do
+		a = rng_next();
+	while (!a);
+	memcpy(out, &a, 8);
+}
