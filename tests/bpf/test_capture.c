@@ -100,6 +100,7 @@ static void tcp_pair(int *cli, int *srv, uint16_t *port)
 	close(l);
 }
 
+static const uint8_t loopback[4] = { 127, 0, 0, 1 };
 static const char req[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
 static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
@@ -119,7 +120,7 @@ static void check_http_exchange(enum ws_capture capture)
 	uint64_t st[WS_STAT__COUNT];
 	int cli, srv, closes = 0;
 	char buf[256];
-	uint16_t port;
+	uint16_t port, cport = 0;
 	struct rec *r;
 
 	if (!b)
@@ -150,14 +151,20 @@ static void check_http_exchange(enum ws_capture capture)
 		CHECK_INT(r->hdr.tgid, getpid());
 		CHECK_INT(r->data.source, capture == WS_CAPTURE_SYSCALLS ? WS_SRC_SYSCALL
 									 : WS_SRC_SOCK_TP);
-		CHECK_INT(r->data.tuple.daddr[0], 127);
+		/* every address byte: a short copy once left 127.0.0.0 */
+		CHECK(!memcmp(r->data.tuple.daddr, loopback, 4));
+		CHECK(!memcmp(r->data.tuple.saddr, loopback, 4));
 		CHECK(strncmp(r->data.comm, "test_capture", 12) == 0);
+		cport = r->data.tuple.sport;
 	}
 	/* server ingress: the same bytes, on the accepted socket (local port = port) */
 	r = find(WS_DIR_INGRESS, port);
 	CHECK(r != NULL);
-	if (r)
+	if (r) {
 		CHECK_MEM(r->payload, r->data.cap_len, req);
+		CHECK_INT(r->data.tuple.dport, cport);
+		CHECK(!memcmp(r->data.tuple.daddr, loopback, 4));
+	}
 	r = find(WS_DIR_EGRESS, port);
 	CHECK(r != NULL);
 	if (r)
