@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Span assembly. Each kernel socket gets a connection: two HTTP/1.x parsers
+ * (one per direction, each deciding from its first bytes whether it carries
+ * requests or responses), a FIFO of requests awaiting their responses, and
+ * an LRU position. The direction that carries requests gives the role: the
+ * process received them -> SERVER span, it sent them -> CLIENT span. A span
+ * is built when its request head is complete (so its strings live in the
+ * span's arena from then on) and handed out when its response ends.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "assemble.h"
+#include "http1.h"
+#include "redact.h"
+#include "resource.h"
+#include "span.h"
+#include "tracectx.h"
+#include "wirespan.h"
+
+#define DEFAULT_IDLE_NS (300ull * 1000000000ull)
+#define DEFAULT_MAX_CONNS 16384
+/* Requests in flight on one connection; pipelining deeper than this is rare. */
+#define PIPELINE_MAX 32
+#define RES_CACHE_MAX 4096
+
+/* What the response stream of a connection is in the middle of. */
+enum resp_state {
+	RESP_IDLE = 0,
+	RESP_SPAN,    /* answering the FIFO's front request */
+	RESP_ORPHAN,  /* no request waiting: consume it, build nothing */
+	RESP_INTERIM, /* a 1xx before the final response */
+};
+
+struct pending {
+	struct ws_span *span; /* NULL: a request we could not read; its response is skipped */
+	bool head;	      /* HEAD request: the response has no body */
+	bool connect;	      /* CONNECT: a 2xx turns the connection into a tunnel */
+};
+
+struct dir_state {
+	uint64_t msg_start_ts; /* record time of the first bytes of the current message */
+	uint64_t last_ts;      /* time of the latest record fed */
+	uint64_t prev_ts;      /* time of the record before it: an inferred end */
+	bool gathering;	       /* bytes of a message have been fed since its start */
+	bool in_msg;	       /* its HEAD was seen, its END not yet */
+	struct http1_parser p;
+};
+
+struct conn {
+	uint64_t key;
+	struct conn *hnext;
+	struct conn *lru_prev, *lru_next;
+	uint64_t last_ts;
+	uint32_t tgid;
+	struct ws_tuple tuple;
+	struct ws_resource *res;
+	bool tunnel;	  /* upgraded or CONNECTed: no longer HTTP */
+	uint8_t resp;	  /* enum resp_state */
+	uint8_t qhead, qlen;
+	struct pending q[PIPELINE_MAX];
+	struct dir_state d[2]; /* indexed by enum ws_dir */
+};
+
+struct res_entry {
+	uint32_t pid;
+	char comm[16];
+	struct ws_resource *res;
+	struct res_entry *next;
+};
+
+struct ws_assembler {
+	struct ws_assembler_opts o;
+	ws_span_cb cb;
+	void *ctx;
+	struct conn **buckets;
+	size_t nbuckets; /* a power of two */
+	size_t nconns;
+	struct conn *lru_head, *lru_tail; /* head: least recently used */
+	struct res_entry *res_buckets[1024];
+	size_t nres;
+	uint64_t stats[WS_ASM_STAT__COUNT];
+};
+
+static const char *const known_methods[] = { "GET",	"HEAD",	   "POST",  "PUT",  "DELETE",
+					     "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+
+/* ---- tables ---- */
+
+static size_t hash64(uint64_t k, size_t nbuckets)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return (size_t)k & (nbuckets - 1);
+}
+
+static struct conn *conn_find(struct ws_assembler *a, uint64_t key)
+{
+	for (struct conn *c = a->buckets[hash64(key, a->nbuckets)]; c; c = c->hnext)
+		if (c->key == key)
+			return c;
+	return NULL;
+}
+
+static void lru_unlink(struct ws_assembler *a, struct conn *c)
+{
+	if (c->lru_prev)
+		c->lru_prev->lru_next = c->lru_next;
+	else
+		a->lru_head = c->lru_next;
+	if (c->lru_next)
+		c->lru_next->lru_prev = c->lru_prev;
+	else
+		a->lru_tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NULL;
+}
+
+static void lru_push_tail(struct ws_assembler *a, struct conn *c)
+{
+	c->lru_prev = a->lru_tail;
+	c->lru_next = NULL;
+	if (a->lru_tail)
+		a->lru_tail->lru_next = c;
+	else
+		a->lru_head = c;
+	a->lru_tail = c;
+}
+
+static void pending_drop_all(struct ws_assembler *a, struct conn *c)
+{
+	while (c->qlen) {
+		struct pending *p = &c->q[c->qhead];
+
+		if (p->span) {
+			a->stats[WS_ASM_REQ_NO_RESP]++;
+			ws_span_free(p->span);
+		}
+		c->qhead = (c->qhead + 1) % PIPELINE_MAX;
+		c->qlen--;
+	}
+	c->qhead = 0;
+	c->resp = RESP_IDLE;
+}
+
+static void conn_free(struct ws_assembler *a, struct conn *c)
+{
+	struct conn **pp = &a->buckets[hash64(c->key, a->nbuckets)];
+
+	while (*pp != c)
+		pp = &(*pp)->hnext;
+	*pp = c->hnext;
+	lru_unlink(a, c);
+	pending_drop_all(a, c);
+	ws_resource_put(c->res);
+	free(c);
+	a->nconns--;
+}
+
+static void conn_reset(struct ws_assembler *a, struct conn *c, uint32_t tgid)
+{
+	pending_drop_all(a, c);
+	ws_resource_put(c->res);
+	c->res = NULL;
+	c->tgid = tgid;
+	c->tunnel = false;
+	for (int i = 0; i < 2; i++) {
+		memset(&c->d[i], 0, offsetof(struct dir_state, p));
+		http1_init(&c->d[i].p, HTTP1_AUTO);
+	}
+}
+
+static struct conn *conn_new(struct ws_assembler *a, uint64_t key, uint32_t tgid)
+{
+	struct conn *c;
+	size_t b;
+
+	if (a->nconns >= a->o.max_conns && a->lru_head) {
+		a->stats[WS_ASM_CONNS_EVICTED]++;
+		conn_free(a, a->lru_head);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->key = key;
+	conn_reset(a, c, tgid);
+	b = hash64(key, a->nbuckets);
+	c->hnext = a->buckets[b];
+	a->buckets[b] = c;
+	lru_push_tail(a, c);
+	a->nconns++;
+	return c;
+}
+
+static void res_cache_clear(struct ws_assembler *a)
+{
+	for (size_t i = 0; i < sizeof(a->res_buckets) / sizeof(a->res_buckets[0]); i++) {
+		while (a->res_buckets[i]) {
+			struct res_entry *e = a->res_buckets[i];
+
+			a->res_buckets[i] = e->next;
+			ws_resource_put(e->res);
+			free(e);
+		}
+	}
+	a->nres = 0;
+}
+
+/*
+ * The resource of a process, read from /proc once. A pid whose comm changed
+ * is a new process (pid reuse or exec): its resource is read again.
+ */
+static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, const char comm[16])
+{
+	size_t b = hash64(pid, sizeof(a->res_buckets) / sizeof(a->res_buckets[0]));
+	char name[17];
+	struct res_entry *e;
+
+	for (e = a->res_buckets[b]; e; e = e->next) {
+		if (e->pid != pid)
+			continue;
+		if (!memcmp(e->comm, comm, 16))
+			return ws_resource_get(e->res);
+		break;
+	}
+	memcpy(name, comm, 16);
+	name[16] = '\0';
+	if (!e) {
+		if (a->nres >= RES_CACHE_MAX)
+			res_cache_clear(a); /* a cheap bound; hot entries come back at once */
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return NULL;
+		e->pid = pid;
+		e->next = a->res_buckets[b];
+		a->res_buckets[b] = e;
+		a->nres++;
+	}
+	ws_resource_put(e->res);
+	e->res = ws_resource_new(a->o.proc_root, pid, name);
+	memcpy(e->comm, comm, 16);
+	return e->res ? ws_resource_get(e->res) : NULL;
+}
+
+/* ---- span building ---- */
+
+static void addr_str(const struct ws_tuple *t, const uint8_t *addr, char out[INET6_ADDRSTRLEN])
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (t->family == AF_INET)
+		inet_ntop(AF_INET, addr, out, INET6_ADDRSTRLEN);
+	else if (!memcmp(addr, v4mapped, 12)) /* a dual-stack socket talking IPv4 */
+		inet_ntop(AF_INET, addr + 12, out, INET6_ADDRSTRLEN);
+	else
+		inet_ntop(AF_INET6, addr, out, INET6_ADDRSTRLEN);
+}
+
+static void add_cstr(struct ws_span *s, const char *key, const char *v)
+{
+	ws_span_add_str(s, key, v, strlen(v));
+}
+
+static void add_hdr(struct ws_span *s, const char *key, const struct http1_head *h,
+		    const char *name)
+{
+	const struct http1_header *hd = http1_find(h, name);
+
+	if (hd && hd->value_len)
+		ws_span_add_str(s, key, hd->value, hd->value_len);
+}
+
+static void set_name_and_method(struct ws_span *s, const struct http1_head *h)
+{
+	for (size_t i = 0; i < sizeof(known_methods) / sizeof(known_methods[0]); i++) {
+		if (strlen(known_methods[i]) == h->method_len &&
+		    !memcmp(known_methods[i], h->method, h->method_len)) {
+			strcpy(s->name, known_methods[i]);
+			add_cstr(s, "http.request.method", known_methods[i]);
+			return;
+		}
+	}
+	/* Unknown methods would explode span-name cardinality: semconv's _OTHER. */
+	strcpy(s->name, "HTTP");
+	add_cstr(s, "http.request.method", "_OTHER");
+	ws_span_add_str(s, "http.request.method_original", h->method, h->method_len);
+}
+
+static void set_trace_context(struct ws_span *s, const struct http1_head *h)
+{
+	const struct http1_header *tp = http1_find(h, "traceparent");
+	const struct http1_header *ts;
+	struct ws_traceparent ctx;
+
+	ws_ids_span(s->span_id);
+	if (tp && !ws_traceparent_parse(tp->value, tp->value_len, &ctx)) {
+		memcpy(s->trace_id, ctx.trace_id, sizeof(s->trace_id));
+		memcpy(s->parent_span_id, ctx.parent_id, sizeof(s->parent_span_id));
+		s->trace_flags = ctx.flags;
+		ts = http1_find(h, "tracestate");
+		if (ts && ts->value_len)
+			ws_span_set_tracestate(s, ts->value, ts->value_len);
+		return;
+	}
+	ws_ids_trace(s->trace_id);
+	s->trace_flags = 1;
+}
+
+/* url.* and server.* of a request; pure given the head and the tuple. */
+static void add_url_attrs(struct ws_span *s, const struct http1_head *h, const struct ws_tuple *t,
+			  bool server)
+{
+	const struct http1_header *hosth = http1_find(h, "host");
+	const char *host = NULL, *scheme = "http";
+	size_t host_len = 0, scheme_len = 4;
+	char peer[INET6_ADDRSTRLEN], q[1024], url[2048];
+	const char *qp = NULL;
+	size_t qlen = 0;
+	struct ws_target tg;
+	int port = -1, n;
+	bool split;
+
+	split = !ws_split_target(h->target, h->target_len, &tg);
+	if (split && tg.form == WS_TARGET_ABSOLUTE) {
+		scheme = tg.scheme;
+		scheme_len = tg.scheme_len;
+	}
+	if (split && (tg.form == WS_TARGET_ABSOLUTE || tg.form == WS_TARGET_AUTHORITY)) {
+		host = tg.host;
+		host_len = tg.host_len;
+		port = tg.port;
+		/* A proxy request names its origin: its port is the scheme's, not the proxy's. */
+		if (port < 0 && tg.form == WS_TARGET_ABSOLUTE)
+			port = scheme_len == 5 && !strncasecmp(scheme, "https", 5) ? 443 : 80;
+	} else if (hosth && ws_parse_host_header(hosth->value, hosth->value_len, &host, &host_len,
+						 &port)) {
+		host = NULL;
+		port = -1;
+	}
+	if (port < 0)
+		port = server ? t->sport : t->dport; /* the connection's own port */
+	if (!host) {
+		/* No name given: the address the bytes went to is the server. */
+		addr_str(t, server ? t->saddr : t->daddr, peer);
+		host = peer;
+		host_len = strlen(peer);
+	}
+	ws_span_add_str(s, "server.address", host, host_len);
+	ws_span_add_int(s, "server.port", port);
+	if (split && tg.query) {
+		qlen = ws_redact_query(tg.query, tg.query_len, q, sizeof(q));
+		qp = q;
+	}
+	if (server) {
+		if (split && tg.path) {
+			ws_span_add_str(s, "url.path", tg.path, tg.path_len);
+			if (qp)
+				ws_span_add_str(s, "url.query", qp, qlen);
+		}
+		add_cstr(s, "url.scheme", "http");
+		return;
+	}
+	if (!split || !tg.path)
+		return;
+	n = ws_build_url_full(scheme, scheme_len, host, host_len, port, tg.path, tg.path_len, qp,
+			      qlen, url, sizeof(url));
+	if (n >= 0 || n == -ENOSPC)
+		add_cstr(s, "url.full", url);
+}
+
+static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int dir,
+				    const struct http1_head *h, uint32_t tid)
+{
+	bool server = dir == WS_DIR_INGRESS;
+	char peer[INET6_ADDRSTRLEN];
+	struct ws_span *s;
+
+	s = ws_span_new();
+	if (!s)
+		return NULL;
+	s->kind = server ? WS_KIND_SERVER : WS_KIND_CLIENT;
+	s->start_unix_ns = c->d[dir].msg_start_ts + a->o.mono_to_unix_ns;
+	s->tid = tid;
+	s->res = c->res ? ws_resource_get(c->res) : NULL;
+	set_trace_context(s, h);
+	set_name_and_method(s, h);
+	add_url_attrs(s, h, &c->tuple, server);
+	addr_str(&c->tuple, c->tuple.daddr, peer);
+	add_cstr(s, "network.peer.address", peer);
+	ws_span_add_int(s, "network.peer.port", c->tuple.dport);
+	add_cstr(s, "network.protocol.version", h->version_minor ? "1.1" : "1.0");
+	if (server) {
+		add_cstr(s, "client.address", peer);
+		add_hdr(s, "user_agent.original", h, "user-agent");
+	}
+	return s;
+}
+
+static void response_attrs(struct ws_span *s, const struct http1_head *h)
+{
+	char code[8];
+
+	ws_span_add_int(s, "http.response.status_code", h->status);
+	/* A server answering 4xx did its job; a client receiving one did not get what it asked. */
+	if (h->status >= 500 || (s->kind == WS_KIND_CLIENT && h->status >= 400)) {
+		s->status = WS_STATUS_ERROR;
+		snprintf(code, sizeof(code), "%d", h->status);
+		add_cstr(s, "error.type", code);
+	}
+}
+
+/* ---- the request FIFO ---- */
+
+static void fifo_push(struct ws_assembler *a, struct conn *c, struct pending p)
+{
+	if (c->qlen == PIPELINE_MAX) {
+		a->stats[WS_ASM_PIPELINE_FULL]++;
+		ws_span_free(p.span);
+		return;
+	}
+	c->q[(c->qhead + c->qlen) % PIPELINE_MAX] = p;
+	c->qlen++;
+}
+
+static struct pending fifo_pop(struct conn *c)
+{
+	struct pending p = c->q[c->qhead];
+
+	c->qhead = (c->qhead + 1) % PIPELINE_MAX;
+	c->qlen--;
+	return p;
+}
+
+static void emit(struct ws_assembler *a, struct ws_span *s, uint64_t end_ts)
+{
+	s->end_unix_ns = end_ts + a->o.mono_to_unix_ns;
+	if (s->end_unix_ns < s->start_unix_ns)
+		s->end_unix_ns = s->start_unix_ns;
+	a->stats[WS_ASM_SPANS]++;
+	a->cb(a->ctx, s);
+}
+
+/* The response being read ends at end_ts: its span is done. */
+static void response_end(struct ws_assembler *a, struct conn *c, uint64_t end_ts)
+{
+	struct pending p;
+
+	if (c->resp == RESP_SPAN && c->qlen) {
+		p = fifo_pop(c);
+		if (p.span)
+			emit(a, p.span, end_ts);
+	}
+	c->resp = RESP_IDLE;
+}
+
+/* ---- parser events ---- */
+
+/*
+ * What a direction carries. A parser decides at its first good head; until
+ * then the other direction tells: opposite of requests are responses.
+ */
+static enum http1_kind dir_kind(const struct conn *c, int dir)
+{
+	enum http1_kind other = c->d[!dir].p.kind;
+
+	if (c->d[dir].p.kind != HTTP1_AUTO)
+		return c->d[dir].p.kind;
+	if (other == HTTP1_REQUESTS)
+		return HTTP1_RESPONSES;
+	if (other == HTTP1_RESPONSES)
+		return HTTP1_REQUESTS;
+	return HTTP1_AUTO;
+}
+
+/* The start of a message on dir was lost: keep the request FIFO paired. */
+static void message_lost(struct ws_assembler *a, struct conn *c, int dir)
+{
+	enum http1_kind k = dir_kind(c, dir);
+
+	if (k == HTTP1_REQUESTS) {
+		/* A request we cannot read still gets an answer: skip that answer. */
+		fifo_push(a, c, (struct pending){ 0 });
+	} else if (k == HTTP1_RESPONSES && c->resp == RESP_IDLE && c->qlen) {
+		/* The front request's answer is unreadable: drop it, keep the rest paired. */
+		struct pending p = fifo_pop(c);
+
+		if (p.span) {
+			a->stats[WS_ASM_REQ_NO_RESP]++;
+			ws_span_free(p.span);
+		}
+	}
+}
+
+static void on_request_head(struct ws_assembler *a, struct conn *c, int dir,
+			    const struct http1_head *h, uint32_t tid)
+{
+	struct pending p = { 0 };
+
+	p.span = request_span(a, c, dir, h, tid);
+	p.head = h->method_len == 4 && !memcmp(h->method, "HEAD", 4);
+	p.connect = h->method_len == 7 && !memcmp(h->method, "CONNECT", 7);
+	fifo_push(a, c, p);
+}
+
+static void on_response_head(struct ws_assembler *a, struct conn *c, int dir,
+			     const struct http1_head *h, uint64_t ts)
+{
+	struct pending *front = c->qlen ? &c->q[c->qhead] : NULL;
+
+	if (h->status >= 100 && h->status < 200 && h->status != 101) {
+		c->resp = RESP_INTERIM; /* 100 Continue and friends: the final answer follows */
+		return;
+	}
+	if (!front) {
+		a->stats[WS_ASM_RESP_NO_REQ]++;
+		c->resp = RESP_ORPHAN;
+		return;
+	}
+	c->resp = RESP_SPAN;
+	if (front->span)
+		response_attrs(front->span, h);
+	if (front->head)
+		http1_no_body(&c->d[dir].p);
+	if (h->status == 101 || (front->connect && h->status < 300)) {
+		/* What follows is another protocol: the exchange is over at this head. */
+		response_end(a, c, ts);
+		c->tunnel = true;
+	}
+}
+
+static void on_event(struct ws_assembler *a, struct conn *c, int dir, const struct http1_event *ev,
+		     uint64_t ts, uint32_t tid)
+{
+	struct dir_state *d = &c->d[dir];
+
+	switch (ev->type) {
+	case HTTP1_EV_HEAD:
+		d->in_msg = true;
+		if (ev->head->is_request)
+			on_request_head(a, c, dir, ev->head, tid);
+		else
+			on_response_head(a, c, dir, ev->head, ts);
+		break;
+	case HTTP1_EV_END:
+		d->gathering = false;
+		d->in_msg = false;
+		if (dir_kind(c, dir) == HTTP1_RESPONSES) {
+			if (c->resp == RESP_INTERIM)
+				c->resp = RESP_IDLE;
+			else
+				response_end(a, c, ev->inferred ? d->prev_ts : ts);
+		}
+		break;
+	case HTTP1_EV_ERROR:
+		a->stats[ev->error == -E2BIG ? WS_ASM_HEAD_TOO_BIG : WS_ASM_PARSE_ERRORS]++;
+		d->gathering = false;
+		if (dir_kind(c, dir) == HTTP1_RESPONSES) {
+			/* Broken in its head or body: the front request's answer, unless an orphan. */
+			bool orphan = c->resp == RESP_ORPHAN;
+
+			c->resp = RESP_IDLE;
+			if (!orphan)
+				message_lost(a, c, dir);
+		} else if (!d->in_msg) {
+			message_lost(a, c, dir);
+		}
+		d->in_msg = false;
+		break;
+	default:
+		break;
+	}
+}
+
+static void feed(struct ws_assembler *a, struct conn *c, int dir, const char *buf, size_t len,
+		 uint64_t ts, uint32_t tid)
+{
+	struct dir_state *d = &c->d[dir];
+	struct http1_event ev;
+	long n;
+
+	for (;;) {
+		if (c->tunnel)
+			return;
+		if (len && !d->gathering) {
+			d->msg_start_ts = ts;
+			d->gathering = true;
+		}
+		n = http1_feed(&d->p, buf, len, &ev);
+		if (n < 0 || (size_t)n > len)
+			return; /* cannot happen by http1's contract; never loop on it */
+		if (n) {
+			buf += n;
+			len -= n;
+		}
+		if (ev.type == HTTP1_EV_NONE) {
+			if (!len || !n)
+				return;
+			continue;
+		}
+		on_event(a, c, dir, &ev, ts, tid);
+	}
+}
+
+/* n bytes the kernel did not copy. Inside a counted body they are skipped. */
+static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uint64_t ts,
+		uint32_t tid)
+{
+	struct dir_state *d = &c->d[dir];
+	struct http1_parser *p = &d->p;
+	/* Not inside a message: the first lost byte starts one. */
+	bool was_lost = http1_lost_sync(p), start_lost = !d->in_msg;
+	struct http1_event ev;
+	long r;
+
+	while (n && !c->tunnel) {
+		r = http1_gap(p, n, &ev);
+		if (r < 0 || (uint64_t)r > n)
+			break; /* cannot happen by http1's contract; never loop on it */
+		n -= r;
+		if (ev.type == HTTP1_EV_END && n)
+			start_lost = true; /* a body ended inside the gap: the rest is a new message */
+		if (ev.type != HTTP1_EV_NONE)
+			on_event(a, c, dir, &ev, ts, tid);
+		else if (!r)
+			break;
+	}
+	if (!was_lost && http1_lost_sync(p)) {
+		a->stats[WS_ASM_GAP_DESYNC]++;
+		if (start_lost)
+			message_lost(a, c, dir);
+		d->gathering = false;
+		d->in_msg = false;
+	}
+	/* A gap may leave an END pending (a body that just finished). */
+	feed(a, c, dir, "", 0, ts, tid);
+}
+
+static void on_close(struct ws_assembler *a, struct conn *c)
+{
+	struct http1_event ev;
+
+	for (int dir = 0; dir < 2 && !c->tunnel; dir++) {
+		struct dir_state *d = &c->d[dir];
+
+		http1_close(&d->p, &ev);
+		d->prev_ts = d->last_ts; /* an end inferred at close is the last bytes seen */
+		if (ev.type != HTTP1_EV_NONE)
+			on_event(a, c, dir, &ev, d->last_ts, 0);
+	}
+	conn_free(a, c);
+}
+
+/* ---- records ---- */
+
+static int bad(struct ws_assembler *a)
+{
+	a->stats[WS_ASM_BAD_RECORDS]++;
+	return -EINVAL;
+}
+
+int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
+{
+	const struct ws_rec_hdr *h = data;
+	const struct ws_data_rec *r = data;
+	struct conn *c;
+	struct dir_state *d;
+
+	a->stats[WS_ASM_RECORDS]++;
+	if (size < sizeof(*h) || h->len > size - sizeof(*h))
+		return bad(a);
+	if (h->type == WS_REC_CLOSE) {
+		if (h->len < sizeof(struct ws_close_rec) - sizeof(*h))
+			return bad(a);
+		c = conn_find(a, h->sock_id);
+		if (c)
+			on_close(a, c);
+		return 0;
+	}
+	if (h->type != WS_REC_DATA || h->len < sizeof(*r) - sizeof(*h) ||
+	    r->cap_len != h->len - (sizeof(*r) - sizeof(*h)) || r->dir > WS_DIR_INGRESS ||
+	    (r->tuple.family != AF_INET && r->tuple.family != AF_INET6))
+		return bad(a);
+	if (r->cap_len > r->io_len && !(h->flags & (WS_F_NO_BUFFER | WS_F_READ_FAILED)))
+		return bad(a);
+
+	c = conn_find(a, h->sock_id);
+	if (c && c->tgid != h->tgid)
+		conn_reset(a, c, h->tgid); /* the socket address was reused by another process */
+	if (!c) {
+		c = conn_new(a, h->sock_id, h->tgid);
+		if (!c)
+			return -ENOMEM;
+	} else {
+		lru_unlink(a, c);
+		lru_push_tail(a, c);
+	}
+	c->last_ts = h->ts_ns;
+	c->tuple = r->tuple;
+	if (!c->res)
+		c->res = res_lookup(a, h->tgid, r->comm);
+
+	d = &c->d[r->dir];
+	d->prev_ts = d->last_ts ? d->last_ts : h->ts_ns;
+	d->last_ts = h->ts_ns;
+	if (r->cap_len)
+		feed(a, c, r->dir, (const char *)(r + 1), r->cap_len, h->ts_ns, h->tid);
+	if (r->io_len > r->cap_len)
+		gap(a, c, r->dir, r->io_len - r->cap_len, h->ts_ns, h->tid);
+	return 0;
+}
+
+void ws_assembler_expire(struct ws_assembler *a, uint64_t now_mono_ns)
+{
+	uint64_t cutoff = now_mono_ns > a->o.idle_timeout_ns ? now_mono_ns - a->o.idle_timeout_ns : 0;
+
+	while (a->lru_head && a->lru_head->last_ts < cutoff) {
+		a->stats[WS_ASM_CONNS_EVICTED]++;
+		conn_free(a, a->lru_head);
+	}
+}
+
+struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
+				      void *ctx)
+{
+	struct ws_assembler *a;
+
+	if (!cb) {
+		errno = EINVAL;
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	if (opts)
+		a->o = *opts;
+	if (!a->o.proc_root)
+		a->o.proc_root = "/proc";
+	if (!a->o.idle_timeout_ns)
+		a->o.idle_timeout_ns = DEFAULT_IDLE_NS;
+	if (!a->o.max_conns)
+		a->o.max_conns = DEFAULT_MAX_CONNS;
+	a->nbuckets = 1;
+	while (a->nbuckets < a->o.max_conns)
+		a->nbuckets <<= 1;
+	a->buckets = calloc(a->nbuckets, sizeof(*a->buckets));
+	if (!a->buckets) {
+		free(a);
+		return NULL;
+	}
+	a->cb = cb;
+	a->ctx = ctx;
+	return a;
+}
+
+void ws_assembler_stats(const struct ws_assembler *a, uint64_t out[WS_ASM_STAT__COUNT])
+{
+	memcpy(out, a->stats, sizeof(a->stats));
+}
+
+size_t ws_assembler_nconns(const struct ws_assembler *a)
+{
+	return a->nconns;
+}
+
+void ws_assembler_free(struct ws_assembler *a)
+{
+	if (!a)
+		return;
+	while (a->lru_head)
+		conn_free(a, a->lru_head);
+	res_cache_clear(a);
+	free(a->buckets);
+	free(a);
+}
