@@ -19,7 +19,7 @@
 #define HTTP1_HEAD_MAX 16384 /* longest head kept; longer: -E2BIG, counted, resync */
 
 enum http1_kind {
-	HTTP1_AUTO = 0,	    /* decide from the first bytes: "HTTP/" -> responses, else requests */
+	HTTP1_AUTO = 0,	    /* decided by the first head parsed: "HTTP/" -> responses, else requests */
 	HTTP1_REQUESTS = 1, /* this stream carries requests */
 	HTTP1_RESPONSES = 2,
 };
@@ -81,29 +81,61 @@ void http1_init(struct http1_parser *p, enum http1_kind kind);
 /*
  * Feeds captured bytes. Returns bytes consumed (>= 0) and fills *ev with at
  * most one event; call again with the rest while bytes remain. Returns 0 with
- * HTTP1_EV_NONE only when len is 0. A malformed message gives HTTP1_EV_ERROR
- * (never a crash); the parser then skips bytes until a message start.
+ * HTTP1_EV_NONE only when len is 0 and no event is pending; 0 with an event
+ * is possible (an END due before any byte), so loop on the bytes left, not
+ * on the return value. A malformed message gives HTTP1_EV_ERROR (never a
+ * crash); the parser then skips bytes until a message start.
+ *
+ * A HEAD of a message without body (1xx, 204, 304, Content-Length: 0, a
+ * request without body, http1_no_body()) leaves its END pending: it is
+ * handed out, consuming nothing, by the next feed, gap or close. To get it
+ * at once, call http1_feed(p, NULL, 0, &ev) after each HEAD (and after
+ * http1_no_body()): 0 with HTTP1_EV_END, or 0 with HTTP1_EV_NONE when the
+ * message has a body. buf may be NULL when len is 0.
+ *
+ * After lost sync (an error or a gap), message starts are looked for at line
+ * starts and where a feed begins after a previous one was fully consumed (a
+ * capture boundary). If the lost message had a HEAD, the next start found
+ * first gives HTTP1_EV_END with inferred set, then that message's HEAD.
  */
 long http1_feed(struct http1_parser *p, const char *buf, size_t len, struct http1_event *ev);
 
-/* n bytes of the stream were not captured. Same return/event contract as feed. */
+/*
+ * n bytes of the stream were not captured. Same return/event contract as
+ * feed, in gap bytes: loop while some remain. Inside a Content-Length body
+ * they are counted (END when it completes, the rest of the gap then loses
+ * sync); inside chunk data that holds them, counted; in a body until close,
+ * ignored; anywhere else the parser loses sync (see http1_lost_sync()).
+ */
 long http1_gap(struct http1_parser *p, uint64_t n, struct http1_event *ev);
 
-/* The connection closed: a body running until close ends (EV_END); 0 or an event. */
+/*
+ * The connection closed: a pending END or a body running until close ends
+ * (EV_END); a message whose sync was lost ends with inferred set; a
+ * Content-Length or chunked body cut short gives nothing. The parser is then
+ * reset for a new connection (the kind, once decided, is kept).
+ */
 void http1_close(struct http1_parser *p, struct http1_event *ev);
 
 /*
  * After a response HEAD: the request was HEAD (or the caller otherwise knows
- * there is no body): the message ends now. Emits nothing; the next feed
- * starts a new message. For responses the parser already applies 1xx, 204
- * and 304 rules itself.
+ * there is no body): the message ends now. Emits nothing itself: its END is
+ * left pending (see http1_feed()). For responses the parser already applies
+ * 1xx, 204 and 304 rules itself.
  */
 void http1_no_body(struct http1_parser *p);
+
+/* 1 while the parser is skipping bytes to find a message start (after an error or a gap). */
+int http1_lost_sync(const struct http1_parser *p);
 
 /* Case-insensitive header lookup in a parsed head; NULL when absent. */
 const struct http1_header *http1_find(const struct http1_head *h, const char *name);
 
-/* 1 when buf starts like an HTTP/1.x request line or status line (enough bytes to tell). */
+/*
+ * 1 when buf starts like an HTTP/1.x request line ("GET ", "POST ", ... of
+ * the common methods) or status line ("HTTP/1."); 0 otherwise, also when len
+ * is too short to tell.
+ */
 int http1_looks_like_start(const char *buf, size_t len);
 
 #endif /* WS_HTTP1_H */

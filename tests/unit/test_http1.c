@@ -1,0 +1,977 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Tests of the HTTP/1.x parser. Streams are fed the way the span assembler
+ * feeds them (loop on the bytes left, fetch a pending END after each HEAD)
+ * and the events are written to a compact log: "Q:GET /a" request HEAD,
+ * "R:200" response HEAD, "E" END, "E*" inferred END, "X:EPROTO" error.
+ * Every stream is also fed split at every byte offset and one byte at a
+ * time, and must give the same events; then framing (length, chunked, until
+ * close, 1xx/204/304, HEAD responses, upgrade), gaps, resync after garbage
+ * and oversized heads, and malformed heads.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "http1.h"
+
+#define LOG_MAX 65536
+
+static struct http1_parser P, P2;
+static char LOG[LOG_MAX], LOG2[LOG_MAX];
+static int log_detail; /* also log versions, flags and every header */
+
+static void logf_(char *log, const char *fmt, ...)
+{
+	size_t n = strlen(log);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(log + n, LOG_MAX - n, fmt, ap);
+	va_end(ap);
+}
+
+static void log_event(char *log, const struct http1_event *ev)
+{
+	const struct http1_head *h = ev->head;
+
+	if (ev->type == HTTP1_EV_NONE)
+		return;
+	if (*log)
+		logf_(log, " ");
+	switch (ev->type) {
+	case HTTP1_EV_HEAD:
+		if (h->is_request)
+			logf_(log, "Q:%.*s %.*s", (int)h->method_len, h->method, (int)h->target_len,
+			      h->target);
+		else
+			logf_(log, "R:%d", h->status);
+		if (!log_detail)
+			break;
+		logf_(log, "{v%d cl%lld ch%d cc%d up%d", h->version_minor,
+		      (long long)h->content_length, h->chunked, h->conn_close, h->upgrade);
+		for (size_t i = 0; i < h->nheaders; i++)
+			logf_(log, "|%.*s=%.*s", (int)h->headers[i].name_len, h->headers[i].name,
+			      (int)h->headers[i].value_len, h->headers[i].value);
+		logf_(log, "}");
+		break;
+	case HTTP1_EV_END:
+		logf_(log, ev->inferred ? "E*" : "E");
+		break;
+	case HTTP1_EV_ERROR:
+		logf_(log, ev->error == -EPROTO ? "X:EPROTO" :
+			   ev->error == -E2BIG	? "X:E2BIG" :
+						  "X:%d",
+		      ev->error);
+		break;
+	default:
+		logf_(log, "?%d", ev->type);
+	}
+}
+
+/* The assembler's loop over one captured record. */
+static void feed_all(struct http1_parser *p, const char *buf, size_t len, char *log)
+{
+	size_t calls = 0, limit = 2 * len + 8;
+
+	while (len) {
+		struct http1_event ev;
+		long n = http1_feed(p, buf, len, &ev);
+
+		if (n < 0 || (size_t)n > len || (n == 0 && ev.type == HTTP1_EV_NONE) ||
+		    ++calls > limit) {
+			CHECK(!"feed made no progress or overran");
+			return;
+		}
+		log_event(log, &ev);
+		if (ev.type == HTTP1_EV_HEAD) {
+			CHECK_INT(http1_feed(p, NULL, 0, &ev), 0);
+			log_event(log, &ev);
+		}
+		buf += n;
+		len -= n;
+	}
+}
+
+static void feed_str(struct http1_parser *p, const char *s, char *log)
+{
+	feed_all(p, s, strlen(s), log);
+}
+
+static void gap_all(struct http1_parser *p, uint64_t n, char *log)
+{
+	size_t calls = 0;
+
+	while (n) {
+		struct http1_event ev;
+		long r = http1_gap(p, n, &ev);
+
+		if (r < 0 || (uint64_t)r > n || (r == 0 && ev.type == HTTP1_EV_NONE) ||
+		    ++calls > 8) {
+			CHECK(!"gap made no progress or overran");
+			return;
+		}
+		log_event(log, &ev);
+		n -= r;
+	}
+}
+
+static void close_log(struct http1_parser *p, char *log)
+{
+	struct http1_event ev;
+
+	http1_close(p, &ev);
+	log_event(log, &ev);
+}
+
+/* Whole stream, then close; piece 0 feeds it in one record. */
+static const char *run(enum http1_kind kind, const char *data, size_t len, size_t piece)
+{
+	LOG[0] = 0;
+	http1_init(&P, kind);
+	if (!piece)
+		piece = len ? len : 1;
+	for (size_t off = 0; off < len; off += piece)
+		feed_all(&P, data + off, len - off < piece ? len - off : piece, LOG);
+	close_log(&P, LOG);
+	return LOG;
+}
+
+static const char *run_str(enum http1_kind kind, const char *s)
+{
+	return run(kind, s, strlen(s), 0);
+}
+
+/* Same events whole, one byte at a time, and cut in two at every offset. */
+static void check_splits(enum http1_kind kind, const char *data, const char *want)
+{
+	size_t len = strlen(data);
+	char *whole = malloc(LOG_MAX);
+
+	log_detail = 1;
+	strcpy(whole, run(kind, data, len, 0));
+	log_detail = 0;
+	CHECK_STR(run(kind, data, len, 0), want);
+	log_detail = 1;
+	CHECK_STR(run(kind, data, len, 1), whole);
+	for (size_t at = 1; at < len; at++) {
+		LOG[0] = 0;
+		http1_init(&P, kind);
+		feed_all(&P, data, at, LOG);
+		feed_all(&P, data + at, len - at, LOG);
+		close_log(&P, LOG);
+		if (strcmp(LOG, whole)) {
+			fprintf(stderr, "    split at %zu\n", at);
+			CHECK_STR(LOG, whole);
+			break;
+		}
+	}
+	log_detail = 0;
+	free(whole);
+}
+
+static const char REQS[] =
+	"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+	"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world"
+	"PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	"5;ext=1;q=\"a\"\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+	"\r\nDELETE /d?x=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+	"M-SEARCH * HTTP/1.1\nHost: y\n\n";
+
+static const char RESPS[] =
+	"HTTP/1.1 100 Continue\r\n\r\n"
+	"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	"4;a=b\r\nwiki\r\n5 \r\npedia\r\nA\r\n0\r\n\r\nabcde\r\n0\r\nExpires: never\r\n\r\n"
+	"HTTP/1.1 204 No Content\r\n\r\n"
+	"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"
+	"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"
+	"HTTP/1.0 200 OK\r\n\r\ntail until close GET / HTTP/1.1\r\n\r\n";
+
+TEST(simple_get)
+{
+	static const char req[] = "GET /index.html?q=1 HTTP/1.1\r\nHost: example.com\r\n"
+				  "User-Agent:  t/1 \r\n\r\n";
+	struct http1_event ev;
+	const struct http1_head *h;
+
+	http1_init(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, req, strlen(req), &ev), strlen(req));
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	h = ev.head;
+	CHECK(h == &P.head);
+	CHECK_INT(h->is_request, 1);
+	CHECK_MEM(h->method, h->method_len, "GET");
+	CHECK_MEM(h->target, h->target_len, "/index.html?q=1");
+	CHECK_INT(h->version_minor, 1);
+	CHECK_INT(h->nheaders, 2);
+	CHECK_MEM(h->headers[0].name, h->headers[0].name_len, "Host");
+	CHECK_MEM(h->headers[0].value, h->headers[0].value_len, "example.com");
+	CHECK_MEM(h->headers[1].value, h->headers[1].value_len, "t/1");
+	CHECK_INT(h->content_length, -1);
+	CHECK_INT(h->chunked, 0);
+	CHECK_INT(h->conn_close, 0);
+	CHECK_INT(P.in_message, 1);
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+	CHECK_INT(ev.inferred, 0);
+	CHECK_INT(P.in_message, 0);
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+}
+
+TEST(response_with_content_length)
+{
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+	size_t hl = strlen(resp) - 5;
+	struct http1_event ev;
+
+	http1_init(&P, HTTP1_RESPONSES);
+	CHECK_INT(http1_feed(&P, resp, strlen(resp), &ev), hl);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	CHECK_INT(ev.head->is_request, 0);
+	CHECK_INT(ev.head->status, 200);
+	CHECK(ev.head->method == NULL);
+	CHECK_INT(ev.head->content_length, 5);
+	CHECK_INT(P.body_mode, HTTP1_BODY_LENGTH);
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	CHECK_INT(http1_feed(&P, resp + hl, 4, &ev), 4);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	CHECK_INT(http1_feed(&P, resp + hl + 4, 1, &ev), 1);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+	CHECK_INT(P.in_message, 0);
+}
+
+TEST(request_stream_same_events_at_every_split)
+{
+	check_splits(HTTP1_REQUESTS, REQS,
+		     "Q:GET /a E Q:POST /b E Q:PUT /c E Q:DELETE /d?x=1 E Q:M-SEARCH * E");
+	check_splits(HTTP1_AUTO, REQS,
+		     "Q:GET /a E Q:POST /b E Q:PUT /c E Q:DELETE /d?x=1 E Q:M-SEARCH * E");
+}
+
+TEST(response_stream_same_events_at_every_split)
+{
+	check_splits(HTTP1_RESPONSES, RESPS, "R:100 E R:200 E R:200 E R:204 E R:304 E R:200 E R:200 E");
+	check_splits(HTTP1_AUTO, RESPS, "R:100 E R:200 E R:200 E R:204 E R:304 E R:200 E R:200 E");
+}
+
+TEST(one_event_per_call_with_exact_counts)
+{
+	static const char two[] = "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n";
+	struct http1_event ev;
+
+	http1_init(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, two, 38, &ev), 19);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	CHECK_MEM(ev.head->target, ev.head->target_len, "/1");
+	/* A caller that does not ask for the pending END gets it first, for 0 bytes. */
+	CHECK_INT(http1_feed(&P, two + 19, 19, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+	CHECK_INT(http1_feed(&P, two + 19, 19, &ev), 19);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	CHECK_MEM(ev.head->target, ev.head->target_len, "/2");
+}
+
+TEST(several_messages_in_one_feed)
+{
+	CHECK_STR(run_str(HTTP1_RESPONSES,
+			  "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+			  "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope"
+			  "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"),
+		  "R:200 E R:404 E R:500 E");
+}
+
+TEST(keep_alive_sequence_two_directions)
+{
+	LOG[0] = LOG2[0] = 0;
+	http1_init(&P, HTTP1_AUTO);
+	http1_init(&P2, HTTP1_AUTO);
+	for (int i = 0; i < 3; i++) {
+		char req[128], resp[128];
+
+		snprintf(req, sizeof(req), "GET /item/%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
+		snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n%02d",
+			 i);
+		feed_str(&P, req, LOG);
+		feed_str(&P2, resp, LOG2);
+		CHECK_INT(P2.in_message, 0);
+		CHECK_INT(P2.head.conn_close, 0);
+	}
+	CHECK_STR(LOG, "Q:GET /item/0 E Q:GET /item/1 E Q:GET /item/2 E");
+	CHECK_STR(LOG2, "R:200 E R:200 E R:200 E");
+	CHECK_INT(P.kind, HTTP1_REQUESTS);
+	CHECK_INT(P2.kind, HTTP1_RESPONSES);
+}
+
+TEST(pipelining_ten_requests)
+{
+	char buf[1024], want[512];
+	size_t n = 0;
+
+	want[0] = 0;
+	for (int i = 0; i < 10; i++) {
+		n += snprintf(buf + n, sizeof(buf) - n, "GET /p%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%sQ:GET /p%d E",
+			 i ? " " : "", i);
+	}
+	CHECK_STR(run(HTTP1_REQUESTS, buf, n, 0), want);
+	CHECK_STR(run(HTTP1_REQUESTS, buf, n, 7), want);
+}
+
+TEST(chunked_extensions_trailers_split)
+{
+	static const char resp[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+				   "1a; name=\"v\"; other\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+				   "A\r\n0\r\n\r\n12345\r\n"
+				   "0;last\r\nTrailer-One: 1\r\nTrailer-Two: 2\r\n\r\n"
+				   "HTTP/1.1 204 No Content\r\n\r\n";
+
+	check_splits(HTTP1_RESPONSES, resp, "R:200 E R:204 E");
+	CHECK_STR(run(HTTP1_RESPONSES, resp, strlen(resp), 3), "R:200 E R:204 E");
+}
+
+TEST(continue_100_then_200)
+{
+	static const char resp[] = "HTTP/1.1 100 Continue\r\n\r\n"
+				   "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+				   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct http1_event ev;
+
+	CHECK_STR(run_str(HTTP1_RESPONSES, resp), "R:100 E R:103 E R:200 E");
+	http1_init(&P, HTTP1_RESPONSES);
+	CHECK_INT(http1_feed(&P, resp, strlen(resp), &ev), 25);
+	CHECK_INT(ev.head->status, 100);
+	CHECK_INT(ev.head->content_length, -1);
+	CHECK_INT(P.body_mode, HTTP1_BODY_NONE);
+}
+
+TEST(no_body_204_304)
+{
+	/* A Content-Length on 204/304 describes the resource, not this message. */
+	CHECK_STR(run_str(HTTP1_RESPONSES, "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n"
+					   "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n"
+					   "Transfer-Encoding: chunked\r\n\r\n"
+					   "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz"),
+		  "R:204 E R:304 E R:200 E");
+}
+
+TEST(response_to_head_request_via_no_body)
+{
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n";
+	struct http1_event ev;
+
+	http1_init(&P, HTTP1_RESPONSES);
+	http1_no_body(&P); /* no message: nothing happens */
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	CHECK_INT(http1_feed(&P, resp, strlen(resp), &ev), strlen(resp));
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	CHECK_INT(ev.head->content_length, 1234);
+	http1_no_body(&P);
+	http1_no_body(&P); /* twice is harmless */
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+	CHECK_INT(ev.inferred, 0);
+	LOG[0] = 0;
+	feed_str(&P, "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", LOG);
+	CHECK_STR(LOG, "R:404 E");
+}
+
+TEST(http10_response_ends_at_close)
+{
+	static const char resp[] = "HTTP/1.0 200 OK\r\nServer: old\r\n\r\n"
+				   "<html>GET / HTTP/1.1\r\n\r\nHTTP/1.1 200 OK\r\n\r\n</html>";
+	struct http1_event ev;
+
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_RESPONSES);
+	feed_str(&P, resp, LOG);
+	CHECK_STR(LOG, "R:200");
+	CHECK_INT(P.head.conn_close, 1);
+	CHECK_INT(P.head.version_minor, 0);
+	CHECK_INT(P.body_mode, HTTP1_BODY_UNTIL_CLOSE);
+	gap_all(&P, 1 << 20, LOG); /* ignored in a body until close */
+	CHECK_INT(http1_lost_sync(&P), 0);
+	http1_close(&P, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+	CHECK_INT(ev.inferred, 0);
+	/* Reset for a new connection, kind kept. */
+	CHECK_INT(P.kind, HTTP1_RESPONSES);
+	LOG[0] = 0;
+	feed_str(&P, "HTTP/1.1 204 No Content\r\n\r\n", LOG);
+	CHECK_STR(LOG, "R:204 E");
+}
+
+TEST(upgrade_101)
+{
+	static const char resp[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+				   "Upgrade: websocket\r\n\r\n\x81\x05hello\x88\x00";
+	struct http1_event ev;
+
+	http1_init(&P, HTTP1_RESPONSES);
+	CHECK_INT(http1_feed(&P, resp, sizeof(resp) - 1, &ev), sizeof(resp) - 1 - 9);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	CHECK_INT(ev.head->status, 101);
+	CHECK_INT(ev.head->upgrade, 1);
+	CHECK_INT(P.body_mode, HTTP1_BODY_UNTIL_CLOSE);
+	CHECK_STR(run(HTTP1_RESPONSES, resp, sizeof(resp) - 1, 0), "R:101 E");
+}
+
+TEST(connection_close_flag)
+{
+	static const struct {
+		const char *head;
+		int close, upgrade;
+	} rows[] = {
+		{ "GET / HTTP/1.1\r\n\r\n", 0, 0 },
+		{ "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 1, 0 },
+		{ "GET / HTTP/1.1\r\nConnection: keep-alive, CLOSE\r\n\r\n", 1, 0 },
+		{ "GET / HTTP/1.1\r\nConnection: closed\r\n\r\n", 0, 0 },
+		{ "GET / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n\r\n", 0, 1 },
+		{ "GET / HTTP/1.1\r\nConnection: x\r\nConnection: close\r\n\r\n", 1, 0 },
+		{ "GET / HTTP/1.0\r\n\r\n", 1, 0 },
+		{ "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 0, 0 },
+		{ "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", 1, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct http1_event ev;
+
+		http1_init(&P, HTTP1_REQUESTS);
+		http1_feed(&P, rows[i].head, strlen(rows[i].head), &ev);
+		CHECK_INT(ev.type, HTTP1_EV_HEAD);
+		if (ev.type != HTTP1_EV_HEAD)
+			continue;
+		if (ev.head->conn_close != rows[i].close || ev.head->upgrade != rows[i].upgrade)
+			fprintf(stderr, "    row %zu\n", i);
+		CHECK_INT(ev.head->conn_close, rows[i].close);
+		CHECK_INT(ev.head->upgrade, rows[i].upgrade);
+	}
+}
+
+TEST(big_cookie_then_traceparent_found)
+{
+	static const char tp[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+	char *buf = malloc(8192);
+	const struct http1_header *f;
+	struct http1_event ev;
+	size_t n;
+
+	n = sprintf(buf, "GET /c HTTP/1.1\r\nHost: h\r\nCookie: ");
+	memset(buf + n, 'c', 4096);
+	n += 4096;
+	n += sprintf(buf + n, "\r\nTraceparent: %s\r\n\r\n", tp);
+	http1_init(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, buf, n, &ev), n);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	f = http1_find(ev.head, "cookie");
+	CHECK(f != NULL);
+	if (f)
+		CHECK_INT(f->value_len, 4096);
+	f = http1_find(ev.head, "traceparent");
+	CHECK(f != NULL);
+	if (f)
+		CHECK_MEM(f->value, f->value_len, tp);
+	free(buf);
+}
+
+TEST(head_over_16k_is_e2big_then_next_request_parses)
+{
+	size_t n = 0, big = HTTP1_HEAD_MAX + 1000;
+	char *buf = malloc(big + 256);
+
+	n = sprintf(buf, "GET /big HTTP/1.1\r\nX-Big: ");
+	memset(buf + n, 'a', big);
+	n += big;
+	n += sprintf(buf + n, "\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+	CHECK_STR(run(HTTP1_REQUESTS, buf, n, 0), "X:E2BIG Q:GET /next E");
+	CHECK_STR(run(HTTP1_REQUESTS, buf, n, 1000), "X:E2BIG Q:GET /next E");
+	/* A head of exactly HTTP1_HEAD_MAX bytes still fits. */
+	n = sprintf(buf, "GET /fit HTTP/1.1\r\nX: ");
+	memset(buf + n, 'b', HTTP1_HEAD_MAX - n - 4);
+	memcpy(buf + HTTP1_HEAD_MAX - 4, "\r\n\r\n", 4);
+	CHECK_STR(run(HTTP1_REQUESTS, buf, HTTP1_HEAD_MAX, 0), "Q:GET /fit E");
+	buf[HTTP1_HEAD_MAX - 1] = 'b';
+	CHECK_STR(run(HTTP1_REQUESTS, buf, HTTP1_HEAD_MAX, 0), "X:E2BIG");
+	free(buf);
+}
+
+TEST(garbage_then_resync_onto_valid_request)
+{
+	static const char bin[] = "\x00\x01\x02\xff\xfe\x16\x03\x01 junk\r\n"
+				  "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char tls[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+	static const char text[] = "hello world\r\nGET /ok HTTP/1.1\r\n\r\n";
+
+	CHECK_STR(run(HTTP1_REQUESTS, bin, sizeof(bin) - 1, 0), "X:EPROTO Q:GET /ok E");
+	CHECK_STR(run(HTTP1_AUTO, bin, sizeof(bin) - 1, 0), "X:EPROTO Q:GET /ok E");
+	CHECK_STR(run_str(HTTP1_REQUESTS, text), "X:EPROTO Q:GET /ok E");
+	/* Garbage without LF, then the next record starts a request. */
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_REQUESTS);
+	feed_all(&P, tls, sizeof(tls) - 1, LOG);
+	CHECK_INT(http1_lost_sync(&P), 1);
+	feed_str(&P, "POST /x HTTP/1.1\r\nContent-Length: 1\r\n\r\n!", LOG);
+	CHECK_STR(LOG, "X:EPROTO Q:POST /x E");
+	CHECK_INT(http1_lost_sync(&P), 0);
+	/* A start split across records during resync. */
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_REQUESTS);
+	feed_str(&P, "\x01\x02\nOPTI", LOG);
+	feed_str(&P, "ONS * HTTP/1.1\r\n\r\n", LOG);
+	CHECK_STR(LOG, "X:EPROTO Q:OPTIONS * E");
+	/* A candidate broken by the first byte of a record: that byte may start one. */
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_REQUESTS);
+	feed_str(&P, "\x01\nGE", LOG);
+	feed_str(&P, "POST /p HTTP/1.1\r\n\r\n", LOG);
+	CHECK_STR(LOG, "X:EPROTO Q:POST /p E");
+}
+
+TEST(auto_kind_decided_by_first_parsed_head)
+{
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_AUTO);
+	feed_str(&P, "\r\n\r\nGET / HTTP/1.1\r\n\r\n", LOG);
+	CHECK_INT(P.kind, HTTP1_REQUESTS);
+	http1_init(&P, HTTP1_AUTO);
+	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", LOG);
+	CHECK_INT(P.kind, HTTP1_RESPONSES);
+	CHECK_STR(LOG, "Q:GET / E R:200 E");
+	/* Joined mid-body: garbage first, then a response is still recognised. */
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_AUTO);
+	feed_str(&P, "ody of an earlier response\n", LOG);
+	CHECK_INT(P.kind, HTTP1_AUTO);
+	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", LOG);
+	CHECK_STR(LOG, "X:EPROTO R:200 E");
+	CHECK_INT(P.kind, HTTP1_RESPONSES);
+}
+
+TEST(gap_inside_content_length_body_keeps_sync)
+{
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_RESPONSES);
+	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", LOG);
+	gap_all(&P, 4, LOG);
+	CHECK_INT(P.remaining, 3);
+	CHECK_INT(http1_lost_sync(&P), 0);
+	feed_str(&P, "xyz", LOG);
+	CHECK_STR(LOG, "R:200 E");
+	/* A gap that ends the body exactly ends it. */
+	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nabc", LOG);
+	gap_all(&P, 100000 - 3, LOG);
+	CHECK_STR(LOG, "R:200 E R:200 E");
+	CHECK_INT(http1_lost_sync(&P), 0);
+	/* Longer than the body: END, the rest loses sync, the next record starts anew. */
+	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", LOG);
+	gap_all(&P, 20, LOG);
+	CHECK_INT(http1_lost_sync(&P), 1);
+	feed_str(&P, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", LOG);
+	CHECK_STR(LOG, "R:200 E R:200 E R:200 E R:201 E");
+	/* Inside chunk data that holds it. */
+	LOG[0] = 0;
+	feed_str(&P, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nab", LOG);
+	gap_all(&P, 14, LOG);
+	feed_str(&P, "\r\n0\r\n\r\n", LOG);
+	CHECK_STR(LOG, "R:200 E");
+}
+
+TEST(gap_in_head_resyncs)
+{
+	struct http1_event ev;
+
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_REQUESTS);
+	feed_str(&P, "GET /a HTTP/1.1\r\nHo", LOG);
+	CHECK_INT(http1_gap(&P, 10, &ev), 10);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	CHECK_INT(http1_lost_sync(&P), 1);
+	feed_str(&P, "st: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n", LOG);
+	CHECK_STR(LOG, "Q:GET /b E");
+	/* A gap between messages also loses sync: what follows may be mid-message. */
+	gap_all(&P, 5, LOG);
+	CHECK_INT(http1_lost_sync(&P), 1);
+	feed_str(&P, "/x HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n", LOG);
+	CHECK_STR(LOG, "Q:GET /b E Q:GET /c E");
+}
+
+TEST(gap_in_chunk_framing_gives_inferred_end)
+{
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_RESPONSES);
+	feed_str(&P, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", LOG);
+	gap_all(&P, 100, LOG); /* more than the chunk holds */
+	CHECK_INT(http1_lost_sync(&P), 1);
+	CHECK_INT(P.in_message, 1);
+	feed_str(&P, "lo\r\n0\r\n\r\n", LOG);
+	feed_str(&P, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", LOG);
+	CHECK_STR(LOG, "R:200 E* R:404 E");
+	/* Lost sync then close: the message ends, inferred. */
+	LOG[0] = 0;
+	feed_str(&P, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5", LOG);
+	gap_all(&P, 3, LOG);
+	close_log(&P, LOG);
+	CHECK_STR(LOG, "R:200 E*");
+}
+
+TEST(conflicting_content_length_is_error)
+{
+	static const char *const ok[] = {
+		"Content-Length: 3\r\nContent-Length: 3\r\n",
+		"Content-Length: 3, 3\r\n",
+		"content-length:3\r\n",
+		"Content-Length: 003\r\n",
+	};
+	static const char *const bad[] = {
+		"Content-Length: 3\r\nContent-Length: 4\r\n",
+		"Content-Length: 3, 4\r\n",
+		"Content-Length: 3a\r\n",
+		"Content-Length: -3\r\n",
+		"Content-Length: +3\r\n",
+		"Content-Length:\r\n",
+		"Content-Length: ,\r\n",
+		"Content-Length: 3 3\r\n",
+		"Content-Length: 0x3\r\n",
+		"Content-Length: 9999999999999999999\r\n",
+	};
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(buf, sizeof(buf), "POST / HTTP/1.1\r\n%s\r\nabcGET /n HTTP/1.1\r\n\r\n",
+			 ok[i]);
+		CHECK_STR(run_str(HTTP1_REQUESTS, buf), "Q:POST / E Q:GET /n E");
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "POST / HTTP/1.1\r\n%s\r\nGET /n HTTP/1.1\r\n\r\n",
+			 bad[i]);
+		if (strcmp(run_str(HTTP1_REQUESTS, buf), "X:EPROTO Q:GET /n E"))
+			fprintf(stderr, "    bad row %zu\n", i);
+		CHECK_STR(LOG, "X:EPROTO Q:GET /n E");
+	}
+}
+
+TEST(chunked_wins_over_content_length)
+{
+	struct http1_event ev;
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
+				   "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+				   "HTTP/1.1 204 No Content\r\n\r\n";
+
+	CHECK_STR(run_str(HTTP1_RESPONSES, resp), "R:200 E R:204 E");
+	http1_init(&P, HTTP1_RESPONSES);
+	http1_feed(&P, resp, strlen(resp), &ev);
+	CHECK_INT(ev.head->chunked, 1);
+	CHECK_INT(P.body_mode, HTTP1_BODY_CHUNKED);
+	/* Only the last coding counts: chunked then gzip is read until close. */
+	CHECK_STR(run_str(HTTP1_RESPONSES, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+					   "Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n"),
+		  "R:200 E");
+	http1_init(&P, HTTP1_RESPONSES);
+	feed_str(&P, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", LOG);
+	CHECK_INT(P.body_mode, HTTP1_BODY_UNTIL_CLOSE);
+	CHECK_INT(P.head.chunked, 0);
+	/* A request can't be read until close: its length is unknown. */
+	CHECK_STR(run_str(HTTP1_REQUESTS, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+		  "X:EPROTO");
+}
+
+TEST(chunk_errors_and_size_limit)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+	static const char *const bad[] = {
+		"zz\r\n", "\r\n", " 5\r\n", "5\r\nhelloX", "5\r\nhello\rX", "5x\r\n",
+		"11111111111111111\r\n", "1000000000000001\r\n", "0\r\n\rX",
+	};
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+			 head, bad[i]);
+		if (strcmp(run_str(HTTP1_RESPONSES, buf), "R:200 X:EPROTO E* R:200 E"))
+			fprintf(stderr, "    bad row %zu\n", i);
+		CHECK_STR(LOG, "R:200 X:EPROTO E* R:200 E");
+	}
+	/* 2^60 itself is accepted; a cut-short chunked body ends with nothing at close. */
+	snprintf(buf, sizeof(buf), "%s1000000000000000\r\nxx", head);
+	CHECK_STR(run_str(HTTP1_RESPONSES, buf), "R:200");
+	CHECK_INT(P.in_message, 0);
+}
+
+TEST(close_with_incomplete_body_gives_nothing)
+{
+	struct http1_event ev;
+
+	LOG[0] = 0;
+	http1_init(&P, HTTP1_RESPONSES);
+	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", LOG);
+	http1_close(&P, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	CHECK_INT(P.in_message, 0);
+	/* A HEAD whose END was not fetched yet: close hands it out. */
+	feed_str(&P, "HTTP/1.1 204 No Content\r\n\r\n", LOG);
+	CHECK_STR(LOG, "R:200 R:204 E");
+	http1_init(&P, HTTP1_RESPONSES);
+	http1_feed(&P, "HTTP/1.1 204 No Content\r\n\r\n", 27, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	http1_close(&P, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+	/* A partial head is dropped. */
+	LOG[0] = 0;
+	feed_str(&P, "HTTP/1.1 200 OK\r\nConte", LOG);
+	close_log(&P, LOG);
+	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", LOG);
+	CHECK_STR(LOG, "R:200 E");
+}
+
+TEST(feed_len0_and_pending_end_contract)
+{
+	struct http1_event ev;
+
+	http1_init(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	CHECK_INT(http1_gap(&P, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	http1_feed(&P, "GET / HTTP/1.1\r\n\r\n", 18, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	/* The pending END comes first from a gap too, consuming nothing. */
+	CHECK_INT(http1_gap(&P, 7, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	/* A request with a body: no END pending after the HEAD. */
+	http1_init(&P, HTTP1_REQUESTS);
+	http1_feed(&P, "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n", 38, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	CHECK_INT(http1_feed(&P, "hi", 2, &ev), 2);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+}
+
+TEST(body_that_looks_like_a_request_is_counted)
+{
+	CHECK_STR(run_str(HTTP1_REQUESTS, "POST /b HTTP/1.1\r\nContent-Length: 18\r\n\r\n"
+					  "GET / HTTP/1.1\r\n\r\nGET /real HTTP/1.1\r\n\r\n"),
+		  "Q:POST /b E Q:GET /real E");
+}
+
+TEST(bare_lf_line_endings)
+{
+	struct http1_event ev;
+
+	CHECK_STR(run_str(HTTP1_RESPONSES, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n"
+					   "3\nabc\n0\n\nHTTP/1.1 200 OK\nContent-Length: 1\n\nx"),
+		  "R:200 E R:200 E");
+	http1_init(&P, HTTP1_REQUESTS);
+	http1_feed(&P, "GET /lf HTTP/1.1\nHost: a\n\n", 26, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	CHECK_MEM(ev.head->headers[0].value, ev.head->headers[0].value_len, "a");
+}
+
+TEST(malformed_request_heads)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+	} rows[] = {
+#define R(x) { x, sizeof(x) - 1 }
+		R("GET /a HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n"),
+		R("GET /a HTTP/1.1\r\n\tfolded: x\r\n\r\n"),
+		R("GET /a HTTP/1.1\r\nHost : x\r\n\r\n"),
+		R("GET /a HTTP/1.1\r\nHo\0st: x\r\n\r\n"),
+		R("GET /a HTTP/1.1\r\nHost: x\0y\r\n\r\n"),
+		R("GET /a\0b HTTP/1.1\r\n\r\n"),
+		R("GET /a HTTP/1.1\r\nX: a\rb\r\n\r\n"),
+		R("GET /a HTTP/2.0\r\n\r\n"),
+		R("GET /a HTTP/1.2\r\n\r\n"),
+		R("GET /a HTTP/1.1 x\r\n\r\n"),
+		R("GET  /a HTTP/1.1\r\n\r\n"),
+		R("GET /a\r\n\r\n"),
+		R("GET\r\n\r\n"),
+		R("G(T /a HTTP/1.1\r\n\r\n"),
+		R("ABCDEFGHIJKLMNOPQRSTU /a HTTP/1.1\r\n\r\n"),
+		R("GET /a HTTP/1.1\r\n: v\r\n\r\n"),
+		R("GET /a HTTP/1.1\r\nNoColon\r\n\r\n"),
+		R(" GET /a HTTP/1.1\r\n\r\n"),
+#undef R
+	};
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t n = rows[i].len;
+
+		memcpy(buf, rows[i].s, n);
+		n += sprintf(buf + n, "GET /ok HTTP/1.1\r\n\r\n");
+		if (strcmp(run(HTTP1_REQUESTS, buf, n, 0), "X:EPROTO Q:GET /ok E"))
+			fprintf(stderr, "    row %zu\n", i);
+		CHECK_STR(LOG, "X:EPROTO Q:GET /ok E");
+	}
+	/* A 20-byte method is the longest accepted. */
+	CHECK_STR(run_str(HTTP1_REQUESTS, "ABCDEFGHIJKLMNOPQRST /a HTTP/1.1\r\n\r\n"),
+		  "Q:ABCDEFGHIJKLMNOPQRST /a E");
+}
+
+TEST(malformed_status_lines)
+{
+	static const char *const rows[] = {
+		"HTTP/1.1 20 OK\r\n\r\n",      "HTTP/1.1 099 x\r\n\r\n",
+		"HTTP/1.1 200OK\r\n\r\n",      "HTTP/1.2 200 OK\r\n\r\n",
+		"HTTP/1.1 2x0 OK\r\n\r\n",     "HTTP/1.1 200 O\x01K\r\n\r\n",
+		"HTTP/1.1  200 OK\r\n\r\n",    "HTTP/2 200\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+	};
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(buf, sizeof(buf), "%sHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+			 rows[i]);
+		if (strcmp(run_str(HTTP1_RESPONSES, buf), "X:EPROTO R:200 E"))
+			fprintf(stderr, "    row %zu\n", i);
+		CHECK_STR(LOG, "X:EPROTO R:200 E");
+	}
+	CHECK_STR(run_str(HTTP1_RESPONSES, "HTTP/1.1 999 Custom \t\xe9t\xe9\r\n\r\n"), "R:999 E");
+	/* A request on a response stream is garbage. */
+	CHECK_STR(run_str(HTTP1_RESPONSES, "GET / HTTP/1.1\r\n\r\n"), "X:EPROTO");
+}
+
+TEST(more_than_64_headers)
+{
+	char *buf = malloc(8192);
+	const struct http1_header *f;
+	struct http1_event ev;
+	size_t n;
+
+	n = sprintf(buf, "POST /many HTTP/1.1\r\n");
+	for (int i = 0; i < 70; i++)
+		n += sprintf(buf + n, "X-H%d: v%d\r\n", i, i);
+	n += sprintf(buf + n, "Traceparent: late\r\nContent-Length: 3\r\n"
+			      "Transfer-Encoding: chunked\r\n\r\n");
+	n += sprintf(buf + n, "3\r\nabc\r\n0\r\n\r\nGET /after HTTP/1.1\r\n\r\n");
+	http1_init(&P, HTTP1_REQUESTS);
+	http1_feed(&P, buf, n, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	CHECK_INT(ev.head->nheaders, HTTP1_MAX_HEADERS);
+	CHECK_MEM(ev.head->headers[63].name, ev.head->headers[63].name_len, "X-H63");
+	/* Headers past the table still set the framing. */
+	CHECK_INT(ev.head->content_length, 3);
+	CHECK_INT(ev.head->chunked, 1);
+	f = http1_find(ev.head, "traceparent");
+	CHECK(f == NULL);
+	f = http1_find(ev.head, "x-h10");
+	CHECK(f != NULL);
+	if (f)
+		CHECK_MEM(f->value, f->value_len, "v10");
+	CHECK_STR(run(HTTP1_REQUESTS, buf, n, 0), "Q:POST /many E Q:GET /after E");
+	free(buf);
+}
+
+TEST(find_is_case_insensitive)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nContent-Type: a\r\nX-Request-ID: b\r\n"
+				  "X-Empty:\r\nX-Pad: \t  spaced  value \t\r\n\r\n";
+	const struct http1_header *f;
+	struct http1_event ev;
+
+	http1_init(&P, HTTP1_REQUESTS);
+	http1_feed(&P, req, strlen(req), &ev);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	f = http1_find(ev.head, "content-type");
+	CHECK(f && f->value_len == 1 && f->value[0] == 'a');
+	CHECK(http1_find(ev.head, "CONTENT-TYPE") == f);
+	f = http1_find(ev.head, "x-request-id");
+	CHECK(f && f->value[0] == 'b');
+	CHECK(http1_find(ev.head, "content") == NULL);
+	CHECK(http1_find(ev.head, "content-type-x") == NULL);
+	CHECK(http1_find(ev.head, "") == NULL);
+	CHECK(http1_find(ev.head, NULL) == NULL);
+	CHECK(http1_find(NULL, "content-type") == NULL);
+	f = http1_find(ev.head, "x-empty");
+	CHECK(f && f->value_len == 0);
+	f = http1_find(ev.head, "X-PAD");
+	CHECK(f != NULL);
+	if (f)
+		CHECK_MEM(f->value, f->value_len, "spaced  value");
+}
+
+TEST(looks_like_start_table)
+{
+	static const struct {
+		const char *s;
+		int want;
+	} rows[] = {
+		{ "GET / HTTP/1.1", 1 },   { "GET ", 1 },	   { "GET", 0 },
+		{ "GETX /", 0 },	   { "get / HTTP/1.1", 0 }, { "POST /x", 1 },
+		{ "PUT /", 1 },		   { "DELETE /", 1 },	   { "HEAD /", 1 },
+		{ "OPTIONS * HTTP/1.1", 1 }, { "PATCH /", 1 },	   { "CONNECT h:443 HTTP/1.1", 1 },
+		{ "TRACE /", 1 },	   { "HTTP/1.1 200 OK", 1 }, { "HTTP/1.0 404", 1 },
+		{ "HTTP/1.", 1 },	   { "HTTP/1", 0 },	   { "HTTP/2 200", 0 },
+		{ "PRI * HTTP/2.0", 0 },   { "", 0 },		   { "\x16\x03\x01", 0 },
+		{ " GET /", 0 },	   { "\r\nGET /", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (http1_looks_like_start(rows[i].s, strlen(rows[i].s)) != rows[i].want)
+			fprintf(stderr, "    row %zu \"%s\"\n", i, rows[i].s);
+		CHECK_INT(http1_looks_like_start(rows[i].s, strlen(rows[i].s)), rows[i].want);
+	}
+	/* Only len bytes are read. */
+	CHECK_INT(http1_looks_like_start("GET /", 3), 0);
+	CHECK_INT(http1_looks_like_start(NULL, 0), 0);
+}
+
+TEST(any_token_method_accepted_in_sync)
+{
+	CHECK_STR(run_str(HTTP1_REQUESTS, "PROPFIND /dav HTTP/1.1\r\nDepth: 1\r\n\r\n"
+					  "BREW /pot HTTP/1.1\r\n\r\n"),
+		  "Q:PROPFIND /dav E Q:BREW /pot E");
+	/* Resync only trusts common methods: PROPFIND is not a start there. */
+	CHECK_STR(run_str(HTTP1_REQUESTS, "\x01\r\nPROPFIND /dav HTTP/1.1\r\n\r\n"
+					  "GET / HTTP/1.1\r\n\r\n"),
+		  "X:EPROTO Q:GET / E");
+}
+
+static const struct check_case cases[] = {
+	CASE(simple_get),
+	CASE(response_with_content_length),
+	CASE(request_stream_same_events_at_every_split),
+	CASE(response_stream_same_events_at_every_split),
+	CASE(one_event_per_call_with_exact_counts),
+	CASE(several_messages_in_one_feed),
+	CASE(keep_alive_sequence_two_directions),
+	CASE(pipelining_ten_requests),
+	CASE(chunked_extensions_trailers_split),
+	CASE(continue_100_then_200),
+	CASE(no_body_204_304),
+	CASE(response_to_head_request_via_no_body),
+	CASE(http10_response_ends_at_close),
+	CASE(upgrade_101),
+	CASE(connection_close_flag),
+	CASE(big_cookie_then_traceparent_found),
+	CASE(head_over_16k_is_e2big_then_next_request_parses),
+	CASE(garbage_then_resync_onto_valid_request),
+	CASE(auto_kind_decided_by_first_parsed_head),
+	CASE(gap_inside_content_length_body_keeps_sync),
+	CASE(gap_in_head_resyncs),
+	CASE(gap_in_chunk_framing_gives_inferred_end),
+	CASE(conflicting_content_length_is_error),
+	CASE(chunked_wins_over_content_length),
+	CASE(chunk_errors_and_size_limit),
+	CASE(close_with_incomplete_body_gives_nothing),
+	CASE(feed_len0_and_pending_end_contract),
+	CASE(body_that_looks_like_a_request_is_counted),
+	CASE(bare_lf_line_endings),
+	CASE(malformed_request_heads),
+	CASE(malformed_status_lines),
+	CASE(more_than_64_headers),
+	CASE(find_is_case_insensitive),
+	CASE(looks_like_start_table),
+	CASE(any_token_method_accepted_in_sync),
+};
+
+CHECK_MAIN("http1", cases)

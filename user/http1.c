@@ -1,0 +1,889 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Incremental HTTP/1.x parser (contract in http1.h). One state machine per
+ * stream direction:
+ *
+ *   IDLE        between messages; CR/LF skipped
+ *   HEAD        gathering the head into head_buf up to the empty line
+ *   BODY        counting body bytes (length, chunked, or until close)
+ *   END_PENDING a HEAD without body was handed out; its END goes next
+ *   RESYNC      skipping bytes to the next message start (after an error or
+ *               a gap); a candidate start is kept in head_buf across feeds
+ *
+ * Framing follows RFC 9112 section 6.3. Nothing here allocates; every read
+ * is bounded by the caller's length or by head_len.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "http1.h"
+
+enum { ST_IDLE, ST_HEAD, ST_BODY, ST_END_PENDING, ST_RESYNC };
+
+/* chunk_state while in a chunked body */
+enum {
+	CH_SIZE0,     /* chunk-size line, no hex digit yet */
+	CH_SIZE,      /* in the hex digits */
+	CH_SIZE_WS,   /* whitespace after the size */
+	CH_EXT,	      /* chunk extension: skipped up to LF */
+	CH_SIZE_LF,   /* CR after the size seen, LF due */
+	CH_DATA,      /* remaining bytes of chunk data */
+	CH_DATA_CR,   /* CRLF after the data */
+	CH_DATA_LF,
+	CH_TRL_START, /* start of a trailer line or of the final empty line */
+	CH_TRL_LINE,  /* inside a trailer line: skipped up to LF */
+	CH_TRL_LF,    /* CR of the final empty line seen, LF due */
+};
+
+/* chunk_state flags while in HEAD and RESYNC (it is unused there otherwise) */
+#define HS_LINE1_OK 1 /* start line already checked */
+#define RS_AT_START 1 /* next byte is at a line start or a capture boundary */
+
+#define METHOD_MAX 20
+#define PREFIX_CHECK 24 /* enough for a 20-byte method, SP and a target byte */
+#define CHUNK_MAX (1ULL << 60)
+#define CL_DIGITS_MAX 18 /* keeps Content-Length below INT64_MAX */
+
+/* Message starts resync looks for: index 0 is the status line, the rest methods. */
+static const char *const starts[] = {
+	"HTTP/1.", "GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", "PATCH ", "CONNECT ",
+	"TRACE ",
+};
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_tchar(unsigned char c)
+{
+	if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || is_digit(c))
+		return true;
+	return c && strchr("!#$%&'*+-.^_`|~", c);
+}
+
+static bool is_ows(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Field values and reason phrases: HT, SP, VCHAR, obs-text. */
+static bool is_field_char(unsigned char c)
+{
+	return (c >= 0x20 || c == '\t') && c != 0x7f;
+}
+
+static unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static bool ieq(const char *a, size_t alen, const char *lit)
+{
+	if (alen != strlen(lit))
+		return false;
+	for (size_t i = 0; i < alen; i++)
+		if (lower(a[i]) != lower(lit[i]))
+			return false;
+	return true;
+}
+
+static int hexval(unsigned char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Next non-empty element of a comma-separated list in [*s, end), OWS trimmed. */
+static bool next_elem(const char **s, const char *end, const char **e, size_t *elen)
+{
+	const char *p = *s;
+
+	while (p < end) {
+		const char *comma = memchr(p, ',', end - p);
+		const char *a = p, *b = comma ? comma : end;
+
+		p = comma ? comma + 1 : end;
+		while (a < b && is_ows(*a))
+			a++;
+		while (b > a && is_ows(b[-1]))
+			b--;
+		if (a < b) {
+			*s = p;
+			*e = a;
+			*elen = b - a;
+			return true;
+		}
+	}
+	*s = end;
+	return false;
+}
+
+/* 1: b starts with a message start of this kind; -1: b is a proper prefix of one; 0: neither. */
+static int start_match(enum http1_kind kind, const char *b, size_t n)
+{
+	size_t first = kind == HTTP1_REQUESTS ? 1 : 0;
+	size_t last = kind == HTTP1_RESPONSES ? 1 : sizeof(starts) / sizeof(starts[0]);
+	int r = 0;
+
+	for (size_t i = first; i < last; i++) {
+		size_t sl = strlen(starts[i]);
+
+		if (n >= sl) {
+			if (!memcmp(b, starts[i], sl))
+				return 1;
+		} else if (!memcmp(b, starts[i], n)) {
+			r = -1;
+		}
+	}
+	return r;
+}
+
+static void ev_clear(struct http1_event *ev)
+{
+	ev->type = HTTP1_EV_NONE;
+	ev->head = NULL;
+	ev->error = 0;
+	ev->inferred = 0;
+}
+
+static void end_message(struct http1_parser *p, struct http1_event *ev, int inferred)
+{
+	p->in_message = 0;
+	p->state = ST_IDLE;
+	p->body_mode = HTTP1_BODY_NONE;
+	p->remaining = 0;
+	p->chunk_state = 0;
+	p->chunk_acc = 0;
+	ev->type = HTTP1_EV_END;
+	ev->inferred = inferred;
+}
+
+/* Stops tracking the current message's framing; in_message stays for an inferred END. */
+static void lose_sync(struct http1_parser *p, int at_start)
+{
+	p->state = ST_RESYNC;
+	p->head_len = 0;
+	p->body_mode = HTTP1_BODY_NONE;
+	p->remaining = 0;
+	p->chunk_acc = 0;
+	p->chunk_state = at_start ? RS_AT_START : 0;
+}
+
+static void set_error(struct http1_parser *p, struct http1_event *ev, int err)
+{
+	lose_sync(p, 0);
+	ev->type = HTTP1_EV_ERROR;
+	ev->error = err;
+}
+
+/* 1 response, 0 request, -1 not known yet (AUTO and fewer than 5 bytes of "HTTP/"). */
+static int head_is_response(const struct http1_parser *p)
+{
+	size_t n = p->head_len < 5 ? p->head_len : 5;
+
+	if (p->kind != HTTP1_AUTO)
+		return p->kind == HTTP1_RESPONSES;
+	if (memcmp(p->head_buf, "HTTP/", n))
+		return 0;
+	return n == 5 ? 1 : -1;
+}
+
+/* Byte i of a status line's first 13 bytes: "HTTP/1.x NNN" then SP or EOL. */
+static bool status_byte_bad(size_t i, unsigned char c)
+{
+	if (i < 7)
+		return c != (unsigned char)starts[0][i];
+	switch (i) {
+	case 7:
+		return c != '0' && c != '1';
+	case 8:
+		return c != ' ';
+	case 9:
+		return c < '1' || c > '9';
+	case 10:
+	case 11:
+		return !is_digit(c);
+	case 12:
+		return c != ' ' && c != '\r' && c != '\n';
+	default:
+		return false;
+	}
+}
+
+/* Cheap early check of the first bytes, so binary garbage fails fast, not at 16 KiB. */
+static bool head_prefix_bad(const struct http1_parser *p)
+{
+	const unsigned char *b = (const unsigned char *)p->head_buf;
+	size_t n = p->head_len < PREFIX_CHECK ? p->head_len : PREFIX_CHECK;
+	int resp = head_is_response(p);
+
+	if (resp < 0)
+		return false;
+	if (resp) {
+		for (size_t i = 0; i < n; i++)
+			if (status_byte_bad(i, b[i]))
+				return true;
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == ' ')
+			return i == 0 || (i + 1 < n && (b[i + 1] <= ' ' || b[i + 1] == 0x7f));
+		if (!is_tchar(b[i]) || i >= METHOD_MAX)
+			return true;
+	}
+	return false;
+}
+
+/* "HTTP/1.0" or "HTTP/1.1" at l (n bytes available); minor or -1. */
+static int parse_version(const char *l, size_t n)
+{
+	if (n < 8 || memcmp(l, "HTTP/1.", 7) || (l[7] != '0' && l[7] != '1'))
+		return -1;
+	return l[7] - '0';
+}
+
+static int parse_request_line(struct http1_head *h, const char *l, size_t n)
+{
+	size_t i = 0, t;
+
+	while (i < n && i <= METHOD_MAX && is_tchar(l[i]))
+		i++;
+	if (i == 0 || i > METHOD_MAX || i >= n || l[i] != ' ')
+		return -1;
+	h->method = l;
+	h->method_len = i;
+	t = ++i;
+	while (i < n && (unsigned char)l[i] > ' ' && l[i] != 0x7f)
+		i++;
+	if (i == t || i >= n || l[i] != ' ')
+		return -1;
+	h->target = l + t;
+	h->target_len = i - t;
+	i++;
+	if (n - i != 8)
+		return -1;
+	h->version_minor = parse_version(l + i, n - i);
+	h->is_request = 1;
+	return h->version_minor < 0 ? -1 : 0;
+}
+
+/* HTTP/1.x SP 3DIGIT [SP reason]; the SP before an empty reason may be missing. */
+static int parse_status_line(struct http1_head *h, const char *l, size_t n)
+{
+	h->version_minor = parse_version(l, n);
+	if (h->version_minor < 0 || n < 12 || l[8] != ' ')
+		return -1;
+	if (l[9] < '1' || l[9] > '9' || !is_digit(l[10]) || !is_digit(l[11]))
+		return -1;
+	h->status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
+	if (n == 12)
+		return 0;
+	if (l[12] != ' ')
+		return -1;
+	for (size_t i = 13; i < n; i++)
+		if (!is_field_char(l[i]))
+			return -1;
+	return 0;
+}
+
+static void head_reset(struct http1_head *h)
+{
+	h->is_request = 0;
+	h->method = NULL;
+	h->method_len = 0;
+	h->target = NULL;
+	h->target_len = 0;
+	h->status = 0;
+	h->version_minor = 0;
+	h->nheaders = 0;
+	h->content_length = -1;
+	h->chunked = 0;
+	h->conn_close = 0;
+	h->upgrade = 0;
+}
+
+static int parse_start_line(struct http1_head *h, int resp, const char *l, size_t n)
+{
+	head_reset(h);
+	return resp ? parse_status_line(h, l, n) : parse_request_line(h, l, n);
+}
+
+/* Content-Length: a list of identical decimal values ("5, 5" is 5). */
+static int parse_content_length(const char *v, size_t n, int64_t *out)
+{
+	const char *s = v, *e;
+	size_t elen;
+	int64_t val = -1;
+
+	while (next_elem(&s, v + n, &e, &elen)) {
+		int64_t x = 0;
+
+		if (elen > CL_DIGITS_MAX)
+			return -1;
+		for (size_t i = 0; i < elen; i++) {
+			if (!is_digit(e[i]))
+				return -1;
+			x = x * 10 + (e[i] - '0');
+		}
+		if (val >= 0 && x != val)
+			return -1;
+		val = x;
+	}
+	if (val < 0)
+		return -1;
+	*out = val;
+	return 0;
+}
+
+struct head_scan {
+	bool te;	 /* a Transfer-Encoding with at least one coding was seen */
+	bool close;	 /* Connection tokens */
+	bool keep_alive;
+};
+
+static int parse_field(struct http1_head *h, const char *l, size_t n, struct head_scan *sc)
+{
+	const char *v, *ve, *s, *e;
+	size_t i = 0, elen;
+
+	/* Also rejects obs-fold (leading SP/HT) and SP before the colon. */
+	while (i < n && is_tchar(l[i]))
+		i++;
+	if (i == 0 || i >= n || l[i] != ':')
+		return -1;
+	v = l + i + 1;
+	ve = l + n;
+	for (s = v; s < ve; s++)
+		if (!is_field_char(*s))
+			return -1;
+	while (v < ve && is_ows(*v))
+		v++;
+	while (ve > v && is_ows(ve[-1]))
+		ve--;
+	if (h->nheaders < HTTP1_MAX_HEADERS) {
+		struct http1_header *f = &h->headers[h->nheaders++];
+
+		f->name = l;
+		f->name_len = i;
+		f->value = v;
+		f->value_len = ve - v;
+	}
+
+	if (ieq(l, i, "content-length")) {
+		int64_t cl;
+
+		if (parse_content_length(v, ve - v, &cl))
+			return -1;
+		if (h->content_length >= 0 && cl != h->content_length)
+			return -1;
+		h->content_length = cl;
+	} else if (ieq(l, i, "transfer-encoding")) {
+		s = v;
+		while (next_elem(&s, ve, &e, &elen)) {
+			const char *semi = memchr(e, ';', elen);
+
+			if (semi)
+				elen = semi - e;
+			while (elen && is_ows(e[elen - 1]))
+				elen--;
+			/* Only the last coding decides (RFC 9112 6.3). */
+			h->chunked = ieq(e, elen, "chunked");
+			sc->te = true;
+		}
+	} else if (ieq(l, i, "connection")) {
+		s = v;
+		while (next_elem(&s, ve, &e, &elen)) {
+			if (ieq(e, elen, "close"))
+				sc->close = true;
+			else if (ieq(e, elen, "keep-alive"))
+				sc->keep_alive = true;
+			else if (ieq(e, elen, "upgrade"))
+				h->upgrade = 1;
+		}
+	}
+	return 0;
+}
+
+/* Parses the complete head in head_buf (it ends with the empty line). */
+static int parse_head(struct http1_parser *p, int resp, struct head_scan *sc)
+{
+	struct http1_head *h = &p->head;
+	const char *s = p->head_buf, *end = p->head_buf + p->head_len;
+	bool first = true;
+
+	memset(sc, 0, sizeof(*sc));
+	for (;;) {
+		const char *nl = memchr(s, '\n', end - s), *e;
+
+		if (!nl)
+			return -1;
+		e = nl;
+		if (e > s && e[-1] == '\r')
+			e--;
+		if (first) {
+			if (parse_start_line(h, resp, s, e - s))
+				return -1;
+			first = false;
+		} else if (e == s) {
+			break;
+		} else if (parse_field(h, s, e - s, sc)) {
+			return -1;
+		}
+		s = nl + 1;
+	}
+	h->conn_close = sc->close || (h->version_minor == 0 && !sc->keep_alive);
+	return 0;
+}
+
+/* The head is complete: parse it, choose the body framing, emit HEAD or ERROR. */
+static void head_done(struct http1_parser *p, struct http1_event *ev)
+{
+	struct http1_head *h = &p->head;
+	int resp = head_is_response(p) == 1;
+	enum http1_body_mode mode;
+	struct head_scan sc;
+
+	if (parse_head(p, resp, &sc)) {
+		set_error(p, ev, -EPROTO);
+		return;
+	}
+	if (!resp) {
+		if (sc.te && !h->chunked) {
+			/* RFC 9112 6.3: a request body's length cannot be known. */
+			set_error(p, ev, -EPROTO);
+			return;
+		}
+		mode = sc.te ? HTTP1_BODY_CHUNKED :
+		       h->content_length > 0 ? HTTP1_BODY_LENGTH : HTTP1_BODY_NONE;
+	} else if ((h->status < 200 && h->status != 101) || h->status == 204 ||
+		   h->status == 304) {
+		mode = HTTP1_BODY_NONE;
+	} else if (h->status == 101) {
+		/* Whatever follows is another protocol. */
+		mode = HTTP1_BODY_UNTIL_CLOSE;
+	} else if (sc.te) {
+		mode = h->chunked ? HTTP1_BODY_CHUNKED : HTTP1_BODY_UNTIL_CLOSE;
+	} else if (h->content_length >= 0) {
+		mode = h->content_length ? HTTP1_BODY_LENGTH : HTTP1_BODY_NONE;
+	} else {
+		mode = HTTP1_BODY_UNTIL_CLOSE;
+	}
+
+	if (p->kind == HTTP1_AUTO)
+		p->kind = resp ? HTTP1_RESPONSES : HTTP1_REQUESTS;
+	p->in_message = 1;
+	p->body_mode = mode;
+	p->remaining = mode == HTTP1_BODY_LENGTH ? (uint64_t)h->content_length : 0;
+	p->chunk_state = CH_SIZE0;
+	p->chunk_acc = 0;
+	p->state = mode == HTTP1_BODY_NONE ? ST_END_PENDING : ST_BODY;
+	ev->type = HTTP1_EV_HEAD;
+	ev->head = h;
+}
+
+static bool blank_line_at_end(const struct http1_parser *p)
+{
+	const char *b = p->head_buf;
+	size_t n = p->head_len; /* b[n - 1] is LF */
+
+	if (n >= 2 && b[n - 2] == '\n')
+		return true;
+	return n >= 3 && b[n - 2] == '\r' && b[n - 3] == '\n';
+}
+
+/* Copies line by line so the terminator search only looks at new bytes. */
+static size_t feed_head(struct http1_parser *p, const char *buf, size_t len,
+			struct http1_event *ev)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t room = HTTP1_HEAD_MAX - p->head_len;
+		size_t take = len - i < room ? len - i : room;
+		const char *nl = memchr(buf + i, '\n', take);
+		size_t seg = nl ? (size_t)(nl - (buf + i)) + 1 : take;
+		size_t old = p->head_len;
+
+		memcpy(p->head_buf + old, buf + i, seg);
+		p->head_len += seg;
+		i += seg;
+		if (old < PREFIX_CHECK && head_prefix_bad(p)) {
+			set_error(p, ev, -EPROTO);
+			return i;
+		}
+		if (nl) {
+			if (!(p->chunk_state & HS_LINE1_OK)) {
+				/* First LF: the start line is complete, check it now. */
+				size_t n = p->head_len - 1;
+
+				if (n && p->head_buf[n - 1] == '\r')
+					n--;
+				p->chunk_state |= HS_LINE1_OK;
+				if (parse_start_line(&p->head, head_is_response(p) == 1,
+						     p->head_buf, n)) {
+					set_error(p, ev, -EPROTO);
+					return i;
+				}
+			}
+			if (blank_line_at_end(p)) {
+				head_done(p, ev);
+				return i;
+			}
+		}
+		if (p->head_len == HTTP1_HEAD_MAX) {
+			set_error(p, ev, -E2BIG);
+			return i;
+		}
+	}
+	return i;
+}
+
+static void chunk_size_done(struct http1_parser *p)
+{
+	if (p->chunk_acc) {
+		p->remaining = p->chunk_acc;
+		p->chunk_state = CH_DATA;
+	} else {
+		p->chunk_state = CH_TRL_START;
+	}
+	p->chunk_acc = 0;
+}
+
+static size_t feed_chunked(struct http1_parser *p, const char *buf, size_t len,
+			   struct http1_event *ev)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c;
+		int d;
+
+		if (p->chunk_state == CH_DATA) {
+			uint64_t take = len - i < p->remaining ? len - i : p->remaining;
+
+			p->remaining -= take;
+			i += take;
+			if (!p->remaining)
+				p->chunk_state = CH_DATA_CR;
+			continue;
+		}
+		if (p->chunk_state == CH_EXT || p->chunk_state == CH_TRL_LINE) {
+			const char *nl = memchr(buf + i, '\n', len - i);
+
+			if (!nl)
+				return len;
+			i = nl - buf + 1;
+			if (p->chunk_state == CH_EXT)
+				chunk_size_done(p);
+			else
+				p->chunk_state = CH_TRL_START;
+			continue;
+		}
+		c = buf[i++];
+		switch (p->chunk_state) {
+		case CH_SIZE0:
+		case CH_SIZE:
+			d = hexval(c);
+			if (d >= 0) {
+				if (p->chunk_acc > (CHUNK_MAX >> 4))
+					goto bad;
+				p->chunk_acc = p->chunk_acc * 16 + d;
+				if (p->chunk_acc > CHUNK_MAX)
+					goto bad;
+				p->chunk_state = CH_SIZE;
+				break;
+			}
+			if (p->chunk_state == CH_SIZE0)
+				goto bad;
+			/* fall through */
+		case CH_SIZE_WS:
+			if (is_ows(c))
+				p->chunk_state = CH_SIZE_WS;
+			else if (c == ';')
+				p->chunk_state = CH_EXT;
+			else if (c == '\r')
+				p->chunk_state = CH_SIZE_LF;
+			else if (c == '\n')
+				chunk_size_done(p);
+			else
+				goto bad;
+			break;
+		case CH_SIZE_LF:
+			if (c != '\n')
+				goto bad;
+			chunk_size_done(p);
+			break;
+		case CH_DATA_CR:
+			if (c == '\r')
+				p->chunk_state = CH_DATA_LF;
+			else if (c == '\n')
+				p->chunk_state = CH_SIZE0;
+			else
+				goto bad;
+			break;
+		case CH_DATA_LF:
+			if (c != '\n')
+				goto bad;
+			p->chunk_state = CH_SIZE0;
+			break;
+		case CH_TRL_START:
+			if (c == '\n') {
+				end_message(p, ev, 0);
+				return i;
+			}
+			p->chunk_state = c == '\r' ? CH_TRL_LF : CH_TRL_LINE;
+			break;
+		case CH_TRL_LF:
+			if (c != '\n')
+				goto bad;
+			end_message(p, ev, 0);
+			return i;
+		default:
+			goto bad;
+		}
+	}
+	return i;
+bad:
+	set_error(p, ev, -EPROTO);
+	return i;
+}
+
+static size_t feed_body(struct http1_parser *p, const char *buf, size_t len,
+			struct http1_event *ev)
+{
+	uint64_t take;
+
+	switch (p->body_mode) {
+	case HTTP1_BODY_LENGTH:
+		take = len < p->remaining ? len : p->remaining;
+		p->remaining -= take;
+		if (!p->remaining)
+			end_message(p, ev, 0);
+		return take;
+	case HTTP1_BODY_CHUNKED:
+		return feed_chunked(p, buf, len, ev);
+	default:
+		return len;
+	}
+}
+
+/* A start was found (it is in head_buf): gather its head, first ending a lost message. */
+static void resync_found(struct http1_parser *p, struct http1_event *ev)
+{
+	p->state = ST_HEAD;
+	p->chunk_state = 0;
+	if (p->in_message) {
+		p->in_message = 0;
+		ev->type = HTTP1_EV_END;
+		ev->inferred = 1;
+	}
+}
+
+/*
+ * Candidates are tried at line starts and capture boundaries only; the bytes
+ * of a candidate go to head_buf so a start split across feeds is still seen.
+ */
+static size_t feed_resync(struct http1_parser *p, const char *buf, size_t len,
+			  struct http1_event *ev)
+{
+	bool ls = p->chunk_state & RS_AT_START;
+	const char *nl;
+	size_t i = 0;
+
+	while (i < len) {
+		if (p->head_len || ls) {
+			char c = buf[i];
+			bool retry;
+			int m;
+
+			p->head_buf[p->head_len++] = c;
+			m = start_match(p->kind, p->head_buf, p->head_len);
+			if (m > 0) {
+				resync_found(p, ev);
+				return i + 1;
+			}
+			if (m < 0) {
+				ls = false;
+				i++;
+				continue;
+			}
+			/* A byte breaking a candidate may itself begin one. */
+			retry = p->head_len > 1 && ls;
+			p->head_len = 0;
+			if (retry)
+				continue;
+			ls = c == '\n';
+			i++;
+			continue;
+		}
+		nl = memchr(buf + i, '\n', len - i);
+		if (!nl)
+			return len;
+		i = nl - buf + 1;
+		ls = true;
+	}
+	return i;
+}
+
+void http1_init(struct http1_parser *p, enum http1_kind kind)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	p->state = ST_IDLE;
+	p->head.content_length = -1;
+}
+
+long http1_feed(struct http1_parser *p, const char *buf, size_t len, struct http1_event *ev)
+{
+	struct http1_event dummy;
+	size_t off = 0;
+
+	if (!ev)
+		ev = &dummy;
+	ev_clear(ev);
+	if (!buf)
+		len = 0;
+	if (p->state == ST_END_PENDING) {
+		end_message(p, ev, 0);
+		return 0;
+	}
+	while (off < len && ev->type == HTTP1_EV_NONE) {
+		switch (p->state) {
+		case ST_IDLE:
+			/* RFC 9112 2.2: empty lines before a message are ignored. */
+			if (buf[off] == '\r' || buf[off] == '\n') {
+				off++;
+				break;
+			}
+			p->state = ST_HEAD;
+			p->head_len = 0;
+			p->chunk_state = 0;
+			break;
+		case ST_HEAD:
+			off += feed_head(p, buf + off, len - off, ev);
+			break;
+		case ST_BODY:
+			off += feed_body(p, buf + off, len - off, ev);
+			break;
+		case ST_RESYNC:
+			off += feed_resync(p, buf + off, len - off, ev);
+			break;
+		default:
+			/* Not reached: END_PENDING is only entered with a HEAD event. */
+			return (long)off;
+		}
+	}
+	if (p->state == ST_RESYNC)
+		p->chunk_state = off == len || (off && buf[off - 1] == '\n') ? RS_AT_START : 0;
+	return (long)off;
+}
+
+long http1_gap(struct http1_parser *p, uint64_t n, struct http1_event *ev)
+{
+	struct http1_event dummy;
+	uint64_t take = n < LONG_MAX ? n : LONG_MAX;
+
+	if (!ev)
+		ev = &dummy;
+	ev_clear(ev);
+	if (p->state == ST_END_PENDING) {
+		end_message(p, ev, 0);
+		return 0;
+	}
+	if (!n)
+		return 0;
+	if (p->state == ST_BODY) {
+		switch (p->body_mode) {
+		case HTTP1_BODY_LENGTH:
+			/* The body ends inside the gap: END now, the rest loses sync. */
+			if (take > p->remaining)
+				take = p->remaining;
+			p->remaining -= take;
+			if (!p->remaining)
+				end_message(p, ev, 0);
+			return (long)take;
+		case HTTP1_BODY_UNTIL_CLOSE:
+			return (long)take;
+		case HTTP1_BODY_CHUNKED:
+			if (p->chunk_state == CH_DATA && n <= p->remaining) {
+				p->remaining -= n;
+				if (!p->remaining)
+					p->chunk_state = CH_DATA_CR;
+				return (long)take;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	lose_sync(p, 1);
+	return (long)take;
+}
+
+void http1_close(struct http1_parser *p, struct http1_event *ev)
+{
+	struct http1_event dummy;
+	enum http1_kind kind = p->kind;
+
+	if (!ev)
+		ev = &dummy;
+	ev_clear(ev);
+	if (p->in_message) {
+		if (p->state == ST_END_PENDING ||
+		    (p->state == ST_BODY && p->body_mode == HTTP1_BODY_UNTIL_CLOSE))
+			end_message(p, ev, 0);
+		else if (p->state == ST_RESYNC)
+			end_message(p, ev, 1);
+	}
+	/* head_buf is left as is: clearing 16 KiB per connection close buys nothing. */
+	p->state = ST_IDLE;
+	p->in_message = 0;
+	p->body_mode = HTTP1_BODY_NONE;
+	p->remaining = 0;
+	p->chunk_state = 0;
+	p->chunk_acc = 0;
+	p->head_len = 0;
+	head_reset(&p->head);
+	p->kind = kind;
+}
+
+void http1_no_body(struct http1_parser *p)
+{
+	if (!p->in_message || p->state != ST_BODY)
+		return;
+	p->state = ST_END_PENDING;
+	p->body_mode = HTTP1_BODY_NONE;
+	p->remaining = 0;
+	p->chunk_state = 0;
+	p->chunk_acc = 0;
+}
+
+int http1_lost_sync(const struct http1_parser *p)
+{
+	return p->state == ST_RESYNC;
+}
+
+const struct http1_header *http1_find(const struct http1_head *h, const char *name)
+{
+	size_t n;
+
+	if (!h || !name)
+		return NULL;
+	n = h->nheaders < HTTP1_MAX_HEADERS ? h->nheaders : HTTP1_MAX_HEADERS;
+	for (size_t i = 0; i < n; i++)
+		if (ieq(h->headers[i].name, h->headers[i].name_len, name))
+			return &h->headers[i];
+	return NULL;
+}
+
+int http1_looks_like_start(const char *buf, size_t len)
+{
+	return buf && start_match(HTTP1_AUTO, buf, len) > 0;
+}
