@@ -249,3 +249,39 @@ def test_ipv6_server_span_has_ipv6_addresses(cgroup, receiver, start_agent):
     assert len(srv) == 1
     assert srv[0]["attributes"]["network.peer.address"] == "::1"
     assert srv[0]["attributes"]["url.path"] == "/six"
+
+
+def test_connection_opened_before_the_agent_is_picked_up(cgroup, receiver, start_agent):
+    server, port = start_py_server(cgroup)
+    script = ("import http.client,sys\n"
+              f"c=http.client.HTTPConnection('127.0.0.1',{port})\n"
+              "c.request('GET','/before'); c.getresponse().read()\n"
+              "print('FIRST', flush=True); sys.stdin.readline()\n"
+              "for i in range(5):\n"
+              "    c.request('GET','/after%d'%i); c.getresponse().read()\n")
+    client = cgroup.popen(["/usr/bin/python3", "-c", script], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+    assert client.stdout.readline().strip() == "FIRST"
+    agent = start_agent("--cgroup", str(cgroup.path))
+    client.stdin.write("go\n")
+    client.stdin.flush()
+    assert client.wait(30) == 0
+    spans = receiver.wait_for(lambda s: len(s) >= 10, timeout=15)
+    agent.stop()
+    srv = spans_of(spans, SERVER, pid=server.pid)
+    assert [s["attributes"]["url.path"] for s in srv] == [f"/after{i}" for i in range(5)]
+    assert len(spans_of(spans, CLIENT, pid=client.pid)) == 5
+
+
+def test_traceparent_after_a_4k_cookie_is_still_read(cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path))
+    server, port = start_py_server(cgroup)
+    cookie = "session=" + "c" * 4096
+    code, _ = curl(cgroup, "-H", f"Cookie: {cookie}", "-H", f"traceparent: {TRACEPARENT}",
+                   f"http://127.0.0.1:{port}/cookie")
+    assert code == "200"
+    spans = receiver.wait_for(lambda s: len(spans_of(s, SERVER)) >= 1, timeout=15)
+    agent.stop()
+    srv = spans_of(spans, SERVER, pid=server.pid)
+    assert len(srv) == 1 and srv[0]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert "cookie" not in repr(srv[0]["attributes"]).lower().replace("/cookie", "")
