@@ -15,6 +15,8 @@
 #define WS_AF_INET6 10
 #define WS_IPPROTO_TCP 6
 #define WS_MSG_PEEK 2
+#define WS_TCP_SYN_SENT 2
+#define WS_TCP_CLOSE 7
 
 /* Where the bytes of an I/O are in user memory. */
 enum ws_buf_kind {
@@ -135,14 +137,22 @@ static __always_inline long ws_copy_user(__u8 *data, const struct ws_ubuf *ub, _
 	return -1;
 }
 
-/* The connection state of sk, created on first sight. NULL when the table refused it. */
-static __always_inline struct ws_conn *ws_conn_get(__u64 sock_id)
+/*
+ * The connection state of sk, created on first sight. NULL when the table
+ * refused it, or when sk is already closed: its close record is gone, so an
+ * entry made now would outlive the socket and mislead the next one at its
+ * address (a send racing the peer's reset ends up here).
+ */
+static __always_inline struct ws_conn *ws_conn_get(struct sock *sk)
 {
+	__u64 sock_id = (__u64)sk;
 	struct ws_conn fresh = {}, *c;
 
 	c = bpf_map_lookup_elem(&conns, &sock_id);
 	if (c)
 		return c;
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == WS_TCP_CLOSE)
+		return NULL;
 	bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_NOEXIST);
 	c = bpf_map_lookup_elem(&conns, &sock_id);
 	if (!c)
@@ -173,7 +183,7 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	if (BPF_CORE_READ(sk, sk_protocol) != WS_IPPROTO_TCP)
 		return 0;
 
-	c = ws_conn_get(sock_id);
+	c = ws_conn_get(sk);
 	if (!c)
 		return 0;
 	if (c->class == WS_CLASS_OTHER) {

@@ -14,8 +14,6 @@
 #include "filter.bpf.h"
 #include "record.bpf.h"
 
-#define WS_TCP_SYN_SENT 2
-#define WS_TCP_CLOSE 7
 
 /* Syscall numbers and argument registers of the syscalls whose buffer we can read. */
 #if defined(__TARGET_ARCH_x86)
