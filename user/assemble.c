@@ -690,8 +690,13 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 		return bad(a);
 
 	c = conn_find(a, h->sock_id);
-	if (c && c->tgid != h->tgid)
-		conn_reset(a, c, h->tgid); /* the socket address was reused by another process */
+	/*
+	 * Another process, or other endpoints: the socket's address was reused
+	 * by a new connection whose predecessor's close we could not use (its
+	 * last bytes came after the close, as when a send races the peer's reset).
+	 */
+	if (c && (c->tgid != h->tgid || memcmp(&c->tuple, &r->tuple, sizeof(c->tuple))))
+		conn_reset(a, c, h->tgid);
 	if (!c) {
 		c = conn_new(a, h->sock_id, h->tgid);
 		if (!c)

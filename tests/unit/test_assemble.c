@@ -1642,6 +1642,35 @@ TEST(socket_reused_by_another_process_starts_over)
 	asm_close(a);
 }
 
+/*
+ * A send racing the peer's reset: the close record comes before the bytes
+ * sent. Those bytes leave a stale connection behind; the next connection at
+ * the same socket address (other endpoints) must not inherit its parser state.
+ */
+TEST(bytes_after_close_do_not_leak_into_the_next_connection)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c1 = server_cn(400), c2 = server_cn(400);
+	struct ws_span *s;
+
+	c2.t = tuple4("127.0.0.1", 8080, "192.168.1.50", 54999);
+	SRV_REQ(a, &c1, 1000, "POST /body HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc");
+	CHECK_INT(rec_close(a, &c1, 2000), 0);
+	SRV_RESP(a, &c1, 2100, "HTTP/1.1 201 Created\r\nContent-Length: 7\r\n\r\n");
+	CHECK_INT(stat_of(a, WS_ASM_RESP_NO_REQ), 1);
+	SRV_REQ(a, &c2, 3000, "GET /after HTTP/1.1\r\nHost: h\r\n\r\n");
+	SRV_RESP(a, &c2, 4000, RESP_OK);
+	CHECK_INT(nspans, 1);
+	if ((s = span_at(0))) {
+		CHECK_ATTR_STR(s, "url.path", "/after");
+		CHECK_ATTR_INT(s, "http.response.status_code", 200);
+		CHECK_INT(s->start_unix_ns, 3000);
+		CHECK_INT(s->end_unix_ns, 4000);
+	}
+	CHECK_INT(ws_assembler_nconns(a), 1);
+	asm_close(a);
+}
+
 TEST(resource_is_shared_and_outlives_the_assembler)
 {
 	struct ws_assembler *a = asm_open();
@@ -1959,6 +1988,7 @@ static const struct check_case cases[] = {
 	CASE(expire_drops_idle_connections),
 	CASE(expire_honours_a_custom_timeout),
 	CASE(socket_reused_by_another_process_starts_over),
+	CASE(bytes_after_close_do_not_leak_into_the_next_connection),
 	CASE(resource_is_shared_and_outlives_the_assembler),
 	CASE(ipv6_peer_address),
 	CASE(ipv6_full_address_and_bracketed_host),
