@@ -46,10 +46,11 @@ run_suite() {
 }
 
 for t in build/tests/test_*; do
-	case $t in */test_capture) continue ;; esac
+	case $t in */test_capture | *.d) continue ;; esac
 	run_suite "unit $(basename "$t")" "$t"
 done
 for t in build-san/tests/test_*; do
+	case $t in *.d) continue ;; esac
 	run_suite "asan+ubsan $(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 "$t"
 done
 run_suite "bpf test_capture" build/tests/test_capture
