@@ -288,3 +288,25 @@ def test_traceparent_after_a_4k_cookie_is_still_read(cgroup, receiver, start_age
     srv = spans_of(spans, SERVER, pid=server.pid)
     assert len(srv) == 1 and srv[0]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert "cookie" not in repr(srv[0]["attributes"]).lower().replace("/cookie", "")
+
+
+def test_resource_names_the_process_by_its_own_otel_service_name(cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path))
+    env = dict(os.environ, OTEL_SERVICE_NAME="checkout")
+    p = cgroup.popen(["/usr/bin/python3", str(APPS / "py_server.py")], stdout=subprocess.PIPE,
+                     text=True, env=env)
+    line = p.stdout.readline()
+    assert line.startswith("READY"), line
+    port = int(line.split()[1])
+    code, curl_pid = curl(cgroup, f"http://127.0.0.1:{port}/named")
+    assert code == "200"
+    spans = receiver.wait_for(lambda s: len(s) >= 2, timeout=15)
+    agent.stop()
+    srv = spans_of(spans, SERVER, pid=p.pid)
+    cli = spans_of(spans, CLIENT, pid=curl_pid)
+    assert len(srv) == 1 and len(cli) == 1, spans
+    r = srv[0]["resource"]
+    assert r["service.name"] == "checkout"
+    assert r["process.executable.name"].startswith("python3")
+    assert r["host.name"] == socket.gethostname()
+    assert cli[0]["resource"]["service.name"] == "curl"
