@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Record files: round trip, alignment, and every way a file can be wrong. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "recfile.h"
+#include "wirespan.h"
+
+static char path[64];
+
+static void tmp_path(void)
+{
+	int fd;
+
+	strcpy(path, "/tmp/ws_recfile_XXXXXX");
+	fd = mkstemp(path);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void write_raw(const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f) {
+		fwrite(data, 1, len, f);
+		fclose(f);
+	}
+}
+
+TEST(records_round_trip_in_order_and_aligned)
+{
+	struct ws_rec_writer *w;
+	struct ws_rec_reader *r;
+	uint8_t rec[300];
+	const void *got;
+	size_t size;
+	char msg[128];
+
+	tmp_path();
+	w = ws_recw_open(path, -12345);
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	/* sizes 1..9 and 300 cover every padding remainder */
+	for (size_t n = 1; n <= 10; n++) {
+		size_t len = n == 10 ? sizeof(rec) : n;
+
+		memset(rec, (int)n, len);
+		CHECK_INT(ws_recw_write(w, rec, len), 0);
+	}
+	CHECK_INT(ws_recw_count(w), 10);
+	CHECK_INT(ws_recw_close(w), 0);
+
+	r = ws_recr_open(path, msg, sizeof(msg));
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	CHECK_INT(ws_recr_header(r)->mono_to_unix_ns, -12345);
+	for (size_t n = 1; n <= 10; n++) {
+		size_t len = n == 10 ? sizeof(rec) : n;
+
+		CHECK_INT(ws_recr_next(r, &got, &size), 1);
+		CHECK_INT(size, len);
+		CHECK_INT((uintptr_t)got % 8, 0);
+		memset(rec, (int)n, len);
+		CHECK(!memcmp(got, rec, len));
+	}
+	CHECK_INT(ws_recr_next(r, &got, &size), 0);
+	CHECK_INT(ws_recr_next(r, &got, &size), 0);
+	ws_recr_close(r);
+	unlink(path);
+}
+
+TEST(empty_recording_has_no_records)
+{
+	struct ws_rec_reader *r;
+	const void *got;
+	size_t size;
+
+	tmp_path();
+	CHECK_INT(ws_recw_close(ws_recw_open(path, 0)), 0);
+	r = ws_recr_open(path, NULL, 0);
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(ws_recr_next(r, &got, &size), 0);
+		ws_recr_close(r);
+	}
+	unlink(path);
+}
+
+TEST(cut_file_gives_its_whole_records_then_einval)
+{
+	struct ws_rec_writer *w;
+	struct ws_rec_reader *r;
+	char rec[64] = "GET / HTTP/1.1\r\n", buf[4096];
+	const void *got;
+	size_t size, len;
+	FILE *f;
+
+	tmp_path();
+	w = ws_recw_open(path, 0);
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	ws_recw_write(w, rec, sizeof(rec));
+	ws_recw_write(w, rec, sizeof(rec));
+	ws_recw_close(w);
+	f = fopen(path, "rb");
+	len = f ? fread(buf, 1, sizeof(buf), f) : 0;
+	if (f)
+		fclose(f);
+	write_raw(buf, len - 10); /* the second record loses its tail */
+	r = ws_recr_open(path, NULL, 0);
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(ws_recr_next(r, &got, &size), 1);
+		CHECK_INT(size, sizeof(rec));
+		CHECK_INT(ws_recr_next(r, &got, &size), -EINVAL);
+		ws_recr_close(r);
+	}
+	unlink(path);
+}
+
+TEST(huge_length_field_is_corrupt_not_a_read_past_the_end)
+{
+	struct ws_recfile_hdr h = { .version = WS_RECFILE_VERSION, .header_size = sizeof(h),
+				    .rec_hdr_size = sizeof(struct ws_rec_hdr),
+				    .data_rec_size = sizeof(struct ws_data_rec) };
+	uint8_t buf[sizeof(h) + 16] = { 0 };
+	uint32_t len[2] = { 0xfffffff0u, 0 };
+	struct ws_rec_reader *r;
+	const void *got;
+	size_t size;
+
+	memcpy(h.magic, WS_RECFILE_MAGIC, 8);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), len, sizeof(len));
+	tmp_path();
+	write_raw(buf, sizeof(buf));
+	r = ws_recr_open(path, NULL, 0);
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(ws_recr_next(r, &got, &size), -EINVAL);
+		ws_recr_close(r);
+	}
+	unlink(path);
+}
+
+static void check_refused(const void *data, size_t len, const char *want_msg)
+{
+	char msg[256] = "";
+
+	tmp_path();
+	write_raw(data, len);
+	errno = 0;
+	CHECK(ws_recr_open(path, msg, sizeof(msg)) == NULL);
+	CHECK_INT(errno, EINVAL);
+	CHECK(strstr(msg, want_msg) != NULL);
+	if (!strstr(msg, want_msg))
+		fprintf(stderr, "    got message: %s\n", msg);
+	unlink(path);
+}
+
+TEST(foreign_files_are_refused_with_a_reason)
+{
+	struct ws_recfile_hdr h = { .version = WS_RECFILE_VERSION, .header_size = sizeof(h),
+				    .rec_hdr_size = sizeof(struct ws_rec_hdr),
+				    .data_rec_size = sizeof(struct ws_data_rec) };
+	struct ws_recfile_hdr bad;
+
+	memcpy(h.magic, WS_RECFILE_MAGIC, 8);
+	check_refused("hello", 5, "too short");
+	check_refused("GET / HTTP/1.1\r\nHost: example\r\n\r\nxxxxxxxxxxxxxxxx", 48, "bad magic");
+	bad = h;
+	bad.version = 99;
+	check_refused(&bad, sizeof(bad), "version");
+	bad = h;
+	bad.data_rec_size = 96;
+	check_refused(&bad, sizeof(bad), "another record layout");
+}
+
+TEST(missing_file_names_the_error)
+{
+	char msg[256] = "";
+
+	errno = 0;
+	CHECK(ws_recr_open("/nonexistent/x.wsrec", msg, sizeof(msg)) == NULL);
+	CHECK_INT(errno, ENOENT);
+	CHECK(strstr(msg, "No such file") != NULL);
+}
+
+TEST(writer_refuses_oversized_records_and_bad_paths)
+{
+	struct ws_rec_writer *w;
+	static char big[WS_RECFILE_MAX_REC + 1];
+
+	errno = 0;
+	CHECK(ws_recw_open("/nonexistent/dir/x.wsrec", 0) == NULL);
+	CHECK_INT(errno, ENOENT);
+	tmp_path();
+	w = ws_recw_open(path, 0);
+	CHECK(w != NULL);
+	if (w) {
+		CHECK_INT(ws_recw_write(w, big, sizeof(big)), -E2BIG);
+		CHECK_INT(ws_recw_count(w), 0);
+		CHECK_INT(ws_recw_close(w), 0);
+	}
+	CHECK_INT(ws_recw_close(NULL), 0);
+	unlink(path);
+}
+
+TEST(write_error_is_reported_not_lost)
+{
+	struct ws_rec_writer *w = ws_recw_open("/dev/full", 0);
+	static char rec[4096];
+	int err = 0;
+
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	/* stdio buffers 1 MiB: the failure shows once a buffer is flushed, or at close */
+	for (int i = 0; i < 1024 && !err; i++)
+		err = ws_recw_write(w, rec, sizeof(rec));
+	err = ws_recw_close(w) ? -1 : err;
+	CHECK(err != 0);
+}
+
+static const struct check_case cases[] = {
+	CASE(records_round_trip_in_order_and_aligned),
+	CASE(empty_recording_has_no_records),
+	CASE(cut_file_gives_its_whole_records_then_einval),
+	CASE(huge_length_field_is_corrupt_not_a_read_past_the_end),
+	CASE(foreign_files_are_refused_with_a_reason),
+	CASE(missing_file_names_the_error),
+	CASE(writer_refuses_oversized_records_and_bad_paths),
+	CASE(write_error_is_reported_not_lost),
+};
+
+CHECK_MAIN("recfile", cases)
