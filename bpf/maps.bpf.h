@@ -21,6 +21,8 @@ const volatile __u8 filter_comm __weak = 0;
 const volatile __u32 n_cgroups __weak = 0; /* entries used in sel_cgroups */
 /* Payload bytes copied per I/O (<= WS_CAP_MAX). */
 const volatile __u32 cap_bytes __weak = WS_CAP_DEFAULT;
+/* Benchmarks (--floor): every program returns at once; the verifier prunes the rest. */
+const volatile __u8 floor_only __weak = 0;
 /* Wake the consumer once this much is waiting; below it the agent's timer drains the ring. */
 const volatile __u64 wake_bytes __weak = 256 * 1024;
 

@@ -64,7 +64,7 @@ static __always_inline int ws_sock_io(struct sock *sk, int ret, int flags, __u8 
 {
 	struct ws_ubuf ub = {};
 
-	if (!ws_selected(bpf_get_current_pid_tgid() >> 32))
+	if (floor_only || !ws_selected(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	if (flags & WS_MSG_PEEK) /* the same bytes come again in the real read */
 		return 0;
@@ -92,6 +92,8 @@ static __always_inline int ws_state_change(const struct sock *sk, int newstate)
 	struct ws_close_rec *r;
 	struct ws_conn *c;
 
+	if (floor_only)
+		return 0;
 	if (newstate == WS_TCP_SYN_SENT) {
 		/* connect() runs in the caller's context: select, then remember the role. */
 		struct ws_conn fresh = { .role = WS_ROLE_CLIENT, .opened = 1 };

@@ -41,7 +41,7 @@ static __always_inline int ws_sys_enter(struct trace_event_raw_sys_enter *ctx, _
 	__u32 tid = (__u32)id;
 	struct ws_sys_args a = {};
 
-	if (!ws_selected(id >> 32))
+	if (floor_only || !ws_selected(id >> 32))
 		return 0;
 	a.fd = ctx->args[0];
 	a.buf = ctx->args[1];
@@ -55,12 +55,12 @@ static __always_inline int ws_sys_enter(struct trace_event_raw_sys_enter *ctx, _
 static __always_inline int ws_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ws_sys_args *a = bpf_map_lookup_elem(&sys_args, &tid);
+	struct ws_sys_args *a = floor_only ? NULL : bpf_map_lookup_elem(&sys_args, &tid);
 	struct ws_ubuf ub = {};
 	struct sock *sk;
 	__u8 dir;
 
-	if (!a)
+	if (!a) /* not selected at entry, or --floor */
 		return 0;
 	ub.ptr = a->buf;
 	ub.iovcnt = a->iovcnt;

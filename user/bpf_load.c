@@ -128,6 +128,7 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 	b->skel->rodata->filter_comm = c->ncomms > 0;
 	b->skel->rodata->n_cgroups = c->ncgroups;
 	b->skel->rodata->cap_bytes = c->capture_bytes;
+	b->skel->rodata->floor_only = c->floor;
 	bpf_map__set_max_entries(b->skel->maps.rb, c->ringbuf_bytes);
 	bpf_map__set_max_entries(b->skel->maps.scratch, libbpf_num_possible_cpus());
 	set_family(b->skel, plan);

@@ -36,12 +36,20 @@ static const char usage[] =
 	"      --ringbuf-size N   ring buffer bytes, a power of two (default 8388608)\n"
 	"\n"
 	"Export:\n"
-	"      --exporter KIND    console, otlp or none (OTEL_TRACES_EXPORTER);\n"
+	"      --exporter KIND    console, otlp, none or discard (encode, then drop:\n"
+	"                         for measuring) (OTEL_TRACES_EXPORTER);\n"
 	"                         default: otlp when an OTLP endpoint is set, else console\n"
 	"      --endpoint URL     OTLP/HTTP traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,\n"
 	"                         or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces)\n"
 	"      --stats-interval S log the agent's counters every S seconds (default: off;\n"
 	"                         SIGUSR1 logs them at any time)\n"
+	"\n"
+	"Record and replay:\n"
+	"      --record FILE      also write every ring buffer record to FILE\n"
+	"      --replay FILE      no BPF: feed the records of FILE through parsing,\n"
+	"                         assembly and export, report the rate, exit\n"
+	"      --floor            attach every hook with programs that return at once:\n"
+	"                         the hooks' own cost, for benchmarks; no spans\n"
 	"\n"
 	"  -v, --verbose          more messages on stderr\n"
 	"  -h, --help             this help\n"
@@ -62,6 +70,9 @@ enum {
 	OPT_ENDPOINT,
 	OPT_STATS,
 	OPT_VERSION,
+	OPT_RECORD,
+	OPT_REPLAY,
+	OPT_FLOOR,
 };
 
 static const struct option long_opts[] = {
@@ -77,6 +88,9 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "floor", no_argument, NULL, OPT_FLOOR },
 	{ 0 },
 };
 
@@ -117,6 +131,8 @@ static int set_exporter(struct ws_config *c, const char *v)
 		c->exporter = WS_EXP_OTLP;
 	else if (!strcmp(v, "none"))
 		c->exporter = WS_EXP_NONE;
+	else if (!strcmp(v, "discard"))
+		c->exporter = WS_EXP_DISCARD;
 	else
 		return -EINVAL;
 	return 0;
@@ -254,7 +270,7 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 			break;
 		case OPT_EXPORTER:
 			if (set_exporter(c, optarg))
-				return bad(err, "--exporter", optarg, "otlp, console or none");
+				return bad(err, "--exporter", optarg, "otlp, console, none or discard");
 			exporter_flag = 1;
 			break;
 		case OPT_ENDPOINT:
@@ -267,6 +283,19 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 		case OPT_STATS:
 			if (parse_long(optarg, 0, 86400, &c->stats_interval_s))
 				return bad(err, "--stats-interval", optarg, "seconds, 0..86400");
+			break;
+		case OPT_RECORD:
+			if (!*optarg)
+				return bad(err, "--record", optarg, "a file name");
+			c->record = optarg;
+			break;
+		case OPT_REPLAY:
+			if (!*optarg)
+				return bad(err, "--replay", optarg, "a file name");
+			c->replay = optarg;
+			break;
+		case OPT_FLOOR:
+			c->floor = 1;
 			break;
 		case 'v':
 			c->verbose++;
@@ -289,6 +318,11 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 	}
 	if (optind < argc) {
 		fprintf(err, "wirespan: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (c->replay && (c->record || c->floor || c->npids || c->ncgroups || c->ncomms)) {
+		fprintf(err, "wirespan: --replay reads a file: it takes no selector, --record or "
+			     "--floor\n");
 		return -EINVAL;
 	}
 	if (c->exporter == WS_EXP_OTLP && !have_endpoint)

@@ -18,7 +18,7 @@
 #define WS_MAX_COMMS 64
 
 enum ws_capture { WS_CAPTURE_AUTO = 0, WS_CAPTURE_SOCKET, WS_CAPTURE_SYSCALLS };
-enum ws_exporter_kind { WS_EXP_CONSOLE = 0, WS_EXP_OTLP, WS_EXP_NONE };
+enum ws_exporter_kind { WS_EXP_CONSOLE = 0, WS_EXP_OTLP, WS_EXP_NONE, WS_EXP_DISCARD };
 
 struct ws_config {
 	uint32_t pids[WS_MAX_PIDS];
@@ -37,6 +37,9 @@ struct ws_config {
 	long stats_interval_s; /* log counters every N s; 0: only on SIGUSR1 and exit */
 	int verbose;
 	int trace_self; /* tests only: let the agent's own process be selected */
+	const char *record; /* --record: also write every ring buffer record here */
+	const char *replay; /* --replay: no BPF, records from this file */
+	int floor;	    /* --floor: hooks attached, programs return at once */
 };
 
 typedef const char *(*ws_getenv_fn)(const char *name);

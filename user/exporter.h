@@ -30,4 +30,10 @@ struct ws_otlp_http_opts {
 /* OTLP/HTTP protobuf (application/x-protobuf) with libcurl. NULL + errno on error. */
 struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *opts);
 
+/*
+ * Encodes every batch as an OTLP request, as the OTLP exporter would, and
+ * drops it: the pipeline's cost without a network (replay, benchmarks).
+ */
+struct ws_exporter *ws_discard_exporter_new(void);
+
 #endif /* WS_EXPORTER_H */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -23,10 +24,12 @@
 #include "config.h"
 #include "exporter.h"
 #include "probe.h"
+#include "recfile.h"
 #include "span.h"
 
 #define TICK_MS 50		/* ring buffer drain period: wakeups are not per record */
 #define EXPIRE_EVERY_TICKS 200	/* idle connection sweep, every 10 s */
+#define REPLAY_BATCH 512	/* spans per export call in replay: the OTLP default batch */
 
 struct agent {
 	struct ws_config cfg;
@@ -35,6 +38,12 @@ struct agent {
 	struct ws_assembler *asm_;
 	struct ws_batch *batch;
 	uint64_t spans_unexported; /* exporter none */
+	struct ws_rec_writer *rec;  /* --record */
+	/* --replay: no export thread; spans go out synchronously in batches. */
+	struct ws_exporter *replay_exp;
+	struct ws_span *replay_spans[REPLAY_BATCH];
+	size_t replay_n;
+	uint64_t replay_exported, replay_export_failed;
 };
 
 static const char *env_get(const char *name)
@@ -51,15 +60,39 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
+	int err;
 
+	if (a->rec && (err = ws_recw_write(a->rec, data, size))) {
+		fprintf(stderr, "wirespan: --record %s failed after %llu records: %s; recording stopped\n",
+			a->cfg.record, (unsigned long long)ws_recw_count(a->rec), strerror(-err));
+		ws_recw_close(a->rec);
+		a->rec = NULL;
+	}
 	ws_assembler_record(a->asm_, data, size);
 	return 0;
+}
+
+static void replay_export(struct agent *a)
+{
+	if (a->replay_n && a->replay_exp->export(a->replay_exp, a->replay_spans, a->replay_n))
+		a->replay_export_failed += a->replay_n;
+	else
+		a->replay_exported += a->replay_n;
+	for (size_t i = 0; i < a->replay_n; i++)
+		ws_span_free(a->replay_spans[i]);
+	a->replay_n = 0;
 }
 
 static void on_span(void *ctx, struct ws_span *s)
 {
 	struct agent *a = ctx;
 
+	if (a->replay_exp) {
+		a->replay_spans[a->replay_n++] = s;
+		if (a->replay_n == REPLAY_BATCH)
+			replay_export(a);
+		return;
+	}
 	if (a->batch) {
 		ws_batch_add(a->batch, s);
 		return;
@@ -96,14 +129,17 @@ static void log_stats(struct agent *a)
 	char line[2048];
 	int n;
 
-	ws_bpf_stats(a->bpf, k);
 	ws_assembler_stats(a->asm_, u);
 	if (a->batch)
 		ws_batch_stats(a->batch, &bs);
-	n = snprintf(line, sizeof(line), "wirespan: stats kernel:");
-	for (int i = 0; i < WS_STAT__COUNT; i++)
-		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", knames[i],
-			      (unsigned long long)k[i]);
+	n = snprintf(line, sizeof(line), "wirespan: stats");
+	if (a->bpf) { /* a replay has no kernel side */
+		ws_bpf_stats(a->bpf, k);
+		n += snprintf(line + n, sizeof(line) - n, " kernel:");
+		for (int i = 0; i < WS_STAT__COUNT; i++)
+			n += snprintf(line + n, sizeof(line) - n, " %s=%llu", knames[i],
+				      (unsigned long long)k[i]);
+	}
 	n += snprintf(line + n, sizeof(line) - n, " user:");
 	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
 		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", anames[i],
@@ -112,8 +148,10 @@ static void log_stats(struct agent *a)
 		 " conns=%zu export: queued=%llu dropped_queue_full=%llu exported=%llu "
 		 "export_failed=%llu not_exported=%llu\n",
 		 ws_assembler_nconns(a->asm_), (unsigned long long)bs.queued,
-		 (unsigned long long)bs.dropped_full, (unsigned long long)bs.exported,
-		 (unsigned long long)bs.export_failed, (unsigned long long)a->spans_unexported);
+		 (unsigned long long)bs.dropped_full,
+		 (unsigned long long)(bs.exported + a->replay_exported),
+		 (unsigned long long)(bs.export_failed + a->replay_export_failed),
+		 (unsigned long long)a->spans_unexported);
 	fputs(line, stderr);
 }
 
@@ -133,11 +171,18 @@ static int make_exporter(struct agent *a)
 		o.timeout_ms = a->cfg.export_timeout_ms;
 		e = ws_otlp_http_exporter_new(&o);
 		break;
+	case WS_EXP_DISCARD:
+		e = ws_discard_exporter_new();
+		break;
 	default:
 		return -EINVAL;
 	}
 	if (!e)
 		return -errno;
+	if (a->cfg.replay) {
+		a->replay_exp = e;
+		return 0;
+	}
 	a->batch = ws_batch_new(&a->cfg.batch, e);
 	if (!a->batch) {
 		int ret = -errno;
@@ -229,6 +274,81 @@ out:
 	return ret;
 }
 
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/*
+ * --replay: the records of a file through the same assembler and exporter as
+ * a live run, on this thread, as fast as they go; then the rate. No BPF, so
+ * no root needed: a record file is a reproducible bug report.
+ */
+static int replay(struct agent *a, struct ws_assembler_opts *aopts)
+{
+	uint64_t nrec = 0, st[WS_ASM_STAT__COUNT], last_ts = 0;
+	struct ws_rec_reader *r;
+	double t0, c0, secs, cpu;
+	struct timespec ts;
+	const void *rec;
+	char msg[512];
+	size_t size;
+	int ret;
+
+	r = ws_recr_open(a->cfg.replay, msg, sizeof(msg));
+	if (!r) {
+		fprintf(stderr, "wirespan: --replay: %s\n", msg);
+		return -1;
+	}
+	aopts->mono_to_unix_ns = ws_recr_header(r)->mono_to_unix_ns;
+	aopts->proc_root = ""; /* the recorded pids are not this host's processes */
+	a->asm_ = ws_assembler_new(aopts, on_span, a);
+	if (!a->asm_) {
+		fprintf(stderr, "wirespan: %s\n", strerror(errno));
+		ws_recr_close(r);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
+	c0 = cpu_seconds();
+	while ((ret = ws_recr_next(r, &rec, &size)) == 1) {
+		ws_assembler_record(a->asm_, rec, size);
+		if (size >= sizeof(struct ws_rec_hdr))
+			memcpy(&last_ts, (const char *)rec + offsetof(struct ws_rec_hdr, ts_ns),
+			       sizeof(last_ts));
+		/* Idle connections age by the recording's clock, not this one. */
+		if (++nrec % 65536 == 0)
+			ws_assembler_expire(a->asm_, last_ts);
+	}
+	if (ret < 0)
+		fprintf(stderr, "wirespan: --replay: %s is cut or corrupt after %llu records; "
+				"replayed those\n",
+			a->cfg.replay, (unsigned long long)nrec);
+	replay_export(a);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	secs = ts.tv_sec + ts.tv_nsec / 1e9 - t0;
+	cpu = cpu_seconds() - c0;
+	ws_assembler_stats(a->asm_, st);
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr,
+			"wirespan: replay: records=%llu spans=%llu seconds=%.3f cpu_seconds=%.3f "
+			"spans_per_sec=%.0f spans_per_cpu_sec=%.0f max_rss_kib=%ld\n",
+			(unsigned long long)nrec, (unsigned long long)st[WS_ASM_SPANS], secs, cpu,
+			secs > 0 ? st[WS_ASM_SPANS] / secs : 0.0,
+			cpu > 0 ? st[WS_ASM_SPANS] / cpu : 0.0, ru.ru_maxrss);
+	}
+	log_stats(a);
+	ws_recr_close(r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ws_assembler_opts aopts = { .proc_root = "/proc" };
@@ -241,6 +361,19 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret == WS_CONFIG_EXIT_OK ? 0 : 2;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
+
+	if (a.cfg.replay) {
+		ret = make_exporter(&a);
+		if (ret) {
+			fprintf(stderr, "wirespan: starting the exporter failed: %s\n", strerror(-ret));
+			return 1;
+		}
+		ret = replay(&a, &aopts);
+		ws_assembler_free(a.asm_);
+		if (a.replay_exp)
+			a.replay_exp->shutdown(a.replay_exp);
+		return ret ? 1 : 0;
+	}
 
 	ws_probe_features(&feat);
 	if (ws_choose_hooks(&feat, &a.cfg, &a.plan)) {
@@ -260,6 +393,14 @@ int main(int argc, char **argv)
 		ret = -errno;
 		goto cleanup;
 	}
+	if (a.cfg.record) {
+		a.rec = ws_recw_open(a.cfg.record, aopts.mono_to_unix_ns);
+		if (!a.rec) {
+			fprintf(stderr, "wirespan: --record %s: %s\n", a.cfg.record, strerror(errno));
+			ret = -1;
+			goto cleanup;
+		}
+	}
 	a.bpf = ws_bpf_start(&a.cfg, &a.plan, on_record, &a, err, sizeof(err));
 	if (!a.bpf) {
 		fprintf(stderr, "wirespan: %s\n", err);
@@ -273,7 +414,17 @@ int main(int argc, char **argv)
 		ws_batch_flush(a.batch, a.cfg.batch.export_timeout_ms ? a.cfg.batch.export_timeout_ms
 								      : 30000);
 	log_stats(&a);
+	if (a.rec) {
+		unsigned long long n = ws_recw_count(a.rec);
+
+		if (ws_recw_close(a.rec))
+			fprintf(stderr, "wirespan: --record %s: writing failed\n", a.cfg.record);
+		else
+			fprintf(stderr, "wirespan: recorded %llu records to %s\n", n, a.cfg.record);
+		a.rec = NULL;
+	}
 cleanup:
+	ws_recw_close(a.rec);
 	ws_bpf_free(a.bpf);
 	ws_assembler_free(a.asm_);
 	ws_batch_free(a.batch);

@@ -148,11 +148,13 @@ struct ws_resource *ws_resource_new(const char *proc_root, uint32_t pid, const c
 		proc_root = "/proc";
 
 	/* A process that already exited leaves nothing to read: not an error. */
-	read_exe(proc_root, pid, r);
+	if (*proc_root) /* "": a replay, whose pids are another host's */
+		read_exe(proc_root, pid, r);
 	if (!r->exe_name[0] && comm)
 		copy_bounded(r->exe_name, sizeof(r->exe_name), comm, strnlen(comm, 64));
 
-	read_service_name(proc_root, pid, r->service_name, sizeof(r->service_name));
+	if (*proc_root)
+		read_service_name(proc_root, pid, r->service_name, sizeof(r->service_name));
 	if (!r->service_name[0]) {
 		/* The OTel SDKs' default when nothing names the service. */
 		const char *name = r->exe_name[0] ? r->exe_name : "unknown_service";

@@ -21,7 +21,7 @@ struct ws_resource {
 
 /*
  * Builds the resource of pid, reading /proc under proc_root (normally "/proc";
- * tests point it at a fake tree). comm is the kernel's name for the process,
+ * tests point it at a fake tree; "" reads nothing, for replays). comm is the kernel's name for the process,
  * used when /proc has nothing. Returns a resource with one reference, or NULL
  * with errno set.
  */

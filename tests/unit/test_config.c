@@ -160,7 +160,28 @@ TEST(test_help_and_version_exit_ok)
 	CHECK_INT(parse(&c, NULL, 1, "--version"), WS_CONFIG_EXIT_OK);
 }
 
+TEST(test_record_replay_floor_and_discard)
+{
+	CHECK_INT(parse(&c, NULL, 5, "--record", "/tmp/x.wsrec", "--floor", "--comm", "nginx"),
+		  WS_CONFIG_RUN);
+	CHECK_STR(c.record, "/tmp/x.wsrec");
+	CHECK_INT(c.floor, 1);
+	CHECK(c.replay == NULL);
+	CHECK_INT(parse(&c, NULL, 4, "--replay", "/tmp/x.wsrec", "--exporter", "discard"),
+		  WS_CONFIG_RUN);
+	CHECK_STR(c.replay, "/tmp/x.wsrec");
+	CHECK_INT(c.exporter, WS_EXP_DISCARD);
+	CHECK_INT(c.floor, 0);
+	/* a replay reads a file: selecting or recording makes no sense with it */
+	CHECK_INT(parse(&c, NULL, 4, "--replay", "a", "--pid", "1"), -EINVAL);
+	CHECK(strstr(errbuf, "--replay") != NULL);
+	CHECK_INT(parse(&c, NULL, 4, "--replay", "a", "--record", "b"), -EINVAL);
+	CHECK_INT(parse(&c, NULL, 2, "--record", ""), -EINVAL);
+	CHECK(strstr(errbuf, "--record") != NULL);
+}
+
 static const struct check_case cases[] = {
+	CASE(test_record_replay_floor_and_discard),
 	CASE(test_defaults_trace_everything_to_the_console),
 	CASE(test_selectors_repeat),
 	CASE(test_generic_endpoint_gets_v1_traces_and_selects_otlp),
