@@ -159,6 +159,8 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 	lru_unlink(a, c);
 	pending_drop_all(a, c);
 	ws_resource_put(c->res);
+	http1_release(&c->d[0].p);
+	http1_release(&c->d[1].p);
 	free(c);
 	a->nconns--;
 }
@@ -172,6 +174,7 @@ static void conn_reset(struct ws_assembler *a, struct conn *c, uint32_t tgid)
 	c->tunnel = false;
 	for (int i = 0; i < 2; i++) {
 		memset(&c->d[i], 0, offsetof(struct dir_state, p));
+		http1_release(&c->d[i].p); /* a fresh (zeroed) conn has nothing to free */
 		http1_init(&c->d[i].p, HTTP1_AUTO);
 	}
 }

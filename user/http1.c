@@ -10,15 +10,21 @@
  *   RESYNC      skipping bytes to the next message start (after an error or
  *               a gap); a candidate start is kept in head_buf across feeds
  *
- * Framing follows RFC 9112 section 6.3. Nothing here allocates; every read
- * is bounded by the caller's length or by head_len.
+ * Framing follows RFC 9112 section 6.3. Every read is bounded by the
+ * caller's length or by head_len. The only allocation is head_buf, grown by
+ * doubling while a head (or a resync candidate) is gathered and dropped at
+ * the next call once nothing points into it.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http1.h"
+
+/* First head_buf size: most request and response heads fit. */
+#define HEAD_BUF_MIN 1024
 
 enum { ST_IDLE, ST_HEAD, ST_BODY, ST_END_PENDING, ST_RESYNC };
 
@@ -498,6 +504,50 @@ static bool blank_line_at_end(const struct http1_parser *p)
 	return n >= 3 && b[n - 2] == '\r' && b[n - 3] == '\n';
 }
 
+/* Room for need bytes in head_buf; false when memory ran out. */
+static bool head_reserve(struct http1_parser *p, size_t need)
+{
+	size_t cap = p->head_cap ? p->head_cap : HEAD_BUF_MIN;
+	char *nb;
+
+	if (need <= p->head_cap)
+		return true;
+	while (cap < need)
+		cap *= 2;
+	if (cap > HTTP1_HEAD_MAX)
+		cap = HTTP1_HEAD_MAX;
+	/* Moving the buffer is safe: head pointers are set again when the head completes. */
+	nb = realloc(p->head_buf, cap);
+	if (!nb)
+		return false;
+	p->head_buf = nb;
+	p->head_cap = cap;
+	return true;
+}
+
+static void head_drop(struct http1_parser *p)
+{
+	free(p->head_buf);
+	p->head_buf = NULL;
+	p->head_cap = 0;
+	p->head_len = 0;
+}
+
+/*
+ * At the start of every call: a head handed out by the previous call is no
+ * longer pointed to, so its buffer goes unless a head is being gathered.
+ */
+static void head_release_unused(struct http1_parser *p)
+{
+	if (p->head_buf && p->state != ST_HEAD && !(p->state == ST_RESYNC && p->head_len)) {
+		head_drop(p);
+		/* No pointer may outlive the buffer; the numbers may stay. */
+		p->head.method = p->head.target = NULL;
+		p->head.method_len = p->head.target_len = 0;
+		p->head.nheaders = 0;
+	}
+}
+
 /* Copies line by line so the terminator search only looks at new bytes. */
 static size_t feed_head(struct http1_parser *p, const char *buf, size_t len,
 			struct http1_event *ev)
@@ -511,6 +561,10 @@ static size_t feed_head(struct http1_parser *p, const char *buf, size_t len,
 		size_t seg = nl ? (size_t)(nl - (buf + i)) + 1 : take;
 		size_t old = p->head_len;
 
+		if (!head_reserve(p, old + seg)) {
+			set_error(p, ev, -ENOMEM);
+			return i;
+		}
 		memcpy(p->head_buf + old, buf + i, seg);
 		p->head_len += seg;
 		i += seg;
@@ -703,6 +757,12 @@ static size_t feed_resync(struct http1_parser *p, const char *buf, size_t len,
 			bool retry;
 			int m;
 
+			if (!head_reserve(p, p->head_len + 1)) {
+				p->head_len = 0; /* no memory: this candidate is not tried */
+				ls = false;
+				i++;
+				continue;
+			}
 			p->head_buf[p->head_len++] = c;
 			m = start_match(p->kind, p->head_buf, p->head_len);
 			if (m > 0) {
@@ -740,6 +800,11 @@ void http1_init(struct http1_parser *p, enum http1_kind kind)
 	p->head.content_length = -1;
 }
 
+void http1_release(struct http1_parser *p)
+{
+	head_drop(p);
+}
+
 long http1_feed(struct http1_parser *p, const char *buf, size_t len, struct http1_event *ev)
 {
 	struct http1_event dummy;
@@ -748,6 +813,7 @@ long http1_feed(struct http1_parser *p, const char *buf, size_t len, struct http
 	if (!ev)
 		ev = &dummy;
 	ev_clear(ev);
+	head_release_unused(p);
 	if (!buf)
 		len = 0;
 	if (p->state == ST_END_PENDING) {
@@ -793,6 +859,7 @@ long http1_gap(struct http1_parser *p, uint64_t n, struct http1_event *ev)
 	if (!ev)
 		ev = &dummy;
 	ev_clear(ev);
+	head_release_unused(p);
 	if (p->state == ST_END_PENDING) {
 		end_message(p, ev, 0);
 		return 0;
@@ -842,7 +909,7 @@ void http1_close(struct http1_parser *p, struct http1_event *ev)
 		else if (p->state == ST_RESYNC)
 			end_message(p, ev, 1);
 	}
-	/* head_buf is left as is: clearing 16 KiB per connection close buys nothing. */
+	head_drop(p);
 	p->state = ST_IDLE;
 	p->in_message = 0;
 	p->body_mode = HTTP1_BODY_NONE;

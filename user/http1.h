@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Incremental HTTP/1.x parser for one direction of one connection, shaped
- * like picohttpparser: pure, no I/O, no globals, no allocation after init.
- * The message head is gathered in the parser's own buffer across feeds (a
- * head may be split over many reads); bodies are only counted, never kept.
+ * like picohttpparser: pure, no I/O, no globals. The message head is
+ * gathered in the parser's own buffer across feeds (a head may be split over
+ * many reads); that buffer is allocated while a head is gathered and freed
+ * once the head has been handed out, so an idle keep-alive connection holds
+ * no buffer. Bodies are only counted, never kept.
  *
  * Bytes the kernel did not copy (the tail of a large I/O) are announced with
  * http1_gap(): inside a counted body they are just subtracted; anywhere else
@@ -72,11 +74,15 @@ struct http1_parser {
 	int chunk_state;    /* internal */
 	uint64_t chunk_acc; /* chunk-size being read */
 	size_t head_len;    /* bytes gathered in head_buf */
+	size_t head_cap;    /* bytes allocated at head_buf (<= HTTP1_HEAD_MAX) */
+	char *head_buf;	    /* NULL while no head is being gathered */
 	struct http1_head head;
-	char head_buf[HTTP1_HEAD_MAX];
 };
 
+/* Initializes p (any memory); pair with http1_release(). */
 void http1_init(struct http1_parser *p, enum http1_kind kind);
+/* Frees the head buffer, if any. Safe on a zeroed or released parser; re-init after. */
+void http1_release(struct http1_parser *p);
 
 /*
  * Feeds captured bytes. Returns bytes consumed (>= 0) and fills *ev with at

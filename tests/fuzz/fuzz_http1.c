@@ -204,6 +204,7 @@ static void finish(struct run *r)
 
 static void start(struct run *r, enum http1_kind kind)
 {
+	http1_release(&r->p); /* the previous input's buffer, if any */
 	http1_init(&r->p, kind);
 	r->open = 0;
 	r->nev = 0;

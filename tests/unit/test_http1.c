@@ -19,6 +19,13 @@
 #define LOG_MAX 65536
 
 static struct http1_parser P, P2;
+
+/* The parsers are reused by every test: free what the last one left. */
+static void reinit(struct http1_parser *p, enum http1_kind kind)
+{
+	http1_release(p);
+	http1_init(p, kind);
+}
 static char LOG[LOG_MAX], LOG2[LOG_MAX];
 static int log_detail; /* also log versions, flags and every header */
 
@@ -129,7 +136,7 @@ static void close_log(struct http1_parser *p, char *log)
 static const char *run(enum http1_kind kind, const char *data, size_t len, size_t piece)
 {
 	LOG[0] = 0;
-	http1_init(&P, kind);
+	reinit(&P, kind);
 	if (!piece)
 		piece = len ? len : 1;
 	for (size_t off = 0; off < len; off += piece)
@@ -157,7 +164,7 @@ static void check_splits(enum http1_kind kind, const char *data, const char *wan
 	CHECK_STR(run(kind, data, len, 1), whole);
 	for (size_t at = 1; at < len; at++) {
 		LOG[0] = 0;
-		http1_init(&P, kind);
+		reinit(&P, kind);
 		feed_all(&P, data, at, LOG);
 		feed_all(&P, data + at, len - at, LOG);
 		close_log(&P, LOG);
@@ -196,7 +203,7 @@ TEST(simple_get)
 	struct http1_event ev;
 	const struct http1_head *h;
 
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	CHECK_INT(http1_feed(&P, req, strlen(req), &ev), strlen(req));
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	h = ev.head;
@@ -227,7 +234,7 @@ TEST(response_with_content_length)
 	size_t hl = strlen(resp) - 5;
 	struct http1_event ev;
 
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	CHECK_INT(http1_feed(&P, resp, strlen(resp), &ev), hl);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	CHECK_INT(ev.head->is_request, 0);
@@ -263,7 +270,7 @@ TEST(one_event_per_call_with_exact_counts)
 	static const char two[] = "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n";
 	struct http1_event ev;
 
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	CHECK_INT(http1_feed(&P, two, 38, &ev), 19);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	CHECK_MEM(ev.head->target, ev.head->target_len, "/1");
@@ -287,8 +294,8 @@ TEST(several_messages_in_one_feed)
 TEST(keep_alive_sequence_two_directions)
 {
 	LOG[0] = LOG2[0] = 0;
-	http1_init(&P, HTTP1_AUTO);
-	http1_init(&P2, HTTP1_AUTO);
+	reinit(&P, HTTP1_AUTO);
+	reinit(&P2, HTTP1_AUTO);
 	for (int i = 0; i < 3; i++) {
 		char req[128], resp[128];
 
@@ -342,7 +349,7 @@ TEST(continue_100_then_200)
 	struct http1_event ev;
 
 	CHECK_STR(run_str(HTTP1_RESPONSES, resp), "R:100 E R:103 E R:200 E");
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	CHECK_INT(http1_feed(&P, resp, strlen(resp), &ev), 25);
 	CHECK_INT(ev.head->status, 100);
 	CHECK_INT(ev.head->content_length, -1);
@@ -364,7 +371,7 @@ TEST(response_to_head_request_via_no_body)
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n";
 	struct http1_event ev;
 
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	http1_no_body(&P); /* no message: nothing happens */
 	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
 	CHECK_INT(ev.type, HTTP1_EV_NONE);
@@ -388,7 +395,7 @@ TEST(http10_response_ends_at_close)
 	struct http1_event ev;
 
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	feed_str(&P, resp, LOG);
 	CHECK_STR(LOG, "R:200");
 	CHECK_INT(P.head.conn_close, 1);
@@ -412,7 +419,7 @@ TEST(upgrade_101)
 				   "Upgrade: websocket\r\n\r\n\x81\x05hello\x88\x00";
 	struct http1_event ev;
 
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	CHECK_INT(http1_feed(&P, resp, sizeof(resp) - 1, &ev), sizeof(resp) - 1 - 9);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	CHECK_INT(ev.head->status, 101);
@@ -441,7 +448,7 @@ TEST(connection_close_flag)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct http1_event ev;
 
-		http1_init(&P, HTTP1_REQUESTS);
+		reinit(&P, HTTP1_REQUESTS);
 		http1_feed(&P, rows[i].head, strlen(rows[i].head), &ev);
 		CHECK_INT(ev.type, HTTP1_EV_HEAD);
 		if (ev.type != HTTP1_EV_HEAD)
@@ -465,7 +472,7 @@ TEST(big_cookie_then_traceparent_found)
 	memset(buf + n, 'c', 4096);
 	n += 4096;
 	n += sprintf(buf + n, "\r\nTraceparent: %s\r\n\r\n", tp);
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	CHECK_INT(http1_feed(&P, buf, n, &ev), n);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	f = http1_find(ev.head, "cookie");
@@ -512,7 +519,7 @@ TEST(garbage_then_resync_onto_valid_request)
 	CHECK_STR(run_str(HTTP1_REQUESTS, text), "X:EPROTO Q:GET /ok E");
 	/* Garbage without LF, then the next record starts a request. */
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	feed_all(&P, tls, sizeof(tls) - 1, LOG);
 	CHECK_INT(http1_lost_sync(&P), 1);
 	feed_str(&P, "POST /x HTTP/1.1\r\nContent-Length: 1\r\n\r\n!", LOG);
@@ -520,13 +527,13 @@ TEST(garbage_then_resync_onto_valid_request)
 	CHECK_INT(http1_lost_sync(&P), 0);
 	/* A start split across records during resync. */
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	feed_str(&P, "\x01\x02\nOPTI", LOG);
 	feed_str(&P, "ONS * HTTP/1.1\r\n\r\n", LOG);
 	CHECK_STR(LOG, "X:EPROTO Q:OPTIONS * E");
 	/* A candidate broken by the first byte of a record: that byte may start one. */
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	feed_str(&P, "\x01\nGE", LOG);
 	feed_str(&P, "POST /p HTTP/1.1\r\n\r\n", LOG);
 	CHECK_STR(LOG, "X:EPROTO Q:POST /p E");
@@ -535,16 +542,16 @@ TEST(garbage_then_resync_onto_valid_request)
 TEST(auto_kind_decided_by_first_parsed_head)
 {
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_AUTO);
+	reinit(&P, HTTP1_AUTO);
 	feed_str(&P, "\r\n\r\nGET / HTTP/1.1\r\n\r\n", LOG);
 	CHECK_INT(P.kind, HTTP1_REQUESTS);
-	http1_init(&P, HTTP1_AUTO);
+	reinit(&P, HTTP1_AUTO);
 	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", LOG);
 	CHECK_INT(P.kind, HTTP1_RESPONSES);
 	CHECK_STR(LOG, "Q:GET / E R:200 E");
 	/* Joined mid-body: garbage first, then a response is still recognised. */
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_AUTO);
+	reinit(&P, HTTP1_AUTO);
 	feed_str(&P, "ody of an earlier response\n", LOG);
 	CHECK_INT(P.kind, HTTP1_AUTO);
 	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", LOG);
@@ -555,7 +562,7 @@ TEST(auto_kind_decided_by_first_parsed_head)
 TEST(gap_inside_content_length_body_keeps_sync)
 {
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", LOG);
 	gap_all(&P, 4, LOG);
 	CHECK_INT(P.remaining, 3);
@@ -586,7 +593,7 @@ TEST(gap_in_head_resyncs)
 	struct http1_event ev;
 
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	feed_str(&P, "GET /a HTTP/1.1\r\nHo", LOG);
 	CHECK_INT(http1_gap(&P, 10, &ev), 10);
 	CHECK_INT(ev.type, HTTP1_EV_NONE);
@@ -603,7 +610,7 @@ TEST(gap_in_head_resyncs)
 TEST(gap_in_chunk_framing_gives_inferred_end)
 {
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	feed_str(&P, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", LOG);
 	gap_all(&P, 100, LOG); /* more than the chunk holds */
 	CHECK_INT(http1_lost_sync(&P), 1);
@@ -663,7 +670,7 @@ TEST(chunked_wins_over_content_length)
 				   "HTTP/1.1 204 No Content\r\n\r\n";
 
 	CHECK_STR(run_str(HTTP1_RESPONSES, resp), "R:200 E R:204 E");
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	http1_feed(&P, resp, strlen(resp), &ev);
 	CHECK_INT(ev.head->chunked, 1);
 	CHECK_INT(P.body_mode, HTTP1_BODY_CHUNKED);
@@ -671,7 +678,7 @@ TEST(chunked_wins_over_content_length)
 	CHECK_STR(run_str(HTTP1_RESPONSES, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
 					   "Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n"),
 		  "R:200 E");
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	feed_str(&P, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", LOG);
 	CHECK_INT(P.body_mode, HTTP1_BODY_UNTIL_CLOSE);
 	CHECK_INT(P.head.chunked, 0);
@@ -707,7 +714,7 @@ TEST(close_with_incomplete_body_gives_nothing)
 	struct http1_event ev;
 
 	LOG[0] = 0;
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", LOG);
 	http1_close(&P, &ev);
 	CHECK_INT(ev.type, HTTP1_EV_NONE);
@@ -715,7 +722,7 @@ TEST(close_with_incomplete_body_gives_nothing)
 	/* A HEAD whose END was not fetched yet: close hands it out. */
 	feed_str(&P, "HTTP/1.1 204 No Content\r\n\r\n", LOG);
 	CHECK_STR(LOG, "R:200 R:204 E");
-	http1_init(&P, HTTP1_RESPONSES);
+	reinit(&P, HTTP1_RESPONSES);
 	http1_feed(&P, "HTTP/1.1 204 No Content\r\n\r\n", 27, &ev);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	http1_close(&P, &ev);
@@ -732,7 +739,7 @@ TEST(feed_len0_and_pending_end_contract)
 {
 	struct http1_event ev;
 
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
 	CHECK_INT(ev.type, HTTP1_EV_NONE);
 	CHECK_INT(http1_gap(&P, 0, &ev), 0);
@@ -745,7 +752,7 @@ TEST(feed_len0_and_pending_end_contract)
 	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
 	CHECK_INT(ev.type, HTTP1_EV_NONE);
 	/* A request with a body: no END pending after the HEAD. */
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	http1_feed(&P, "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n", 38, &ev);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
@@ -768,7 +775,7 @@ TEST(bare_lf_line_endings)
 	CHECK_STR(run_str(HTTP1_RESPONSES, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n"
 					   "3\nabc\n0\n\nHTTP/1.1 200 OK\nContent-Length: 1\n\nx"),
 		  "R:200 E R:200 E");
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	http1_feed(&P, "GET /lf HTTP/1.1\nHost: a\n\n", 26, &ev);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	CHECK_MEM(ev.head->headers[0].value, ev.head->headers[0].value_len, "a");
@@ -853,7 +860,7 @@ TEST(more_than_64_headers)
 	n += sprintf(buf + n, "Traceparent: late\r\nContent-Length: 3\r\n"
 			      "Transfer-Encoding: chunked\r\n\r\n");
 	n += sprintf(buf + n, "3\r\nabc\r\n0\r\n\r\nGET /after HTTP/1.1\r\n\r\n");
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	http1_feed(&P, buf, n, &ev);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	CHECK_INT(ev.head->nheaders, HTTP1_MAX_HEADERS);
@@ -878,7 +885,7 @@ TEST(find_is_case_insensitive)
 	const struct http1_header *f;
 	struct http1_event ev;
 
-	http1_init(&P, HTTP1_REQUESTS);
+	reinit(&P, HTTP1_REQUESTS);
 	http1_feed(&P, req, strlen(req), &ev);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
 	f = http1_find(ev.head, "content-type");
