@@ -5,6 +5,7 @@
  * exit. Everything that is not wiring lives in its own module.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,6 +358,12 @@ int main(int argc, char **argv)
 	char err[512];
 	int ret;
 
+	/*
+	 * Spans are freed in batches: without this, glibc gives the top of the heap
+	 * back after each batch and page-faults it in again for the next one.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+	mallopt(M_TOP_PAD, 4 << 20);
 	ret = ws_config_parse(&a.cfg, argc, argv, env_get, stdout, stderr);
 	if (ret)
 		return ret == WS_CONFIG_EXIT_OK ? 0 : 2;

@@ -31,7 +31,10 @@ struct ws_rec_reader {
 	const uint8_t *map;
 	size_t len;
 	size_t off;
+	size_t dropped; /* bytes at the start of the map already given back */
 };
+
+#define DROP_EVERY (8u << 20) /* a multiple of the page size */
 
 struct ws_rec_writer *ws_recw_open(const char *path, int64_t mono_to_unix_ns)
 {
@@ -187,6 +190,15 @@ int ws_recr_next(struct ws_rec_reader *r, const void **rec, size_t *size)
 	*rec = r->map + r->off + sizeof(len);
 	*size = len[0];
 	r->off += sizeof(len) + padded;
+	/* Pages read are dropped as we go: a replay's RSS is the pipeline, not the file. */
+	if (r->off - r->dropped >= DROP_EVERY) {
+		size_t upto = (r->off - sizeof(len) - padded) & ~(size_t)(DROP_EVERY - 1);
+
+		if (upto > r->dropped) {
+			madvise((void *)(r->map + r->dropped), upto - r->dropped, MADV_DONTNEED);
+			r->dropped = upto;
+		}
+	}
 	return 1;
 }
 
