@@ -25,6 +25,8 @@
 
 /* First head_buf size: most request and response heads fit. */
 #define HEAD_BUF_MIN 1024
+/* The header table sits in front of head_buf in the same block. */
+#define HDRS_BYTES (HTTP1_MAX_HEADERS * sizeof(struct http1_header))
 
 enum { ST_IDLE, ST_HEAD, ST_BODY, ST_END_PENDING, ST_RESYNC };
 
@@ -425,6 +427,7 @@ static int parse_head(struct http1_parser *p, int resp, struct head_scan *sc)
 	bool first = true;
 
 	memset(sc, 0, sizeof(*sc));
+	h->headers = (struct http1_header *)(void *)p->head_mem;
 	for (;;) {
 		const char *nl = memchr(s, '\n', end - s), *e;
 
@@ -516,19 +519,23 @@ static bool head_reserve(struct http1_parser *p, size_t need)
 		cap *= 2;
 	if (cap > HTTP1_HEAD_MAX)
 		cap = HTTP1_HEAD_MAX;
-	/* Moving the buffer is safe: head pointers are set again when the head completes. */
-	nb = realloc(p->head_buf, cap);
+	/* Moving the block is safe: head pointers are set again when the head completes. */
+	nb = realloc(p->head_mem, HDRS_BYTES + cap);
 	if (!nb)
 		return false;
-	p->head_buf = nb;
+	p->head_mem = nb;
+	p->head_buf = nb + HDRS_BYTES;
 	p->head_cap = cap;
 	return true;
 }
 
 static void head_drop(struct http1_parser *p)
 {
-	free(p->head_buf);
+	free(p->head_mem);
+	p->head_mem = NULL;
 	p->head_buf = NULL;
+	p->head.headers = NULL;
+	p->head.nheaders = 0;
 	p->head_cap = 0;
 	p->head_len = 0;
 }
@@ -539,7 +546,7 @@ static void head_drop(struct http1_parser *p)
  */
 static void head_release_unused(struct http1_parser *p)
 {
-	if (p->head_buf && p->state != ST_HEAD && !(p->state == ST_RESYNC && p->head_len)) {
+	if (p->head_mem && p->state != ST_HEAD && !(p->state == ST_RESYNC && p->head_len)) {
 		head_drop(p);
 		/* No pointer may outlive the buffer; the numbers may stay. */
 		p->head.method = p->head.target = NULL;

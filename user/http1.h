@@ -42,7 +42,7 @@ struct http1_head {
 	int status;	   /* responses: 100..999 */
 	int version_minor; /* HTTP/1.<minor>: 0 or 1 */
 	size_t nheaders;
-	struct http1_header headers[HTTP1_MAX_HEADERS];
+	struct http1_header *headers; /* nheaders entries; lives with the head buffer */
 	int64_t content_length; /* -1 when absent */
 	unsigned chunked : 1;	/* Transfer-Encoding ends in chunked */
 	unsigned conn_close : 1; /* Connection: close, or HTTP/1.0 without keep-alive */
@@ -75,7 +75,8 @@ struct http1_parser {
 	uint64_t chunk_acc; /* chunk-size being read */
 	size_t head_len;    /* bytes gathered in head_buf */
 	size_t head_cap;    /* bytes allocated at head_buf (<= HTTP1_HEAD_MAX) */
-	char *head_buf;	    /* NULL while no head is being gathered */
+	char *head_mem;	    /* header table, then head_buf: one block, NULL when idle */
+	char *head_buf;
 	struct http1_head head;
 };
 
