@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Inferred links: thread parents, ambiguity, and client/server pairing by tuple. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "links.h"
+
+static struct ws_link_ctx ctx(uint8_t n)
+{
+	struct ws_link_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	memset(c.trace_id, n, sizeof(c.trace_id));
+	memset(c.span_id, n, sizeof(c.span_id));
+	c.flags = 1;
+	return c;
+}
+
+static struct ws_tuple tup(int family, const char *s, uint16_t sp, const char *d, uint16_t dp)
+{
+	struct ws_tuple t;
+
+	memset(&t, 0, sizeof(t));
+	t.family = family;
+	inet_pton(family, s, t.saddr);
+	inet_pton(family, d, t.daddr);
+	t.sport = sp;
+	t.dport = dp;
+	return t;
+}
+
+TEST(thread_with_one_server_request_is_the_parent)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_link_ctx a = ctx(1), got;
+
+	CHECK_INT(ws_links_thread_parent(l, 10, &got), -ENOENT);
+	ws_links_server_begin(l, 10, &a);
+	CHECK_INT(ws_links_thread_parent(l, 10, &got), 0);
+	CHECK(!memcmp(&got, &a, sizeof(got)));
+	CHECK_INT(ws_links_thread_parent(l, 11, &got), -ENOENT);
+	ws_links_server_end(l, 10);
+	CHECK_INT(ws_links_thread_parent(l, 10, &got), -ENOENT);
+	ws_links_free(l);
+}
+
+TEST(overlapping_requests_on_a_thread_give_no_parent_until_idle)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_link_ctx a = ctx(1), b = ctx(2), c = ctx(3), got;
+
+	ws_links_server_begin(l, 10, &a);
+	ws_links_server_begin(l, 10, &b);
+	CHECK_INT(ws_links_thread_parent(l, 10, &got), -EBUSY);
+	ws_links_server_end(l, 10);
+	/* one left, but which one is unknown: still no guess */
+	CHECK_INT(ws_links_thread_parent(l, 10, &got), -EBUSY);
+	ws_links_server_end(l, 10);
+	ws_links_server_begin(l, 10, &c);
+	CHECK_INT(ws_links_thread_parent(l, 10, &got), 0);
+	CHECK(!memcmp(got.span_id, c.span_id, 8));
+	ws_links_free(l);
+}
+
+TEST(server_request_pairs_with_the_client_at_the_other_end_in_order)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_tuple cli = tup(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 8080);
+	struct ws_tuple srv = tup(AF_INET, "127.0.0.1", 8080, "127.0.0.1", 40000);
+	struct ws_tuple other = tup(AF_INET, "127.0.0.1", 8080, "127.0.0.1", 40001);
+	struct ws_link_ctx c1 = ctx(1), c2 = ctx(2), got;
+
+	ws_links_client_sent(l, &cli, 1000, &c1);
+	ws_links_client_sent(l, &cli, 2000, &c2);
+	CHECK_INT(ws_links_peer_client(l, &other, 5000, 0, &got), -ENOENT);
+	CHECK_INT(ws_links_peer_client(l, &srv, 1500, 0, &got), 0);
+	CHECK(!memcmp(got.span_id, c1.span_id, 8));
+	/* the second was sent after this read (beyond the skew): not it */
+	CHECK_INT(ws_links_peer_client(l, &srv, 1500, 100, &got), -ENOENT);
+	/* within the skew: a send stamped just after the read it caused */
+	CHECK_INT(ws_links_peer_client(l, &srv, 1950, 100, &got), 0);
+	CHECK(!memcmp(got.span_id, c2.span_id, 8));
+	CHECK_INT(ws_links_peer_client(l, &srv, 9000, 0, &got), -ENOENT);
+	ws_links_free(l);
+}
+
+TEST(dual_stack_server_matches_an_ipv4_client)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_tuple cli = tup(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 80);
+	struct ws_tuple srv = tup(AF_INET6, "::ffff:10.0.0.2", 80, "::ffff:10.0.0.1", 40000);
+	struct ws_link_ctx c1 = ctx(7), got;
+
+	ws_links_client_sent(l, &cli, 1000, &c1);
+	CHECK_INT(ws_links_peer_client(l, &srv, 1000, 0, &got), 0);
+	CHECK(!memcmp(got.trace_id, c1.trace_id, 16));
+	ws_links_free(l);
+}
+
+TEST(closed_client_and_oldest_unclaimed_requests_are_forgotten)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_tuple cli = tup(AF_INET6, "::1", 40000, "::1", 8080);
+	struct ws_tuple srv = tup(AF_INET6, "::1", 8080, "::1", 40000);
+	struct ws_link_ctx got, c;
+
+	for (uint8_t i = 1; i <= 10; i++) {
+		c = ctx(i);
+		ws_links_client_sent(l, &cli, i * 1000, &c);
+	}
+	/* 8 kept: the two oldest were never claimed by a traced server */
+	CHECK_INT(ws_links_peer_client(l, &srv, 20000, 0, &got), 0);
+	CHECK_INT(got.span_id[0], 3);
+	ws_links_client_closed(l, &cli);
+	CHECK_INT(ws_links_peer_client(l, &srv, 20000, 0, &got), -ENOENT);
+	ws_links_client_closed(l, &cli); /* twice: harmless */
+	ws_links_free(l);
+}
+
+TEST(tables_are_bounded)
+{
+	struct ws_links *l = ws_links_new(2);
+	struct ws_link_ctx a = ctx(1), got;
+
+	ws_links_server_begin(l, 1, &a);
+	ws_links_server_begin(l, 2, &a);
+	ws_links_server_begin(l, 3, &a); /* refused: no parent, never a wrong one */
+	CHECK_INT(ws_links_thread_parent(l, 3, &got), -ENOENT);
+	ws_links_server_end(l, 3); /* unknown thread: harmless */
+	CHECK_INT(ws_links_thread_parent(l, 2, &got), 0);
+	ws_links_free(l);
+}
+
+static const struct check_case cases[] = {
+	CASE(thread_with_one_server_request_is_the_parent),
+	CASE(overlapping_requests_on_a_thread_give_no_parent_until_idle),
+	CASE(server_request_pairs_with_the_client_at_the_other_end_in_order),
+	CASE(dual_stack_server_matches_an_ipv4_client),
+	CASE(closed_client_and_oldest_unclaimed_requests_are_forgotten),
+	CASE(tables_are_bounded),
+};
+
+CHECK_MAIN("links", cases)

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Inferred parent/child links (see links.h): a table of threads handling a
+ * server request, and a table of client connections with the requests they
+ * sent and no server has claimed yet. Both are chained hash tables with a
+ * fixed bucket array and a bound on entries.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "links.h"
+
+#define NBUCKETS 4096 /* a power of two */
+#define SENT_MAX 8    /* unmatched client requests kept per connection */
+
+struct thr {
+	uint32_t tid;
+	uint32_t nactive; /* server requests in flight on this thread */
+	bool valid;	  /* ctx is the one in flight: no overlap since the thread went idle */
+	struct ws_link_ctx ctx;
+	struct thr *next;
+};
+
+/* A connection's endpoints, IPv4-mapped IPv6 written as IPv4 so both ends agree. */
+struct tkey {
+	uint8_t saddr[16], daddr[16];
+	uint16_t sport, dport;
+	uint16_t family;
+};
+
+struct sent {
+	struct ws_link_ctx ctx;
+	uint64_t ts;
+};
+
+struct cli {
+	struct tkey key;
+	uint8_t head, n; /* ring of sent requests, oldest at head */
+	struct sent q[SENT_MAX];
+	struct cli *next;
+};
+
+struct ws_links {
+	size_t max_entries, nthr, ncli;
+	struct thr *thr[NBUCKETS];
+	struct cli *cli[NBUCKETS];
+};
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static size_t mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return (size_t)k & (NBUCKETS - 1);
+}
+
+static void addr_canon(uint16_t family, const uint8_t in[16], uint8_t out[16], uint16_t *fam)
+{
+	memset(out, 0, 16);
+	if (family == 10 && !memcmp(in, v4mapped, 12)) {
+		memcpy(out, in + 12, 4);
+		*fam = 2;
+	} else if (family == 10) {
+		memcpy(out, in, 16);
+		*fam = 10;
+	} else {
+		memcpy(out, in, 4);
+		*fam = 2;
+	}
+}
+
+/* The key of a connection as its client sees it; reversed when the server's tuple is given. */
+static struct tkey key_of(const struct ws_tuple *t, bool reversed)
+{
+	struct tkey k;
+
+	memset(&k, 0, sizeof(k));
+	addr_canon(t->family, reversed ? t->daddr : t->saddr, k.saddr, &k.family);
+	addr_canon(t->family, reversed ? t->saddr : t->daddr, k.daddr, &k.family);
+	k.sport = reversed ? t->dport : t->sport;
+	k.dport = reversed ? t->sport : t->dport;
+	return k;
+}
+
+static size_t key_hash(const struct tkey *k)
+{
+	uint64_t h = ((uint64_t)k->sport << 16 | k->dport) ^ ((uint64_t)k->family << 48);
+
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t a, b;
+
+		memcpy(&a, k->saddr + i, 8);
+		memcpy(&b, k->daddr + i, 8);
+		h = (h ^ a) * 0x9e3779b97f4a7c15ull ^ b;
+	}
+	return mix(h);
+}
+
+static struct thr **thr_slot(struct ws_links *l, uint32_t tid)
+{
+	struct thr **pp = &l->thr[mix(tid)];
+
+	while (*pp && (*pp)->tid != tid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct cli **cli_slot(struct ws_links *l, const struct tkey *k)
+{
+	struct cli **pp = &l->cli[key_hash(k)];
+
+	while (*pp && memcmp(&(*pp)->key, k, sizeof(*k)))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+struct ws_links *ws_links_new(size_t max_entries)
+{
+	struct ws_links *l = calloc(1, sizeof(*l));
+
+	if (l)
+		l->max_entries = max_entries ? max_entries : 65536;
+	return l;
+}
+
+void ws_links_free(struct ws_links *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		while (l->thr[i]) {
+			struct thr *t = l->thr[i];
+
+			l->thr[i] = t->next;
+			free(t);
+		}
+		while (l->cli[i]) {
+			struct cli *c = l->cli[i];
+
+			l->cli[i] = c->next;
+			free(c);
+		}
+	}
+	free(l);
+}
+
+void ws_links_server_begin(struct ws_links *l, uint32_t tid, const struct ws_link_ctx *ctx)
+{
+	struct thr **pp = thr_slot(l, tid), *t = *pp;
+
+	if (!t) {
+		if (l->nthr >= l->max_entries || !(t = calloc(1, sizeof(*t))))
+			return; /* unknown thread: its client requests get no parent */
+		t->tid = tid;
+		t->valid = true;
+		t->ctx = *ctx;
+		*pp = t;
+		l->nthr++;
+	} else {
+		t->valid = false; /* overlapping requests: which one a call belongs to is unknown */
+	}
+	t->nactive++;
+}
+
+void ws_links_server_end(struct ws_links *l, uint32_t tid)
+{
+	struct thr **pp = thr_slot(l, tid), *t = *pp;
+
+	if (!t || --t->nactive)
+		return;
+	*pp = t->next;
+	free(t);
+	l->nthr--;
+}
+
+int ws_links_thread_parent(const struct ws_links *l, uint32_t tid, struct ws_link_ctx *out)
+{
+	const struct thr *t = l->thr[mix(tid)];
+
+	while (t && t->tid != tid)
+		t = t->next;
+	if (!t)
+		return -ENOENT;
+	if (t->nactive != 1 || !t->valid)
+		return -EBUSY;
+	*out = t->ctx;
+	return 0;
+}
+
+void ws_links_client_sent(struct ws_links *l, const struct ws_tuple *t, uint64_t ts,
+			  const struct ws_link_ctx *ctx)
+{
+	struct tkey k = key_of(t, false);
+	struct cli **pp = cli_slot(l, &k), *c = *pp;
+
+	if (!c) {
+		if (l->ncli >= l->max_entries || !(c = calloc(1, sizeof(*c))))
+			return;
+		c->key = k;
+		*pp = c;
+		l->ncli++;
+	}
+	if (c->n == SENT_MAX) { /* the oldest was never claimed: its server is not traced */
+		c->head = (c->head + 1) % SENT_MAX;
+		c->n--;
+	}
+	c->q[(c->head + c->n) % SENT_MAX] = (struct sent){ .ctx = *ctx, .ts = ts };
+	c->n++;
+}
+
+int ws_links_peer_client(struct ws_links *l, const struct ws_tuple *t, uint64_t ts,
+			 uint64_t skew_ns, struct ws_link_ctx *out)
+{
+	struct tkey k = key_of(t, true);
+	struct cli *c = *cli_slot(l, &k);
+
+	if (!c || !c->n || c->q[c->head].ts > ts + skew_ns)
+		return -ENOENT;
+	/* In order: the oldest request not yet read is this one. */
+	*out = c->q[c->head].ctx;
+	c->head = (c->head + 1) % SENT_MAX;
+	c->n--;
+	return 0;
+}
+
+void ws_links_client_closed(struct ws_links *l, const struct ws_tuple *t)
+{
+	struct tkey k = key_of(t, false);
+	struct cli **pp = cli_slot(l, &k), *c = *pp;
+
+	if (!c)
+		return;
+	*pp = c->next;
+	free(c);
+	l->ncli--;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Parent/child links the wire does not carry, inferred from outside:
+ *
+ * - inside a process: a CLIENT request sent by a thread that is handling
+ *   exactly one SERVER request is that request's child. A thread with
+ *   several server requests in flight at once (an event loop with
+ *   overlapping requests) is ambiguous: no parent is given, never a guess.
+ * - across processes on this host: a SERVER request read from a connection
+ *   whose other end is a traced CLIENT connection is the child of the
+ *   client request sent there, matched in order (pipelining keeps order).
+ *
+ * Pure bookkeeping: no I/O, bounded tables, nothing kept past a span's end.
+ */
+#ifndef WS_LINKS_H
+#define WS_LINKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wirespan.h"
+
+struct ws_links;
+
+/* A span's identity, as a parent. */
+struct ws_link_ctx {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t flags;
+};
+
+/* max_entries bounds each table (threads, client connections). NULL + errno. */
+struct ws_links *ws_links_new(size_t max_entries);
+void ws_links_free(struct ws_links *l);
+
+/* Thread tid read a SERVER request (ctx: its span) / is done with one. */
+void ws_links_server_begin(struct ws_links *l, uint32_t tid, const struct ws_link_ctx *ctx);
+void ws_links_server_end(struct ws_links *l, uint32_t tid);
+/* The one server request tid handles: 0; -ENOENT none; -EBUSY several (ambiguous). */
+int ws_links_thread_parent(const struct ws_links *l, uint32_t tid, struct ws_link_ctx *out);
+
+/*
+ * A CLIENT request went out at ts on the connection t (local -> remote, as
+ * the client's records give it). Kept until matched, replaced by newer
+ * ones (8 per connection), or ws_links_client_closed().
+ */
+void ws_links_client_sent(struct ws_links *l, const struct ws_tuple *t, uint64_t ts,
+			  const struct ws_link_ctx *ctx);
+/*
+ * A SERVER request arrived at ts on t (local -> remote, as the server's
+ * records give it). When the other end is a traced client connection: its
+ * oldest unmatched request sent no later than ts + skew_ns, which is then
+ * matched. 0 with *out set, or -ENOENT.
+ */
+int ws_links_peer_client(struct ws_links *l, const struct ws_tuple *t, uint64_t ts,
+			 uint64_t skew_ns, struct ws_link_ctx *out);
+void ws_links_client_closed(struct ws_links *l, const struct ws_tuple *t);
+
+#endif /* WS_LINKS_H */
