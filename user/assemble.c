@@ -18,6 +18,7 @@
 
 #include "assemble.h"
 #include "http1.h"
+#include "links.h"
 #include "redact.h"
 #include "resource.h"
 #include "span.h"
@@ -29,6 +30,8 @@
 /* Requests in flight on one connection; pipelining deeper than this is rare. */
 #define PIPELINE_MAX 32
 #define RES_CACHE_MAX 4096
+/* A send is stamped after the kernel may have woken its reader: allow this much. */
+#define PEER_SKEW_NS 1000000ull
 
 /* What the response stream of a connection is in the middle of. */
 enum resp_state {
@@ -62,6 +65,7 @@ struct conn {
 	struct ws_tuple tuple;
 	struct ws_resource *res;
 	bool tunnel;	  /* upgraded or CONNECTed: no longer HTTP */
+	bool client;	  /* requests went out on it: known to links by its tuple */
 	uint8_t resp;	  /* enum resp_state */
 	uint8_t qhead, qlen;
 	struct pending q[PIPELINE_MAX];
@@ -85,6 +89,7 @@ struct ws_assembler {
 	struct conn *lru_head, *lru_tail; /* head: least recently used */
 	struct res_entry *res_buckets[1024];
 	size_t nres;
+	struct ws_links *links;
 	uint64_t stats[WS_ASM_STAT__COUNT];
 };
 
@@ -133,11 +138,19 @@ static void lru_push_tail(struct ws_assembler *a, struct conn *c)
 	a->lru_tail = c;
 }
 
+/* A request leaves the FIFO: a server thread is done with it. */
+static void pending_done(struct ws_assembler *a, const struct pending *p)
+{
+	if (p->span && p->span->kind == WS_KIND_SERVER)
+		ws_links_server_end(a->links, p->span->tid);
+}
+
 static void pending_drop_all(struct ws_assembler *a, struct conn *c)
 {
 	while (c->qlen) {
 		struct pending *p = &c->q[c->qhead];
 
+		pending_done(a, p);
 		if (p->span) {
 			a->stats[WS_ASM_REQ_NO_RESP]++;
 			ws_span_free(p->span);
@@ -158,6 +171,8 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 	*pp = c->hnext;
 	lru_unlink(a, c);
 	pending_drop_all(a, c);
+	if (c->client)
+		ws_links_client_closed(a->links, &c->tuple);
 	ws_resource_put(c->res);
 	http1_release(&c->d[0].p);
 	http1_release(&c->d[1].p);
@@ -168,10 +183,13 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 static void conn_reset(struct ws_assembler *a, struct conn *c, uint32_t tgid)
 {
 	pending_drop_all(a, c);
+	if (c->client)
+		ws_links_client_closed(a->links, &c->tuple);
 	ws_resource_put(c->res);
 	c->res = NULL;
 	c->tgid = tgid;
 	c->tunnel = false;
+	c->client = false;
 	for (int i = 0; i < 2; i++) {
 		memset(&c->d[i], 0, offsetof(struct dir_state, p));
 		http1_release(&c->d[i].p); /* a fresh (zeroed) conn has nothing to free */
@@ -295,7 +313,8 @@ static void set_name_and_method(struct ws_span *s, const struct http1_head *h)
 	ws_span_add_str(s, "http.request.method_original", h->method, h->method_len);
 }
 
-static void set_trace_context(struct ws_span *s, const struct http1_head *h)
+/* The request's own traceparent, when valid; false starts a new trace for now. */
+static bool set_trace_context(struct ws_span *s, const struct http1_head *h)
 {
 	const struct http1_header *tp = http1_find(h, "traceparent");
 	const struct http1_header *ts;
@@ -309,10 +328,53 @@ static void set_trace_context(struct ws_span *s, const struct http1_head *h)
 		ts = http1_find(h, "tracestate");
 		if (ts && ts->value_len)
 			ws_span_set_tracestate(s, ts->value, ts->value_len);
-		return;
+		return true;
 	}
 	ws_ids_trace(s->trace_id);
 	s->trace_flags = 1;
+	return false;
+}
+
+static void adopt_parent(struct ws_span *s, const struct ws_link_ctx *p)
+{
+	memcpy(s->trace_id, p->trace_id, sizeof(s->trace_id));
+	memcpy(s->parent_span_id, p->span_id, sizeof(s->parent_span_id));
+	s->trace_flags = p->flags;
+}
+
+static struct ws_link_ctx link_ctx(const struct ws_span *s)
+{
+	struct ws_link_ctx x;
+
+	memcpy(x.trace_id, s->trace_id, sizeof(x.trace_id));
+	memcpy(x.span_id, s->span_id, sizeof(x.span_id));
+	x.flags = s->trace_flags;
+	return x;
+}
+
+/*
+ * Where the wire carries no context: a server request is the child of the
+ * traced client request at the other end of its connection; a client
+ * request is the child of the one server request its thread is handling.
+ * The bookkeeping runs either way, so later requests stay paired.
+ */
+static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span *s, bool wired)
+{
+	struct ws_link_ctx parent, self;
+	uint64_t ts = s->start_unix_ns - a->o.mono_to_unix_ns;
+
+	if (s->kind == WS_KIND_SERVER) {
+		if (!ws_links_peer_client(a->links, &c->tuple, ts, PEER_SKEW_NS, &parent) && !wired)
+			adopt_parent(s, &parent);
+		self = link_ctx(s);
+		ws_links_server_begin(a->links, s->tid, &self);
+		return;
+	}
+	if (!wired && !ws_links_thread_parent(a->links, s->tid, &parent))
+		adopt_parent(s, &parent);
+	self = link_ctx(s);
+	ws_links_client_sent(a->links, &c->tuple, ts, &self);
+	c->client = true;
 }
 
 /* url.* and server.* of a request; pure given the head and the tuple. */
@@ -391,7 +453,7 @@ static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int 
 	s->start_unix_ns = c->d[dir].msg_start_ts + a->o.mono_to_unix_ns;
 	s->tid = tid;
 	s->res = c->res ? ws_resource_get(c->res) : NULL;
-	set_trace_context(s, h);
+	link_request(a, c, s, set_trace_context(s, h));
 	set_name_and_method(s, h);
 	add_url_attrs(s, h, &c->tuple, server);
 	addr_str(&c->tuple, c->tuple.daddr, peer);
@@ -424,6 +486,7 @@ static void fifo_push(struct ws_assembler *a, struct conn *c, struct pending p)
 {
 	if (c->qlen == PIPELINE_MAX) {
 		a->stats[WS_ASM_PIPELINE_FULL]++;
+		pending_done(a, &p);
 		ws_span_free(p.span);
 		return;
 	}
@@ -431,12 +494,13 @@ static void fifo_push(struct ws_assembler *a, struct conn *c, struct pending p)
 	c->qlen++;
 }
 
-static struct pending fifo_pop(struct conn *c)
+static struct pending fifo_pop(struct ws_assembler *a, struct conn *c)
 {
 	struct pending p = c->q[c->qhead];
 
 	c->qhead = (c->qhead + 1) % PIPELINE_MAX;
 	c->qlen--;
+	pending_done(a, &p);
 	return p;
 }
 
@@ -455,7 +519,7 @@ static void response_end(struct ws_assembler *a, struct conn *c, uint64_t end_ts
 	struct pending p;
 
 	if (c->resp == RESP_SPAN && c->qlen) {
-		p = fifo_pop(c);
+		p = fifo_pop(a, c);
 		if (p.span)
 			emit(a, p.span, end_ts);
 	}
@@ -487,11 +551,17 @@ static void message_lost(struct ws_assembler *a, struct conn *c, int dir)
 	enum http1_kind k = dir_kind(c, dir);
 
 	if (k == HTTP1_REQUESTS) {
+		struct ws_link_ctx unused;
+
 		/* A request we cannot read still gets an answer: skip that answer. */
 		fifo_push(a, c, (struct pending){ 0 });
+		/* ... and it was still the traced peer's request: keep the pairing in step. */
+		if (dir == WS_DIR_INGRESS)
+			ws_links_peer_client(a->links, &c->tuple, c->d[dir].last_ts, PEER_SKEW_NS,
+					     &unused);
 	} else if (k == HTTP1_RESPONSES && c->resp == RESP_IDLE && c->qlen) {
 		/* The front request's answer is unreadable: drop it, keep the rest paired. */
-		struct pending p = fifo_pop(c);
+		struct pending p = fifo_pop(a, c);
 
 		if (p.span) {
 			a->stats[WS_ASM_REQ_NO_RESP]++;
@@ -656,6 +726,17 @@ static void on_close(struct ws_assembler *a, struct conn *c)
 		if (ev.type != HTTP1_EV_NONE)
 			on_event(a, c, dir, &ev, d->last_ts, 0);
 	}
+	/*
+	 * A response whose head was seen but whose body was cut (the client
+	 * closed without reading it, or reset the connection): the exchange
+	 * happened, its status is known, and it ends with the last bytes seen.
+	 */
+	if (c->resp == RESP_SPAN && c->qlen) {
+		int rd = dir_kind(c, WS_DIR_INGRESS) == HTTP1_RESPONSES ? WS_DIR_INGRESS
+									 : WS_DIR_EGRESS;
+
+		response_end(a, c, c->d[rd].last_ts);
+	}
 	conn_free(a, c);
 }
 
@@ -761,6 +842,12 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 		free(a);
 		return NULL;
 	}
+	a->links = ws_links_new(a->o.max_conns);
+	if (!a->links) {
+		free(a->buckets);
+		free(a);
+		return NULL;
+	}
 	a->cb = cb;
 	a->ctx = ctx;
 	return a;
@@ -783,6 +870,7 @@ void ws_assembler_free(struct ws_assembler *a)
 	while (a->lru_head)
 		conn_free(a, a->lru_head);
 	res_cache_clear(a);
+	ws_links_free(a->links);
 	free(a->buckets);
 	free(a);
 }

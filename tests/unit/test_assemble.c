@@ -979,7 +979,8 @@ TEST(close_mid_head_builds_no_span)
 	asm_close(a);
 }
 
-TEST(close_mid_response_body_builds_no_span)
+/* The answer was given (its head is out); the peer went away during the body. */
+TEST(close_mid_response_body_still_ends_the_span)
 {
 	struct ws_assembler *a = asm_open();
 	struct cn c = server_cn(14);
@@ -987,8 +988,10 @@ TEST(close_mid_response_body_builds_no_span)
 	SRV_REQ(a, &c, 1000, REQ_HELLO);
 	SRV_RESP(a, &c, 2000, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a bit");
 	CHECK_INT(rec_close(a, &c, 3000), 0);
-	CHECK_INT(nspans, 0);
-	CHECK_INT(stat_of(a, WS_ASM_REQ_NO_RESP), 1);
+	CHECK_INT(nspans, 1);
+	if (nspans == 1)
+		CHECK_INT(spans[0]->end_unix_ns, 2000);
+	CHECK_INT(stat_of(a, WS_ASM_REQ_NO_RESP), 0);
 	CHECK_INT(ws_assembler_nconns(a), 0);
 	asm_close(a);
 }
@@ -1671,6 +1674,106 @@ TEST(bytes_after_close_do_not_leak_into_the_next_connection)
 	asm_close(a);
 }
 
+/* A thread handling one server request makes a call: the call is its child. */
+TEST(call_made_while_handling_a_request_is_its_child)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn srv = server_cn(500), out = client_cn(501);
+	struct ws_span *parent = NULL, *child = NULL;
+
+	out.t = tuple4("127.0.0.1", 41000, "10.1.1.1", 9000);
+	SRV_REQ(a, &srv, 1000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_REQ(a, &out, 2000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	CLI_RESP(a, &out, 3000, RESP_OK);
+	SRV_RESP(a, &srv, 4000, RESP_OK);
+	CHECK_INT(nspans, 2);
+	for (size_t i = 0; i < nspans; i++)
+		*(spans[i]->kind == WS_KIND_SERVER ? &parent : &child) = spans[i];
+	CHECK(parent && child);
+	if (parent && child) {
+		CHECK(!memcmp(child->trace_id, parent->trace_id, 16));
+		CHECK(!memcmp(child->parent_span_id, parent->span_id, 8));
+		CHECK(all_zero(parent->parent_span_id, 8));
+	}
+	asm_close(a);
+}
+
+/* Another thread, or two requests in flight on the thread: no parent is guessed. */
+TEST(call_from_another_thread_or_an_ambiguous_one_gets_no_parent)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn s1 = server_cn(510), s2 = server_cn(511), out = client_cn(512);
+
+	s2.t = tuple4("127.0.0.1", 8080, "192.168.1.50", 54322);
+	out.t = tuple4("127.0.0.1", 41000, "10.1.1.1", 9000);
+	out.tid = TID + 1;
+	SRV_REQ(a, &s1, 1000, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_REQ(a, &out, 2000, "GET /other-thread HTTP/1.1\r\nHost: b\r\n\r\n");
+	CLI_RESP(a, &out, 2500, RESP_OK);
+	CHECK_INT(nspans, 1);
+	if (nspans == 1)
+		CHECK(all_zero(spans[0]->parent_span_id, 8));
+	out.tid = TID;
+	SRV_REQ(a, &s2, 3000, "GET /two HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_REQ(a, &out, 4000, "GET /ambiguous HTTP/1.1\r\nHost: b\r\n\r\n");
+	CLI_RESP(a, &out, 4500, RESP_OK);
+	CHECK_INT(nspans, 2);
+	if (nspans == 2)
+		CHECK(all_zero(spans[1]->parent_span_id, 8));
+	asm_close(a);
+}
+
+/* A traced client and a traced server on this host: the server span is the client's child. */
+TEST(server_span_is_the_child_of_the_traced_client_at_the_other_end)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn cli = client_cn(520), srv = server_cn(521);
+	struct ws_span *c = NULL, *s = NULL;
+
+	cli.t = tuple4("127.0.0.1", 50000, "127.0.0.1", 8080);
+	cli.tgid = 7000;
+	cli.tid = 7000;
+	srv.t = tuple4("127.0.0.1", 8080, "127.0.0.1", 50000);
+	for (int i = 0; i < 3; i++) {
+		char req[64];
+
+		snprintf(req, sizeof(req), "GET /x%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
+		CLI_REQ(a, &cli, 1000 + i * 1000, req);
+		SRV_REQ(a, &srv, 1100 + i * 1000, req);
+		SRV_RESP(a, &srv, 1200 + i * 1000, RESP_OK);
+		CLI_RESP(a, &cli, 1300 + i * 1000, RESP_OK);
+	}
+	CHECK_INT(nspans, 6);
+	for (size_t i = 0; i + 1 < nspans; i += 2) {
+		s = spans[i];
+		c = spans[i + 1];
+		CHECK_INT(s->kind, WS_KIND_SERVER);
+		CHECK_INT(c->kind, WS_KIND_CLIENT);
+		CHECK(!memcmp(s->trace_id, c->trace_id, 16));
+		CHECK(!memcmp(s->parent_span_id, c->span_id, 8));
+	}
+	asm_close(a);
+}
+
+/* The client read the head and closed without the body: the span still ends. */
+TEST(close_after_a_response_head_ends_the_span_at_the_last_bytes)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = client_cn(530);
+
+	CLI_REQ(a, &c, 1000, "GET /headonly HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_RESP(a, &c, 2000, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+	CHECK_INT(nspans, 0);
+	CHECK_INT(rec_close(a, &c, 9000), 0);
+	CHECK_INT(nspans, 1);
+	if (nspans == 1) {
+		CHECK_INT(spans[0]->end_unix_ns, 2000);
+		CHECK_ATTR_INT(spans[0], "http.response.status_code", 200);
+	}
+	CHECK_INT(stat_of(a, WS_ASM_REQ_NO_RESP), 0);
+	asm_close(a);
+}
+
 TEST(resource_is_shared_and_outlives_the_assembler)
 {
 	struct ws_assembler *a = asm_open();
@@ -1963,7 +2066,7 @@ static const struct check_case cases[] = {
 	CASE(close_delimited_response_on_client),
 	CASE(close_mid_request_builds_no_span),
 	CASE(close_mid_head_builds_no_span),
-	CASE(close_mid_response_body_builds_no_span),
+	CASE(close_mid_response_body_still_ends_the_span),
 	CASE(close_of_unknown_socket_is_ignored),
 	CASE(response_without_request_builds_no_span),
 	CASE(garbage_counts_a_parse_error_and_other_conns_still_work),
@@ -1989,6 +2092,10 @@ static const struct check_case cases[] = {
 	CASE(expire_honours_a_custom_timeout),
 	CASE(socket_reused_by_another_process_starts_over),
 	CASE(bytes_after_close_do_not_leak_into_the_next_connection),
+	CASE(call_made_while_handling_a_request_is_its_child),
+	CASE(call_from_another_thread_or_an_ambiguous_one_gets_no_parent),
+	CASE(server_span_is_the_child_of_the_traced_client_at_the_other_end),
+	CASE(close_after_a_response_head_ends_the_span_at_the_last_bytes),
 	CASE(resource_is_shared_and_outlives_the_assembler),
 	CASE(ipv6_peer_address),
 	CASE(ipv6_full_address_and_bracketed_host),

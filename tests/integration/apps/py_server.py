@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """A thread-per-request HTTP/1.1 server for the integration tests.
 
-Routes: /error -> 500, /missing -> 404, /slow?ms=N sleeps N ms, anything
-else -> 200 "ok". Binds 127.0.0.1 (or ::1 with --ipv6) on an ephemeral port
+Routes: /error -> 500, /missing -> 404, /slow?ms=N sleeps N ms,
+/call?port=P&path=X makes a GET to 127.0.0.1:P X from the handling thread
+and answers with its status, anything else -> 200 "ok". Binds 127.0.0.1 (or ::1 with --ipv6) on an ephemeral port
 and prints "READY <port>" once listening.
 """
 import argparse
+import http.client
 import socket
 import sys
 import time
@@ -30,6 +32,14 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(500, b"boom")
         elif url.path == "/missing":
             self._reply(404, b"no such thing")
+        elif url.path == "/call":
+            q = parse_qs(url.query)
+            c = http.client.HTTPConnection("127.0.0.1", int(q["port"][0]), timeout=10)
+            c.request("GET", q.get("path", ["/"])[0])
+            r = c.getresponse()
+            r.read()
+            c.close()
+            self._reply(r.status)
         elif url.path == "/slow":
             ms = int(parse_qs(url.query).get("ms", ["100"])[0])
             time.sleep(ms / 1000)

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""One connected timeline without propagation on the wire: a call made while a
+thread handles a request is that request's child; a traced server is the
+child of the traced client at the other end of its connection."""
+import concurrent.futures
+import urllib.request
+
+from conftest import CLIENT, SERVER, spans_of, start_py_server
+
+
+def by_path(spans, kind, attr):
+    out = {}
+    for s in spans_of(spans, kind):
+        key = s["attributes"].get(attr, "")
+        out.setdefault(key, []).append(s)
+    return out
+
+
+def test_chain_of_three_services_is_one_trace(cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path))
+    back, back_port = start_py_server(cgroup)
+    front, front_port = start_py_server(cgroup)
+    res, curl_pid = cgroup.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                f"http://127.0.0.1:{front_port}/call?port={back_port}&path=/leaf"])
+    assert res.stdout == b"200"
+    spans = receiver.wait_for(lambda s: len(s) >= 4, timeout=15)
+    agent.stop()
+    assert len(spans) == 4, spans
+    curl_span, = spans_of(spans, CLIENT, pid=curl_pid)
+    front_srv, = spans_of(spans, SERVER, pid=front.pid)
+    front_cli, = spans_of(spans, CLIENT, pid=front.pid)
+    back_srv, = spans_of(spans, SERVER, pid=back.pid)
+    assert len({s["trace_id"] for s in spans}) == 1
+    assert curl_span["parent_span_id"] == ""
+    assert front_srv["parent_span_id"] == curl_span["span_id"]
+    assert front_cli["parent_span_id"] == front_srv["span_id"]
+    assert back_srv["parent_span_id"] == front_cli["span_id"]
+    assert back_srv["attributes"]["url.path"] == "/leaf"
+
+
+def test_100_concurrent_requests_each_making_a_call_have_the_right_parents(
+        cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path))
+    back, back_port = start_py_server(cgroup)
+    front, front_port = start_py_server(cgroup)
+    script = (
+        "import concurrent.futures, urllib.request\n"
+        f"def get(i):\n"
+        f"    u='http://127.0.0.1:{front_port}/call?port={back_port}&path=/leaf%d' % i\n"
+        "    r = urllib.request.urlopen(u, timeout=30); r.read()\n"
+        "    return r.status\n"
+        "with concurrent.futures.ThreadPoolExecutor(100) as ex:\n"
+        "    assert list(ex.map(get, range(100))) == [200] * 100\n")
+    res, client_pid = cgroup.run(["/usr/bin/python3", "-c", script], timeout=120)
+    assert res.returncode == 0, res.stderr
+    spans = receiver.wait_for(lambda s: len(s) >= 400, timeout=30)
+    stats = agent.stop()
+    front_srv = {s["attributes"]["url.query"]: s for s in spans_of(spans, SERVER, pid=front.pid)}
+    front_cli = spans_of(spans, CLIENT, pid=front.pid)
+    back_srv = {s["span_id"]: s for s in spans_of(spans, SERVER, pid=back.pid)}
+    assert len(front_srv) == 1 or len(spans_of(spans, SERVER, pid=front.pid)) == 100
+    srv_by_id = {s["span_id"]: s for s in spans_of(spans, SERVER, pid=front.pid)}
+    assert len(srv_by_id) == 100 and len(front_cli) == 100, stats
+    checked = 0
+    for c in front_cli:
+        leaf = c["attributes"]["url.full"].rsplit("/", 1)[1]  # leafN
+        # Every call has a parent, and it is the request that asked for this leaf.
+        parent = srv_by_id.get(c["parent_span_id"])
+        assert parent is not None, c
+        assert parent["trace_id"] == c["trace_id"]
+        # The front request's query named the leaf; its value is redacted, so
+        # compare through the back server span the call reached instead.
+        children = [b for b in back_srv.values() if b["parent_span_id"] == c["span_id"]]
+        assert len(children) == 1 and children[0]["attributes"]["url.path"] == "/" + leaf
+        checked += 1
+    assert checked == 100
