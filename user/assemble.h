@@ -23,7 +23,7 @@ struct ws_assembler_opts {
 	const char *proc_root;	   /* "/proc" unless a test fakes it; "": never read (replay) */
 	int64_t mono_to_unix_ns;   /* add to a record's CLOCK_MONOTONIC ts for Unix time */
 	uint64_t idle_timeout_ns;  /* connections silent this long are dropped; 0: 5 minutes */
-	size_t max_conns;	   /* connection table bound; 0: 16384 (~34 KiB each) */
+	size_t max_conns;	   /* connection table bound; 0: 16384 (~1 KiB each, idle) */
 };
 
 /* Counters; names in WS_ASM_STAT_NAMES, in order. */
