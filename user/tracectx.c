@@ -1,10 +1,10 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * W3C Trace Context: the traceparent parser (levels 1 and 2: version 00 and
- * the forward-compatible reading of later versions), the hex encoder, and the
- * generator of trace and span ids: one xoshiro256** state per thread, seeded
- * from getrandom(), so the capture loop never takes a lock or a syscall for
- * an id.
+ * the forward-compatible reading of later versions), the tracestate checker
+ * (level 1 keys and values), the hex encoder, and the generator of trace and
+ * span ids: one xoshiro256** state per thread, seeded from getrandom(), so
+ * the capture loop never takes a lock or a syscall for an id.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -98,6 +98,146 @@ int ws_traceparent_parse(const char *val, size_t len, struct ws_traceparent *out
 		return -EINVAL;
 	*out = tp;
 	return 0;
+}
+
+/*
+ * tracestate (Trace Context Level 1, 3.3). Keys are level 1's: a simple key,
+ * or tenant "@" system for multi-tenant vendors.
+ */
+#define TS_KEY_MAX 256
+#define TS_TENANT_MAX 241
+#define TS_SYSTEM_MAX 14
+#define TS_VALUE_MAX 256
+
+struct ts_member {
+	const char *p; /* "key=value", OWS already trimmed */
+	size_t len;
+	size_t klen;
+};
+
+static bool is_lcalpha(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_keychar(char c)
+{
+	return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/';
+}
+
+/* One id of n chars: first char by the caller's rule, then keychars up to max in all. */
+static bool ts_id_ok(const char *p, size_t n, size_t max, bool digit_first)
+{
+	if (n == 0 || n > max)
+		return false;
+	if (!is_lcalpha(p[0]) && !(digit_first && is_digit(p[0])))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!is_keychar(p[i]))
+			return false;
+	return true;
+}
+
+static bool ts_key_ok(const char *p, size_t n)
+{
+	const char *at = memchr(p, '@', n);
+	size_t tlen;
+
+	if (!at)
+		return ts_id_ok(p, n, TS_KEY_MAX, false);
+	/* A tenant id may start with a digit, a system id may not. */
+	tlen = at - p;
+	return ts_id_ok(p, tlen, TS_TENANT_MAX, true) &&
+	       ts_id_ok(at + 1, n - tlen - 1, TS_SYSTEM_MAX, false);
+}
+
+/* 1..256 chars of 0x20-0x7e but ',' and '=', not ending in a space. */
+static bool ts_value_ok(const char *p, size_t n)
+{
+	if (n == 0 || n > TS_VALUE_MAX || p[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e || p[i] == ',' || p[i] == '=')
+			return false;
+	return true;
+}
+
+static bool ts_member_ok(const char *p, size_t n, struct ts_member *m)
+{
+	const char *eq = memchr(p, '=', n);
+
+	if (!eq || !ts_key_ok(p, eq - p) || !ts_value_ok(eq + 1, n - (eq - p) - 1))
+		return false;
+	m->p = p;
+	m->len = n;
+	m->klen = eq - p;
+	return true;
+}
+
+/* Only one entry per key: it stands for the vendor's last position in the trace. */
+static bool ts_has_key(const struct ts_member *m, size_t n, const struct ts_member *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].klen == k->klen && !memcmp(m[i].p, k->p, k->klen))
+			return true;
+	return false;
+}
+
+/* Splits at ',' (never part of a key or value), trims OWS, validates: count or -EINVAL. */
+static int ts_split(const char *val, size_t len, struct ts_member *m)
+{
+	size_t n = 0, pos = 0;
+
+	while (pos <= len) {
+		const char *c = memchr(val + pos, ',', len - pos);
+		size_t end = c ? (size_t)(c - val) : len, b = pos, e = end;
+		struct ts_member cur;
+
+		pos = end + 1;
+		while (b < e && is_ows(val[b]))
+			b++;
+		while (e > b && is_ows(val[e - 1]))
+			e--;
+		if (b == e)
+			continue; /* empty members come from joined or empty header lines */
+		if (n == WS_TRACESTATE_MAX_MEMBERS || !ts_member_ok(val + b, e - b, &cur) ||
+		    ts_has_key(m, n, &cur))
+			return -EINVAL;
+		m[n++] = cur;
+	}
+	return (int)n;
+}
+
+int ws_tracestate_check(const char *val, size_t len, char *out, size_t outsz)
+{
+	struct ts_member m[WS_TRACESTATE_MAX_MEMBERS];
+	size_t total = 0, o = 0;
+	int n;
+
+	if ((!val && len) || (!out && outsz))
+		return -EINVAL;
+	n = ts_split(val ? val : "", len, m);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		total += m[i].len + (i > 0);
+	if (!out)
+		return (int)total;
+	if (total >= outsz)
+		return -ENOSPC;
+	for (int i = 0; i < n; i++) {
+		if (i)
+			out[o++] = ',';
+		memcpy(out + o, m[i].p, m[i].len);
+		o += m[i].len;
+	}
+	out[o] = '\0';
+	return (int)o;
 }
 
 void ws_hex(const uint8_t *in, size_t n, char *out)

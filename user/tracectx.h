@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * W3C Trace Context: traceparent parsing by the specification's rules
- * (version 00, future versions, invalid values), and span/trace id generation.
+ * W3C Trace Context: traceparent parsing and tracestate validation by the
+ * specification's rules (Trace Context Level 1 Recommendation), and span/trace
+ * id generation.
  */
 #ifndef WS_TRACECTX_H
 #define WS_TRACECTX_H
@@ -23,6 +24,25 @@ struct ws_traceparent {
  * the spec allows it.
  */
 int ws_traceparent_parse(const char *val, size_t len, struct ws_traceparent *out);
+
+#define WS_TRACESTATE_MAX_MEMBERS 32
+
+/*
+ * Validates a tracestate header value and writes its normalized form to out:
+ * the list-members in their order, joined by ',', without OWS and without
+ * empty members, then a NUL. Returns that length (0 for an empty or blank
+ * list), -EINVAL when the list is invalid (a bad key or value, more than 32
+ * list-members, a duplicate key: the caller drops the whole tracestate, the
+ * traceparent stays valid), or -ENOSPC when it is valid but the normalized
+ * list and its NUL exceed outsz. out is written only on success. With out
+ * NULL and outsz 0 the value is only checked and the length returned.
+ *
+ * Several tracestate header lines are one list (RFC 9110 5.3): the caller
+ * joins their values in order with ',' and checks the result once, so the
+ * limits and the duplicate rule apply to the combined list. Empty lines are
+ * harmless: empty members are skipped.
+ */
+int ws_tracestate_check(const char *val, size_t len, char *out, size_t outsz);
 
 /* Random non-zero ids from a fast per-thread generator seeded by getrandom(). */
 void ws_ids_trace(uint8_t out[16]);
