@@ -38,6 +38,12 @@ struct sent {
 struct cli {
 	struct tkey key;
 	uint8_t head, n; /* ring of sent requests, oldest at head */
+	/*
+	 * Server requests read before their client's send was seen (the send is
+	 * stamped after the kernel may have woken the reader): that many sends
+	 * to come are already answered for, and must not pair with later reads.
+	 */
+	uint8_t skip;
 	struct sent q[SENT_MAX];
 	struct cli *next;
 };
@@ -204,6 +210,10 @@ void ws_links_client_sent(struct ws_links *l, const struct ws_tuple *t, uint64_t
 		*pp = c;
 		l->ncli++;
 	}
+	if (c->skip) {
+		c->skip--;
+		return;
+	}
 	if (c->n == SENT_MAX) { /* the oldest was never claimed: its server is not traced */
 		c->head = (c->head + 1) % SENT_MAX;
 		c->n--;
@@ -216,10 +226,19 @@ int ws_links_peer_client(struct ws_links *l, const struct ws_tuple *t, uint64_t 
 			 uint64_t skew_ns, struct ws_link_ctx *out)
 {
 	struct tkey k = key_of(t, true);
-	struct cli *c = *cli_slot(l, &k);
+	struct cli **pp = cli_slot(l, &k), *c = *pp;
 
-	if (!c || !c->n || c->q[c->head].ts > ts + skew_ns)
+	if (!c || !c->n || c->q[c->head].ts > ts + skew_ns) {
+		/* Its client's send may still come: remember it is taken. */
+		if (!c && l->ncli < l->max_entries && (c = calloc(1, sizeof(*c)))) {
+			c->key = k;
+			*pp = c;
+			l->ncli++;
+		}
+		if (c && c->skip < UINT8_MAX)
+			c->skip++;
 		return -ENOENT;
+	}
 	/* In order: the oldest request not yet read is this one. */
 	*out = c->q[c->head].ctx;
 	c->head = (c->head + 1) % SENT_MAX;
@@ -227,14 +246,27 @@ int ws_links_peer_client(struct ws_links *l, const struct ws_tuple *t, uint64_t 
 	return 0;
 }
 
-void ws_links_client_closed(struct ws_links *l, const struct ws_tuple *t)
+static void cli_forget(struct ws_links *l, const struct tkey *k)
 {
-	struct tkey k = key_of(t, false);
-	struct cli **pp = cli_slot(l, &k), *c = *pp;
+	struct cli **pp = cli_slot(l, k), *c = *pp;
 
 	if (!c)
 		return;
 	*pp = c->next;
 	free(c);
 	l->ncli--;
+}
+
+void ws_links_client_closed(struct ws_links *l, const struct ws_tuple *t)
+{
+	struct tkey k = key_of(t, false);
+
+	cli_forget(l, &k);
+}
+
+void ws_links_server_closed(struct ws_links *l, const struct ws_tuple *t)
+{
+	struct tkey k = key_of(t, true);
+
+	cli_forget(l, &k);
 }

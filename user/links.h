@@ -50,10 +50,15 @@ void ws_links_client_sent(struct ws_links *l, const struct ws_tuple *t, uint64_t
  * A SERVER request arrived at ts on t (local -> remote, as the server's
  * records give it). When the other end is a traced client connection: its
  * oldest unmatched request sent no later than ts + skew_ns, which is then
- * matched. 0 with *out set, or -ENOENT.
+ * matched. 0 with *out set, or -ENOENT; then the client's send, if it comes
+ * later (ring order is not causal order), is dropped rather than paired with
+ * a later read. The server's connection must be closed with
+ * ws_links_client_closed(its tuple reversed) — ws_links_server_closed().
  */
 int ws_links_peer_client(struct ws_links *l, const struct ws_tuple *t, uint64_t ts,
 			 uint64_t skew_ns, struct ws_link_ctx *out);
 void ws_links_client_closed(struct ws_links *l, const struct ws_tuple *t);
+/* A server connection closed (t as its records give it): forget what it left. */
+void ws_links_server_closed(struct ws_links *l, const struct ws_tuple *t);
 
 #endif /* WS_LINKS_H */

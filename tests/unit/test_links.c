@@ -119,6 +119,25 @@ TEST(closed_client_and_oldest_unclaimed_requests_are_forgotten)
 	ws_links_free(l);
 }
 
+/* The server read before the client's send was seen: that send pairs with nothing. */
+TEST(a_late_send_never_pairs_with_a_later_read)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_tuple cli = tup(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 8080);
+	struct ws_tuple srv = tup(AF_INET, "127.0.0.1", 8080, "127.0.0.1", 40000);
+	struct ws_link_ctx c1 = ctx(1), c2 = ctx(2), got;
+
+	CHECK_INT(ws_links_peer_client(l, &srv, 1000, 0, &got), -ENOENT); /* read 1 */
+	ws_links_client_sent(l, &cli, 1010, &c1);			   /* its send, late */
+	ws_links_client_sent(l, &cli, 2000, &c2);			   /* send 2 */
+	CHECK_INT(ws_links_peer_client(l, &srv, 2100, 0, &got), 0);	   /* read 2 */
+	CHECK(!memcmp(got.span_id, c2.span_id, 8));
+	ws_links_server_closed(l, &srv);
+	CHECK_INT(ws_links_peer_client(l, &srv, 3000, 0, &got), -ENOENT);
+	ws_links_server_closed(l, &srv);
+	ws_links_free(l);
+}
+
 TEST(tables_are_bounded)
 {
 	struct ws_links *l = ws_links_new(2);
@@ -139,6 +158,7 @@ static const struct check_case cases[] = {
 	CASE(server_request_pairs_with_the_client_at_the_other_end_in_order),
 	CASE(dual_stack_server_matches_an_ipv4_client),
 	CASE(closed_client_and_oldest_unclaimed_requests_are_forgotten),
+	CASE(a_late_send_never_pairs_with_a_later_read),
 	CASE(tables_are_bounded),
 };
 
