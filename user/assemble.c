@@ -17,8 +17,10 @@
 #include <strings.h>
 
 #include "assemble.h"
+#include "baggage.h"
 #include "http1.h"
 #include "links.h"
+#include "partners.h"
 #include "redact.h"
 #include "resource.h"
 #include "span.h"
@@ -30,8 +32,11 @@
 /* Requests in flight on one connection; pipelining deeper than this is rare. */
 #define PIPELINE_MAX 32
 #define RES_CACHE_MAX 4096
-/* A send is stamped after the kernel may have woken its reader: allow this much. */
-#define PEER_SKEW_NS 1000000ull
+/*
+ * A send is stamped after the kernel may have woken its reader, and the
+ * sender may be preempted in between: a sanity bound, not a precision.
+ */
+#define PEER_SKEW_NS 100000000ull
 
 /* What the response stream of a connection is in the middle of. */
 enum resp_state {
@@ -66,6 +71,7 @@ struct conn {
 	struct ws_resource *res;
 	bool tunnel;	  /* upgraded or CONNECTed: no longer HTTP */
 	bool client;	  /* requests went out on it: known to links by its tuple */
+	bool server;	  /* requests came in on it: known to links by its tuple */
 	uint8_t resp;	  /* enum resp_state */
 	uint8_t qhead, qlen;
 	struct pending q[PIPELINE_MAX];
@@ -162,6 +168,14 @@ static void pending_drop_all(struct ws_assembler *a, struct conn *c)
 	c->resp = RESP_IDLE;
 }
 
+static void links_forget(struct ws_assembler *a, struct conn *c)
+{
+	if (c->client)
+		ws_links_client_closed(a->links, &c->tuple);
+	if (c->server)
+		ws_links_server_closed(a->links, &c->tuple);
+}
+
 static void conn_free(struct ws_assembler *a, struct conn *c)
 {
 	struct conn **pp = &a->buckets[hash64(c->key, a->nbuckets)];
@@ -171,8 +185,7 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 	*pp = c->hnext;
 	lru_unlink(a, c);
 	pending_drop_all(a, c);
-	if (c->client)
-		ws_links_client_closed(a->links, &c->tuple);
+	links_forget(a, c);
 	ws_resource_put(c->res);
 	http1_release(&c->d[0].p);
 	http1_release(&c->d[1].p);
@@ -183,13 +196,12 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 static void conn_reset(struct ws_assembler *a, struct conn *c, uint32_t tgid)
 {
 	pending_drop_all(a, c);
-	if (c->client)
-		ws_links_client_closed(a->links, &c->tuple);
+	links_forget(a, c);
 	ws_resource_put(c->res);
 	c->res = NULL;
 	c->tgid = tgid;
 	c->tunnel = false;
-	c->client = false;
+	c->client = c->server = false;
 	for (int i = 0; i < 2; i++) {
 		memset(&c->d[i], 0, offsetof(struct dir_state, p));
 		http1_release(&c->d[i].p); /* a fresh (zeroed) conn has nothing to free */
@@ -313,21 +325,55 @@ static void set_name_and_method(struct ws_span *s, const struct http1_head *h)
 	ws_span_add_str(s, "http.request.method_original", h->method, h->method_len);
 }
 
-/* The request's own traceparent, when valid; false starts a new trace for now. */
+/*
+ * The values of every header named name, joined with ',' as RFC 9110 allows
+ * for list headers (tracestate, baggage may come in several lines). Returns
+ * the length, or -ENOSPC when they do not fit; n counts the lines.
+ */
+static int join_headers(const struct http1_head *h, const char *name, char *out, size_t outsz,
+			int *n)
+{
+	size_t len = 0, nl = strlen(name);
+
+	*n = 0;
+	for (size_t i = 0; i < h->nheaders; i++) {
+		const struct http1_header *x = &h->headers[i];
+
+		if (x->name_len != nl || strncasecmp(x->name, name, nl))
+			continue;
+		if (len + (*n ? 1 : 0) + x->value_len >= outsz)
+			return -ENOSPC;
+		if ((*n)++)
+			out[len++] = ',';
+		memcpy(out + len, x->value, x->value_len);
+		len += x->value_len;
+	}
+	out[len] = '\0';
+	return (int)len;
+}
+
+/*
+ * The request's own traceparent, when it is valid and alone (two of them
+ * start a new trace, as the W3C rules say); its tracestate is kept when the
+ * list is valid, normalized. false: a new trace, for now.
+ */
 static bool set_trace_context(struct ws_span *s, const struct http1_head *h)
 {
-	const struct http1_header *tp = http1_find(h, "traceparent");
-	const struct http1_header *ts;
+	char tp[512], list[1024], norm[1024];
 	struct ws_traceparent ctx;
+	int n, len;
 
 	ws_ids_span(s->span_id);
-	if (tp && !ws_traceparent_parse(tp->value, tp->value_len, &ctx)) {
+	len = join_headers(h, "traceparent", tp, sizeof(tp), &n);
+	if (n == 1 && len > 0 && !ws_traceparent_parse(tp, len, &ctx)) {
 		memcpy(s->trace_id, ctx.trace_id, sizeof(s->trace_id));
 		memcpy(s->parent_span_id, ctx.parent_id, sizeof(s->parent_span_id));
 		s->trace_flags = ctx.flags;
-		ts = http1_find(h, "tracestate");
-		if (ts && ts->value_len)
-			ws_span_set_tracestate(s, ts->value, ts->value_len);
+		len = join_headers(h, "tracestate", list, sizeof(list), &n);
+		if (len > 0)
+			len = ws_tracestate_check(list, len, norm, sizeof(norm));
+		if (len > 0)
+			ws_span_set_tracestate(s, norm, len);
 		return true;
 	}
 	ws_ids_trace(s->trace_id);
@@ -368,6 +414,7 @@ static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span 
 			adopt_parent(s, &parent);
 		self = link_ctx(s);
 		ws_links_server_begin(a->links, s->tid, &self);
+		c->server = true;
 		return;
 	}
 	if (!wired && !ws_links_thread_parent(a->links, s->tid, &parent))
@@ -439,6 +486,61 @@ static void add_url_attrs(struct ws_span *s, const struct http1_head *h, const s
 		add_cstr(s, "url.full", url);
 }
 
+struct baggage_ctx {
+	const struct ws_assembler *a;
+	struct ws_span *s;
+};
+
+static void baggage_attr(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	const struct baggage_ctx *b = ctx;
+	char dec[WS_ATTR_VALUE_MAX];
+
+	(void)klen;
+	/* key is the allowlist's own pointer: its index names the attribute */
+	for (size_t i = 0; i < b->a->o.baggage->nkeys; i++) {
+		if (b->a->o.baggage->keys[i] == key) {
+			ws_span_add_str(b->s, b->a->o.baggage_keys[i], dec,
+					ws_pct_decode(val, vlen, dec, sizeof(dec)));
+			return;
+		}
+	}
+}
+
+/* Allowed baggage members become attributes; nothing when no key is allowed. */
+static void add_baggage(struct ws_assembler *a, struct ws_span *s, const struct http1_head *h)
+{
+	struct baggage_ctx b = { a, s };
+	char list[WS_BAGGAGE_MAX_BYTES + 1];
+	int n, len;
+
+	if (!a->o.baggage || !a->o.baggage->nkeys || !a->o.baggage_keys)
+		return;
+	len = join_headers(h, "baggage", list, sizeof(list), &n);
+	if (len > 0) {
+		ws_baggage_each_allowed(list, len, a->o.baggage, baggage_attr, &b);
+	} else if (len == -ENOSPC) {
+		/* Over the limit: the first line's members within it (the spec allows dropping). */
+		const struct http1_header *first = http1_find(h, "baggage");
+
+		ws_baggage_each_allowed(first->value, first->value_len, a->o.baggage,
+					baggage_attr, &b);
+	}
+}
+
+/* CLIENT spans: the partner the call went to, by the host it named. */
+static void add_partner(struct ws_assembler *a, struct ws_span *s)
+{
+	const struct ws_attr *host = ws_span_attr(s, "server.address");
+	const char *name;
+
+	if (!host || !a->o.partners)
+		return;
+	name = ws_partner_of(a->o.partners, ws_attr_str(s, host), host->len);
+	if (name)
+		ws_span_add_str(s, "peer.service", name, strlen(name));
+}
+
 static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int dir,
 				    const struct http1_head *h, uint32_t tid)
 {
@@ -463,7 +565,10 @@ static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int 
 	if (server) {
 		add_cstr(s, "client.address", peer);
 		add_hdr(s, "user_agent.original", h, "user-agent");
+	} else {
+		add_partner(a, s);
 	}
+	add_baggage(a, s, h);
 	return s;
 }
 
@@ -556,9 +661,11 @@ static void message_lost(struct ws_assembler *a, struct conn *c, int dir)
 		/* A request we cannot read still gets an answer: skip that answer. */
 		fifo_push(a, c, (struct pending){ 0 });
 		/* ... and it was still the traced peer's request: keep the pairing in step. */
-		if (dir == WS_DIR_INGRESS)
+		if (dir == WS_DIR_INGRESS) {
 			ws_links_peer_client(a->links, &c->tuple, c->d[dir].last_ts, PEER_SKEW_NS,
 					     &unused);
+			c->server = true;
+		}
 	} else if (k == HTTP1_RESPONSES && c->resp == RESP_IDLE && c->qlen) {
 		/* The front request's answer is unreadable: drop it, keep the rest paired. */
 		struct pending p = fifo_pop(a, c);
@@ -598,6 +705,10 @@ static void on_response_head(struct ws_assembler *a, struct conn *c, int dir,
 	c->resp = RESP_SPAN;
 	if (front->span)
 		response_attrs(front->span, h);
+	/* The partner's own request id, to find this call in its dashboard. */
+	if (front->span && front->span->kind == WS_KIND_CLIENT && a->o.partners)
+		for (size_t i = 0; i < a->o.partners->nhdr; i++)
+			add_hdr(front->span, a->o.partners->key[i], h, a->o.partners->hdr[i]);
 	if (front->head)
 		http1_no_body(&c->d[dir].p);
 	if (h->status == 101 || (front->connect && h->status < 300)) {

@@ -15,6 +15,8 @@
 
 struct ws_span;
 struct ws_assembler;
+struct ws_partners;
+struct ws_baggage_allow;
 
 /* Receives each finished span and takes ownership of it. */
 typedef void (*ws_span_cb)(void *ctx, struct ws_span *span);
@@ -24,6 +26,11 @@ struct ws_assembler_opts {
 	int64_t mono_to_unix_ns;   /* add to a record's CLOCK_MONOTONIC ts for Unix time */
 	uint64_t idle_timeout_ns;  /* connections silent this long are dropped; 0: 5 minutes */
 	size_t max_conns;	   /* connection table bound; 0: 16384 (~1 KiB each, idle) */
+	/* Partner names and request-id headers of CLIENT spans; NULL: none. */
+	const struct ws_partners *partners;
+	/* Baggage keys made attributes (named by baggage_keys[i]); NULL or empty: none. */
+	const struct ws_baggage_allow *baggage;
+	const char (*baggage_keys)[64];
 };
 
 /* Counters; names in WS_ASM_STAT_NAMES, in order. */

@@ -44,6 +44,15 @@ static const char usage[] =
 	"      --stats-interval S log the agent's counters every S seconds (default: off;\n"
 	"                         SIGUSR1 logs them at any time)\n"
 	"\n"
+	"Spans:\n"
+	"      --partner HOST=NAME[,...]  name the partner a CLIENT span calls\n"
+	"                         (peer.service); *.example.com matches subdomains\n"
+	"      --request-id-headers LIST  response headers kept on CLIENT spans as\n"
+	"                         http.response.header.<name>; default:\n"
+	"                         %s\n"
+	"      --baggage-keys LIST  W3C baggage keys copied into span attributes\n"
+	"                         (default: none)\n"
+	"\n"
 	"Record and replay:\n"
 	"      --record FILE      also write every ring buffer record to FILE\n"
 	"      --replay FILE      no BPF: feed the records of FILE through parsing,\n"
@@ -58,7 +67,8 @@ static const char usage[] =
 	"Environment: OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT,\n"
 	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT,\n"
 	"OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,\n"
-	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES.\n"
+	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES,\n"
+	"WIRESPAN_PARTNERS, WIRESPAN_REQUEST_ID_HEADERS, WIRESPAN_BAGGAGE_KEYS.\n"
 	"Once every probe is attached wirespan prints 'wirespan: ready' on stderr.\n"
 	"SIGINT/SIGTERM flush pending spans and exit 0.\n";
 
@@ -73,6 +83,9 @@ enum {
 	OPT_RECORD,
 	OPT_REPLAY,
 	OPT_FLOOR,
+	OPT_PARTNER,
+	OPT_REQID,
+	OPT_BAGGAGE,
 };
 
 static const struct option long_opts[] = {
@@ -91,6 +104,9 @@ static const struct option long_opts[] = {
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "floor", no_argument, NULL, OPT_FLOOR },
+	{ "partner", required_argument, NULL, OPT_PARTNER },
+	{ "request-id-headers", required_argument, NULL, OPT_REQID },
+	{ "baggage-keys", required_argument, NULL, OPT_BAGGAGE },
 	{ 0 },
 };
 
@@ -159,6 +175,24 @@ static int bad(FILE *err, const char *what, const char *val, const char *want)
 	return -EINVAL;
 }
 
+/* The allowlist and NUL-terminated copies of its keys (attribute keys outlive spans). */
+static int set_baggage_keys(struct ws_config *c, const char *csv)
+{
+	struct ws_baggage_allow allow;
+
+	if (ws_baggage_parse_allowlist(csv, &allow))
+		return -EINVAL;
+	for (size_t i = 0; i < allow.nkeys; i++)
+		if (allow.klens[i] >= sizeof(c->baggage_keys[0]))
+			return -EINVAL;
+	c->baggage = allow;
+	for (size_t i = 0; i < allow.nkeys; i++) {
+		memcpy(c->baggage_keys[i], allow.keys[i], allow.klens[i]);
+		c->baggage_keys[i][allow.klens[i]] = '\0';
+	}
+	return 0;
+}
+
 /* Environment first, so flags parsed after it win. */
 static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int *have_endpoint)
 {
@@ -200,6 +234,12 @@ static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int
 			return bad(err, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", v, "a positive count");
 		c->batch.max_batch = n;
 	}
+	if ((v = env("WIRESPAN_PARTNERS")) && *v && ws_partners_add(&c->partners, v))
+		return bad(err, "WIRESPAN_PARTNERS", v, "host=name[,host=name...]");
+	if ((v = env("WIRESPAN_REQUEST_ID_HEADERS")) && ws_partners_set_headers(&c->partners, v))
+		return bad(err, "WIRESPAN_REQUEST_ID_HEADERS", v, "header names, comma separated");
+	if ((v = env("WIRESPAN_BAGGAGE_KEYS")) && *v && set_baggage_keys(c, v))
+		return bad(err, "WIRESPAN_BAGGAGE_KEYS", v, "baggage keys, comma separated");
 	if ((v = env("WIRESPAN_CAPTURE")) && *v && set_capture(c, v))
 		return bad(err, "WIRESPAN_CAPTURE", v, "auto, socket or syscalls");
 	if ((v = env("WIRESPAN_CAPTURE_BYTES")) && *v) {
@@ -231,6 +271,7 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 	c->capture_bytes = WS_CAP_DEFAULT;
 	c->ringbuf_bytes = 8 << 20;
 	c->export_timeout_ms = 10000;
+	ws_partners_init(&c->partners);
 	ret = config_from_env(c, env, err, &have_endpoint);
 	if (ret)
 		return ret;
@@ -297,11 +338,26 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 		case OPT_FLOOR:
 			c->floor = 1;
 			break;
+		case OPT_PARTNER:
+			if (ws_partners_add(&c->partners, optarg))
+				return bad(err, "--partner", optarg,
+					   "host=name[,host=name...], at most 64");
+			break;
+		case OPT_REQID:
+			if (ws_partners_set_headers(&c->partners, optarg))
+				return bad(err, "--request-id-headers", optarg,
+					   "at most 8 header names, comma separated");
+			break;
+		case OPT_BAGGAGE:
+			if (set_baggage_keys(c, optarg))
+				return bad(err, "--baggage-keys", optarg,
+					   "at most 16 keys (tokens), comma separated");
+			break;
 		case 'v':
 			c->verbose++;
 			break;
 		case 'h':
-			fprintf(out, usage, WS_CAP_DEFAULT, WS_CAP_MAX);
+			fprintf(out, usage, WS_CAP_DEFAULT, WS_CAP_MAX, WS_REQID_HEADERS_DEFAULT);
 			return WS_CONFIG_EXIT_OK;
 		case OPT_VERSION:
 			fprintf(out, "wirespan %s\n", WS_VERSION);

@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "baggage.h"
 #include "batch.h"
+#include "partners.h"
 
 #define WS_MAX_PIDS 1024
 #define WS_MAX_SEL_CGROUPS 8
@@ -40,6 +42,9 @@ struct ws_config {
 	const char *record; /* --record: also write every ring buffer record here */
 	const char *replay; /* --replay: no BPF, records from this file */
 	int floor;	    /* --floor: hooks attached, programs return at once */
+	struct ws_partners partners;	 /* --partner, --request-id-headers */
+	struct ws_baggage_allow baggage; /* --baggage-keys: nothing by default */
+	char baggage_keys[WS_BAGGAGE_MAX_KEYS][64]; /* the same keys, NUL-terminated */
 };
 
 typedef const char *(*ws_getenv_fn)(const char *name);

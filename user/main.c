@@ -367,6 +367,9 @@ int main(int argc, char **argv)
 	ret = ws_config_parse(&a.cfg, argc, argv, env_get, stdout, stderr);
 	if (ret)
 		return ret == WS_CONFIG_EXIT_OK ? 0 : 2;
+	aopts.partners = &a.cfg.partners;
+	aopts.baggage = &a.cfg.baggage;
+	aopts.baggage_keys = a.cfg.baggage_keys;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
 
 	if (a.cfg.replay) {

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "assemble.h"
+#include "baggage.h"
 #include "check.h"
+#include "partners.h"
 #include "span.h"
 #include "wirespan.h"
 
@@ -1774,6 +1776,108 @@ TEST(close_after_a_response_head_ends_the_span_at_the_last_bytes)
 	asm_close(a);
 }
 
+#define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+/* Two traceparent lines: ambiguous, so a new trace (W3C: never carry it on). */
+TEST(duplicated_traceparent_starts_a_new_trace)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = server_cn(540);
+
+	SRV_REQ(a, &c, 1000, "GET / HTTP/1.1\r\nHost: h\r\ntraceparent: " TP "\r\n"
+			     "traceparent: " TP "\r\n\r\n");
+	SRV_RESP(a, &c, 2000, RESP_OK);
+	CHECK_INT(nspans, 1);
+	if (nspans == 1) {
+		CHECK(all_zero(spans[0]->parent_span_id, 8));
+		CHECK(spans[0]->trace_id[0] != 0x4b || spans[0]->trace_id[1] != 0xf9);
+	}
+	asm_close(a);
+}
+
+/* tracestate lines are joined, normalized; an invalid list is dropped, the parent kept. */
+TEST(tracestate_lines_are_joined_and_an_invalid_list_dropped)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = server_cn(541);
+
+	SRV_REQ(a, &c, 1000, "GET /a HTTP/1.1\r\nHost: h\r\ntraceparent: " TP "\r\n"
+			     "tracestate: rojo=00f067aa0ba902b7 , \r\ntracestate: congo=t61rcWkgMzE\r\n\r\n");
+	SRV_RESP(a, &c, 2000, RESP_OK);
+	SRV_REQ(a, &c, 3000, "GET /b HTTP/1.1\r\nHost: h\r\ntraceparent: " TP "\r\n"
+			     "tracestate: Bad=1,ok=2\r\n\r\n");
+	SRV_RESP(a, &c, 4000, RESP_OK);
+	CHECK_INT(nspans, 2);
+	if (nspans == 2) {
+		CHECK_MEM(spans[0]->strbuf + spans[0]->tracestate_off, spans[0]->tracestate_len,
+			  "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+		CHECK_INT(spans[1]->tracestate_len, 0);
+		CHECK_INT(spans[1]->parent_span_id[0], 0x00);
+		CHECK_INT(spans[1]->parent_span_id[1], 0xf0);
+	}
+	asm_close(a);
+}
+
+/* Only allowlisted baggage keys become attributes, percent-decoded. */
+TEST(allowlisted_baggage_becomes_attributes)
+{
+	static const char keys[WS_BAGGAGE_MAX_KEYS][64] = { "partnerId" };
+	struct ws_assembler_opts o = { .proc_root = "/nonexistent" };
+	struct ws_baggage_allow allow;
+	struct ws_assembler *a;
+	struct cn c = server_cn(542);
+
+	CHECK_INT(ws_baggage_parse_allowlist("partnerId", &allow), 0);
+	o.baggage = &allow;
+	o.baggage_keys = keys;
+	a = asm_open_opts(&o);
+	SRV_REQ(a, &c, 1000, "GET / HTTP/1.1\r\nHost: h\r\n"
+			     "baggage: userId=alice,partnerId=acme%20corp;prop=1\r\n\r\n");
+	SRV_RESP(a, &c, 2000, RESP_OK);
+	CHECK_INT(nspans, 1);
+	if (nspans == 1) {
+		CHECK_ATTR_STR(spans[0], "partnerId", "acme corp");
+		CHECK_NO_ATTR(spans[0], "userId");
+	}
+	asm_close(a);
+	/* the default: nothing from baggage */
+	a = asm_open();
+	SRV_REQ(a, &c, 1000, "GET / HTTP/1.1\r\nHost: h\r\nbaggage: partnerId=acme\r\n\r\n");
+	SRV_RESP(a, &c, 2000, RESP_OK);
+	if (nspans == 1)
+		CHECK_NO_ATTR(spans[0], "partnerId");
+	asm_close(a);
+}
+
+/* A call to a partner: its name, and its own request id from the response. */
+TEST(partner_call_carries_its_name_and_request_id)
+{
+	struct ws_assembler_opts o = { .proc_root = "/nonexistent" };
+	static struct ws_partners ps;
+	struct ws_assembler *a;
+	struct cn c = client_cn(543);
+
+	ws_partners_init(&ps);
+	CHECK_INT(ws_partners_add(&ps, "api.stripe.com=stripe"), 0);
+	o.partners = &ps;
+	a = asm_open_opts(&o);
+	CLI_REQ(a, &c, 1000, "POST /v1/charges HTTP/1.1\r\nHost: api.stripe.com\r\n"
+			     "Content-Length: 0\r\n\r\n");
+	CLI_RESP(a, &c, 2000, "HTTP/1.1 402 Payment Required\r\nRequest-Id: req_123\r\n"
+			      "Content-Length: 0\r\n\r\n");
+	CLI_REQ(a, &c, 3000, "GET / HTTP/1.1\r\nHost: other.example\r\n\r\n");
+	CLI_RESP(a, &c, 4000, RESP_OK);
+	CHECK_INT(nspans, 2);
+	if (nspans == 2) {
+		CHECK_ATTR_STR(spans[0], "peer.service", "stripe");
+		CHECK_ATTR_STR(spans[0], "http.response.header.request-id", "req_123");
+		CHECK_ATTR_STR(spans[0], "error.type", "402");
+		CHECK_NO_ATTR(spans[1], "peer.service");
+		CHECK_NO_ATTR(spans[1], "http.response.header.request-id");
+	}
+	asm_close(a);
+}
+
 TEST(resource_is_shared_and_outlives_the_assembler)
 {
 	struct ws_assembler *a = asm_open();
@@ -2096,6 +2200,10 @@ static const struct check_case cases[] = {
 	CASE(call_from_another_thread_or_an_ambiguous_one_gets_no_parent),
 	CASE(server_span_is_the_child_of_the_traced_client_at_the_other_end),
 	CASE(close_after_a_response_head_ends_the_span_at_the_last_bytes),
+	CASE(duplicated_traceparent_starts_a_new_trace),
+	CASE(tracestate_lines_are_joined_and_an_invalid_list_dropped),
+	CASE(allowlisted_baggage_becomes_attributes),
+	CASE(partner_call_carries_its_name_and_request_id),
 	CASE(resource_is_shared_and_outlives_the_assembler),
 	CASE(ipv6_peer_address),
 	CASE(ipv6_full_address_and_bracketed_host),

@@ -3,7 +3,8 @@
 
 Routes: /error -> 500, /missing -> 404, /slow?ms=N sleeps N ms,
 /call?port=P&path=X makes a GET to 127.0.0.1:P X from the handling thread
-and answers with its status, anything else -> 200 "ok". Binds 127.0.0.1 (or ::1 with --ipv6) on an ephemeral port
+and answers with its status, /charge -> 402 with a Request-Id header (a
+payment partner saying no), anything else -> 200 "ok". Binds 127.0.0.1 (or ::1 with --ipv6) on an ephemeral port
 and prints "READY <port>" once listening.
 """
 import argparse
@@ -18,8 +19,10 @@ from urllib.parse import parse_qs, urlsplit
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def _reply(self, code, body=b"ok"):
+    def _reply(self, code, body=b"ok", headers=()):
         self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -32,6 +35,8 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(500, b"boom")
         elif url.path == "/missing":
             self._reply(404, b"no such thing")
+        elif url.path == "/charge":
+            self._reply(402, b"declined", [("Request-Id", "req_8f2a")])
         elif url.path == "/call":
             q = parse_qs(url.query)
             c = http.client.HTTPConnection("127.0.0.1", int(q["port"][0]), timeout=10)
