@@ -17,6 +17,10 @@
 #define WS_MSG_PEEK 2
 #define WS_TCP_SYN_SENT 2
 #define WS_TCP_CLOSE 7
+#define WS_TCP_CLOSE_WAIT 8
+#define WS_TCP_LAST_ACK 9
+#define WS_ECONNRESET 104
+#define WS_ETIMEDOUT 110
 
 /* Where the bytes of an I/O are in user memory. */
 enum ws_buf_kind {

@@ -86,7 +86,22 @@ int BPF_PROG(ws_sock_recv, struct sock *sk, int ret, int flags)
 	return ws_sock_io(sk, ret, flags, WS_DIR_INGRESS);
 }
 
-static __always_inline int ws_state_change(const struct sock *sk, int newstate)
+/* How a connection ended, as far as the socket tells at its CLOSE. */
+static __always_inline __u16 ws_close_flags(const struct sock *sk, int oldstate)
+{
+	int err = BPF_CORE_READ(sk, sk_err);
+	__u16 f = 0;
+
+	if (oldstate == WS_TCP_CLOSE_WAIT || oldstate == WS_TCP_LAST_ACK)
+		f |= WS_F_CLOSED_BY_PEER;
+	if (err == WS_ECONNRESET)
+		f |= WS_F_RESET;
+	else if (err == WS_ETIMEDOUT)
+		f |= WS_F_TIMED_OUT;
+	return f;
+}
+
+static __always_inline int ws_state_change(const struct sock *sk, int oldstate, int newstate)
 {
 	__u64 sock_id = (__u64)sk;
 	struct ws_close_rec *r;
@@ -113,6 +128,7 @@ static __always_inline int ws_state_change(const struct sock *sk, int newstate)
 		if (r) {
 			__builtin_memset(r, 0, sizeof(*r));
 			r->hdr.type = WS_REC_CLOSE;
+			r->hdr.flags = ws_close_flags(sk, oldstate);
 			r->hdr.len = sizeof(*r) - sizeof(r->hdr);
 			r->hdr.ts_ns = bpf_ktime_get_ns();
 			r->hdr.sock_id = sock_id;
@@ -132,7 +148,7 @@ static __always_inline int ws_state_change(const struct sock *sk, int newstate)
 SEC("?raw_tp/inet_sock_set_state")
 int BPF_PROG(ws_inet_state, const struct sock *sk, int oldstate, int newstate)
 {
-	return ws_state_change(sk, newstate);
+	return ws_state_change(sk, oldstate, newstate);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -47,6 +47,10 @@ enum ws_source {
 #define WS_F_TRUNCATED 0x1  /* cap_len < io_len: the rest of the I/O was not copied */
 #define WS_F_NO_BUFFER 0x2  /* the I/O came from a syscall whose buffer we cannot read */
 #define WS_F_READ_FAILED 0x4 /* bpf_probe_read_user failed: cap_len is 0 */
+/* ws_close_rec flags: how the connection ended, when the kernel says */
+#define WS_F_CLOSED_BY_PEER 0x10 /* the peer closed first (FIN received: via CLOSE_WAIT) */
+#define WS_F_RESET 0x20		 /* a reset was received (sk_err ECONNRESET) */
+#define WS_F_TIMED_OUT 0x40	 /* retransmissions or keepalives timed out (ETIMEDOUT) */
 
 struct ws_rec_hdr {
 	__u16 type;   /* enum ws_rec_type */
