@@ -825,7 +825,30 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 	feed(a, c, dir, "", 0, ts, tid);
 }
 
-static void on_close(struct ws_assembler *a, struct conn *c)
+/*
+ * Calls still waiting when the peer reset the connection, hung up, or
+ * stopped answering: failed calls, recorded as errors that end at the close.
+ * A client that gave up by itself closes first: nothing failed that we know.
+ */
+static void fail_pending_calls(struct ws_assembler *a, struct conn *c, uint16_t flags,
+			       uint64_t ts)
+{
+	const char *why = flags & WS_F_RESET	     ? "connection_reset" :
+			  flags & WS_F_TIMED_OUT     ? "timeout" :
+			  flags & WS_F_CLOSED_BY_PEER ? "connection_closed" :
+						       NULL;
+
+	while (why && c->qlen && c->resp == RESP_IDLE && c->q[c->qhead].span &&
+	       c->q[c->qhead].span->kind == WS_KIND_CLIENT) {
+		struct pending p = fifo_pop(a, c);
+
+		p.span->status = WS_STATUS_ERROR;
+		add_cstr(p.span, "error.type", why);
+		emit(a, p.span, ts);
+	}
+}
+
+static void on_close(struct ws_assembler *a, struct conn *c, uint16_t flags, uint64_t ts)
 {
 	struct http1_event ev;
 
@@ -848,6 +871,7 @@ static void on_close(struct ws_assembler *a, struct conn *c)
 
 		response_end(a, c, c->d[rd].last_ts);
 	}
+	fail_pending_calls(a, c, flags, ts);
 	conn_free(a, c);
 }
 
@@ -874,7 +898,7 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 			return bad(a);
 		c = conn_find(a, h->sock_id);
 		if (c)
-			on_close(a, c);
+			on_close(a, c, h->flags, h->ts_ns);
 		return 0;
 	}
 	if (h->type != WS_REC_DATA || h->len < sizeof(*r) - sizeof(*h) ||

@@ -24,3 +24,38 @@ def test_partner_call_is_named_with_its_request_id_and_error(cgroup, receiver, s
     assert srv["attributes"]["partnerId"] == "acme"
     assert "email" not in repr(srv) and "bob" not in repr(srv)
     assert "peer.service" not in srv["attributes"]
+
+
+def hangup_server(cgroup, how):
+    """A server that reads one request and hangs up without answering: by a
+    reset (SO_LINGER 0) or a plain close. Returns (proc, port)."""
+    import subprocess
+    code = ("import socket,struct,sys\n"
+            "l=socket.socket(); l.bind(('127.0.0.1',0)); l.listen(4)\n"
+            "print('READY',l.getsockname()[1],flush=True)\n"
+            "c,_=l.accept(); c.recv(4096)\n"
+            + ("c.setsockopt(socket.SOL_SOCKET,socket.SO_LINGER,struct.pack('ii',1,0))\n"
+               if how == "reset" else "") +
+            "c.close()\n")
+    p = cgroup.popen(["/usr/bin/python3", "-c", code], stdout=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    assert line.startswith("READY"), line
+    return p, int(line.split()[1])
+
+
+def test_partner_that_resets_or_hangs_up_gives_an_error_span(cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path), "--partner", "127.0.0.1=fakepay")
+    want = {}
+    for how, error in (("reset", "connection_reset"), ("close", "connection_closed")):
+        server, port = hangup_server(cgroup, how)
+        res, pid = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/pay"])
+        assert res.returncode in (52, 56), res  # empty reply / recv failure
+        want[pid] = error
+    spans = receiver.wait_for(lambda s: len(spans_of(s, CLIENT)) >= 2, timeout=15)
+    stats = agent.stop()
+    for pid, error in want.items():
+        cli, = spans_of(spans, CLIENT, pid=pid)
+        assert cli["status_code"] == 2, cli
+        assert cli["attributes"]["error.type"] == error, (cli, stats)
+        assert cli["attributes"]["peer.service"] == "fakepay"
+        assert "http.response.status_code" not in cli["attributes"]

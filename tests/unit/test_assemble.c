@@ -183,12 +183,14 @@ static int rec_str(struct ws_assembler *a, const struct cn *c, int dir, uint64_t
 	return rec_data(a, c, dir, ts, s, strlen(s), strlen(s));
 }
 
-static int rec_close(struct ws_assembler *a, const struct cn *c, uint64_t ts)
+static int rec_close_flags(struct ws_assembler *a, const struct cn *c, uint64_t ts,
+			   uint16_t flags)
 {
 	_Alignas(8) struct ws_close_rec r;
 
 	memset(&r, 0, sizeof(r));
 	r.hdr.type = WS_REC_CLOSE;
+	r.hdr.flags = flags;
 	r.hdr.len = sizeof(r) - sizeof(r.hdr);
 	r.hdr.ts_ns = ts;
 	r.hdr.tgid = c->tgid;
@@ -196,6 +198,11 @@ static int rec_close(struct ws_assembler *a, const struct cn *c, uint64_t ts)
 	r.hdr.sock_id = c->sock;
 	r.tuple = c->t;
 	return ws_assembler_record(a, &r, sizeof(r));
+}
+
+static int rec_close(struct ws_assembler *a, const struct cn *c, uint64_t ts)
+{
+	return rec_close_flags(a, c, ts, 0);
 }
 
 /* Server side: requests come in, responses go out. Client side: the reverse. */
@@ -1878,6 +1885,52 @@ TEST(partner_call_carries_its_name_and_request_id)
 	asm_close(a);
 }
 
+/* The partner reset, hung up or stopped answering: failed calls, as errors. */
+TEST(calls_cut_by_the_peer_are_error_spans)
+{
+	static const struct {
+		uint16_t flags;
+		const char *why; /* NULL: no span */
+	} rows[] = {
+		{ WS_F_RESET, "connection_reset" },
+		{ WS_F_RESET | WS_F_CLOSED_BY_PEER, "connection_reset" },
+		{ WS_F_TIMED_OUT, "timeout" },
+		{ WS_F_CLOSED_BY_PEER, "connection_closed" },
+		{ 0, NULL }, /* the client hung up by itself */
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ws_assembler *a = asm_open();
+		struct cn c = client_cn(550 + i);
+
+		CLI_REQ(a, &c, 1000, "GET /pay HTTP/1.1\r\nHost: h\r\n\r\n");
+		CLI_REQ(a, &c, 1100, "GET /pay2 HTTP/1.1\r\nHost: h\r\n\r\n");
+		CHECK_INT(rec_close_flags(a, &c, 5000, rows[i].flags), 0);
+		CHECK_INT(nspans, rows[i].why ? 2 : 0);
+		for (size_t j = 0; j < nspans; j++) {
+			CHECK_INT(spans[j]->status, WS_STATUS_ERROR);
+			CHECK_ATTR_STR(spans[j], "error.type", rows[i].why);
+			CHECK_INT(spans[j]->end_unix_ns, 5000);
+			CHECK_NO_ATTR(spans[j], "http.response.status_code");
+		}
+		CHECK_INT(stat_of(a, WS_ASM_REQ_NO_RESP), rows[i].why ? 0 : 2);
+		asm_close(a);
+	}
+}
+
+/* A server whose client went away: not a failed call; counted, no span. */
+TEST(server_request_cut_by_its_client_is_counted_not_an_error_span)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = server_cn(560);
+
+	SRV_REQ(a, &c, 1000, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+	CHECK_INT(rec_close_flags(a, &c, 5000, WS_F_RESET), 0);
+	CHECK_INT(nspans, 0);
+	CHECK_INT(stat_of(a, WS_ASM_REQ_NO_RESP), 1);
+	asm_close(a);
+}
+
 TEST(resource_is_shared_and_outlives_the_assembler)
 {
 	struct ws_assembler *a = asm_open();
@@ -2204,6 +2257,8 @@ static const struct check_case cases[] = {
 	CASE(tracestate_lines_are_joined_and_an_invalid_list_dropped),
 	CASE(allowlisted_baggage_becomes_attributes),
 	CASE(partner_call_carries_its_name_and_request_id),
+	CASE(calls_cut_by_the_peer_are_error_spans),
+	CASE(server_request_cut_by_its_client_is_counted_not_an_error_span),
 	CASE(resource_is_shared_and_outlives_the_assembler),
 	CASE(ipv6_peer_address),
 	CASE(ipv6_full_address_and_bracketed_host),
