@@ -126,8 +126,11 @@ build-fuzz/%: tests/fuzz/%.c $(wildcard user/*.c user/*.h) | build-fuzz
 
 fuzz: $(FUZZ_BINS)
 
-bench: all
-	$(Q)bench/run.sh
+# Measures what tracing costs (bench/README.md) and writes bench/RESULTS.md;
+# ARGS="--quick" or ARGS="--only nginx" pass options to bench/run.py.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/run.sh $(ARGS)
 
 $(OUT)/bpf $(OUT)/user $(OUT)/tests build-fuzz:
 	$(Q)mkdir -p $@
