@@ -368,7 +368,7 @@ static void emit(struct ws_assembler *a, struct ws_span *s, uint64_t end_ts)
 	if (s->end_unix_ns < s->start_unix_ns)
 		s->end_unix_ns = s->start_unix_ns;
 	a->stats[WS_ASM_SPANS]++;
-	a->cb(a->ctx, s);
+	a->cb(a->ctx, ws_span_shrink(s));
 }
 
 /* The response being read ends at end_ts: its span is done. */

@@ -25,6 +25,18 @@ struct ws_span *ws_span_new(void)
 	return s;
 }
 
+struct ws_span *ws_span_shrink(struct ws_span *s)
+{
+	size_t used = s->strbuf_used;
+	struct ws_span *n;
+
+	if (used >= WS_SPAN_STRBUF)
+		return s;
+	s->strbuf[used] = '\0';
+	n = realloc(s, offsetof(struct ws_span, strbuf) + used + 1);
+	return n ? n : s;
+}
+
 void ws_span_free(struct ws_span *s)
 {
 	if (!s)
