@@ -5,6 +5,7 @@
  * OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT,
  * OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT and OTEL_BSP_*.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -66,6 +67,7 @@ static const char usage[] =
 	"\n"
 	"Environment: OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT,\n"
 	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT,\n"
+	"OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION,\n"
 	"OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,\n"
 	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES,\n"
 	"WIRESPAN_PARTNERS, WIRESPAN_REQUEST_ID_HEADERS, WIRESPAN_BAGGAGE_KEYS.\n"
@@ -193,6 +195,67 @@ static int set_baggage_keys(struct ws_config *c, const char *csv)
 	return 0;
 }
 
+/*
+ * OTEL_EXPORTER_OTLP_HEADERS: "k1=v1,k2=v2", values percent-decoded, into
+ * "k1: v1\n" lines. A name that is not a token, or a value that decodes to
+ * a control character (a way to smuggle a header in), refuses the whole list.
+ */
+static int set_otlp_headers(struct ws_config *c, const char *v)
+{
+	char out[sizeof(c->otlp_headers)];
+	const char *s = v, *end = v + strlen(v);
+	size_t n = 0;
+
+	while (s < end) {
+		const char *comma = memchr(s, ',', end - s), *e = comma ? comma : end;
+		const char *eq = memchr(s, '=', e - s), *ks = s, *ke, *vs, *ve = e;
+		char val[512];
+		size_t vlen;
+
+		if (!eq)
+			return -EINVAL;
+		ke = eq;
+		vs = eq + 1;
+		while (ks < ke && (*ks == ' ' || *ks == '\t'))
+			ks++;
+		while (ke > ks && (ke[-1] == ' ' || ke[-1] == '\t'))
+			ke--;
+		while (vs < ve && (*vs == ' ' || *vs == '\t'))
+			vs++;
+		while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		if (ks == ke || (size_t)(ve - vs) >= sizeof(val))
+			return -EINVAL;
+		for (const char *k = ks; k < ke; k++)
+			if (!isalnum((unsigned char)*k) && !strchr("!#$%&'*+-.^_`|~", *k))
+				return -EINVAL;
+		/* decoded by hand: a control character must refuse, not turn into '?' */
+		vlen = 0;
+		for (const char *x = vs; x < ve; x++) {
+			int ch = (unsigned char)*x;
+
+			if (ch == '%' && ve - x >= 3 && isxdigit((unsigned char)x[1]) &&
+			    isxdigit((unsigned char)x[2])) {
+				char hex[3] = { x[1], x[2], 0 };
+
+				ch = (int)strtol(hex, NULL, 16);
+				x += 2;
+			}
+			if (ch < 0x20 || ch == 0x7f)
+				return -EINVAL;
+			val[vlen++] = (char)ch;
+		}
+		if (n + (ke - ks) + 2 + vlen + 2 > sizeof(out))
+			return -EINVAL;
+		n += snprintf(out + n, sizeof(out) - n, "%.*s: %.*s\n", (int)(ke - ks), ks,
+			      (int)vlen, val);
+		s = e + 1;
+	}
+	memcpy(c->otlp_headers, out, n);
+	c->otlp_headers[n] = '\0';
+	return 0;
+}
+
 /* Environment first, so flags parsed after it win. */
 static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int *have_endpoint)
 {
@@ -215,6 +278,18 @@ static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int
 	    ((v = env("OTEL_EXPORTER_OTLP_TIMEOUT")) && *v)) {
 		if (parse_long(v, 1, 3600000, &c->export_timeout_ms))
 			return bad(err, "OTLP timeout", v, "milliseconds, 1..3600000");
+	}
+	if (((v = env("OTEL_EXPORTER_OTLP_TRACES_HEADERS")) && *v) ||
+	    ((v = env("OTEL_EXPORTER_OTLP_HEADERS")) && *v)) {
+		if (set_otlp_headers(c, v))
+			return bad(err, "OTLP headers", v,
+				   "name=value pairs, comma separated, values percent-encoded");
+	}
+	if (((v = env("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION")) && *v) ||
+	    ((v = env("OTEL_EXPORTER_OTLP_COMPRESSION")) && *v)) {
+		if (strcmp(v, "gzip") && strcmp(v, "none"))
+			return bad(err, "OTLP compression", v, "gzip or none");
+		c->otlp_gzip = !strcmp(v, "gzip");
 	}
 	if ((v = env("OTEL_BSP_SCHEDULE_DELAY")) && *v) {
 		if (parse_long(v, 0, 3600000, &c->batch.schedule_delay_ms))

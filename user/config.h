@@ -35,6 +35,8 @@ struct ws_config {
 	enum ws_exporter_kind exporter;
 	char endpoint[1024]; /* OTLP traces URL */
 	long export_timeout_ms;
+	int otlp_gzip;	       /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
+	char otlp_headers[2048]; /* OTEL_EXPORTER_OTLP_[TRACES_]HEADERS as "Name: value\n" lines */
 	struct ws_batch_opts batch;
 	long stats_interval_s; /* log counters every N s; 0: only on SIGUSR1 and exit */
 	int verbose;

@@ -26,6 +26,8 @@ struct ws_exporter *ws_console_exporter_new(FILE *out);
 struct ws_otlp_http_opts {
 	const char *endpoint; /* full URL, e.g. http://localhost:4318/v1/traces */
 	long timeout_ms;      /* per request; default 10000 */
+	int gzip;	      /* compress bodies (Content-Encoding: gzip) */
+	const char *headers;  /* extra request headers, "Name: value\n" lines; NULL: none */
 };
 /* OTLP/HTTP protobuf (application/x-protobuf) with libcurl. NULL + errno on error. */
 struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *opts);

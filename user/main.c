@@ -170,6 +170,8 @@ static int make_exporter(struct agent *a)
 	case WS_EXP_OTLP:
 		o.endpoint = a->cfg.endpoint;
 		o.timeout_ms = a->cfg.export_timeout_ms;
+		o.gzip = a->cfg.otlp_gzip;
+		o.headers = a->cfg.otlp_headers;
 		e = ws_otlp_http_exporter_new(&o);
 		break;
 	case WS_EXP_DISCARD:

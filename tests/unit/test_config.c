@@ -180,7 +180,40 @@ TEST(test_record_replay_floor_and_discard)
 	CHECK(strstr(errbuf, "--record") != NULL);
 }
 
+TEST(test_otlp_headers_and_compression)
+{
+	const char *ok[] = { "OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cr%65t%20value, tenant = acme",
+			     "OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", NULL };
+	const char *specific[] = { "OTEL_EXPORTER_OTLP_HEADERS", "a=1",
+				   "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "b=2",
+				   "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none",
+				   "OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", NULL };
+	const char *inject[] = { "OTEL_EXPORTER_OTLP_HEADERS", "k=a%0D%0AHost: evil", NULL };
+	const char *badkey[] = { "OTEL_EXPORTER_OTLP_HEADERS", "bad key=x", NULL };
+	const char *noeq[] = { "OTEL_EXPORTER_OTLP_HEADERS", "novalue", NULL };
+	const char *badzip[] = { "OTEL_EXPORTER_OTLP_COMPRESSION", "brotli", NULL };
+
+	CHECK_INT(parse(&c, ok, 0), WS_CONFIG_RUN);
+	CHECK_STR(c.otlp_headers, "api-key: s3cret value\ntenant: acme\n");
+	CHECK_INT(c.otlp_gzip, 1);
+	/* the traces-specific variables win over the generic ones */
+	CHECK_INT(parse(&c, specific, 0), WS_CONFIG_RUN);
+	CHECK_STR(c.otlp_headers, "b: 2\n");
+	CHECK_INT(c.otlp_gzip, 0);
+	/* a CR/LF decoded from a value would let a value add its own header */
+	CHECK_INT(parse(&c, inject, 0), -EINVAL);
+	CHECK(strstr(errbuf, "OTLP headers") != NULL);
+	CHECK_INT(parse(&c, badkey, 0), -EINVAL);
+	CHECK_INT(parse(&c, noeq, 0), -EINVAL);
+	CHECK_INT(parse(&c, badzip, 0), -EINVAL);
+	CHECK(strstr(errbuf, "gzip or none") != NULL);
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	CHECK_STR(c.otlp_headers, "");
+	CHECK_INT(c.otlp_gzip, 0);
+}
+
 static const struct check_case cases[] = {
+	CASE(test_otlp_headers_and_compression),
 	CASE(test_record_replay_floor_and_discard),
 	CASE(test_defaults_trace_everything_to_the_console),
 	CASE(test_selectors_repeat),
