@@ -3,9 +3,11 @@
  * The OTLP/HTTP exporter: each batch is encoded as one protobuf
  * ExportTraceServiceRequest and POSTed to the configured /v1/traces URL with
  * one libcurl easy handle, kept for the exporter's life so the connection is
- * reused. A batch is delivered when the receiver answers 2xx; anything else
- * fails the batch (no retries yet) and is reported on stderr, one line per
- * kind of failure, rate limited.
+ * reused. A batch is delivered when the receiver answers 2xx. 429, 502,
+ * 503, 504 and failures to connect or send are retried with exponential
+ * backoff and jitter (honouring Retry-After) while the batch's time budget
+ * lasts; anything else fails the batch at once. Failures are reported on
+ * stderr, one line per kind, rate limited.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,12 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <zlib.h>
 
 #include "exporter.h"
 #include "otlp_pb.h"
+#include "tracectx.h"
 
 #ifndef WS_VERSION
 #define WS_VERSION "0.0.0-dev"
@@ -30,6 +35,9 @@
 /* A repeated failure is logged the first time, then every LOG_EVERY times. */
 #define LOG_EVERY 100
 #define LOG_KINDS 8
+/* Backoff: first wait, cap, as the OTLP exporter specification suggests. */
+#define RETRY_FIRST_MS 1000L
+#define RETRY_MAX_MS 32000L
 
 /* A kind of failure: an encoding errno, else a curl error, else an HTTP status. */
 struct fail_kind {
@@ -50,6 +58,9 @@ struct otlp_http {
 	bool z_ready;
 	struct ws_buf zbuf; /* the compressed body */
 	char errbuf[CURL_ERROR_SIZE];
+	long timeout_ms;
+	long retry_after_ms; /* from the last response, -1 when absent */
+	unsigned long retries; /* attempts after the first, over the exporter's life */
 	struct fail_kind kinds[LOG_KINDS];
 	unsigned long uses;
 };
@@ -113,6 +124,73 @@ static void log_failure(struct otlp_http *h, int enc_err, CURLcode rc, long http
 			count, count == 1 ? "" : "s");
 }
 
+/* Retry-After: delay-seconds (an HTTP-date is left to the backoff). */
+static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
+{
+	struct otlp_http *h = ud;
+	size_t len = size * nmemb;
+
+	if (len > 12 && !strncasecmp(line, "Retry-After:", 12)) {
+		char buf[32];
+		size_t n = len - 12 < sizeof(buf) - 1 ? len - 12 : sizeof(buf) - 1;
+		char *end;
+		long v;
+
+		memcpy(buf, line + 12, n);
+		buf[n] = '\0';
+		v = strtol(buf, &end, 10);
+		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+			end++;
+		if (end != buf && !*end && v >= 0 && v < 86400)
+			h->retry_after_ms = v * 1000;
+	}
+	return len;
+}
+
+/* Random bits from the per-thread generator the span ids come from (seeded, unlike rand()). */
+static uint64_t jitter(void)
+{
+	uint8_t b[8];
+	uint64_t v;
+
+	ws_ids_span(b);
+	memcpy(&v, b, sizeof(v));
+	return v;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* What the OTLP specification calls retryable, plus failing to reach the collector. */
+static bool retryable(CURLcode rc, long http)
+{
+	if (rc != CURLE_OK)
+		return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+		       rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+		       rc == CURLE_GOT_NOTHING || rc == CURLE_OPERATION_TIMEDOUT;
+	return http == 429 || http == 502 || http == 503 || http == 504;
+}
+
+/* One POST within budget_ms. */
+static CURLcode post_once(struct otlp_http *h, long budget_ms, long *http)
+{
+	CURLcode rc;
+
+	*http = 0;
+	h->errbuf[0] = '\0';
+	h->retry_after_ms = -1;
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, budget_ms > 1 ? budget_ms : 1L);
+	rc = curl_easy_perform(h->curl);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, http);
+	return rc;
+}
+
 /* The response body is not read (partial success is not acted on yet): drop it. */
 static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
@@ -152,6 +230,7 @@ static int compress_body(struct otlp_http *h)
 static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans, size_t n)
 {
 	const struct ws_buf *body;
+	long deadline, backoff_ms = RETRY_FIRST_MS;
 	struct otlp_http *h = (struct otlp_http *)e;
 	long http = 0;
 	CURLcode rc;
@@ -176,15 +255,27 @@ static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans,
 	/* The buffer may have moved since the last batch. */
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body->data);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
-	h->errbuf[0] = '\0';
-	rc = curl_easy_perform(h->curl);
-	if (rc == CURLE_OK) {
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &http);
-		if (http >= 200 && http < 300)
+	deadline = now_ms() + h->timeout_ms;
+	for (;;) {
+		long left = deadline - now_ms(), wait;
+
+		rc = post_once(h, left, &http);
+		if (rc == CURLE_OK && http >= 200 && http < 300)
 			return 0;
+		log_failure(h, 0, rc, http);
+		if (!retryable(rc, http))
+			return -EIO;
+		/* Jitter: a fleet of agents must not come back in step. */
+		wait = h->retry_after_ms >= 0 ? h->retry_after_ms
+					      : backoff_ms / 2 + (long)(jitter() % (backoff_ms / 2 + 1));
+		left = deadline - now_ms();
+		if (wait >= left)
+			return -ETIMEDOUT; /* the batch's time is up: dropped, counted */
+		nanosleep(&(struct timespec){ wait / 1000, (wait % 1000) * 1000000L }, NULL);
+		h->retries++;
+		if (backoff_ms < RETRY_MAX_MS)
+			backoff_ms *= 2;
 	}
-	log_failure(h, 0, rc, http);
-	return -EIO;
 }
 
 static void otlp_http_shutdown(struct ws_exporter *e)
@@ -276,6 +367,7 @@ struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *op
 	if (!h->curl)
 		goto fail;
 	h->gzip = opts->gzip;
+	h->timeout_ms = timeout_ms;
 	err = set_headers(h, opts);
 	if (err)
 		goto fail;
@@ -293,6 +385,8 @@ struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *op
 	    curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout_ms) ||
 	    curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) ||
 	    curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, discard_body) ||
+	    curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header) ||
+	    curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h) ||
 	    curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf) ||
 	    curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L))
 		goto fail;

@@ -164,9 +164,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.server.receiver.verbose:
             sys.stderr.write("otlp_receiver: " + (fmt % args) + "\n")
 
-    def _reply(self, status, body=b"", ctype=PROTOBUF_TYPE):
+    def _reply(self, status, body=b"", ctype=PROTOBUF_TYPE, extra=()):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        for k, v in extra:
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if body:
@@ -211,8 +213,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         forced = rx._take_forced_status()
         if forced is not None:
+            forced, retry_after = forced
             rx._record(self, forced, len(raw), 0)
-            self._reply(forced, _rpc_status(14, "forced failure") if forced >= 400 else b"")
+            self._reply(forced, _rpc_status(14, "forced failure") if forced >= 400 else b"",
+                        extra=[("Retry-After", str(retry_after))] if retry_after is not None
+                        else ())
             return
         enc = self.headers.get("Content-Encoding", "identity").strip().lower()
         try:
@@ -318,10 +323,11 @@ class OtlpReceiver:
             self._forced.clear()
             self.requests = self.accepted = self.rejected = 0
 
-    def fail_next(self, status=503, count=1):
-        """Answers the next count trace POSTs with status, keeping nothing."""
+    def fail_next(self, status=503, count=1, retry_after=None):
+        """Answers the next count trace POSTs with status (and a Retry-After
+        header of that many seconds when given), keeping nothing."""
         with self._cond:
-            self._forced.extend([status] * count)
+            self._forced.extend([(status, retry_after)] * count)
 
     def wait_for(self, predicate, timeout=10.0):
         """Waits until predicate(spans) is true; returns the spans then.

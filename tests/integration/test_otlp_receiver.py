@@ -193,14 +193,14 @@ def test_exporter_end_to_end(rx, test_bin):
 
 
 def test_exporter_reports_failure(rx, test_bin):
-    rx.fail_next(503)
+    rx.fail_next(400)
     res = subprocess.run(
         [test_bin], env={**os.environ, "WS_OTLP_EXPORT_TO": rx.endpoint},
         capture_output=True, text=True, timeout=60,
     )
     assert res.returncode == 1
     lines = res.stderr.splitlines()
-    assert len(lines) == 1 and "HTTP status 503" in lines[0], res.stderr
+    assert len(lines) == 1 and "HTTP status 400" in lines[0], res.stderr
     assert rx.spans() == []
     assert rx.counters()["rejected"] == 1
 
