@@ -44,6 +44,8 @@ static const char usage[] =
 	"                         or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces)\n"
 	"      --stats-interval S log the agent's counters every S seconds (default: off;\n"
 	"                         SIGUSR1 logs them at any time)\n"
+	"      --metrics-address HOST:PORT  serve the counters in the Prometheus text\n"
+	"                         format at http://HOST:PORT/metrics (default: off)\n"
 	"\n"
 	"Spans:\n"
 	"      --partner HOST=NAME[,...]  name the partner a CLIENT span calls\n"
@@ -88,6 +90,7 @@ enum {
 	OPT_PARTNER,
 	OPT_REQID,
 	OPT_BAGGAGE,
+	OPT_METRICS,
 };
 
 static const struct option long_opts[] = {
@@ -109,6 +112,7 @@ static const struct option long_opts[] = {
 	{ "partner", required_argument, NULL, OPT_PARTNER },
 	{ "request-id-headers", required_argument, NULL, OPT_REQID },
 	{ "baggage-keys", required_argument, NULL, OPT_BAGGAGE },
+	{ "metrics-address", required_argument, NULL, OPT_METRICS },
 	{ 0 },
 };
 
@@ -427,6 +431,11 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 			if (set_baggage_keys(c, optarg))
 				return bad(err, "--baggage-keys", optarg,
 					   "at most 16 keys (tokens), comma separated");
+			break;
+		case OPT_METRICS:
+			if (!strchr(optarg, ':'))
+				return bad(err, "--metrics-address", optarg, "host:port");
+			c->metrics_address = optarg;
 			break;
 		case 'v':
 			c->verbose++;

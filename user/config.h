@@ -39,6 +39,7 @@ struct ws_config {
 	char otlp_headers[2048]; /* OTEL_EXPORTER_OTLP_[TRACES_]HEADERS as "Name: value\n" lines */
 	struct ws_batch_opts batch;
 	long stats_interval_s; /* log counters every N s; 0: only on SIGUSR1 and exit */
+	const char *metrics_address; /* --metrics-address host:port: Prometheus /metrics */
 	int verbose;
 	int trace_self; /* tests only: let the agent's own process be selected */
 	const char *record; /* --record: also write every ring buffer record here */

@@ -24,6 +24,7 @@
 #include "bpf_load.h"
 #include "config.h"
 #include "exporter.h"
+#include "metrics.h"
 #include "probe.h"
 #include "recfile.h"
 #include "span.h"
@@ -40,6 +41,7 @@ struct agent {
 	struct ws_batch *batch;
 	uint64_t spans_unexported; /* exporter none */
 	struct ws_rec_writer *rec;  /* --record */
+	struct ws_metrics_server *metrics; /* --metrics-address */
 	/* --replay: no export thread; spans go out synchronously in batches. */
 	struct ws_exporter *replay_exp;
 	struct ws_span *replay_spans[REPLAY_BATCH];
@@ -120,40 +122,64 @@ static int64_t mono_to_unix_ns(void)
 	return ((int64_t)rt.tv_sec - mo.tv_sec) * 1000000000ll + (rt.tv_nsec - mo.tv_nsec);
 }
 
+static void gather(struct agent *a, struct ws_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (a->bpf) { /* a replay has no kernel side */
+		ws_bpf_stats(a->bpf, c->kernel);
+		c->have_kernel = 1;
+	}
+	ws_assembler_stats(a->asm_, c->user);
+	if (a->batch)
+		ws_batch_stats(a->batch, &c->export);
+	c->export.exported += a->replay_exported;
+	c->export.export_failed += a->replay_export_failed;
+	c->not_exported = a->spans_unexported;
+	c->conns = ws_assembler_nconns(a->asm_);
+}
+
 /* One line with every counter, named as in bpf/wirespan.h and user/assemble.h. */
 static void log_stats(struct agent *a)
 {
 	static const char *const knames[] = WS_STAT_NAMES;
 	static const char *const anames[] = WS_ASM_STAT_NAMES;
-	uint64_t k[WS_STAT__COUNT] = { 0 }, u[WS_ASM_STAT__COUNT];
-	struct ws_batch_stats bs = { 0 };
+	struct ws_counters c;
 	char line[2048];
 	int n;
 
-	ws_assembler_stats(a->asm_, u);
-	if (a->batch)
-		ws_batch_stats(a->batch, &bs);
+	gather(a, &c);
 	n = snprintf(line, sizeof(line), "wirespan: stats");
-	if (a->bpf) { /* a replay has no kernel side */
-		ws_bpf_stats(a->bpf, k);
+	if (c.have_kernel) {
 		n += snprintf(line + n, sizeof(line) - n, " kernel:");
 		for (int i = 0; i < WS_STAT__COUNT; i++)
 			n += snprintf(line + n, sizeof(line) - n, " %s=%llu", knames[i],
-				      (unsigned long long)k[i]);
+				      (unsigned long long)c.kernel[i]);
 	}
 	n += snprintf(line + n, sizeof(line) - n, " user:");
 	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
 		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", anames[i],
-			      (unsigned long long)u[i]);
+			      (unsigned long long)c.user[i]);
 	snprintf(line + n, sizeof(line) - n,
-		 " conns=%zu export: queued=%llu dropped_queue_full=%llu exported=%llu "
+		 " conns=%llu export: queued=%llu dropped_queue_full=%llu exported=%llu "
 		 "export_failed=%llu not_exported=%llu\n",
-		 ws_assembler_nconns(a->asm_), (unsigned long long)bs.queued,
-		 (unsigned long long)bs.dropped_full,
-		 (unsigned long long)(bs.exported + a->replay_exported),
-		 (unsigned long long)(bs.export_failed + a->replay_export_failed),
-		 (unsigned long long)a->spans_unexported);
+		 (unsigned long long)c.conns, (unsigned long long)c.export.queued,
+		 (unsigned long long)c.export.dropped_full, (unsigned long long)c.export.exported,
+		 (unsigned long long)c.export.export_failed, (unsigned long long)c.not_exported);
 	fputs(line, stderr);
+}
+
+/* A scraper's socket is readable: answer it with the counters of now. */
+static int serve_metrics(struct agent *a, int epfd, int fd)
+{
+	static char body[16384];
+	struct ws_counters c;
+	int n;
+
+	if (!a->metrics)
+		return 0;
+	gather(a, &c);
+	n = ws_metrics_format(&c, body, sizeof(body));
+	return ws_metrics_handle(a->metrics, epfd, fd, body, n > 0 ? (size_t)n : 0);
 }
 
 static int make_exporter(struct agent *a)
@@ -225,6 +251,10 @@ static int run_loop(struct agent *a)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
 	ev.data.fd = ring_buffer__epoll_fd(ws_bpf_ring(a->bpf));
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	if (a->metrics) {
+		ev.data.fd = ws_metrics_fd(a->metrics);
+		epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 
 	fprintf(stderr, "wirespan: ready (%s)\n", a->plan.desc);
 	for (;;) {
@@ -262,7 +292,7 @@ static int run_loop(struct agent *a)
 				if (a->cfg.stats_interval_s &&
 				    ticks % (a->cfg.stats_interval_s * 1000 / TICK_MS) == 0)
 					log_stats(a);
-			} else {
+			} else if (!serve_metrics(a, epfd, fd)) {
 				ring_buffer__consume(ws_bpf_ring(a->bpf));
 			}
 		}
@@ -405,6 +435,14 @@ int main(int argc, char **argv)
 		ret = -errno;
 		goto cleanup;
 	}
+	if (a.cfg.metrics_address) {
+		a.metrics = ws_metrics_listen(a.cfg.metrics_address, err, sizeof(err));
+		if (!a.metrics) {
+			fprintf(stderr, "wirespan: %s\n", err);
+			ret = -1;
+			goto cleanup;
+		}
+	}
 	if (a.cfg.record) {
 		a.rec = ws_recw_open(a.cfg.record, aopts.mono_to_unix_ns);
 		if (!a.rec) {
@@ -437,6 +475,7 @@ int main(int argc, char **argv)
 	}
 cleanup:
 	ws_recw_close(a.rec);
+	ws_metrics_close(a.metrics);
 	ws_bpf_free(a.bpf);
 	ws_assembler_free(a.asm_);
 	ws_batch_free(a.batch);

@@ -66,3 +66,48 @@ def test_400_drops_the_batch_counts_it_and_logs_once(cgroup, receiver, start_age
     assert [r["status"] for r in receiver.request_log()] == [400]
     assert stats["export"]["export_failed"] == 2, stats
     assert sum("HTTP status 400" in l for l in agent.lines) == 1, agent.lines
+
+
+def test_metrics_endpoint_serves_the_counters(cgroup, receiver, start_agent):
+    import socket
+    import urllib.error
+    import urllib.request
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    mport = s.getsockname()[1]
+    s.close()
+    agent = start_agent("--cgroup", str(cgroup.path), "--metrics-address", f"127.0.0.1:{mport}")
+    server, port = start_py_server(cgroup)
+    res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/m"])
+    assert res.returncode == 0
+    receiver.wait_for(lambda s: len(s) >= 2, timeout=15)
+    text = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5).read().decode()
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{mport}/", timeout=5)
+        assert False, "/ must be 404"
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
+    stats = agent.stop()
+    samples = dict(l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))
+    assert int(samples['wirespan_assembly_events_total{kind="spans"}']) == 2
+    assert int(samples['wirespan_kernel_events_total{kind="records"}']) >= 4
+    assert samples['wirespan_kernel_events_total{kind="ringbuf_full"}'] == "0"
+    assert stats["user"]["spans"] == 2
+
+
+def test_metrics_address_in_use_is_one_clear_line(cgroup):
+    import socket
+    import subprocess
+    from conftest import AGENT
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    try:
+        r = subprocess.run([str(AGENT), "--cgroup", str(cgroup.path), "--metrics-address",
+                            f"127.0.0.1:{s.getsockname()[1]}"], capture_output=True, text=True,
+                           timeout=60)
+    finally:
+        s.close()
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1].startswith("wirespan: --metrics-address"), r.stderr
+    assert "Address already in use" in r.stderr

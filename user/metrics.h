@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The agent's own counters for operators: the Prometheus text format
+ * (pure formatting, tested alone) and a minimal HTTP endpoint served from
+ * the agent's event loop with non-blocking sockets, so a slow scraper can
+ * never stall capture.
+ */
+#ifndef WS_METRICS_H
+#define WS_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "assemble.h"
+#include "batch.h"
+#include "wirespan.h"
+
+struct ws_counters {
+	int have_kernel; /* 0 in a replay */
+	uint64_t kernel[WS_STAT__COUNT];
+	uint64_t user[WS_ASM_STAT__COUNT];
+	struct ws_batch_stats export;
+	uint64_t not_exported;
+	uint64_t conns;
+};
+
+/* Prometheus text exposition (version 0.0.4). Bytes written, or -ENOSPC. */
+int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz);
+
+struct ws_metrics_server;
+
+/*
+ * Listens on "host:port" (an IPv4 or [IPv6] literal, or a name). NULL with
+ * one line in err when the address is bad or cannot be bound.
+ */
+struct ws_metrics_server *ws_metrics_listen(const char *addr, char *err, size_t errsz);
+/* The listening socket: add it to the event loop's epoll set. */
+int ws_metrics_fd(const struct ws_metrics_server *m);
+/*
+ * Call when fd (the listener or a client) is readable: accepts, reads the
+ * request, and answers GET /metrics with body (from ws_metrics_format), 404
+ * otherwise. Returns 1 when fd was one of the server's, 0 otherwise. epfd
+ * gets the client sockets added and removed.
+ */
+int ws_metrics_handle(struct ws_metrics_server *m, int epfd, int fd, const char *body,
+		      size_t len);
+void ws_metrics_close(struct ws_metrics_server *m);
+
+#endif /* WS_METRICS_H */
