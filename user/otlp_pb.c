@@ -51,9 +51,9 @@ struct res_msgs {
 
 /*
  * service.name, process.pid, process.executable.name and .path, host.name,
- * telemetry.sdk.name and .version.
+ * container.id, telemetry.sdk.name and .version.
  */
-#define RES_MAX_ATTRS 7
+#define RES_MAX_ATTRS 8
 /* Every arena block is rounded to this, so the size computed up front always holds. */
 #define ARENA_ALIGN 16
 #define ARENA_SZ(x) (((size_t)(x) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
@@ -67,7 +67,7 @@ _Static_assert(ARENA_ALIGN % alignof(max_align_t) == 0, "arena blocks must suit 
 #define RES_FIELD_SZ(f) ARENA_SZ(3 * sizeof(((struct ws_resource *)0)->f) + 1)
 #define RES_MAX_STR                                                                        \
 	(RES_FIELD_SZ(service_name) + RES_FIELD_SZ(exe_name) + RES_FIELD_SZ(exe_path) +    \
-	 RES_FIELD_SZ(host_name))
+	 RES_FIELD_SZ(host_name) + RES_FIELD_SZ(container_id))
 
 struct arena {
 	char *base;
@@ -405,6 +405,12 @@ static int build_resource(struct arena *a, const struct ws_resource *r, pb_resou
 			if (!s)
 				return -ENOMEM;
 			set_str(&p[n++], "host.name", s);
+		}
+		if (r->container_id[0]) {
+			s = arena_field(a, r->container_id, sizeof(r->container_id));
+			if (!s)
+				return -ENOMEM;
+			set_str(&p[n++], "container.id", s);
 		}
 	}
 	set_str(&p[n++], "telemetry.sdk.name", (char *)"wirespan");

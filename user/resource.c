@@ -7,6 +7,7 @@
  * assembler's table entry.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -105,6 +106,42 @@ static void read_service_name(const char *proc_root, uint32_t pid, char *out, si
 	free(buf);
 }
 
+static bool is_hex_lower(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/*
+ * The container id in a cgroup path: 64 lower-case hex characters standing
+ * alone as a path element or a scope name ("/docker/<id>",
+ * "docker-<id>.scope", "cri-containerd-<id>.scope", "crio-<id>",
+ * "libpod-<id>.scope"). The last one in the file wins (the innermost).
+ */
+static void read_container_id(const char *proc_root, uint32_t pid, char out[65])
+{
+	char path[PATH_MAX], buf[4096];
+	ssize_t n;
+
+	out[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/%u/cgroup", proc_root, pid) >= (int)sizeof(path))
+		return;
+	n = read_bounded(path, buf, sizeof(buf));
+	for (ssize_t i = 0; n > 0 && i + 64 <= n; i++) {
+		ssize_t j = 0;
+
+		if (i && buf[i - 1] != '/' && buf[i - 1] != '-')
+			continue;
+		while (j < 64 && is_hex_lower(buf[i + j]))
+			j++;
+		if (j < 64 || (i + 64 < n && buf[i + 64] != '.' && buf[i + 64] != '\n' &&
+			       buf[i + 64] != '/'))
+			continue;
+		memcpy(out, buf + i, 64);
+		out[64] = '\0';
+		i += 63;
+	}
+}
+
 /* Fills exe_path and exe_name from the exe link; leaves them empty when it cannot. */
 static void read_exe(const char *proc_root, uint32_t pid, struct ws_resource *r)
 {
@@ -153,8 +190,10 @@ struct ws_resource *ws_resource_new(const char *proc_root, uint32_t pid, const c
 	if (!r->exe_name[0] && comm)
 		copy_bounded(r->exe_name, sizeof(r->exe_name), comm, strnlen(comm, 64));
 
-	if (*proc_root)
+	if (*proc_root) {
 		read_service_name(proc_root, pid, r->service_name, sizeof(r->service_name));
+		read_container_id(proc_root, pid, r->container_id);
+	}
 	if (!r->service_name[0]) {
 		/* The OTel SDKs' default when nothing names the service. */
 		const char *name = r->exe_name[0] ? r->exe_name : "unknown_service";

@@ -17,6 +17,7 @@ struct ws_resource {
 	char exe_name[64];	/* basename of /proc/PID/exe, else the kernel comm */
 	char exe_path[256];	/* /proc/PID/exe target, "" when unknown */
 	char host_name[64];	/* gethostname() */
+	char container_id[65];	/* from /proc/PID/cgroup (docker, containerd, cri-o, podman); "" */
 };
 
 /*

@@ -198,6 +198,50 @@ TEST(variable_cut_by_read_bound_is_not_trusted)
 	free(env);
 }
 
+static void fake_cgroup(uint32_t pid, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u/cgroup", root, pid);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+#define ID64 "3f4e5d6c7b8a99887766554433221100aabbccddeeff00112233445566778899"
+
+TEST(container_id_comes_from_the_cgroup_path)
+{
+	static const struct {
+		const char *cgroup, *want;
+	} rows[] = {
+		{ "0::/system.slice/docker-" ID64 ".scope\n", ID64 },
+		{ "0::/kubepods.slice/kubepods-burstable.slice/cri-containerd-" ID64 ".scope\n", ID64 },
+		{ "12:pids:/docker/" ID64 "\n", ID64 },
+		{ "0::/machine.slice/libpod-" ID64 ".scope/container\n", ID64 },
+		{ "0::/user.slice/user-0.slice/session-1.scope\n", "" },
+		/* 65 hex digits is not an id; neither is an upper-case one */
+		{ "0::/docker/0" ID64 "\n", "" },
+		{ "0::/docker/3F4E5D6C7B8A99887766554433221100AABBCCDDEEFF00112233445566778899\n", "" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ws_resource *r;
+
+		fake_proc(700 + i, NULL, 0, NULL);
+		fake_cgroup(700 + i, rows[i].cgroup);
+		r = ws_resource_new(root, 700 + i, "app");
+		CHECK(r != NULL);
+		if (r)
+			CHECK_STR(r->container_id, rows[i].want);
+		ws_resource_put(r);
+	}
+}
+
 TEST(host_name_is_gethostname)
 {
 	char host[256] = "";
@@ -237,6 +281,7 @@ TEST(references_are_counted)
 }
 
 static const struct check_case cases[] = {
+	CASE(container_id_comes_from_the_cgroup_path),
 	CASE(service_name_comes_from_otel_service_name),
 	CASE(service_name_falls_back_to_exe_name),
 	CASE(empty_otel_service_name_is_ignored),
