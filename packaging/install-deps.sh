@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Installs every Debian 12 package wirespan needs to build, run and test.
+# Installs every Debian 12 package wirespan needs to build, run and test,
+# plus any package named as an argument (bench/install-deps.sh adds its own).
 # Quick when everything is there already: apt runs only for what is missing.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ pkgs=(
 	libclang-rt-14-dev
 	# tests: the OTLP receiver and real servers and clients
 	python3 python3-pytest python3-protobuf protobuf-compiler curl nginx-light wrk iproute2
+	"$@"
 )
 
 missing=()

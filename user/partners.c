@@ -79,25 +79,34 @@ static int parse_one(const char *s, const char *e, struct ws_partner *out)
 	return 0;
 }
 
+/* The next non-empty item of a comma-separated list, trimmed; false at the end. */
+static bool next_item(const char **s, const char *end, const char **ts, const char **te)
+{
+	while (*s < end) {
+		const char *c = memchr(*s, ',', end - *s), *e = c ? c : end;
+
+		*ts = *s;
+		*te = e;
+		*s = e + 1;
+		trim(ts, te);
+		if (*ts < *te)
+			return true;
+	}
+	return false;
+}
+
 int ws_partners_add(struct ws_partners *ps, const char *spec)
 {
 	struct ws_partner tmp[WS_MAX_PARTNERS];
-	const char *s = spec, *end = spec + strlen(spec);
+	const char *s = spec, *end = spec + strlen(spec), *ts, *te;
 	size_t n = 0;
 
-	while (s < end) {
-		const char *c = memchr(s, ',', end - s), *e = c ? c : end;
-		const char *ts = s, *te = e;
-
-		trim(&ts, &te);
-		if (ts < te) {
-			if (ps->n + n >= WS_MAX_PARTNERS)
-				return -ENOSPC;
-			if (parse_one(ts, te, &tmp[n]))
-				return -EINVAL;
-			n++;
-		}
-		s = e + 1;
+	while (next_item(&s, end, &ts, &te)) {
+		if (ps->n + n >= WS_MAX_PARTNERS)
+			return -ENOSPC;
+		if (parse_one(ts, te, &tmp[n]))
+			return -EINVAL;
+		n++;
 	}
 	if (!n)
 		return -EINVAL;
@@ -109,25 +118,18 @@ int ws_partners_add(struct ws_partners *ps, const char *spec)
 int ws_partners_set_headers(struct ws_partners *ps, const char *csv)
 {
 	char hdr[WS_MAX_REQID_HEADERS][64];
-	const char *s = csv, *end = csv + strlen(csv);
+	const char *s = csv, *end = csv + strlen(csv), *ts, *te;
 	size_t n = 0;
 
-	while (s < end) {
-		const char *c = memchr(s, ',', end - s), *e = c ? c : end;
-		const char *ts = s, *te = e;
-
-		trim(&ts, &te);
-		if (ts < te) {
-			if (n == WS_MAX_REQID_HEADERS)
-				return -ENOSPC;
-			if ((size_t)(te - ts) >= sizeof(hdr[0]))
+	while (next_item(&s, end, &ts, &te)) {
+		if (n == WS_MAX_REQID_HEADERS)
+			return -ENOSPC;
+		if ((size_t)(te - ts) >= sizeof(hdr[0]))
+			return -EINVAL;
+		for (const char *x = ts; x < te; x++)
+			if (!token_char(*x))
 				return -EINVAL;
-			for (const char *x = ts; x < te; x++)
-				if (!token_char(*x))
-					return -EINVAL;
-			lower_copy(hdr[n++], ts, te - ts);
-		}
-		s = e + 1;
+		lower_copy(hdr[n++], ts, te - ts);
 	}
 	for (size_t i = 0; i < n; i++) {
 		memcpy(ps->hdr[i], hdr[i], sizeof(hdr[i]));
