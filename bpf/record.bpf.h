@@ -175,7 +175,7 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	struct task_struct *task;
 	struct ws_scratch *s;
 	struct ws_conn *c;
-	__u32 cpu = bpf_get_smp_processor_id(), cap = 0;
+	__u32 cpu = bpf_get_smp_processor_id(), cap = 0, portpair;
 	__u16 family, flags = 0;
 	long n;
 
@@ -244,14 +244,20 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	s->rec.hdr.tgid = id >> 32;
 	s->rec.hdr.tid = (__u32)id;
 	s->rec.hdr.sock_id = sock_id;
-	ws_fill_tuple(&s->rec.tuple, sk, family);
+	portpair = BPF_CORE_READ(sk, __sk_common.skc_portpair);
+	if (c->portpair != portpair || !portpair) {
+		task = (struct task_struct *)bpf_get_current_task();
+		ws_fill_tuple(&c->tuple, sk, family);
+		BPF_CORE_READ_STR_INTO(&c->comm, task, group_leader, comm);
+		c->portpair = portpair;
+	}
+	__builtin_memcpy(&s->rec.tuple, &c->tuple, sizeof(s->rec.tuple));
+	__builtin_memcpy(s->rec.comm, c->comm, sizeof(s->rec.comm));
 	s->rec.io_len = ret;
 	s->rec.cap_len = cap;
 	s->rec.dir = dir;
 	s->rec.role = c->role;
 	s->rec.source = source;
-	task = (struct task_struct *)bpf_get_current_task();
-	BPF_CORE_READ_STR_INTO(&s->rec.comm, task, group_leader, comm);
 
 	n = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
 								     : BPF_RB_NO_WAKEUP;
