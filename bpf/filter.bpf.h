@@ -10,13 +10,20 @@
 #include "maps.bpf.h"
 #include <bpf/bpf_core_read.h>
 
-static __always_inline int ws_comm_selected(void)
+static __always_inline int ws_comm_selected(__u32 tgid)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task;
 	char comm[16] = {};
+	__u8 *v, verdict;
 
+	v = bpf_map_lookup_elem(&comm_verdict, &tgid);
+	if (v)
+		return *v;
+	task = (struct task_struct *)bpf_get_current_task();
 	BPF_CORE_READ_STR_INTO(&comm, task, group_leader, comm);
-	return bpf_map_lookup_elem(&sel_comms, &comm) != NULL;
+	verdict = bpf_map_lookup_elem(&sel_comms, &comm) != NULL;
+	bpf_map_update_elem(&comm_verdict, &tgid, &verdict, BPF_ANY);
+	return verdict;
 }
 
 static __always_inline int ws_selected(__u32 tgid)
@@ -35,7 +42,7 @@ static __always_inline int ws_selected(__u32 tgid)
 				return 1;
 		}
 	}
-	if (filter_comm && ws_comm_selected())
+	if (filter_comm && ws_comm_selected(tgid))
 		return 1;
 	return 0;
 }

@@ -65,6 +65,18 @@ struct {
 } sel_comms SEC(".maps") __weak;
 
 /*
+ * The --comm verdict per process, so a socket I/O of any process on the host
+ * costs one lookup by tgid, not a read of its name and a string-keyed
+ * lookup. Forgotten when the process renames itself (exec, PR_SET_NAME).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} comm_verdict SEC(".maps") __weak;
+
+/*
  * Sockets of selected processes: classification and role. Created on the
  * first I/O or the active open, deleted on TCP_CLOSE; LRU so sockets whose
  * close we never saw age out.

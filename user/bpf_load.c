@@ -36,7 +36,7 @@ static int ensure_tracefs(void)
 	return access("/sys/kernel/tracing/events/syscalls", F_OK) ? -ENOENT : 0;
 }
 
-static void set_family(struct wirespan *s, const struct ws_plan *plan)
+static void set_family(struct wirespan *s, const struct ws_plan *plan, const struct ws_config *c)
 {
 	struct bpf_program *prog;
 
@@ -51,6 +51,8 @@ static void set_family(struct wirespan *s, const struct ws_plan *plan)
 			on = plan->syscalls;
 		else if (strstr(sec, "raw_tp/inet_sock_set_state"))
 			on = plan->inet_state;
+		else if (strstr(sec, "raw_tp/task_rename") || strstr(sec, "raw_tp/sched_process_fork"))
+			on = c->ncomms > 0 && !c->floor; /* upkeep of the --comm cache */
 		bpf_program__set_autoload(prog, on);
 	}
 }
@@ -131,7 +133,7 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 	b->skel->rodata->floor_only = c->floor;
 	bpf_map__set_max_entries(b->skel->maps.rb, c->ringbuf_bytes);
 	bpf_map__set_max_entries(b->skel->maps.scratch, libbpf_num_possible_cpus());
-	set_family(b->skel, plan);
+	set_family(b->skel, plan, c);
 
 	if (plan->syscalls && (ret = ensure_tracefs())) {
 		snprintf(err, errsz, "mounting tracefs at /sys/kernel/tracing failed: %s "

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -234,6 +235,57 @@ TEST(test_unselected_process_produces_no_records)
 	ws_bpf_free(b);
 }
 
+/* One HTTP request over a fresh loopback pair; returns the records it made. */
+static int exchange_records(struct ws_bpf *b)
+{
+	int cli, srv;
+	char buf[256];
+	uint16_t port;
+
+	nrecs = 0;
+	tcp_pair(&cli, &srv, &port);
+	CHECK_INT(write(cli, req, sizeof(req) - 1), sizeof(req) - 1);
+	CHECK_INT(read(srv, buf, sizeof(buf)), sizeof(req) - 1);
+	close(cli);
+	close(srv);
+	ring_buffer__consume(ws_bpf_ring(b));
+	return nrecs;
+}
+
+/* --comm is judged once per process, and again after the process renames itself. */
+TEST(test_comm_selection_follows_a_rename)
+{
+	struct ws_config c;
+	struct ws_plan plan;
+	struct ws_bpf *b;
+	char err[512], name[16] = "";
+	char *argv[] = { "test", NULL };
+
+	ws_config_parse(&c, 1, argv, (ws_getenv_fn)getenv, stdout, stderr);
+	c.capture = WS_CAPTURE_SOCKET;
+	c.trace_self = 1;
+	strcpy(c.comms[0], "ws-comm-test");
+	c.ncomms = 1;
+	if (ws_choose_hooks(&feat, &c, &plan)) {
+		printf("SKIP (kernel lacks a feature): %s\n", plan.desc);
+		skipped++;
+		return;
+	}
+	prctl(PR_GET_NAME, name);
+	b = ws_bpf_start(&c, &plan, on_sample, NULL, err, sizeof(err));
+	if (!b)
+		fprintf(stderr, "    ws_bpf_start: %s\n", err);
+	CHECK(b != NULL);
+	if (!b)
+		return;
+	CHECK_INT(exchange_records(b), 0); /* not named so: not traced */
+	prctl(PR_SET_NAME, "ws-comm-test");
+	CHECK(exchange_records(b) >= 2); /* renamed: judged again, traced */
+	prctl(PR_SET_NAME, name);
+	CHECK_INT(exchange_records(b), 0); /* and back */
+	ws_bpf_free(b);
+}
+
 /* writev with three iovecs and a capture smaller than the I/O: truncated, flagged, counted. */
 TEST(test_writev_is_copied_across_iovecs_and_truncated)
 {
@@ -283,6 +335,7 @@ static const struct check_case cases[] = {
 	CASE(test_syscall_fallback_captures_an_http_exchange),
 	CASE(test_non_http_connection_is_not_streamed),
 	CASE(test_unselected_process_produces_no_records),
+	CASE(test_comm_selection_follows_a_rename),
 	CASE(test_writev_is_copied_across_iovecs_and_truncated),
 };
 
