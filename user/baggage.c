@@ -12,26 +12,15 @@
 #include <string.h>
 
 #include "baggage.h"
+#include "httpchars.h"
 
-static bool is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* RFC 9110 5.6.2 tchar. */
-static bool is_tchar(char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c);
-}
 
 static bool is_token(const char *p, size_t n)
 {
 	if (!n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!is_tchar(p[i]))
+		if (!ws_is_tchar(p[i]))
 			return false;
 	return true;
 }
@@ -45,9 +34,9 @@ static bool is_baggage_octet(char c)
 /* Narrows [*b, *e) of p to exclude OWS at both ends. */
 static void trim(const char *p, size_t *b, size_t *e)
 {
-	while (*b < *e && is_ows(p[*b]))
+	while (*b < *e && ws_is_ows(p[*b]))
 		(*b)++;
-	while (*e > *b && is_ows(p[*e - 1]))
+	while (*e > *b && ws_is_ows(p[*e - 1]))
 		(*e)--;
 }
 

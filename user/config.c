@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "httpchars.h"
 #include "wirespan.h"
 
 #ifndef WS_VERSION
@@ -220,18 +221,12 @@ static int set_otlp_headers(struct ws_config *c, const char *v)
 			return -EINVAL;
 		ke = eq;
 		vs = eq + 1;
-		while (ks < ke && (*ks == ' ' || *ks == '\t'))
-			ks++;
-		while (ke > ks && (ke[-1] == ' ' || ke[-1] == '\t'))
-			ke--;
-		while (vs < ve && (*vs == ' ' || *vs == '\t'))
-			vs++;
-		while (ve > vs && (ve[-1] == ' ' || ve[-1] == '\t'))
-			ve--;
+		ws_trim_ows(&ks, &ke);
+		ws_trim_ows(&vs, &ve);
 		if (ks == ke || (size_t)(ve - vs) >= sizeof(val))
 			return -EINVAL;
 		for (const char *k = ks; k < ke; k++)
-			if (!isalnum((unsigned char)*k) && !strchr("!#$%&'*+-.^_`|~", *k))
+			if (!ws_is_tchar(*k))
 				return -EINVAL;
 		/* decoded by hand: a control character must refuse, not turn into '?' */
 		vlen = 0;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "http1.h"
+#include "httpchars.h"
 
 /* First head_buf size: most request and response heads fit. */
 #define HEAD_BUF_MIN 1024
@@ -65,17 +66,6 @@ static bool is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static bool is_tchar(unsigned char c)
-{
-	if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || is_digit(c))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c);
-}
-
-static bool is_ows(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
 
 /* Field values and reason phrases: HT, SP, VCHAR, obs-text. */
 static bool is_field_char(unsigned char c)
@@ -118,9 +108,9 @@ static bool next_elem(const char **s, const char *end, const char **e, size_t *e
 		const char *a = p, *b = comma ? comma : end;
 
 		p = comma ? comma + 1 : end;
-		while (a < b && is_ows(*a))
+		while (a < b && ws_is_ows(*a))
 			a++;
-		while (b > a && is_ows(b[-1]))
+		while (b > a && ws_is_ows(b[-1]))
 			b--;
 		if (a < b) {
 			*s = p;
@@ -243,7 +233,7 @@ static bool head_prefix_bad(const struct http1_parser *p)
 	for (size_t i = 0; i < n; i++) {
 		if (b[i] == ' ')
 			return i == 0 || (i + 1 < n && (b[i + 1] <= ' ' || b[i + 1] == 0x7f));
-		if (!is_tchar(b[i]) || i >= METHOD_MAX)
+		if (!ws_is_tchar(b[i]) || i >= METHOD_MAX)
 			return true;
 	}
 	return false;
@@ -261,7 +251,7 @@ static int parse_request_line(struct http1_head *h, const char *l, size_t n)
 {
 	size_t i = 0, t;
 
-	while (i < n && i <= METHOD_MAX && is_tchar(l[i]))
+	while (i < n && i <= METHOD_MAX && ws_is_tchar(l[i]))
 		i++;
 	if (i == 0 || i > METHOD_MAX || i >= n || l[i] != ' ')
 		return -1;
@@ -362,7 +352,7 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 	size_t i = 0, elen;
 
 	/* Also rejects obs-fold (leading SP/HT) and SP before the colon. */
-	while (i < n && is_tchar(l[i]))
+	while (i < n && ws_is_tchar(l[i]))
 		i++;
 	if (i == 0 || i >= n || l[i] != ':')
 		return -1;
@@ -371,9 +361,9 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 	for (s = v; s < ve; s++)
 		if (!is_field_char(*s))
 			return -1;
-	while (v < ve && is_ows(*v))
+	while (v < ve && ws_is_ows(*v))
 		v++;
-	while (ve > v && is_ows(ve[-1]))
+	while (ve > v && ws_is_ows(ve[-1]))
 		ve--;
 	if (h->nheaders < HTTP1_MAX_HEADERS) {
 		struct http1_header *f = &h->headers[h->nheaders++];
@@ -399,7 +389,7 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 
 			if (semi)
 				elen = semi - e;
-			while (elen && is_ows(e[elen - 1]))
+			while (elen && ws_is_ows(e[elen - 1]))
 				elen--;
 			/* Only the last coding decides (RFC 9112 6.3). */
 			h->chunked = ieq(e, elen, "chunked");
@@ -665,7 +655,7 @@ static size_t feed_chunked(struct http1_parser *p, const char *buf, size_t len,
 				goto bad;
 			/* fall through */
 		case CH_SIZE_WS:
-			if (is_ows(c))
+			if (ws_is_ows(c))
 				p->chunk_state = CH_SIZE_WS;
 			else if (c == ';')
 				p->chunk_state = CH_EXT;

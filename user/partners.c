@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "httpchars.h"
 #include "partners.h"
 
 #define KEY_PREFIX "http.response.header."
@@ -22,19 +23,7 @@ static bool name_char(unsigned char c)
 	       c == '-' || c == '_' || c == '.';
 }
 
-/* RFC 9110 token characters: what a header name may hold. */
-static bool token_char(unsigned char c)
-{
-	return name_char(c) || (c && strchr("!#$%&'*+^`|~", c));
-}
 
-static void trim(const char **s, const char **e)
-{
-	while (*s < *e && (**s == ' ' || **s == '\t'))
-		(*s)++;
-	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
-		(*e)--;
-}
 
 static void lower_copy(char *dst, const char *src, size_t n)
 {
@@ -58,8 +47,8 @@ static int parse_one(const char *s, const char *e, struct ws_partner *out)
 		return -EINVAL;
 	he = eq;
 	ns = eq + 1;
-	trim(&hs, &he);
-	trim(&ns, &ne);
+	ws_trim_ows(&hs, &he);
+	ws_trim_ows(&ns, &ne);
 	memset(out, 0, sizeof(*out));
 	if (he - hs > 2 && hs[0] == '*' && hs[1] == '.') {
 		out->wildcard = 1;
@@ -88,7 +77,7 @@ static bool next_item(const char **s, const char *end, const char **ts, const ch
 		*ts = *s;
 		*te = e;
 		*s = e + 1;
-		trim(ts, te);
+		ws_trim_ows(ts, te);
 		if (*ts < *te)
 			return true;
 	}
@@ -127,7 +116,7 @@ int ws_partners_set_headers(struct ws_partners *ps, const char *csv)
 		if ((size_t)(te - ts) >= sizeof(hdr[0]))
 			return -EINVAL;
 		for (const char *x = ts; x < te; x++)
-			if (!token_char(*x))
+			if (!ws_is_tchar(*x))
 				return -EINVAL;
 		lower_copy(hdr[n++], ts, te - ts);
 	}

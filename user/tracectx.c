@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "httpchars.h"
 #include "tracectx.h"
 
 /* version "-" trace-id "-" parent-id "-" trace-flags */
@@ -54,10 +55,6 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
-static bool is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
 
 int ws_traceparent_parse(const char *val, size_t len, struct ws_traceparent *out)
 {
@@ -66,11 +63,11 @@ int ws_traceparent_parse(const char *val, size_t len, struct ws_traceparent *out
 	if (!val || !out)
 		return -EINVAL;
 	/* OWS around a field value is not part of it (RFC 9110 5.5). */
-	while (len && is_ows(*val)) {
+	while (len && ws_is_ows(*val)) {
 		val++;
 		len--;
 	}
-	while (len && is_ows(val[len - 1]))
+	while (len && ws_is_ows(val[len - 1]))
 		len--;
 
 	if (len < TP_LEN)
@@ -199,9 +196,9 @@ static int ts_split(const char *val, size_t len, struct ts_member *m)
 		struct ts_member cur;
 
 		pos = end + 1;
-		while (b < e && is_ows(val[b]))
+		while (b < e && ws_is_ows(val[b]))
 			b++;
-		while (e > b && is_ows(val[e - 1]))
+		while (e > b && ws_is_ows(val[e - 1]))
 			e--;
 		if (b == e)
 			continue; /* empty members come from joined or empty header lines */
