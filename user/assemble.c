@@ -138,6 +138,8 @@ static void lru_push_tail(struct ws_assembler *a, struct conn *c)
 	a->lru_tail = c;
 }
 
+/* ---- the request FIFO ---- */
+
 /* A request leaves the FIFO: a server thread is done with it. */
 static void pending_done(struct ws_assembler *a, const struct pending *p)
 {
@@ -145,20 +147,43 @@ static void pending_done(struct ws_assembler *a, const struct pending *p)
 		ws_links_server_end(a->links, p->span->tid);
 }
 
+static void fifo_push(struct ws_assembler *a, struct conn *c, struct pending p)
+{
+	if (c->qlen == PIPELINE_MAX) {
+		a->stats[WS_ASM_PIPELINE_FULL]++;
+		pending_done(a, &p);
+		ws_span_free(p.span);
+		return;
+	}
+	c->q[(c->qhead + c->qlen) % PIPELINE_MAX] = p;
+	c->qlen++;
+}
+
+static struct pending fifo_pop(struct ws_assembler *a, struct conn *c)
+{
+	struct pending p = c->q[c->qhead];
+
+	c->qhead = (c->qhead + 1) % PIPELINE_MAX;
+	c->qlen--;
+	pending_done(a, &p);
+	return p;
+}
+
+/* The front request will get no answer we can read: counted, dropped. */
+static void drop_front(struct ws_assembler *a, struct conn *c)
+{
+	struct pending p = fifo_pop(a, c);
+
+	if (p.span) {
+		a->stats[WS_ASM_REQ_NO_RESP]++;
+		ws_span_free(p.span);
+	}
+}
+
 static void pending_drop_all(struct ws_assembler *a, struct conn *c)
 {
-	while (c->qlen) {
-		struct pending *p = &c->q[c->qhead];
-
-		pending_done(a, p);
-		if (p->span) {
-			a->stats[WS_ASM_REQ_NO_RESP]++;
-			ws_span_free(p->span);
-		}
-		c->qhead = (c->qhead + 1) % PIPELINE_MAX;
-		c->qlen--;
-	}
-	c->qhead = 0;
+	while (c->qlen)
+		drop_front(a, c);
 	c->resp = RESP_IDLE;
 }
 
@@ -338,29 +363,7 @@ static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int 
 	return s;
 }
 
-/* ---- the request FIFO ---- */
-
-static void fifo_push(struct ws_assembler *a, struct conn *c, struct pending p)
-{
-	if (c->qlen == PIPELINE_MAX) {
-		a->stats[WS_ASM_PIPELINE_FULL]++;
-		pending_done(a, &p);
-		ws_span_free(p.span);
-		return;
-	}
-	c->q[(c->qhead + c->qlen) % PIPELINE_MAX] = p;
-	c->qlen++;
-}
-
-static struct pending fifo_pop(struct ws_assembler *a, struct conn *c)
-{
-	struct pending p = c->q[c->qhead];
-
-	c->qhead = (c->qhead + 1) % PIPELINE_MAX;
-	c->qlen--;
-	pending_done(a, &p);
-	return p;
-}
+/* ---- finished spans ---- */
 
 static void emit(struct ws_assembler *a, struct ws_span *s, uint64_t end_ts)
 {
@@ -420,13 +423,7 @@ static void message_lost(struct ws_assembler *a, struct conn *c, int dir)
 			c->server = true;
 		}
 	} else if (k == HTTP1_RESPONSES && c->resp == RESP_IDLE && c->qlen) {
-		/* The front request's answer is unreadable: drop it, keep the rest paired. */
-		struct pending p = fifo_pop(a, c);
-
-		if (p.span) {
-			a->stats[WS_ASM_REQ_NO_RESP]++;
-			ws_span_free(p.span);
-		}
+		drop_front(a, c); /* its answer is unreadable: keep the rest paired */
 	}
 }
 
