@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "assemble.h"
+#include "hashmix.h"
 #include "http1.h"
 #include "links.h"
 #include "resource.h"
@@ -100,10 +101,7 @@ struct ws_assembler {
 
 static size_t hash64(uint64_t k, size_t nbuckets)
 {
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	return (size_t)k & (nbuckets - 1);
+	return (size_t)ws_mix64(k) & (nbuckets - 1);
 }
 
 static struct conn *conn_find(struct ws_assembler *a, uint64_t key)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hashmix.h"
 #include "links.h"
 
 #define NBUCKETS 4096 /* a power of two */
@@ -58,10 +59,7 @@ static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }
 
 static size_t mix(uint64_t k)
 {
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	return (size_t)k & (NBUCKETS - 1);
+	return (size_t)ws_mix64(k) & (NBUCKETS - 1);
 }
 
 static void addr_canon(uint16_t family, const uint8_t in[16], uint8_t out[16], uint16_t *fam)

@@ -17,6 +17,7 @@
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
+#include "hashmix.h"
 #include "otlp_pb.h"
 #include "resource.h"
 #include "span.h"
@@ -229,13 +230,8 @@ struct group {
 
 static inline size_t ptr_hash(const void *p, size_t mask)
 {
-	uint64_t x = (uintptr_t)p;
-
 	/* Resources are heap blocks: the low bits carry little, so mix them all in. */
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return (size_t)x & mask;
+	return (size_t)ws_mix64((uintptr_t)p) & mask;
 }
 
 /* Where the parts of the scratch memory start: offsets, as it may move. */
