@@ -150,6 +150,38 @@ int ws_span_set_tracestate(struct ws_span *s, const char *val, size_t len)
 	return 0;
 }
 
+int ws_span_add_link(struct ws_span *s, const uint8_t trace_id[16], const uint8_t span_id[8],
+		     uint8_t trace_flags)
+{
+	struct ws_span_link *l;
+
+	if (s->nlinks >= WS_SPAN_MAX_LINKS)
+		return -ENOSPC;
+	l = &s->links[s->nlinks++];
+	memcpy(l->trace_id, trace_id, sizeof(l->trace_id));
+	memcpy(l->span_id, span_id, sizeof(l->span_id));
+	l->trace_flags = trace_flags;
+	return 0;
+}
+
+int ws_span_set_exception(struct ws_span *s, uint64_t time_unix_ns, const char *type,
+			  const char *msg)
+{
+	size_t tl = strlen(type), ml = strlen(msg);
+	uint16_t toff, moff;
+
+	if (tl > WS_ATTR_VALUE_MAX || ml > WS_ATTR_VALUE_MAX)
+		return -EINVAL;
+	if (arena_put(s, type, tl, &toff) || arena_put(s, msg, ml, &moff))
+		return -ENOSPC;
+	s->exc_time_unix_ns = time_unix_ns ? time_unix_ns : 1;
+	s->exc_type_off = toff;
+	s->exc_type_len = tl;
+	s->exc_msg_off = moff;
+	s->exc_msg_len = ml;
+	return 0;
+}
+
 const struct ws_attr *ws_span_attr(const struct ws_span *s, const char *key)
 {
 	if (!s || !key)

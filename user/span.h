@@ -30,6 +30,15 @@ struct ws_attr {
 	int64_t ival;	 /* WS_ATTR_INT */
 };
 
+/* A span link (OTLP Span.Link): a related span in another trace, e.g. the call that registered a webhook. */
+struct ws_span_link {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t trace_flags;
+};
+
+#define WS_SPAN_MAX_LINKS 2
+
 struct ws_span {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
@@ -46,6 +55,16 @@ struct ws_span {
 	uint16_t nattrs;
 	uint16_t strbuf_used;
 	uint16_t dropped_attrs; /* attributes that did not fit */
+	uint8_t nlinks;
+	struct ws_span_link links[WS_SPAN_MAX_LINKS];
+	/*
+	 * One "exception" event (OTLP Span.Event) where a failure is known
+	 * (connection refused, reset, timeout): exc_time_unix_ns 0 means none.
+	 * exception.type and exception.message live in strbuf.
+	 */
+	uint64_t exc_time_unix_ns;
+	uint16_t exc_type_off, exc_type_len;
+	uint16_t exc_msg_off, exc_msg_len;
 	struct ws_attr attrs[WS_SPAN_MAX_ATTRS];
 	char strbuf[WS_SPAN_STRBUF];
 };
@@ -67,6 +86,13 @@ int ws_span_add_str(struct ws_span *s, const char *key, const char *val, size_t 
 int ws_span_add_int(struct ws_span *s, const char *key, int64_t val);
 /* Stores the tracestate header value in the arena. 0 or -ENOSPC. */
 int ws_span_set_tracestate(struct ws_span *s, const char *val, size_t len);
+
+/* Adds a link; -ENOSPC when WS_SPAN_MAX_LINKS are there already. */
+int ws_span_add_link(struct ws_span *s, const uint8_t trace_id[16], const uint8_t span_id[8],
+		     uint8_t trace_flags);
+/* Records the exception event (replacing an earlier one). 0 or -ENOSPC. */
+int ws_span_set_exception(struct ws_span *s, uint64_t time_unix_ns, const char *type,
+			  const char *msg);
 
 /* Lookups, for exporters and tests: NULL when absent. */
 const struct ws_attr *ws_span_attr(const struct ws_span *s, const char *key);
