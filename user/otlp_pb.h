@@ -18,7 +18,7 @@ struct ws_buf {
 	uint8_t *data;
 	size_t len;
 	size_t cap;
-	/* The encoder's arena: the protobuf-c message tree of the last batch. */
+	/* The encoder's scratch tables (spans grouped by resource), kept between batches. */
 	void *scratch;
 	size_t scratch_cap;
 };

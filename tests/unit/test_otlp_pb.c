@@ -243,8 +243,58 @@ static void check_span(const pb_span *m, const struct ws_span *s)
 				CHECK_INT(v->int_value, a->ival);
 		}
 	}
-	CHECK_INT(m->n_events, 0);
-	CHECK_INT(m->n_links, 0);
+	CHECK_INT(m->n_links, s->nlinks);
+	for (size_t i = 0; i < m->n_links && i < s->nlinks; i++) {
+		CHECK(bytes_are(&m->links[i]->trace_id, s->links[i].trace_id, 16));
+		CHECK(bytes_are(&m->links[i]->span_id, s->links[i].span_id, 8));
+		CHECK_INT(m->links[i]->flags, s->links[i].trace_flags);
+	}
+	CHECK_INT(m->n_events, s->exc_time_unix_ns ? 1 : 0);
+	if (m->n_events == 1 && s->exc_time_unix_ns) {
+		const Opentelemetry__Proto__Trace__V1__Span__Event *e = m->events[0];
+
+		CHECK_STR(e->name, "exception");
+		CHECK(e->time_unix_nano == s->exc_time_unix_ns);
+		CHECK_INT(e->n_attributes, 2);
+		if (e->n_attributes == 2) {
+			CHECK_STR(e->attributes[0]->key, "exception.type");
+			CHECK(e->attributes[0]->value &&
+			      strlen(e->attributes[0]->value->string_value) == s->exc_type_len &&
+			      !memcmp(e->attributes[0]->value->string_value,
+				      s->strbuf + s->exc_type_off, s->exc_type_len));
+			CHECK_STR(e->attributes[1]->key, "exception.message");
+			CHECK(e->attributes[1]->value &&
+			      strlen(e->attributes[1]->value->string_value) == s->exc_msg_len &&
+			      !memcmp(e->attributes[1]->value->string_value,
+				      s->strbuf + s->exc_msg_off, s->exc_msg_len));
+		}
+	}
+}
+
+/*
+ * The encoder writes what protobuf-c would: decoding the bytes and packing
+ * the result again with protobuf-c gives the same bytes, so fields are in
+ * canonical order, defaults are left out and every varint is minimal.
+ */
+static void check_canonical(const struct ws_buf *b)
+{
+	pb_request *r = decode(b);
+	uint8_t *again;
+	size_t len;
+
+	CHECK(r);
+	if (!r)
+		return;
+	len = protobuf_c_message_get_packed_size(&r->base);
+	again = malloc(len ? len : 1);
+	CHECK(again);
+	if (again) {
+		CHECK_INT(protobuf_c_message_pack(&r->base, again), len);
+		CHECK_INT(len, b->len);
+		CHECK(len == b->len && !memcmp(again, b->data, len));
+	}
+	free(again);
+	decoded_free(r);
 }
 
 TEST(encode_sample)
@@ -276,6 +326,7 @@ TEST(encode_sample)
 			check_span(bb->scope_spans[0]->spans[0], sp[1]);
 	}
 	decoded_free(r);
+	check_canonical(&b);
 	sample_free(sp);
 	ws_buf_release(&b);
 }
@@ -454,7 +505,84 @@ TEST(encode_full_span)
 	if (r && r->n_resource_spans == 1)
 		check_span(r->resource_spans[0]->scope_spans[0]->spans[0], s);
 	decoded_free(r);
+	check_canonical(&b);
 	span_free(s);
+	ws_buf_release(&b);
+}
+
+/* Links and the exception event, next to everything else a span holds. */
+TEST(encode_links_and_exception)
+{
+	static const uint8_t tid[16] = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+					 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 };
+	static const uint8_t tid2[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	static const uint8_t sid[8] = { 0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 };
+	struct ws_buf b = WS_BUF_INIT;
+	struct ws_span *s = span_make(&res_a, 5, 6, WS_KIND_CLIENT, "POST");
+	pb_request *r;
+
+	ws_span_add_str(s, "server.address", "api.stripe.com", 14);
+	ws_span_add_str(s, "error.type", "connection_refused", 18);
+	CHECK_INT(ws_span_add_link(s, tid, sid, 1), 0);
+	CHECK_INT(ws_span_add_link(s, tid2, sid, 0), 0);
+	CHECK_INT(ws_span_add_link(s, tid, sid, 1), -ENOSPC);
+	CHECK_INT(ws_span_set_exception(s, 1700000000123456789ULL, "ECONNREFUSED",
+					"connection refused by 10.0.0.7:443"),
+		  0);
+	s->status = WS_STATUS_ERROR;
+	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
+	r = decode(&b);
+	CHECK(r && r->n_resource_spans == 1);
+	if (r && r->n_resource_spans == 1)
+		check_span(r->resource_spans[0]->scope_spans[0]->spans[0], s);
+	decoded_free(r);
+	check_canonical(&b);
+	span_free(s);
+	ws_buf_release(&b);
+}
+
+/*
+ * A batch far past the encoder's first guess of its size (every byte of
+ * every value repaired to three), written into a buffer that has to grow
+ * many times while the request is being written back to front.
+ */
+TEST(encode_grows_buffer)
+{
+	enum { N = 40 };
+	struct ws_buf b = WS_BUF_INIT;
+	struct ws_span *sp[N];
+	char bad[WS_ATTR_VALUE_MAX];
+	pb_request *r;
+	size_t i, seen = 0;
+
+	memset(bad, 0xff, sizeof(bad));
+	for (i = 0; i < N; i++) {
+		sp[i] = span_make(i % 3 ? &res_a : &res_b, (uint8_t)(i + 1), 0, WS_KIND_SERVER,
+				  "GET");
+		ws_span_add_str(sp[i], "a", bad, sizeof(bad));
+		ws_span_add_str(sp[i], "b", bad, sizeof(bad));
+	}
+	CHECK_INT(ws_otlp_encode(sp, N, &b), 0);
+	CHECK(b.len > N * 2 * 3 * sizeof(bad));
+	r = decode(&b);
+	CHECK(r && r->n_resource_spans == 2);
+	for (i = 0; r && i < r->n_resource_spans; i++) {
+		pb_scope_spans *ss = r->resource_spans[i]->scope_spans[0];
+
+		for (size_t j = 0; j < ss->n_spans; j++) {
+			const pb_any *v = kv_find(ss->spans[j]->attributes,
+						  ss->spans[j]->n_attributes, "b");
+
+			CHECK(v && v->value_case == ANY_STR &&
+			      strlen(v->string_value) == 3 * sizeof(bad));
+			seen++;
+		}
+	}
+	CHECK_INT(seen, N);
+	decoded_free(r);
+	check_canonical(&b);
+	for (i = 0; i < N; i++)
+		span_free(sp[i]);
 	ws_buf_release(&b);
 }
 
@@ -804,6 +932,8 @@ static const struct check_case cases[] = {
 	CASE(encode_reuses_buffers),
 	CASE(encode_repairs_text),
 	CASE(encode_full_span),
+	CASE(encode_links_and_exception),
+	CASE(encode_grows_buffer),
 	CASE(export_delivers),
 	CASE(export_http_error),
 	CASE(export_log_rate_limited),
