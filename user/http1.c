@@ -78,15 +78,18 @@ static unsigned char lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-static bool ieq(const char *a, size_t alen, const char *lit)
+static bool ieq_n(const char *a, size_t alen, const char *lit, size_t litlen)
 {
-	if (alen != strlen(lit))
+	if (alen != litlen)
 		return false;
 	for (size_t i = 0; i < alen; i++)
 		if (lower(a[i]) != lower(lit[i]))
 			return false;
 	return true;
 }
+
+/* Case-insensitive match against a string literal, its length known at compile time. */
+#define ieq(a, alen, lit) ieq_n(a, alen, lit "", sizeof(lit) - 1)
 
 static int hexval(unsigned char c)
 {
@@ -936,13 +939,14 @@ int http1_lost_sync(const struct http1_parser *p)
 
 const struct http1_header *http1_find(const struct http1_head *h, const char *name)
 {
-	size_t n;
+	size_t n, len;
 
 	if (!h || !name)
 		return NULL;
+	len = strlen(name);
 	n = h->nheaders < HTTP1_MAX_HEADERS ? h->nheaders : HTTP1_MAX_HEADERS;
 	for (size_t i = 0; i < n; i++)
-		if (ieq(h->headers[i].name, h->headers[i].name_len, name))
+		if (ieq_n(h->headers[i].name, h->headers[i].name_len, name, len))
 			return &h->headers[i];
 	return NULL;
 }

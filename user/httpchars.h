@@ -8,14 +8,21 @@
 #define WS_HTTPCHARS_H
 
 #include <stdbool.h>
-#include <string.h>
 
-/* RFC 9110 5.6.2 tchar: what a token (method, header name, baggage key) is made of. */
+/*
+ * RFC 9110 5.6.2 tchar: what a token (method, header name, baggage key) is
+ * made of. A table: every byte of every header name goes through this.
+ */
+static const bool ws_tchar_tab[256] = {
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true, ['\''] = true,
+	['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true, ['^'] = true, ['_'] = true,
+	['`'] = true, ['|'] = true, ['~'] = true,
+};
+
 static inline bool ws_is_tchar(unsigned char c)
 {
-	if (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c);
+	return ws_tchar_tab[c];
 }
 
 /* RFC 9110 5.6.3 OWS: optional whitespace. */

@@ -19,14 +19,29 @@
 static const char *const known_methods[] = { "GET",	"HEAD",	   "POST",  "PUT",  "DELETE",
 					     "CONNECT", "OPTIONS", "TRACE", "PATCH" };
 
+/* Dotted quad by hand: inet_ntop goes through sprintf, twice per span. */
+static void ipv4_str(const uint8_t *a, char *out)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = a[i];
+
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
 static void addr_str(const struct ws_tuple *t, const uint8_t *addr, char out[INET6_ADDRSTRLEN])
 {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 	if (t->family == AF_INET)
-		inet_ntop(AF_INET, addr, out, INET6_ADDRSTRLEN);
+		ipv4_str(addr, out);
 	else if (!memcmp(addr, v4mapped, 12)) /* a dual-stack socket talking IPv4 */
-		inet_ntop(AF_INET, addr + 12, out, INET6_ADDRSTRLEN);
+		ipv4_str(addr + 12, out);
 	else
 		inet_ntop(AF_INET6, addr, out, INET6_ADDRSTRLEN);
 }

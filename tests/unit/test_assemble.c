@@ -397,6 +397,24 @@ TEST(no_host_header_uses_the_connection_address)
 	asm_close(a);
 }
 
+/* IPv4 addresses are formatted by hand: one, two and three digit parts, zero and 255. */
+TEST(ipv4_addresses_of_every_width)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn sc = server_cn(1);
+	struct ws_span *s;
+
+	sc.t = tuple4("10.200.0.255", 80, "1.22.103.9", 40000);
+	SRV_REQ(a, &sc, 1000, "GET /a HTTP/1.1\r\n\r\n");
+	SRV_RESP(a, &sc, 2000, RESP_OK);
+	CHECK_INT(nspans, 1);
+	if ((s = span_at(0))) {
+		CHECK_ATTR_STR(s, "server.address", "10.200.0.255");
+		CHECK_ATTR_STR(s, "client.address", "1.22.103.9");
+	}
+	asm_close(a);
+}
+
 TEST(client_absolute_form_target_gives_url_full)
 {
 	struct ws_assembler *a = asm_open();
@@ -2198,6 +2216,7 @@ static const struct check_case cases[] = {
 	CASE(server_get_span_has_all_attributes),
 	CASE(client_get_span_has_url_full),
 	CASE(no_host_header_uses_the_connection_address),
+	CASE(ipv4_addresses_of_every_width),
 	CASE(client_absolute_form_target_gives_url_full),
 	CASE(mono_to_unix_offset_is_applied),
 	CASE(record_data_is_not_written),
