@@ -73,6 +73,34 @@ static bool is_field_char(unsigned char c)
 	return (c >= 0x20 || c == '\t') && c != 0x7f;
 }
 
+/*
+ * Whether every byte of [s, e) is a field char: eight at a time while no
+ * byte of a word is a control (< 0x20, which takes in HT) or DEL; a word
+ * that has one is looked at byte by byte. Every byte of every header value
+ * goes through here.
+ */
+static bool field_chars_ok(const char *s, const char *e)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+
+	while (e - s >= 8) {
+		uint64_t w, del;
+
+		memcpy(&w, s, 8);
+		del = w ^ (0x7f * ones);
+		if (((w - 0x20 * ones) & ~w & highs) || ((del - ones) & ~del & highs)) {
+			for (int i = 0; i < 8; i++)
+				if (!is_field_char(s[i]))
+					return false;
+		}
+		s += 8;
+	}
+	for (; s < e; s++)
+		if (!is_field_char(*s))
+			return false;
+	return true;
+}
+
 static unsigned char lower(unsigned char c)
 {
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
@@ -361,9 +389,8 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 		return -1;
 	v = l + i + 1;
 	ve = l + n;
-	for (s = v; s < ve; s++)
-		if (!is_field_char(*s))
-			return -1;
+	if (!field_chars_ok(v, ve))
+		return -1;
 	while (v < ve && ws_is_ows(*v))
 		v++;
 	while (ve > v && ws_is_ows(ve[-1]))

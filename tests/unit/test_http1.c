@@ -460,6 +460,40 @@ TEST(connection_close_flag)
 	}
 }
 
+/*
+ * Every byte value at every position of a 21-byte header value (words of
+ * eight and the tail are checked differently): only controls other than HT,
+ * and DEL, make the head malformed; obs-text (0x80-0xff) is allowed.
+ */
+TEST(every_byte_in_a_field_value)
+{
+	for (int pos = 0; pos < 21; pos++) {
+		for (int b = 0; b < 256; b++) {
+			static const char pre[] = "GET / HTTP/1.1\r\nX-A: w", post[] = "w\r\n\r\n";
+			char req[128];
+			int bad = (b < 0x20 && b != '\t') || b == 0x7f;
+			size_t len = 0;
+			const char *got;
+
+			if (b == '\r' || b == '\n')
+				continue; /* they end the line: other tests */
+			memcpy(req, pre, sizeof(pre) - 1);
+			len += sizeof(pre) - 1;
+			memset(req + len, 'v', 21);
+			req[len + pos] = (char)b;
+			len += 21;
+			memcpy(req + len, post, sizeof(post) - 1);
+			len += sizeof(post) - 1;
+			got = run(HTTP1_REQUESTS, req, len, 0);
+			if (strcmp(got, bad ? "X:EPROTO" : "Q:GET / E")) {
+				fprintf(stderr, "    byte 0x%02x at %d: %s\n", b, pos, got);
+				CHECK(0);
+				return;
+			}
+		}
+	}
+}
+
 TEST(big_cookie_then_traceparent_found)
 {
 	static const char tp[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -959,6 +993,7 @@ static const struct check_case cases[] = {
 	CASE(http10_response_ends_at_close),
 	CASE(upgrade_101),
 	CASE(connection_close_flag),
+	CASE(every_byte_in_a_field_value),
 	CASE(big_cookie_then_traceparent_found),
 	CASE(head_over_16k_is_e2big_then_next_request_parses),
 	CASE(garbage_then_resync_onto_valid_request),
