@@ -292,6 +292,15 @@ static void put_field_text(struct rw *w, unsigned int field, const char *f, size
 	put_text_field(w, field, f, strnlen(f, size));
 }
 
+/*
+ * An attribute key: a literal or a token the configuration checked, so
+ * ASCII by construction (span.h) and written without the UTF-8 check.
+ */
+static inline void put_key(struct rw *w, const char *key)
+{
+	put_bytes_field(w, F_KV_KEY, key, strlen(key));
+}
+
 /* A KeyValue with a string AnyValue, as field `field` of the enclosing message. */
 static void put_kv_str(struct rw *w, unsigned int field, const char *key, const char *val,
 		       size_t len)
@@ -301,7 +310,7 @@ static void put_kv_str(struct rw *w, unsigned int field, const char *key, const 
 	any = rw_pos(w);
 	put_text_field(w, F_ANY_STRING, val, len);
 	put_len_field(w, F_KV_VALUE, any);
-	put_text_field(w, F_KV_KEY, key, strlen(key));
+	put_key(w, key);
 	put_len_field(w, field, kv);
 }
 
@@ -313,7 +322,7 @@ static void put_kv_int(struct rw *w, unsigned int field, const char *key, int64_
 	/* int64: negative values are ten-byte two's complement varints */
 	put_varint_field(w, F_ANY_INT, (uint64_t)val);
 	put_len_field(w, F_KV_VALUE, any);
-	put_text_field(w, F_KV_KEY, key, strlen(key));
+	put_key(w, key);
 	put_len_field(w, field, kv);
 }
 

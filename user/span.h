@@ -23,7 +23,7 @@ enum ws_status_code { WS_STATUS_UNSET = 0, WS_STATUS_OK = 1, WS_STATUS_ERROR = 2
 enum ws_attr_type { WS_ATTR_STR = 1, WS_ATTR_INT = 2 };
 
 struct ws_attr {
-	const char *key; /* a string literal: never copied, never freed */
+	const char *key; /* a literal, or a token checked by the configuration: ASCII, never copied or freed */
 	uint8_t type;	 /* enum ws_attr_type */
 	uint16_t off;	 /* WS_ATTR_STR: value at span->strbuf + off */
 	uint16_t len;	 /* WS_ATTR_STR: value length, no NUL counted */
