@@ -27,6 +27,12 @@
 #define DEFAULT_MAX_CONNS 16384
 /* Requests in flight on one connection; pipelining deeper than this is rare. */
 #define PIPELINE_MAX 32
+/*
+ * Held in the connection itself: almost every connection has one request in
+ * flight at a time, so the rest of the FIFO is allocated only by a pipelining
+ * client (it saves ~0.5 KiB per connection, 5 MiB at 10,000 connections).
+ */
+#define PIPELINE_INLINE 2
 #define RES_CACHE_MAX 4096
 /*
  * A send is stamped after the kernel may have woken its reader, and the
@@ -69,8 +75,9 @@ struct conn {
 	bool client;	  /* requests went out on it: known to links by its tuple */
 	bool server;	  /* requests came in on it: known to links by its tuple */
 	uint8_t resp;	  /* enum resp_state */
-	uint8_t qhead, qlen;
-	struct pending q[PIPELINE_MAX];
+	uint8_t qhead, qlen, qcap;
+	struct pending *q; /* q_inline, or PIPELINE_MAX entries on the heap */
+	struct pending q_inline[PIPELINE_INLINE];
 	struct dir_state d[2]; /* indexed by enum ws_dir */
 };
 
@@ -145,15 +152,30 @@ static void pending_done(struct ws_assembler *a, const struct pending *p)
 		ws_links_server_end(a->links, p->span->tid);
 }
 
+/* The inline FIFO is full: move it, in order, to a PIPELINE_MAX one. */
+static bool fifo_grow(struct conn *c)
+{
+	struct pending *q = malloc(PIPELINE_MAX * sizeof(*q));
+
+	if (!q)
+		return false;
+	for (unsigned int i = 0; i < c->qlen; i++)
+		q[i] = c->q[(c->qhead + i) % c->qcap];
+	c->q = q;
+	c->qhead = 0;
+	c->qcap = PIPELINE_MAX;
+	return true;
+}
+
 static void fifo_push(struct ws_assembler *a, struct conn *c, struct pending p)
 {
-	if (c->qlen == PIPELINE_MAX) {
+	if (c->qlen == c->qcap && (c->qcap == PIPELINE_MAX || !fifo_grow(c))) {
 		a->stats[WS_ASM_PIPELINE_FULL]++;
 		pending_done(a, &p);
 		ws_span_free(p.span);
 		return;
 	}
-	c->q[(c->qhead + c->qlen) % PIPELINE_MAX] = p;
+	c->q[(c->qhead + c->qlen) % c->qcap] = p;
 	c->qlen++;
 }
 
@@ -161,7 +183,7 @@ static struct pending fifo_pop(struct ws_assembler *a, struct conn *c)
 {
 	struct pending p = c->q[c->qhead];
 
-	c->qhead = (c->qhead + 1) % PIPELINE_MAX;
+	c->qhead = (c->qhead + 1) % c->qcap;
 	c->qlen--;
 	pending_done(a, &p);
 	return p;
@@ -206,6 +228,8 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 	ws_resource_put(c->res);
 	http1_release(&c->d[0].p);
 	http1_release(&c->d[1].p);
+	if (c->q != c->q_inline)
+		free(c->q);
 	free(c);
 	a->nconns--;
 }
@@ -239,6 +263,8 @@ static struct conn *conn_new(struct ws_assembler *a, uint64_t key, uint32_t tgid
 	if (!c)
 		return NULL;
 	c->key = key;
+	c->q = c->q_inline;
+	c->qcap = PIPELINE_INLINE;
 	conn_reset(a, c, tgid);
 	b = hash64(key, a->nbuckets);
 	c->hnext = a->buckets[b];

@@ -677,6 +677,39 @@ TEST(pipelined_requests_pair_in_order)
 	asm_close(a);
 }
 
+/*
+ * The FIFO starts small and grows while it has wrapped: two requests, one
+ * answer, then three more requests before the rest are answered. Every
+ * span must still pair with its own response, in order.
+ */
+TEST(pipeline_grows_after_wrapping)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = server_cn(8);
+	char path[64];
+	uint64_t ts = 1000;
+
+	SRV_REQ(a, &c, ts++, "GET /p0 HTTP/1.1\r\n\r\nGET /p1 HTTP/1.1\r\n\r\n");
+	SRV_RESP(a, &c, ts++, "HTTP/1.1 200 X\r\nContent-Length: 0\r\n\r\n");
+	SRV_REQ(a, &c, ts++,
+		"GET /p2 HTTP/1.1\r\n\r\nGET /p3 HTTP/1.1\r\n\r\nGET /p4 HTTP/1.1\r\n\r\n");
+	CHECK_INT(nspans, 1);
+	for (int i = 1; i < 5; i++) {
+		char resp[64];
+
+		snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nContent-Length: 0\r\n\r\n", 200 + i);
+		SRV_RESP(a, &c, ts++, resp);
+	}
+	CHECK_INT(nspans, 5);
+	for (size_t i = 0; i < nspans; i++) {
+		snprintf(path, sizeof(path), "/p%zu", i);
+		CHECK_ATTR_STR(spans[i], "url.path", path);
+		CHECK_ATTR_INT(spans[i], "http.response.status_code", 200 + i);
+	}
+	CHECK_INT(stat_of(a, WS_ASM_PIPELINE_FULL), 0);
+	asm_close(a);
+}
+
 TEST(pipelined_post_bodies_and_responses_one_by_one)
 {
 	struct ws_assembler *a = asm_open();
@@ -2227,6 +2260,7 @@ static const struct check_case cases[] = {
 	CASE(each_span_gets_its_own_ids),
 	CASE(keep_alive_fifty_exchanges),
 	CASE(pipelined_requests_pair_in_order),
+	CASE(pipeline_grows_after_wrapping),
 	CASE(pipelined_post_bodies_and_responses_one_by_one),
 	CASE(request_split_one_byte_per_record),
 	CASE(response_split_one_byte_per_record_ends_at_last_byte),
