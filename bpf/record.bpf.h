@@ -36,6 +36,14 @@ struct ws_ubuf {
 	__u8 kind;
 };
 
+/*
+ * A field of sk: a plain load where sk is a pointer the verifier knows by
+ * its BTF type (tp_btf programs), a bpf_probe_read_kernel call otherwise
+ * (~20 ns each, several per I/O). btf is a constant at every call site, so
+ * only one of the two is compiled in.
+ */
+#define WS_SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
+
 static __always_inline void ws_stat(__u32 id)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &id);
@@ -147,7 +155,7 @@ static __always_inline long ws_copy_user(__u8 *data, const struct ws_ubuf *ub, _
  * entry made now would outlive the socket and mislead the next one at its
  * address (a send racing the peer's reset ends up here).
  */
-static __always_inline struct ws_conn *ws_conn_get(struct sock *sk)
+static __always_inline struct ws_conn *ws_conn_get(struct sock *sk, const bool btf)
 {
 	__u64 sock_id = (__u64)sk;
 	struct ws_conn fresh = {}, *c;
@@ -155,7 +163,7 @@ static __always_inline struct ws_conn *ws_conn_get(struct sock *sk)
 	c = bpf_map_lookup_elem(&conns, &sock_id);
 	if (c)
 		return c;
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == WS_TCP_CLOSE)
+	if (WS_SK_READ(btf, sk, __sk_common.skc_state) == WS_TCP_CLOSE)
 		return NULL;
 	bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_NOEXIST);
 	c = bpf_map_lookup_elem(&conns, &sock_id);
@@ -167,9 +175,10 @@ static __always_inline struct ws_conn *ws_conn_get(struct sock *sk)
 /*
  * One I/O of ret bytes on sk by the current (already selected) task. Only
  * TCP over IPv4/IPv6; only connections that look like HTTP/1.x are copied.
+ * btf: sk is a BTF pointer (see WS_SK_READ).
  */
 static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u8 source,
-					const struct ws_ubuf *ub)
+					const struct ws_ubuf *ub, const bool btf)
 {
 	__u64 id = bpf_get_current_pid_tgid(), sock_id = (__u64)sk;
 	struct task_struct *task;
@@ -181,13 +190,13 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 
 	if (ret <= 0 || !sk)
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = WS_SK_READ(btf, sk, __sk_common.skc_family);
 	if (family != WS_AF_INET && family != WS_AF_INET6)
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != WS_IPPROTO_TCP)
+	if (WS_SK_READ(btf, sk, sk_protocol) != WS_IPPROTO_TCP)
 		return 0;
 
-	c = ws_conn_get(sk);
+	c = ws_conn_get(sk, btf);
 	if (!c)
 		return 0;
 	if (c->class == WS_CLASS_OTHER) {
@@ -244,7 +253,7 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	s->rec.hdr.tgid = id >> 32;
 	s->rec.hdr.tid = (__u32)id;
 	s->rec.hdr.sock_id = sock_id;
-	portpair = BPF_CORE_READ(sk, __sk_common.skc_portpair);
+	portpair = WS_SK_READ(btf, sk, __sk_common.skc_portpair);
 	if (c->portpair != portpair || !portpair) {
 		task = (struct task_struct *)bpf_get_current_task();
 		ws_fill_tuple(&c->tuple, sk, family);

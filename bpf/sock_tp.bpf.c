@@ -19,20 +19,23 @@
 #if defined(__TARGET_ARCH_x86)
 enum { NR_READ = 0, NR_WRITE = 1, NR_READV = 19, NR_WRITEV = 20, NR_SENDTO = 44,
        NR_RECVFROM = 45, NR_SENDMSG = 46, NR_RECVMSG = 47 };
-#define WS_REGS_NR(r) BPF_CORE_READ(r, orig_ax)
-#define WS_REGS_ARG2(r) BPF_CORE_READ(r, si)
-#define WS_REGS_ARG3(r) BPF_CORE_READ(r, dx)
+#define WS_REGS_NR(r) ((r)->orig_ax)
+#define WS_REGS_ARG2(r) ((r)->si)
+#define WS_REGS_ARG3(r) ((r)->dx)
 #elif defined(__TARGET_ARCH_arm64)
 enum { NR_READ = 63, NR_WRITE = 64, NR_READV = 65, NR_WRITEV = 66, NR_SENDTO = 206,
        NR_RECVFROM = 207, NR_SENDMSG = 211, NR_RECVMSG = 212 };
-#define WS_REGS_NR(r) BPF_CORE_READ(r, syscallno)
-#define WS_REGS_ARG2(r) BPF_CORE_READ(r, regs[1])
-#define WS_REGS_ARG3(r) BPF_CORE_READ(r, regs[2])
+#define WS_REGS_NR(r) ((r)->syscallno)
+#define WS_REGS_ARG2(r) ((r)->regs[1])
+#define WS_REGS_ARG3(r) ((r)->regs[2])
 #else
 #error "wirespan: add this architecture's syscall numbers"
 #endif
 
-/* Where the current syscall keeps the bytes of this I/O. */
+/*
+ * Where the current syscall keeps the bytes of this I/O. bpf_task_pt_regs
+ * gives a BTF pointer: its fields are plain loads.
+ */
 static __always_inline void ws_ubuf_from_syscall(struct ws_ubuf *ub)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -69,18 +72,24 @@ static __always_inline int ws_sock_io(struct sock *sk, int ret, int flags, __u8 
 	if (flags & WS_MSG_PEEK) /* the same bytes come again in the real read */
 		return 0;
 	ws_ubuf_from_syscall(&ub);
-	return ws_emit_data(sk, ret, dir, WS_SRC_SOCK_TP, &ub);
+	return ws_emit_data(sk, ret, dir, WS_SRC_SOCK_TP, &ub, true);
 }
 
-/* include/trace/events/sock.h: TP_PROTO(struct sock *sk, int ret, int flags) */
-SEC("?raw_tp/sock_send_length")
+/*
+ * include/trace/events/sock.h: TP_PROTO(struct sock *sk, int ret, int flags).
+ * tp_btf, not raw_tp: the same tracepoint, but sk arrives as a typed
+ * pointer, so its fields are read with plain loads instead of helper calls.
+ * It needs the tracepoint's BTF (btf_trace_sock_send_length), which the
+ * capture probe checks before choosing this path.
+ */
+SEC("?tp_btf/sock_send_length")
 int BPF_PROG(ws_sock_send, struct sock *sk, int ret, int flags)
 {
 	return ws_sock_io(sk, ret, flags, WS_DIR_EGRESS);
 }
 
 /* include/trace/events/sock.h: TP_PROTO(struct sock *sk, int ret, int flags) */
-SEC("?raw_tp/sock_recv_length")
+SEC("?tp_btf/sock_recv_length")
 int BPF_PROG(ws_sock_recv, struct sock *sk, int ret, int flags)
 {
 	return ws_sock_io(sk, ret, flags, WS_DIR_INGRESS);

@@ -68,7 +68,8 @@ static __always_inline int ws_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	dir = a->dir;
 	sk = ws_fd_sock(a->fd);
 	bpf_map_delete_elem(&sys_args, &tid);
-	return ws_emit_data(sk, ctx->ret, dir, WS_SRC_SYSCALL, &ub);
+	/* sk came from probe reads: not a pointer the verifier lets us load through */
+	return ws_emit_data(sk, ctx->ret, dir, WS_SRC_SYSCALL, &ub, false);
 }
 
 #define WS_SYSCALL(name, kind, dir)                                                        \

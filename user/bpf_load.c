@@ -45,7 +45,7 @@ static void set_family(struct wirespan *s, const struct ws_plan *plan, const str
 		const char *sec = bpf_program__section_name(prog);
 		int on = 0;
 
-		if (strstr(sec, "raw_tp/sock_"))
+		if (strstr(sec, "tp_btf/sock_"))
 			on = plan->sock_tp;
 		else if (strstr(sec, "tracepoint/syscalls/"))
 			on = plan->syscalls;
