@@ -1,0 +1,517 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""The Markdown report (RESULTS.md): the Report renderer, its formatting
+helpers and the targets each case is checked against."""
+import json
+
+from wsbench.cases import CASE_TITLES, CASES
+from wsbench.stats import losses, spans_short, stat
+
+# Targets of issue 3, checked next to the measured values.
+TARGET_TRACED_US = 1.0  # traced nginx: at most this much more CPU per request
+TARGET_HEAVY_LOSS = 0.01  # heavier service: under 1% throughput loss
+TARGET_REPLAY_SPS = 500_000  # spans per second per core in replay
+TARGET_RSS_MIB = 32  # agent resident memory at 10,000 connections
+TARGET_LOSS_RPS = 50_000  # no lost records at this request rate
+
+
+def fmt(x, nd=2, unit=""):
+    if x is None:
+        return "–"
+    return f"{x:.{nd}f}{unit}"
+
+
+def mib(kib):
+    return "–" if kib is None else f"{kib / 1024:.1f} MiB"
+
+
+def met(ok):
+    return "**MET**" if ok else "**MISSED**"
+
+
+class Report:
+    def __init__(self, bench, args, info, busy_before, busy_after, started, finished):
+        self.b, self.a = bench, args
+        self.info, self.busy_before, self.busy_after = info, busy_before, busy_after
+        self.started, self.finished = started, finished
+        self.targets = []
+
+    def variant_table(self, s, labels):
+        lines = ["| case | rps (median) | rps vs base | server CPU µs/req (median, min–max) "
+                 "| Δ server µs/req | agent CPU µs/req | p50 | p99 | spans / requests "
+                 "| received | losses | other |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for v, vs in s["variants"].items():
+            ratio = vs.get("rps_ratio")
+            spans = (f"{vs['spans']}/{vs['req_total']}" if "spans" in vs else "–")
+            lines.append(
+                f"| {labels.get(v, v)} | {vs['rps']:.0f} | "
+                + ("–" if v == s["base"] else f"{(ratio - 1) * 100:+.1f}%")
+                + f" | {vs['server_us']:.2f} ({vs['server_us_min']:.2f}–{vs['server_us_max']:.2f})"
+                + " | " + ("–" if v == s["base"] else f"{vs['d_server_us']:+.2f}")
+                + f" | {fmt(vs['agent_us'])} | {fmt(vs['p50_ms'], 3, ' ms')} | "
+                f"{fmt(vs['p99_ms'], 3, ' ms')} | {spans} | "
+                + (str(vs["rx_spans"]) if "spans" in vs or vs["rx_spans"] else "–") + " | "
+                + (", ".join(f"{k}={x}" for k, x in vs.get("losses", {}).items()) or
+                   ("none" if "spans" in vs else "–"))
+                + f" | {fmt(vs['other_cores'])} |")
+        return "\n".join(lines)
+
+    def render(self):
+        b, a, i = self.b, self.a, self.info
+        out = []
+        w = out.append
+        w("# wirespan benchmark results\n")
+        w(f"Written by `bench/run.py{' --quick' if a.quick else ''}"
+          f"{' --only ' + ','.join(a.only) if a.only != CASES else ''}` "
+          f"({self.started} → {self.finished}). What each case measures and how to run "
+          "one: [README.md](README.md). Raw numbers of the last run: `bench/out/results.json`.\n")
+        w("## Machine\n")
+        w("| | |\n|---|---|")
+        for k in ("date", "host_cpu", "memory", "kernel", "os", "agent", "commit", "nginx", "node",
+                  "wrk"):
+            w(f"| {k} | {i.get(k, '')} |")
+        w(f"| load average at start | {i['loadavg']} |")
+        w("")
+        shared = self.busy_before or self.busy_after
+        w("**Noise.** 2 cores shared by the server, the load generator, the agent and the "
+          "OTLP receiver. The server is pinned to CPU "
+          f"{a.server_cpu}; wrk, the agent and the receiver to CPU {a.load_cpu} (except in "
+          "case 5). Variants run interleaved (A B C … A B C …), "
+          f"{a.rounds} round(s) of {a.duration} s; tables give medians and, for the server's "
+          "CPU time, the min–max over rounds. Δ and ratios are medians of per-round paired "
+          "differences against the no-agent run of the same round.")
+        w(f"\nBefore each run the harness waited (up to {a.quiet_wait:.0f} s, "
+          f"{b.quiet_budget} s in all) for the machine to be idle and free of other wirespan "
+          f"agents: {b.runs_total - b.not_quiet} of {b.runs_total} runs started on a quiet "
+          f"machine, {b.not_quiet} did not (busy or another agent loaded); waited "
+          f"{b.quiet_spent:.0f} s in all. A run during which other processes used more "
+          f"than 0.3 of a core was run again (at most twice, {b.retry_budget} in all; the "
+          f"least disturbed one is kept): {b.retries} re-runs. The tables' \"other\" column "
+          "is the median CPU (in cores) that processes outside the benchmark used during "
+          "the kept runs (from /proc/stat): the higher, the less to trust the row.")
+        if shared:
+            w(f"\n**The machine was shared during this run**: other busy processes were seen "
+              f"(before: {', '.join(self.busy_before) or 'none'}; after: "
+              f"{', '.join(self.busy_after) or 'none'}). Read the numbers as bands.")
+        else:
+            w("\nNo other busy process was seen in `top` before or after the run (other "
+              "people's tests may still have run in between).")
+        w("")
+        w("CPU per request = utime+stime of every process of the server's cgroup "
+          "(`/proc/PID/stat`, delta over the wrk run) / requests wrk completed. Agent CPU per "
+          "request = the agent's utime+stime from `wirespan: ready` to its exit (rusage; it "
+          "includes draining, encoding, exporting and the final flush) / the same requests. "
+          "Spans and losses come from the agent's exit stats line, summed over rounds; "
+          "\"received\" is what the OTLP receiver decoded.\n")
+
+        self.targets = []
+        for c in CASES:
+            if c not in b.results:
+                continue
+            if "skipped" in b.results[c] and c != "replay":
+                w(f"## {CASE_TITLES[c]}\n\nNot run: {b.results[c]['skipped']}.\n")
+                continue
+            getattr(self, f"section_{c}")(w)
+        self.section_why(w)
+        if b.notes:
+            w("## Notes from the run\n")
+            for n in b.notes:
+                w(f"- {n}")
+            w("")
+        body = "\n".join(out)
+        # Targets summary goes right after the machine section.
+        summary = ["## Targets\n", "| target | measured | verdict |", "|---|---|---|"]
+        summary += [f"| {t} | {m} | {v} |" for t, m, v in self.targets]
+        summary.append("")
+        head, sep, rest = body.partition("\nCPU per request =")
+        return head + "\n" + "\n".join(summary) + "\n" + sep.lstrip("\n") + rest
+
+    def section_why(self, w):
+        """What the numbers say about the misses: derived from this run's data."""
+        R = self.b.results
+        prof = R.get("profile", {}) if "skipped" not in R.get("profile", {}) else {}
+        out = []
+
+        def agent_where(key):
+            g = (prof.get(key) or {}).get("groups") or {}
+            return ", ".join(f"{k} {v:.0f}%" for k, v in sorted(g.items(), key=lambda x: -x[1])
+                             if v >= 3)
+
+        n = (R.get("nginx") or {}).get("variants")
+        if n and "traced" in n:
+            t = n["traced"]
+            d, base = t["d_server_us"], n["none"]["server_us"]
+            txt = (f"**Traced nginx: {d:+.2f} µs of nginx CPU per request** (target +1.0), "
+                   f"{t.get('records_per_req', 0):.2f} records per request. ")
+            if "floor" in n:
+                f = n["floor"]["d_server_us"]
+                txt += (f"Attaching the hooks with programs that return at once (floor) costs "
+                        f"{f:+.2f} µs; the remaining {d - f:+.2f} µs is the programs' work on each "
+                        "I/O: selection, connection lookup, copy of the payload from user memory, "
+                        "ring buffer output. ")
+            pt = prof.get("nginx, traced: nginx worker")
+            if pt:
+                syms = ", ".join(f"`{x[2]}`" for x in pt["bpf_syms"][:5])
+                txt += (f"perf puts {pt['bpf_pct']:.1f}% of the traced worker's samples in the "
+                        f"programs and the helpers they call ({syms}): about "
+                        f"{pt['bpf_pct'] / 100 * t['server_us']:.1f} µs of its "
+                        f"{t['server_us']:.1f} µs per request. ")
+                p0 = {x[2]: x[0] for x in (prof.get("nginx, no agent: nginx worker") or {})
+                      .get("top80", [])}
+                grown = sorted(((pct - p0.get(sym, 0), sym) for pct, _, sym in pt["top"]),
+                               reverse=True)[:4]
+                txt += ("Largest shares gained over the no-agent profile: "
+                        + ", ".join(f"`{sym}` {g:+.1f} points" for g, sym in grown) + ". ")
+                if grown and grown[0][1].startswith("_raw_spin_unlock_irq"):
+                    txt += ("cpu-clock samples cannot land while interrupts are off, so time "
+                            "spent under an irq-saving lock (reserving ring buffer space "
+                            "takes one) is likely what shows up there. ")
+            if "syscalls" in n:
+                txt += (f"The syscall-tracepoint fallback costs {n['syscalls']['d_server_us']:+.2f} "
+                        "µs. ")
+            txt += (f"Besides, the agent process spends {fmt(t['agent_us'])} µs of CPU per request "
+                    "(on the other CPU here)")
+            aw = agent_where("nginx, traced: agent")
+            txt += f": {aw}." if aw else "."
+            out.append(txt)
+            rx, wk = t.get("rx_us_per_span"), n["none"].get("wrk_us")
+            out.append(
+                f"**Throughput and p99 with an agent** fall further than the server's CPU explains "
+                f"because CPU {self.a.load_cpu} carries wrk ({fmt(wk)} µs per request), the agent "
+                f"({fmt(t['agent_us'])} µs) and the Python OTLP receiver decoding every span "
+                f"({fmt(rx)} µs per span): the load generator runs out of CPU. The agent drains the "
+                "ring buffer every 50 ms in bursts, during which wrk waits: that shows in p99. "
+                "CPU per request is the measure of the cost here, not rps.")
+        if n and "other" in n:
+            out.append(f"**Unselected nginx: {n['other']['d_server_us']:+.2f} µs/request**, "
+                       f"against a no-agent spread of "
+                       f"{n['none']['server_us_max'] - n['none']['server_us_min']:.2f} µs over "
+                       "rounds: what a selecting program costs a process it does not select "
+                       "(one cgroup check per socket I/O).")
+        h = (R.get("heavy") or {}).get("variants")
+        if h and "traced" in h:
+            t = h["traced"]
+            out.append(
+                f"**Heavier service: {(t['rps_ratio'] - 1) * 100:+.2f}% rps**, "
+                f"{t['d_server_us']:+.2f} µs of server CPU per request on "
+                f"{h['none']['server_us']:.1f} µs "
+                f"({t['d_server_us'] / h['none']['server_us'] * 100:+.1f}%), "
+                f"{t.get('records_per_req', 0):.2f} records per request; the agent adds "
+                f"{fmt(t['agent_us'])} µs per request on the other CPU.")
+        o = (R.get("otel") or {}).get("variants")
+        if o and "otel-sdk" in o and "wirespan" in o:
+            ws = o["wirespan"]["d_server_us"] + (o["wirespan"]["agent_us"] or 0)
+            sdk = o["otel-sdk"]["d_server_us"]
+            out.append(f"**OpenTelemetry SDK vs wirespan (Node)**: the SDK adds {sdk:+.1f} µs of "
+                       f"CPU per request inside the service; wirespan adds {ws:+.1f} µs in all "
+                       f"({o['wirespan']['d_server_us']:+.1f} in the service, "
+                       f"{fmt(o['wirespan']['agent_us'], 1)} in the agent).")
+        r = R.get("replay") or {}
+        if r.get("spans_per_cpu_s"):
+            txt = (f"**Replay: {1e6 / r['spans_per_cpu_s']:.2f} µs of CPU per span** "
+                   f"({r['spans_per_cpu_s']:,.0f} spans/s per core; the target needs 2.00 µs). ")
+            aw = agent_where("replay --exporter discard: agent")
+            if aw:
+                txt += f"Where it goes (perf of a replay): {aw}."
+            out.append(txt)
+        m = R.get("memory") or {}
+        x = m.get("after_second_request") or m.get("after_first_request")
+        if x and m.get("idle"):
+            idle = m["idle"]
+            per = (x["RssAnon"] - idle.get("RssAnon", 0)) / max(x["open"], 1)
+            out.append(
+                f"**Memory: VmRSS {mib(x['VmRSS'])} at {x['open']} connections**, of which "
+                f"{mib(x.get('BpfMaps'))} is the ring buffer mapped twice (kernel memory counted "
+                f"in the agent's RSS) and {mib(x.get('RssFile', 0) - x.get('BpfMaps', 0))} shared "
+                f"libraries; the agent's own heap (RssAnon) is {mib(x['RssAnon'])}, "
+                f"{per:.2f} KiB per connection over idle. Without the ring buffer's mapping "
+                f"the resident size would be {mib(x['VmRSS'] - x.get('BpfMaps', 0))}.")
+        lo = (R.get("loss") or {}).get("steps")
+        if lo:
+            top = max(s["rps"] for s in lo)
+            rb = sum(stat(s, "kernel", "ringbuf_full") or 0 for s in lo)
+            dq = [(f"-t{s['threads']} -c{s['conns']} {s['setup']}",
+                   stat(s, "export", "dropped_queue_full") or 0) for s in lo]
+            none_rps = n["none"]["rps"] if n else None
+            txt = (f"**Event loss**: with the agent attached the two cores topped out at "
+                   f"{top:,.0f} requests/s")
+            if none_rps:
+                txt += f" (nginx alone, case 1: {none_rps:,.0f})"
+            txt += (f", so 50,000 requests/s with tracing could not be offered here; "
+                    f"ring buffer losses over all steps: {rb}. ")
+            drops = [f"{k}: {v}" for k, v in dq if v]
+            if drops:
+                txt += ("Spans were dropped at export (`dropped_queue_full`, default queue of "
+                        f"2048) in: {'; '.join(drops)}. ")
+                sink = [v for k, v in dq if "sink" in k]
+                if sink and sink[0] == 0:
+                    txt += ("With a sink that answers at once instead of the Python receiver "
+                            "none were: the queue (2048 spans, 40–70 ms at these rates) "
+                            "overflows when the collector falls behind for longer than that.")
+            out.append(txt)
+        if out:
+            w("## What the misses come from\n")
+            for t in out:
+                w(f"- {t}")
+            w("")
+
+    def cmds(self, w, name):
+        c = self.b.commands.get(name)
+        if not c:
+            return
+        w("<details><summary>commands</summary>\n\n```")
+        for k, v in c.items():
+            if isinstance(v, dict):
+                for kk, vv in v.items():
+                    w(f"# {k} {kk}\n{vv}")
+            elif k == "nginx.conf":
+                w(f"# nginx.conf\n{v.strip()}")
+            else:
+                w(f"# {k}\n{v}")
+        w("```\n</details>\n")
+
+    LABELS = {"none": "a. no agent", "traced": "b. wirespan selecting the server's cgroup",
+              "other": "c. wirespan selecting another (empty) cgroup",
+              "floor": "d. floor: same hooks, programs return at once",
+              "syscalls": "e. `--capture syscalls` selecting the server"}
+
+    def section_nginx(self, w):
+        s = self.b.results["nginx"]
+        w(f"## {CASE_TITLES['nginx']}\n")
+        w("nginx 1 worker (`return 200`, 30-byte body, access_log off) pinned to CPU "
+          f"{self.a.server_cpu}; `wrk -t1 -c16 -d{self.a.duration}s --latency` on CPU "
+          f"{self.a.load_cpu}. A request costs nginx only a few µs: the worst case for a "
+          "per-I/O hook.\n")
+        labels = dict(self.LABELS)
+        if "floor" not in s["variants"]:
+            w("d. floor: not available (`build/wirespan --help` lists no `--floor`).\n")
+        w(self.variant_table(s, labels))
+        w("")
+        v = s["variants"]
+        base = v["none"]
+        noise = base["server_us_max"] - base["server_us_min"]
+        if "traced" in v:
+            d = v["traced"]["d_server_us"]
+            self.targets.append(("traced nginx: ≤ +1.0 µs CPU per request over no agent",
+                                 f"{d:+.2f} µs/req (server) + {fmt(v['traced']['agent_us'])} "
+                                 "µs/req in the agent", met(d <= TARGET_TRACED_US)))
+        if "other" in v:
+            d = v["other"]["d_server_us"]
+            self.targets.append(("unselected nginx within noise of no agent",
+                                 f"{d:+.2f} µs/req; noise (min–max of no-agent rounds) "
+                                 f"{noise:.2f} µs", met(abs(d) <= max(noise, 0.05))))
+        w(f"Noise band of the no-agent runs (max − min over rounds): {noise:.2f} µs/req.\n")
+        self.cmds(w, "nginx")
+
+    def section_heavy(self, w):
+        s = self.b.results["heavy"]
+        w(f"## {CASE_TITLES['heavy']}\n")
+        w("`node bench/node/server.js --work-us 100`: Node's http module, each request spins a "
+          "calibrated integer loop for ~100 µs, pinned to CPU "
+          f"{self.a.server_cpu}; same wrk and agent placement as case 1.\n")
+        labels = dict(self.LABELS)
+        if "floor" not in s["variants"] and self.a.heavy_floor:
+            w("d. floor: not available.\n")
+        w(self.variant_table(s, labels))
+        w("")
+        if "traced" in s["variants"]:
+            r = s["variants"]["traced"]["rps_ratio"]
+            n = s["variants"]["none"]
+            spread = (n["rps_max"] - n["rps_min"]) / n["rps"] * 100
+            self.targets.append(("heavier service (Node, ~100 µs/request): < 1% throughput loss",
+                                 f"{(r - 1) * 100:+.2f}% rps (median of paired rounds; the "
+                                 f"no-agent rounds spread over {spread:.0f}% of their median)",
+                                 met(r > 1 - TARGET_HEAVY_LOSS)))
+        self.cmds(w, "heavy")
+
+    def section_otel(self, w):
+        s = self.b.results["otel"]
+        c = self.b.commands.get("otel", {})
+        w(f"## {CASE_TITLES['otel']}\n")
+        w(f"The same Node server (`--work-us {c.get('work_us')}`: a trivial handler, so the "
+          "per-request cost of tracing is as visible as it gets) alone; traced by wirespan "
+          "(no code change); and started with `--require bench/node/otel.js`: the "
+          "OpenTelemetry Node SDK (`@opentelemetry/sdk-node`, every auto-instrumentation of "
+          "`@opentelemetry/auto-instrumentations-node`, BatchSpanProcessor, "
+          "`@opentelemetry/exporter-trace-otlp-proto`; `OTEL_BSP_SCHEDULE_DELAY=1000` so a run's "
+          "last spans arrive before the next run) exporting to the same OTLP receiver. "
+          "The SDK's cost lands in the server's CPU time; wirespan's is split between the "
+          "server (kernel-side capture) and the agent process: compare the total.\n")
+        labels = {"alone": "server alone", "wirespan": "traced by wirespan",
+                  "otel-sdk": "OpenTelemetry SDK in-process"}
+        w(self.variant_table(s, labels))
+        w("")
+        w("| case | server + agent CPU µs/req (median) | spans received |\n|---|---|---|")
+        for v, vs in s["variants"].items():
+            tot = vs["server_us"] + (vs["agent_us"] or 0)
+            w(f"| {labels[v]} | {tot:.2f} | {vs['rx_spans']} of {vs['req_total']} requests |")
+        w("")
+        self.cmds(w, "otel")
+
+    def section_replay(self, w):
+        r = self.b.results["replay"]
+        w(f"## {CASE_TITLES['replay']}\n")
+        if "skipped" in r:
+            w(f"Not run: {r['skipped']}.\n")
+            self.targets.append(("replay: ≥ 500,000 spans/s per core", "not run", "–"))
+            return
+        w(f"Input: {r.get('source')} ({r.get('file_bytes', 0) / 1048576:.0f} MiB). "
+          f"`{r.get('cmd')}`: parsing, assembly and OTLP encoding with no BPF, "
+          "single-threaded parse; spans/s per core = spans / (utime+stime of the process, "
+          "rusage); peak RSS = ru_maxrss.\n")
+        w("| run | records | spans | CPU s | spans/s per core | spans/s (wall, agent's line) "
+          "| peak RSS | rc |\n|---|---|---|---|---|---|---|---|")
+        for i, x in enumerate(r.get("runs", []), 1):
+            rp = x.get("replay") or {}
+            w(f"| {i} | {fmt(rp.get('records'), 0)} | {fmt(rp.get('spans'), 0)} | "
+              f"{fmt(x.get('cpu_s'))} | {fmt(x.get('spans_per_cpu_s'), 0)} | "
+              f"{fmt(rp.get('spans_per_sec'), 0)} | "
+              f"{fmt((x.get('maxrss_kib') or 0) / 1024, 1, ' MiB')} | {x.get('rc')} |")
+        w("")
+        if r.get("spans_per_cpu_s"):
+            sps = r["spans_per_cpu_s"]
+            self.targets.append(("replay: ≥ 500,000 spans/s per core", f"{sps:,.0f} spans/s per "
+                                 f"core (peak RSS {r['maxrss_kib'] / 1024:.1f} MiB)",
+                                 met(sps >= TARGET_REPLAY_SPS)))
+            if r.get("spans") is not None and r.get("pairs") and r.get("source", "").startswith(
+                    "synth") and r["spans"] != r["pairs"]:
+                w(f"**{r['pairs']} request/response pairs went in, {r['spans']:.0f} spans came "
+                  "out.**\n")
+        else:
+            self.targets.append(("replay: ≥ 500,000 spans/s per core", "failed (see notes)",
+                                 "**MISSED**"))
+        st = (r.get("runs") or [{}])[0].get("stats")
+        if st:
+            w(f"Stats line of run 1: `{json.dumps(st)}`\n")
+
+    def section_loss(self, w):
+        rows = self.b.results["loss"]["steps"]
+        w(f"## {CASE_TITLES['loss']}\n")
+        w("Agent with default settings (8 MiB ring buffer, 50 ms drain tick, OTLP export with "
+          "the default batch processor: queue 2048, batch 512), selecting nginx's cgroup, not "
+          "pinned. Offered load raised with wrk's connection count (nginx on CPU "
+          f"{self.a.server_cpu}, wrk on CPU {self.a.load_cpu}); then nginx with 2 workers and "
+          "nothing pinned (everything competes for both cores). Records lost = kernel "
+          "`ringbuf_full` + `conn_table_full`; pipeline losses = user-side loss counters and "
+          "requests wrk completed without a span; export drops = `dropped_queue_full` + "
+          "`export_failed` (spans made but not delivered).\n")
+        w("| wrk | setup | achieved rps | requests | records | spans | records lost | "
+          "pipeline losses | export drops | agent CPU µs/req |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
+        first_rec = first_any = None
+        clean_rec = clean_any = 0
+        for r in rows:
+            ls = losses(r)
+            rec = ls.get("ringbuf_full", 0) + ls.get("conn_table_full", 0)
+            exp = ls.get("dropped_queue_full", 0) + ls.get("export_failed", 0)
+            pipe = {k: x for k, x in ls.items() if k not in ("ringbuf_full", "conn_table_full",
+                                                               "dropped_queue_full",
+                                                               "export_failed")}
+            short = spans_short(r)
+            if short:
+                pipe["requests_without_span"] = short
+            if rec:
+                first_rec = r["rps"] if first_rec is None else min(first_rec, r["rps"])
+            else:
+                clean_rec = max(clean_rec, r["rps"])
+            if rec or exp or pipe:
+                first_any = r["rps"] if first_any is None else min(first_any, r["rps"])
+            else:
+                clean_any = max(clean_any, r["rps"])
+            w(f"| -t{r['threads']} -c{r['conns']} | {r['setup']} | {r['rps']:.0f} | "
+              f"{r['requests']} | {stat(r, 'kernel', 'records')} | {stat(r, 'user', 'spans')} | "
+              f"{rec} | {', '.join(f'{k}={x}' for k, x in pipe.items()) or '0'} | {exp} | "
+              f"{fmt(r.get('agent_us_per_req'))} |")
+        w("")
+        top = max(r["rps"] for r in rows)
+        w(f"Highest rate reached with the agent attached: {top:,.0f} requests/s. Ring buffer "
+          + (f"records first lost at {first_rec:,.0f} requests/s" if first_rec is not None
+             else "records: none lost at any step")
+          + (f"; first loss of any kind (spans included) at {first_any:,.0f} requests/s, "
+             f"highest rate with no loss of any kind {clean_any:,.0f} requests/s."
+             if first_any is not None else "; no loss of any kind.") + "\n")
+        measured = (f"records: {'first lost at ' + format(first_rec, ',.0f') + ' rps' if first_rec else 'none lost'}"
+                    f" (highest rate reached {top:,.0f} rps); spans: "
+                    + (f"first loss at {first_any:,.0f} rps" if first_any is not None else "none lost"))
+        if top >= TARGET_LOSS_RPS:
+            ok = clean_rec >= TARGET_LOSS_RPS and (first_rec is None or first_rec > TARGET_LOSS_RPS)
+            verdict = met(ok)
+        else:
+            verdict = "**MISSED** (rate not reached)" if first_rec is None else "**MISSED**"
+        self.targets.append(("no lost records at 50,000 requests/s", measured, verdict))
+        self.cmds(w, "loss")
+
+    def section_memory(self, w):
+        r = self.b.results["memory"]
+        w(f"## {CASE_TITLES['memory']}\n")
+        w(f"nginx (worker_connections {r['connections'] + 1024}, keepalive_timeout 600 s) "
+          f"traced; `bench/apps/conns.py` opens {r['connections']} keep-alive connections, "
+          "sends one GET on each, reads the response and keeps them open; then a second GET "
+          "on each. VmRSS/VmHWM of the agent from /proc/PID/status, 1 s after the last "
+          "response; connections tracked = `conns=` of the agent's stats (SIGUSR1).\n")
+        w("| moment | open connections | responses ok | agent VmRSS | agent VmHWM | "
+          "of which heap etc. (RssAnon) | of which BPF map mappings | "
+          "connections tracked |\n|---|---|---|---|---|---|---|---|")
+        idle = r.get("idle", {})
+        w(f"| agent ready, idle | 0 | – | {mib(idle.get('VmRSS'))} | {mib(idle.get('VmHWM'))} | "
+          f"{mib(idle.get('RssAnon'))} | {mib(idle.get('BpfMaps'))} | – |")
+        for k, label in (("after_first_request", "after 1 request per connection"),
+                         ("after_second_request", "after 2 requests per connection")):
+            x = r.get(k)
+            if x:
+                w(f"| {label} | {x['open']} | {x['ok']} (errors {x['errors']}) | "
+                  f"{mib(x.get('VmRSS'))} | {mib(x.get('VmHWM'))} | {mib(x.get('RssAnon'))} | "
+                  f"{mib(x.get('BpfMaps'))} | {x.get('conns_tracked')} |")
+        x = r.get("after_close")
+        if x:
+            w(f"| clients closed | 0 | – | {mib(x.get('VmRSS'))} | {mib(x.get('VmHWM'))} | "
+              f"{mib(x.get('RssAnon'))} | {mib(x.get('BpfMaps'))} | {x.get('conns_tracked')} |")
+        w("")
+        w("The BPF map mappings are the ring buffer (8 MiB by default, its data pages mapped "
+          "twice so records can be read across the wrap: 16 MiB of VmRSS that is kernel "
+          "memory, not the agent's heap); the rest of the idle size is mostly shared "
+          "libraries (libcurl, its TLS stack, libbpf, libc).")
+        w("")
+        x = r.get("after_first_request") or {}
+        rss = max(x.get("VmRSS", 0), (r.get("after_second_request") or {}).get("VmRSS", 0))
+        if rss:
+            per = (rss - idle.get("VmRSS", 0)) / max(x.get("open", 1), 1)
+            w(f"Growth over idle: {(rss - idle.get('VmRSS', 0)) / 1024:.1f} MiB, "
+              f"{per:.1f} KiB per connection. Peak (ru_maxrss at exit): "
+              f"{(r.get('maxrss_kib') or 0) / 1024:.1f} MiB.\n")
+            self.targets.append(("agent resident memory < 32 MiB at 10,000 connections",
+                                 f"VmRSS {rss / 1024:.1f} MiB ({per:.1f} KiB/connection over "
+                                 f"idle {idle.get('VmRSS', 0) / 1024:.1f} MiB)",
+                                 met(rss / 1024 < TARGET_RSS_MIB)))
+        if r.get("final_stats"):
+            w(f"Agent stats at exit: `{json.dumps(r['final_stats'])}`\n")
+
+    def section_profile(self, w):
+        r = self.b.results["profile"]
+        w(f"## {CASE_TITLES['profile']}\n")
+        if "skipped" in r:
+            w(f"Not run: {r['skipped']}.\n")
+            return
+        w("`perf record -e cpu-clock -g` of the nginx worker (and of the agent) for a few "
+          "seconds of `wrk -t1 -c16` (case 1 setup), and of a replay. Flat profiles "
+          "(`--no-children --sort sym`), top symbols. `[k]` kernel, `[.]` user; "
+          "`bpf_prog_*` are wirespan's programs. \"BPF share\" = samples in the programs and "
+          "the kernel functions they call (`bpf_*`, `*_nofault` user/kernel reads, hash/LRU "
+          "map code).\n")
+        w("| profile | samples | BPF share | BPF symbols |\n|---|---|---|---|")
+        for what, x in r.items():
+            syms = ", ".join(f"`{sym}` {pct:.1f}%" for pct, _, sym in x["bpf_syms"][:6])
+            w(f"| {what} | {x['samples']} | {x['bpf_pct']:.1f}% | {syms or '–'} |")
+        w("")
+        for what, x in r.items():
+            w(f"<details><summary>{what}: top symbols</summary>\n")
+            w("| % | | symbol |\n|---|---|---|")
+            for pct, kind, sym in x["top"]:
+                w(f"| {pct:.1f} | {kind} | `{sym}` |")
+            w("\n</details>\n")
+        for what, x in r.items():
+            if what.endswith("agent"):
+                top = ", ".join(f"`{sym}` {pct:.1f}%" for pct, _, sym in x["top"][:8])
+                w(f"- **{what}**: {top}")
+        w("")
+        self.cmds(w, "profile")
