@@ -297,6 +297,22 @@ static void check_canonical(const struct ws_buf *b)
 	decoded_free(r);
 }
 
+/* One span alone in a request: decoded field by field, and canonical. */
+static void check_encodes_alone(struct ws_span *s)
+{
+	struct ws_buf b = WS_BUF_INIT;
+	pb_request *r;
+
+	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
+	r = decode(&b);
+	CHECK(r && r->n_resource_spans == 1);
+	if (r && r->n_resource_spans == 1)
+		check_span(r->resource_spans[0]->scope_spans[0]->spans[0], s);
+	decoded_free(r);
+	check_canonical(&b);
+	ws_buf_release(&b);
+}
+
 TEST(encode_sample)
 {
 	struct ws_buf b = WS_BUF_INIT;
@@ -482,11 +498,9 @@ TEST(encode_full_span)
 		"k00", "k01", "k02", "k03", "k04", "k05", "k06", "k07", "k08", "k09", "k10", "k11",
 		"k12", "k13", "k14", "k15", "k16", "k17", "k18", "k19", "k20", "k21", "k22", "k23",
 	};
-	struct ws_buf b = WS_BUF_INIT;
 	struct ws_span *s = span_make(&res_b, 3, 4, WS_KIND_CLIENT, "DELETE");
 	char val[WS_ATTR_VALUE_MAX];
 	size_t per = WS_SPAN_STRBUF / WS_SPAN_MAX_ATTRS, i;
-	pb_request *r;
 
 	memset(val, 'v', sizeof(val));
 	for (i = 0; i < WS_SPAN_MAX_ATTRS; i++) {
@@ -499,15 +513,8 @@ TEST(encode_full_span)
 	CHECK_INT(s->strbuf_used, WS_SPAN_STRBUF);
 	CHECK_INT(ws_span_add_int(s, "one.too.many", 1), -ENOSPC);
 	s->status = WS_STATUS_OK;
-	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
-	r = decode(&b);
-	CHECK(r && r->n_resource_spans == 1);
-	if (r && r->n_resource_spans == 1)
-		check_span(r->resource_spans[0]->scope_spans[0]->spans[0], s);
-	decoded_free(r);
-	check_canonical(&b);
+	check_encodes_alone(s);
 	span_free(s);
-	ws_buf_release(&b);
 }
 
 /* Links and the exception event, next to everything else a span holds. */
@@ -517,9 +524,7 @@ TEST(encode_links_and_exception)
 					 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 };
 	static const uint8_t tid2[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 	static const uint8_t sid[8] = { 0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 };
-	struct ws_buf b = WS_BUF_INIT;
 	struct ws_span *s = span_make(&res_a, 5, 6, WS_KIND_CLIENT, "POST");
-	pb_request *r;
 
 	ws_span_add_str(s, "server.address", "api.stripe.com", 14);
 	ws_span_add_str(s, "error.type", "connection_refused", 18);
@@ -530,15 +535,8 @@ TEST(encode_links_and_exception)
 					"connection refused by 10.0.0.7:443"),
 		  0);
 	s->status = WS_STATUS_ERROR;
-	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
-	r = decode(&b);
-	CHECK(r && r->n_resource_spans == 1);
-	if (r && r->n_resource_spans == 1)
-		check_span(r->resource_spans[0]->scope_spans[0]->spans[0], s);
-	decoded_free(r);
-	check_canonical(&b);
+	check_encodes_alone(s);
 	span_free(s);
-	ws_buf_release(&b);
 }
 
 /*
