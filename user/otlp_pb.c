@@ -370,10 +370,13 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
-/* A string [off, off + len) of the span's arena, or false when it lies outside (a bug upstream). */
+/*
+ * Whether [off, off + len) lies in the part of the arena the span uses (a
+ * bug upstream otherwise): a finished span is shrunk to that part.
+ */
 static inline bool in_arena(const struct ws_span *s, size_t off, size_t len)
 {
-	return off + len <= sizeof(s->strbuf);
+	return off + len <= s->strbuf_used;
 }
 
 static inline bool attr_ok(const struct ws_span *s, const struct ws_attr *at)
