@@ -8,6 +8,7 @@
 #define WS_EXPORTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct ws_span;
@@ -17,6 +18,12 @@ struct ws_exporter {
 	int (*export)(struct ws_exporter *e, struct ws_span *const *spans, size_t n);
 	/* Releases everything; the exporter is unusable after. */
 	void (*shutdown)(struct ws_exporter *e);
+	/*
+	 * Spans the receiver took in delivered batches but rejected (OTLP
+	 * partial success) since the last call; called after export() on the
+	 * same thread. NULL: this exporter never has any.
+	 */
+	uint64_t (*take_rejected)(struct ws_exporter *e);
 	const char *name;
 };
 
