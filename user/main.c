@@ -204,6 +204,7 @@ static int make_exporter(struct agent *a)
 		e = ws_console_exporter_new(stdout);
 		break;
 	case WS_EXP_OTLP:
+		o.protocol = a->cfg.otlp_protocol;
 		o.endpoint = a->cfg.endpoint;
 		o.timeout_ms = a->cfg.export_timeout_ms;
 		o.gzip = a->cfg.otlp_gzip;
