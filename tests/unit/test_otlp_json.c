@@ -93,16 +93,20 @@ static void check_encodes(struct ws_span *const *sp, size_t n, const char *want)
 	"\"traceId\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\",\"spanId\":\"" id id id id id id id id "\""
 #define TIMES "\"startTimeUnixNano\":\"1700000000000000000\",\"endTimeUnixNano\":\"1700000000002500000\""
 
-/* Every field a span holds, in the request a collector must read. */
-TEST(encodes_every_field_of_a_span)
+/*
+ * A span with every field set: links, the exception event, a tracestate,
+ * attributes of both kinds, dropped attributes, an error status. Also the
+ * sample the integration tests decode with protobuf's own JSON parser.
+ */
+static struct ws_span *full_span(void)
 {
 	static const uint8_t lt[16] = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
 					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 };
 	static const uint8_t ls[8] = { 0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 };
 	static const uint8_t lt2[16] = { [15] = 1 };
 	static const uint8_t ls2[8] = { [7] = 2 };
-	struct ws_span *s = span_make(&res_a, 0x11, 0x01);
 	static const char ts[] = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
+	struct ws_span *s = span_make(&res_a, 0x11, 0x01);
 
 	s->trace_flags = 1;
 	s->kind = WS_KIND_CLIENT;
@@ -119,7 +123,14 @@ TEST(encodes_every_field_of_a_span)
 					"connect: connection refused"),
 		  0);
 	s->dropped_attrs = 2;
-	s = ws_span_shrink(s);
+	return ws_span_shrink(s);
+}
+
+/* Every field a span holds, in the request a collector must read. */
+TEST(encodes_every_field_of_a_span)
+{
+	struct ws_span *s = full_span();
+
 	check_encodes(&s, 1,
 		      "{\"resourceSpans\":[" RES_A "\"spans\":[{"
 		      "\"traceId\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\","
@@ -319,4 +330,41 @@ static const struct check_case cases[] = {
 	CASE(worst_case_span_and_buffer_reuse),
 };
 
-CHECK_MAIN("otlp_json", cases)
+/*
+ * WS_OTLP_JSON_SAMPLE_OUT=path: the full span and a second one of another
+ * (unknown) process, with text that is not UTF-8, as JSON in path, for
+ * tests/integration/test_otlp_receiver.py.
+ */
+static int write_sample(const char *path)
+{
+	struct ws_span *sp[2] = { full_span(), span_make(NULL, 0x22, 0x11) };
+	struct ws_buf b = WS_BUF_INIT;
+	FILE *f;
+	int err;
+
+	ws_span_add_str(sp[1], "user_agent.original", "bad\xff\"ua\"\n", 8);
+	err = ws_otlp_json_encode(sp, 2, &b);
+	f = err ? NULL : fopen(path, "wb");
+	if (f) {
+		err = fwrite(b.data, 1, b.len, f) == b.len ? 0 : -EIO;
+		if (fclose(f) && !err)
+			err = -EIO;
+	} else if (!err) {
+		err = -errno;
+	}
+	if (err)
+		fprintf(stderr, "%s: %s\n", path, strerror(-err));
+	span_free(sp[0]);
+	span_free(sp[1]);
+	ws_buf_release(&b);
+	return err ? 1 : 0;
+}
+
+int main(void)
+{
+	const char *out = getenv("WS_OTLP_JSON_SAMPLE_OUT");
+
+	if (out && out[0])
+		return write_sample(out);
+	return check_run("otlp_json", cases, sizeof(cases) / sizeof(cases[0]));
+}
