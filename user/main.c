@@ -80,7 +80,10 @@ static void replay_export(struct agent *a)
 	struct ws_exporter *e = a->replay_exp;
 	uint64_t rejected;
 
-	if (a->replay_n && e->export(e, a->replay_spans, a->replay_n)) {
+	/* Nothing to send (and, with --exporter none, no exporter). */
+	if (!a->replay_n)
+		return;
+	if (e->export(e, a->replay_spans, a->replay_n)) {
 		a->replay_export_failed += a->replay_n;
 	} else {
 		rejected = e->take_rejected ? e->take_rejected(e) : 0;
