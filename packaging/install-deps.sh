@@ -12,7 +12,8 @@ pkgs=(
 	# sanitizers and fuzzing (clang's runtime)
 	libclang-rt-14-dev
 	# tests: the OTLP receiver and real servers and clients
-	python3 python3-pytest python3-protobuf protobuf-compiler curl nginx-light wrk iproute2
+	python3 python3-pytest python3-protobuf python3-grpcio protobuf-compiler curl nginx-light
+	wrk iproute2
 	"$@"
 )
 

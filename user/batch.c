@@ -74,6 +74,7 @@ static bool passed(const struct timespec *deadline)
 static void export_some(struct ws_batch *b)
 {
 	size_t n = b->count < b->o.max_batch ? b->count : b->o.max_batch;
+	uint64_t rejected;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -86,16 +87,21 @@ static void export_some(struct ws_batch *b)
 	pthread_mutex_unlock(&b->lock);
 
 	rc = b->exp->export(b->exp, b->batch, n);
+	rejected = !rc && b->exp->take_rejected ? b->exp->take_rejected(b->exp) : 0;
+	if (rejected > n)
+		rejected = n;
 	/* Delivered or not, these spans are done with: a retry would stall the queue. */
 	for (size_t i = 0; i < n; i++)
 		ws_span_free(b->batch[i]);
 
 	pthread_mutex_lock(&b->lock);
 	b->finished += n;
-	if (rc)
+	if (rc) {
 		b->st.export_failed += n;
-	else
-		b->st.exported += n;
+	} else {
+		b->st.exported += n - rejected;
+		b->st.rejected += rejected;
+	}
 	pthread_cond_broadcast(&b->done);
 }
 

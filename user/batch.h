@@ -22,8 +22,9 @@ struct ws_batch_opts {
 struct ws_batch_stats {
 	uint64_t queued;	/* spans accepted into the queue */
 	uint64_t dropped_full;	/* spans dropped: queue full */
-	uint64_t exported;	/* spans the exporter took */
+	uint64_t exported;	/* spans delivered and accepted by the receiver */
 	uint64_t export_failed; /* spans in batches the exporter refused */
+	uint64_t rejected;	/* spans delivered, then rejected by the receiver (partial success) */
 };
 
 struct ws_batch;

@@ -2,8 +2,8 @@
 /*
  * Command line and environment -> struct ws_config. Flags win over
  * WIRESPAN_* variables, which the OpenTelemetry variables sit beside:
- * OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT,
- * OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT and OTEL_BSP_*.
+ * OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _PROTOCOL,
+ * _TIMEOUT, _HEADERS, _COMPRESSION, and OTEL_BSP_*.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -41,8 +41,9 @@ static const char usage[] =
 	"      --exporter KIND    console, otlp, none or discard (encode, then drop:\n"
 	"                         for measuring) (OTEL_TRACES_EXPORTER);\n"
 	"                         default: otlp when an OTLP endpoint is set, else console\n"
-	"      --endpoint URL     OTLP/HTTP traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,\n"
-	"                         or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces)\n"
+	"      --endpoint URL     OTLP traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,\n"
+	"                         or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces; for grpc\n"
+	"                         the collector's URL, e.g. http://localhost:4317)\n"
 	"      --stats-interval S log the agent's counters every S seconds (default: off;\n"
 	"                         SIGUSR1 logs them at any time)\n"
 	"      --metrics-address HOST:PORT  serve the counters in the Prometheus text\n"
@@ -69,7 +70,8 @@ static const char usage[] =
 	"      --version          print the version\n"
 	"\n"
 	"Environment: OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT,\n"
-	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT,\n"
+	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL\n"
+	"(http/protobuf, http/json or grpc), OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT,\n"
 	"OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION,\n"
 	"OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,\n"
 	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES,\n"
@@ -176,6 +178,19 @@ static int set_endpoint(struct ws_config *c, const char *base, const char *suffi
 	return 0;
 }
 
+static int set_protocol(struct ws_config *c, const char *v)
+{
+	if (!strcmp(v, "http/protobuf"))
+		c->otlp_protocol = WS_OTLP_HTTP_PROTOBUF;
+	else if (!strcmp(v, "http/json"))
+		c->otlp_protocol = WS_OTLP_HTTP_JSON;
+	else if (!strcmp(v, "grpc"))
+		c->otlp_protocol = WS_OTLP_GRPC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int bad(FILE *err, const char *what, const char *val, const char *want)
 {
 	fprintf(err, "wirespan: invalid %s '%s': %s\n", what, val ? val : "", want);
@@ -258,15 +273,22 @@ static int set_otlp_headers(struct ws_config *c, const char *v)
 /* Environment first, so flags parsed after it win. */
 static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int *have_endpoint)
 {
-	const char *v;
+	const char *v, *name;
 	long n;
 
+	/* First: it decides what the generic endpoint becomes. */
+	if (((v = env(name = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")) && *v) ||
+	    ((v = env(name = "OTEL_EXPORTER_OTLP_PROTOCOL")) && *v)) {
+		if (set_protocol(c, v))
+			return bad(err, name, v, "grpc, http/protobuf or http/json");
+	}
 	if ((v = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) && *v) {
 		if (set_endpoint(c, v, NULL))
 			return bad(err, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", v, "an http(s) URL");
 		*have_endpoint = 1;
 	} else if ((v = env("OTEL_EXPORTER_OTLP_ENDPOINT")) && *v) {
-		if (set_endpoint(c, v, "/v1/traces"))
+		/* gRPC has no signal path: the method names the signal. */
+		if (set_endpoint(c, v, c->otlp_protocol == WS_OTLP_GRPC ? NULL : "/v1/traces"))
 			return bad(err, "OTEL_EXPORTER_OTLP_ENDPOINT", v, "an http(s) URL");
 		*have_endpoint = 1;
 	}
@@ -460,8 +482,11 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 			     "--floor\n");
 		return -EINVAL;
 	}
+	/* The specification's defaults: port 4317 for gRPC, 4318 for HTTP. */
 	if (c->exporter == WS_EXP_OTLP && !have_endpoint)
-		snprintf(c->endpoint, sizeof(c->endpoint), "http://localhost:4318/v1/traces");
+		snprintf(c->endpoint, sizeof(c->endpoint), "%s",
+			 c->otlp_protocol == WS_OTLP_GRPC ? "http://localhost:4317"
+							  : "http://localhost:4318/v1/traces");
 	/* A person reading the console wants spans now, not in 5 s batches. */
 	if (c->exporter == WS_EXP_CONSOLE && !env("OTEL_BSP_SCHEDULE_DELAY"))
 		c->batch.schedule_delay_ms = 200;

@@ -13,6 +13,7 @@
 
 #include "baggage.h"
 #include "batch.h"
+#include "exporter.h"
 #include "partners.h"
 
 #define WS_MAX_PIDS 1024
@@ -33,7 +34,8 @@ struct ws_config {
 	uint32_t capture_bytes; /* payload copied per I/O */
 	uint32_t ringbuf_bytes; /* ring buffer size, a power of two */
 	enum ws_exporter_kind exporter;
-	char endpoint[1024]; /* OTLP traces URL */
+	char endpoint[1024]; /* OTLP traces URL (grpc: the collector's) */
+	enum ws_otlp_protocol otlp_protocol; /* OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL */
 	long export_timeout_ms;
 	int otlp_gzip;	       /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
 	char otlp_headers[2048]; /* OTEL_EXPORTER_OTLP_[TRACES_]HEADERS as "Name: value\n" lines */

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The OTLP/HTTP exporter: each batch is encoded as one protobuf
- * ExportTraceServiceRequest and POSTed to the configured /v1/traces URL with
- * one libcurl easy handle, kept for the exporter's life so the connection is
- * reused. A batch is delivered when the receiver answers 2xx. 429, 502,
- * 503, 504 and failures to connect or send are retried with exponential
- * backoff and jitter (honouring Retry-After) while the batch's time budget
- * lasts; anything else fails the batch at once. Failures are reported on
- * stderr, one line per kind, rate limited.
+ * The OTLP exporter: each batch becomes one ExportTraceServiceRequest
+ * (otlp_body.c: protobuf or JSON, or a gRPC message) POSTed with one libcurl
+ * easy handle, kept for the exporter's life so the connection is reused.
+ * http/protobuf and http/json go to the /v1/traces URL and a batch is
+ * delivered when the receiver answers 2xx; 429, 502, 503 and 504 are
+ * retried. grpc calls TraceService/Export over HTTP/2 (h2c with prior
+ * knowledge for http://, ALPN for https://) and a batch is delivered when
+ * grpc-status, from the trailers, is OK; the OTLP specification's retryable
+ * codes are retried (RESOURCE_EXHAUSTED only with RetryInfo). Failures to
+ * connect or send are retried too, with exponential backoff and jitter
+ * (honouring Retry-After and RetryInfo) while the batch's time budget lasts;
+ * anything else fails the batch at once. A delivered batch's answer is read
+ * (at most WS_OTLP_ANSWER_MAX bytes kept) for spans the collector rejected
+ * (partial success), which are counted. Failures and rejections are
+ * reported on stderr, one line per kind, rate limited.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,9 +26,10 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <zlib.h>
 
 #include "exporter.h"
+#include "grpc.h"
+#include "otlp_body.h"
 #include "otlp_pb.h"
 #include "tracectx.h"
 
@@ -39,30 +47,48 @@
 #define RETRY_FIRST_MS 1000L
 #define RETRY_MAX_MS 32000L
 
-/* A kind of failure: an encoding errno, else a curl error, else an HTTP status. */
+/* A gRPC text kept for the log: grpc-message, a partial success's error_message. */
+#define MSG_MAX 256
+
+/*
+ * A kind of failure: an encoding errno, else a curl error, else a gRPC
+ * status (grpc only, -1 otherwise), else an HTTP status.
+ */
 struct fail_kind {
 	int enc_err;
 	CURLcode curl;
+	int grpc;
 	long http;
 	unsigned long count;
 	unsigned long last_use; /* for evicting the stalest kind when the table is full */
 };
 
+/* What the headers and trailers of the last answer said. */
+struct answer {
+	long retry_after_ms; /* Retry-After, or RetryInfo's delay; -1 when absent */
+	int grpc_status;     /* -1 when absent */
+	bool retry_info;     /* grpc-status-details-bin held a RetryInfo */
+	char grpc_message[MSG_MAX];
+	struct ws_otlp_answer_info info;
+	struct ws_buf body; /* at most WS_OTLP_ANSWER_MAX bytes of it */
+	bool body_cut;	    /* there was more, not kept */
+};
+
 struct otlp_http {
 	struct ws_exporter exp;
+	enum ws_otlp_protocol proto;
 	CURL *curl;
 	struct curl_slist *headers;
-	struct ws_buf buf;
-	int gzip;
-	z_stream z;	  /* kept between batches: deflateReset, no reallocation */
-	bool z_ready;
-	struct ws_buf zbuf; /* the compressed body */
+	struct ws_otlp_body *body;
 	char errbuf[CURL_ERROR_SIZE];
 	long timeout_ms;
-	long retry_after_ms; /* from the last response, -1 when absent */
+	struct answer ans;
 	unsigned long retries; /* attempts after the first, over the exporter's life */
 	struct fail_kind kinds[LOG_KINDS];
 	unsigned long uses;
+	uint64_t rejected; /* spans rejected in partial successes, since take_rejected */
+	/* Logged the first time and every LOG_EVERY: rejections, warnings, unreadable answers. */
+	unsigned long partial_logs, warning_logs, unreadable_logs;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -78,18 +104,27 @@ static void curl_init_once(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* Counts one more; true when this one should be logged. */
+static bool log_due(unsigned long *count)
+{
+	++*count;
+	return *count == 1 || *count % LOG_EVERY == 0;
+}
+
 /* Counts one failure of its kind; true when this one should be logged. */
-static bool fail_count(struct otlp_http *h, int enc_err, CURLcode curl, long http,
+static bool fail_count(struct otlp_http *h, int enc_err, CURLcode curl, int grpc, long http,
 		       unsigned long *count)
 {
 	struct fail_kind *k = NULL, *stalest = &h->kinds[0];
+	bool due;
 	int i;
 
 	h->uses++;
 	for (i = 0; i < LOG_KINDS; i++) {
 		struct fail_kind *f = &h->kinds[i];
 
-		if (f->count && f->enc_err == enc_err && f->curl == curl && f->http == http) {
+		if (f->count && f->enc_err == enc_err && f->curl == curl && f->grpc == grpc &&
+		    f->http == http) {
 			k = f;
 			break;
 		}
@@ -98,19 +133,40 @@ static bool fail_count(struct otlp_http *h, int enc_err, CURLcode curl, long htt
 	}
 	if (!k) {
 		k = stalest;
-		*k = (struct fail_kind){ .enc_err = enc_err, .curl = curl, .http = http };
+		*k = (struct fail_kind){
+			.enc_err = enc_err, .curl = curl, .grpc = grpc, .http = http
+		};
 	}
 	k->last_use = h->uses;
-	*count = ++k->count;
-	return *count == 1 || *count % LOG_EVERY == 0;
+	due = log_due(&k->count);
+	*count = k->count;
+	return due;
 }
 
-/* One line per failure kind; never the body, never the URL (it may hold credentials). */
-static void log_failure(struct otlp_http *h, int enc_err, CURLcode rc, long http)
+/* A collector's text for a log line: control characters (a terminal's escapes) made '?'. */
+static void printable(const char *in, size_t len, char *out, size_t outsz)
 {
+	size_t n = len < outsz - 1 ? len : outsz - 1;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * One line per failure kind; never the body, never the URL (it may hold
+ * credentials). A gRPC status comes with its grpc-message, which the
+ * collector wrote to be read.
+ */
+static void log_failure(struct otlp_http *h, int enc_err, CURLcode rc, int grpc, long http)
+{
+	char msg[MSG_MAX];
 	unsigned long count;
 
-	if (!fail_count(h, enc_err, rc, http, &count))
+	if (!fail_count(h, enc_err, rc, grpc, http, &count))
 		return;
 	if (enc_err)
 		fprintf(stderr, "wirespan: otlp export failed: encoding: %s, %lu time%s\n",
@@ -119,32 +175,172 @@ static void log_failure(struct otlp_http *h, int enc_err, CURLcode rc, long http
 		fprintf(stderr, "wirespan: otlp export failed: %s (curl %d), %lu time%s\n",
 			h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), (int)rc, count,
 			count == 1 ? "" : "s");
-	else
+	else if (grpc >= 0) {
+		printable(h->ans.grpc_message, strlen(h->ans.grpc_message), msg, sizeof(msg));
+		fprintf(stderr,
+			"wirespan: otlp export failed: gRPC status %d %s%s%s%s, %lu time%s\n", grpc,
+			ws_grpc_code_name(grpc), msg[0] ? " (" : "", msg, msg[0] ? ")" : "", count,
+			count == 1 ? "" : "s");
+	} else
 		fprintf(stderr, "wirespan: otlp export failed: HTTP status %ld, %lu time%s\n", http,
 			count, count == 1 ? "" : "s");
 }
 
+/*
+ * A delivered batch's answer: spans the collector rejected are counted and
+ * logged; a warning (nothing rejected, something said) is logged. The
+ * batch stays delivered whatever the answer holds.
+ */
+static void read_answer(struct otlp_http *h, size_t n)
+{
+	struct ws_otlp_partial ps;
+	char msg[MSG_MAX];
+	uint64_t rejected;
+
+	if (h->ans.body_cut || ws_otlp_body_answer(h->body, h->ans.body.data, h->ans.body.len,
+						   &h->ans.info, &ps)) {
+		if (log_due(&h->unreadable_logs))
+			fprintf(stderr,
+				"wirespan: otlp export: the collector's answer could not be read "
+				"(%s), rejected spans unknown, %lu time%s\n",
+				h->ans.body_cut ? "over 64 KiB" : "malformed", h->unreadable_logs,
+				h->unreadable_logs == 1 ? "" : "s");
+		return;
+	}
+	printable(ps.message, ps.message_len, msg, sizeof(msg));
+	if (ps.rejected > 0) {
+		/* A collector cannot reject more than it was sent: the count is capped. */
+		rejected = (uint64_t)ps.rejected < n ? (uint64_t)ps.rejected : n;
+		h->rejected += rejected;
+		if (log_due(&h->partial_logs))
+			fprintf(stderr,
+				"wirespan: otlp export: the collector rejected %llu of %zu "
+				"spans%s%s%s, %lu time%s\n",
+				(unsigned long long)ps.rejected, n, msg[0] ? " (" : "", msg,
+				msg[0] ? ")" : "", h->partial_logs,
+				h->partial_logs == 1 ? "" : "s");
+	} else if (msg[0] && log_due(&h->warning_logs)) {
+		fprintf(stderr, "wirespan: otlp export: the collector warns: %s, %lu time%s\n", msg,
+			h->warning_logs, h->warning_logs == 1 ? "" : "s");
+	}
+}
+
+static uint64_t otlp_http_take_rejected(struct ws_exporter *e)
+{
+	struct otlp_http *h = (struct otlp_http *)e;
+	uint64_t r = h->rejected;
+
+	h->rejected = 0;
+	return r;
+}
+
+/* The value of header line "Name: value\r\n" when it is name's; NULL otherwise. */
+static const char *header_value(const char *line, size_t len, const char *name, size_t *vlen)
+{
+	size_t nl = strlen(name);
+	const char *v, *end = line + len;
+
+	if (len <= nl || line[nl] != ':' || strncasecmp(line, name, nl))
+		return NULL;
+	v = line + nl + 1;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*vlen = (size_t)(end - v);
+	return v;
+}
+
 /* Retry-After: delay-seconds (an HTTP-date is left to the backoff). */
+static void retry_after(struct otlp_http *h, const char *v, size_t vlen)
+{
+	char buf[32];
+	size_t n = vlen < sizeof(buf) - 1 ? vlen : sizeof(buf) - 1;
+	char *end;
+	long sec;
+
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	sec = strtol(buf, &end, 10);
+	if (end != buf && !*end && sec >= 0 && sec < 86400)
+		h->ans.retry_after_ms = sec * 1000;
+}
+
+/* grpc-status: decimal digits only, as the protocol writes it. */
+static void grpc_status(struct otlp_http *h, const char *v, size_t vlen)
+{
+	int code = 0;
+
+	if (!vlen || vlen > 3)
+		return;
+	for (size_t i = 0; i < vlen; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return;
+		code = code * 10 + (v[i] - '0');
+	}
+	h->ans.grpc_status = code;
+}
+
+/*
+ * Every header line of the answer, the trailers too (libcurl passes HTTP/2
+ * trailers here after the body): Retry-After, Content-Type, and gRPC's
+ * grpc-status, grpc-message, grpc-status-details-bin and grpc-encoding.
+ */
 static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
 {
 	struct otlp_http *h = ud;
-	size_t len = size * nmemb;
+	size_t len = size * nmemb, vlen;
+	const char *v;
+	long delay;
 
-	if (len > 12 && !strncasecmp(line, "Retry-After:", 12)) {
-		char buf[32];
-		size_t n = len - 12 < sizeof(buf) - 1 ? len - 12 : sizeof(buf) - 1;
-		char *end;
-		long v;
-
-		memcpy(buf, line + 12, n);
-		buf[n] = '\0';
-		v = strtol(buf, &end, 10);
-		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
-			end++;
-		if (end != buf && !*end && v >= 0 && v < 86400)
-			h->retry_after_ms = v * 1000;
+	if (len > 5 && !strncmp(line, "HTTP/", 5)) {
+		/* A new answer (after a 1xx): forget what the last one said. */
+		h->ans.retry_after_ms = -1;
+		h->ans.grpc_status = -1;
+		h->ans.retry_info = false;
+		h->ans.grpc_message[0] = '\0';
+		h->ans.info = (struct ws_otlp_answer_info){ 0 };
+	} else if ((v = header_value(line, len, "Retry-After", &vlen))) {
+		retry_after(h, v, vlen);
+	} else if ((v = header_value(line, len, "Content-Type", &vlen))) {
+		h->ans.info.json = vlen >= 16 && !strncasecmp(v, "application/json", 16);
+		h->ans.info.protobuf = vlen >= 22 && !strncasecmp(v, "application/x-protobuf", 22);
+	} else if (h->proto != WS_OTLP_GRPC) {
+		return len;
+	} else if ((v = header_value(line, len, "grpc-status", &vlen))) {
+		grpc_status(h, v, vlen);
+	} else if ((v = header_value(line, len, "grpc-message", &vlen))) {
+		ws_grpc_pct_decode(v, vlen, h->ans.grpc_message, sizeof(h->ans.grpc_message));
+	} else if ((v = header_value(line, len, "grpc-status-details-bin", &vlen))) {
+		if (ws_grpc_retry_info(v, vlen, &delay) == 1) {
+			h->ans.retry_info = true;
+			/* The server's wait; with none, the backoff's. */
+			if (delay > 0)
+				h->ans.retry_after_ms = delay;
+		}
+	} else if ((v = header_value(line, len, "grpc-encoding", &vlen))) {
+		h->ans.info.grpc_gzip = vlen == 4 && !strncasecmp(v, "gzip", 4);
 	}
 	return len;
+}
+
+/* Keeps the first WS_OTLP_ANSWER_MAX bytes of the answer's body; the rest is read and dropped. */
+static size_t keep_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct otlp_http *h = ud;
+	size_t len = size * nmemb, room = WS_OTLP_ANSWER_MAX - h->ans.body.len;
+
+	if (len > room) {
+		h->ans.body_cut = true;
+		len = room;
+	}
+	if (len && !ws_buf_reserve(&h->ans.body, h->ans.body.len + len)) {
+		memcpy(h->ans.body.data + h->ans.body.len, ptr, len);
+		h->ans.body.len += len;
+	} else if (len) {
+		h->ans.body_cut = true; /* no memory: as good as cut */
+	}
+	return size * nmemb;
 }
 
 /* Random bits from the per-thread generator the span ids come from (seeded, unlike rand()). */
@@ -166,14 +362,35 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* What the OTLP specification calls retryable, plus failing to reach the collector. */
-static bool retryable(CURLcode rc, long http)
+/*
+ * Failing to reach the collector, or losing the connection before an
+ * answer, is retried; so is an HTTP/2 stream the server refused before
+ * working on it (REFUSED_STREAM, UNAVAILABLE in gRPC's mapping). Other
+ * stream resets (gRPC: INTERNAL) are not.
+ */
+static bool retryable_curl(const struct otlp_http *h, CURLcode rc)
+{
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	       rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+	       rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_HTTP2 ||
+	       (rc == CURLE_HTTP2_STREAM && strstr(h->errbuf, "REFUSED_STREAM"));
+}
+
+/* What the OTLP specification calls retryable for OTLP/HTTP. */
+static bool retryable(const struct otlp_http *h, CURLcode rc, long http)
 {
 	if (rc != CURLE_OK)
-		return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-		       rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
-		       rc == CURLE_GOT_NOTHING || rc == CURLE_OPERATION_TIMEDOUT;
+		return retryable_curl(h, rc);
 	return http == 429 || http == 502 || http == 503 || http == 504;
+}
+
+/*
+ * The status of a gRPC call that got an answer: grpc-status when there is
+ * one (whatever the HTTP status), else gRPC's mapping of the HTTP status.
+ */
+static int grpc_outcome(const struct otlp_http *h, long http)
+{
+	return h->ans.grpc_status >= 0 ? h->ans.grpc_status : ws_grpc_code_from_http(http);
 }
 
 /* One POST within budget_ms. */
@@ -183,7 +400,13 @@ static CURLcode post_once(struct otlp_http *h, long budget_ms, long *http)
 
 	*http = 0;
 	h->errbuf[0] = '\0';
-	h->retry_after_ms = -1;
+	h->ans.retry_after_ms = -1;
+	h->ans.grpc_status = -1;
+	h->ans.retry_info = false;
+	h->ans.grpc_message[0] = '\0';
+	h->ans.info = (struct ws_otlp_answer_info){ 0 };
+	h->ans.body.len = 0;
+	h->ans.body_cut = false;
 	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, budget_ms > 1 ? budget_ms : 1L);
 	rc = curl_easy_perform(h->curl);
 	if (rc == CURLE_OK)
@@ -191,83 +414,54 @@ static CURLcode post_once(struct otlp_http *h, long budget_ms, long *http)
 	return rc;
 }
 
-/* The response body is not read (partial success is not acted on yet): drop it. */
-static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	(void)ptr;
-	(void)ud;
-	return size * nmemb;
-}
-
-/*
- * gzip of h->buf into h->zbuf. Level 1: most of the size gain for a fraction
- * of the CPU, which is what an agent on a busy host should spend.
- */
-static int compress_body(struct otlp_http *h)
-{
-	uLong bound;
-
-	if (!h->z_ready) {
-		if (deflateInit2(&h->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-			return -ENOMEM;
-		h->z_ready = true;
-	} else if (deflateReset(&h->z) != Z_OK) {
-		return -EIO;
-	}
-	bound = deflateBound(&h->z, h->buf.len);
-	if (ws_buf_reserve(&h->zbuf, bound))
-		return -ENOMEM;
-	h->z.next_in = h->buf.data;
-	h->z.avail_in = h->buf.len;
-	h->z.next_out = h->zbuf.data;
-	h->z.avail_out = bound;
-	if (deflate(&h->z, Z_FINISH) != Z_STREAM_END)
-		return -EIO;
-	h->zbuf.len = bound - h->z.avail_out;
-	return 0;
-}
-
 static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans, size_t n)
 {
-	const struct ws_buf *body;
 	long deadline, backoff_ms = RETRY_FIRST_MS;
 	struct otlp_http *h = (struct otlp_http *)e;
+	const uint8_t *body;
+	size_t body_len;
 	long http = 0;
+	int err, grpc = -1;
+	bool ok, again;
 	CURLcode rc;
-	int err;
 
 	if (!n)
 		return 0;
-	err = ws_otlp_encode(spans, n, &h->buf);
+	err = ws_otlp_body_request(h->body, spans, n, &body, &body_len);
 	if (err) {
-		log_failure(h, -err, CURLE_OK, 0);
+		log_failure(h, -err, CURLE_OK, -1, 0);
 		return err;
 	}
-	body = &h->buf;
-	if (h->gzip) {
-		err = compress_body(h);
-		if (err) {
-			log_failure(h, -err, CURLE_OK, 0);
-			return err;
-		}
-		body = &h->zbuf;
-	}
 	/* The buffer may have moved since the last batch. */
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body->data);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 	deadline = now_ms() + h->timeout_ms;
 	for (;;) {
 		long left = deadline - now_ms(), wait;
 
 		rc = post_once(h, left, &http);
-		if (rc == CURLE_OK && http >= 200 && http < 300)
+		if (rc != CURLE_OK) {
+			ok = false;
+			again = retryable_curl(h, rc);
+		} else if (h->proto == WS_OTLP_GRPC) {
+			grpc = grpc_outcome(h, http);
+			ok = grpc == WS_GRPC_OK;
+			again = ws_grpc_retryable(grpc, h->ans.retry_info);
+		} else {
+			ok = http >= 200 && http < 300;
+			again = retryable(h, rc, http);
+		}
+		if (ok) {
+			read_answer(h, n);
 			return 0;
-		log_failure(h, 0, rc, http);
-		if (!retryable(rc, http))
+		}
+		log_failure(h, 0, rc, rc == CURLE_OK ? grpc : -1, http);
+		if (!again)
 			return -EIO;
 		/* Jitter: a fleet of agents must not come back in step. */
-		wait = h->retry_after_ms >= 0 ? h->retry_after_ms
-					      : backoff_ms / 2 + (long)(jitter() % (backoff_ms / 2 + 1));
+		wait = h->ans.retry_after_ms >= 0
+			       ? h->ans.retry_after_ms
+			       : backoff_ms / 2 + (long)(jitter() % (backoff_ms / 2 + 1));
 		left = deadline - now_ms();
 		if (wait >= left)
 			return -ETIMEDOUT; /* the batch's time is up: dropped, counted */
@@ -286,23 +480,46 @@ static void otlp_http_shutdown(struct ws_exporter *e)
 		return;
 	curl_easy_cleanup(h->curl);
 	curl_slist_free_all(h->headers);
-	ws_buf_release(&h->buf);
-	ws_buf_release(&h->zbuf);
-	if (h->z_ready)
-		deflateEnd(&h->z);
+	ws_otlp_body_free(h->body);
+	ws_buf_release(&h->ans.body);
 	free(h);
+}
+
+/* The headers of each protocol: its content type and how a gzip body is announced. */
+static const char *const *protocol_headers(enum ws_otlp_protocol proto, bool gzip)
+{
+	static const char *const pb[] = { "Content-Type: application/x-protobuf", NULL };
+	static const char *const pb_gz[] = { "Content-Type: application/x-protobuf",
+					     "Content-Encoding: gzip", NULL };
+	static const char *const json[] = { "Content-Type: application/json", NULL };
+	static const char *const json_gz[] = { "Content-Type: application/json",
+					       "Content-Encoding: gzip", NULL };
+	/* gRPC compresses the message, not the body; te: trailers is required. */
+	static const char *const grpc[] = { "Content-Type: application/grpc", "TE: trailers",
+					    NULL };
+	static const char *const grpc_gz[] = { "Content-Type: application/grpc", "TE: trailers",
+					       "grpc-encoding: gzip", NULL };
+
+	switch (proto) {
+	case WS_OTLP_HTTP_JSON:
+		return gzip ? json_gz : json;
+	case WS_OTLP_GRPC:
+		return gzip ? grpc_gz : grpc;
+	default:
+		return gzip ? pb_gz : pb;
+	}
 }
 
 static int set_headers(struct otlp_http *h, const struct ws_otlp_http_opts *o)
 {
 	static const char *const hdrs[] = {
-		"Content-Type: application/x-protobuf",
 		/*
 		 * curl would ask for 100-continue on bigger bodies and wait up to a
 		 * second for it: receivers seldom answer it, and we send anyway.
 		 */
 		"Expect:",
 	};
+	const char *const *ph;
 	struct curl_slist *l;
 
 	char line[1024];
@@ -313,8 +530,8 @@ static int set_headers(struct otlp_http *h, const struct ws_otlp_http_opts *o)
 			return -ENOMEM;
 		h->headers = l;
 	}
-	if (o->gzip) {
-		l = curl_slist_append(h->headers, "Content-Encoding: gzip");
+	for (ph = protocol_headers(o->protocol, o->gzip); *ph; ph++) {
+		l = curl_slist_append(h->headers, *ph);
 		if (!l)
 			return -ENOMEM;
 		h->headers = l;
@@ -335,6 +552,43 @@ static int set_headers(struct otlp_http *h, const struct ws_otlp_http_opts *o)
 		s += len + (nl ? 1 : 0);
 	}
 	return 0;
+}
+
+/*
+ * gRPC: the collector's scheme and authority with the method's path (a
+ * path in the endpoint is dropped, as gRPC clients do), over HTTP/2: h2c
+ * with prior knowledge for http://, ALPN for https://.
+ */
+static int set_grpc(struct otlp_http *h, const char *endpoint)
+{
+	const char *auth = strstr(endpoint, "://");
+	size_t origin;
+	char *url;
+	int err = 0;
+
+	if (!auth)
+		return -EINVAL;
+	auth += 3;
+	origin = (size_t)(auth - endpoint) + strcspn(auth, "/?#");
+	url = malloc(origin + sizeof(WS_GRPC_TRACE_EXPORT_PATH));
+	if (!url)
+		return -ENOMEM;
+	memcpy(url, endpoint, origin);
+	memcpy(url + origin, WS_GRPC_TRACE_EXPORT_PATH, sizeof(WS_GRPC_TRACE_EXPORT_PATH));
+	/* libcurl copies the URL. */
+	if (curl_easy_setopt(h->curl, CURLOPT_URL, url) ||
+	    curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE))
+		err = -EINVAL;
+	/*
+	 * libcurl before 8.0 fails every request after the first on a reused
+	 * h2c connection (curl issue 10634): one connection per export then.
+	 */
+	if (!err && !strncmp(endpoint, "http://", 7) &&
+	    curl_version_info(CURLVERSION_NOW)->version_num < 0x080000 &&
+	    curl_easy_setopt(h->curl, CURLOPT_FORBID_REUSE, 1L))
+		err = -EINVAL;
+	free(url);
+	return err;
 }
 
 struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *opts)
@@ -362,19 +616,31 @@ struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *op
 	}
 	h->exp.export = otlp_http_export;
 	h->exp.shutdown = otlp_http_shutdown;
+	h->exp.take_rejected = otlp_http_take_rejected;
 	h->exp.name = "otlp";
+	h->proto = opts->protocol;
 	h->curl = curl_easy_init();
 	if (!h->curl)
 		goto fail;
-	h->gzip = opts->gzip;
+	h->body = ws_otlp_body_new(opts->protocol, opts->gzip);
+	if (!h->body) {
+		err = -errno;
+		goto fail;
+	}
 	h->timeout_ms = timeout_ms;
 	err = set_headers(h, opts);
 	if (err)
 		goto fail;
 
-	err = -EINVAL;
-	if (curl_easy_setopt(h->curl, CURLOPT_URL, opts->endpoint) != CURLE_OK)
+	if (opts->protocol == WS_OTLP_GRPC) {
+		err = set_grpc(h, opts->endpoint);
+		if (err)
+			goto fail;
+	} else if (curl_easy_setopt(h->curl, CURLOPT_URL, opts->endpoint) != CURLE_OK) {
+		err = -EINVAL;
 		goto fail;
+	}
+	err = -EINVAL;
 	/* Any of these failing means a libcurl without what we rely on. */
 	if (curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers) ||
 	    curl_easy_setopt(h->curl, CURLOPT_POST, 1L) ||
@@ -384,7 +650,8 @@ struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *op
 	    curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L) ||
 	    curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout_ms) ||
 	    curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) ||
-	    curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, discard_body) ||
+	    curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, keep_body) ||
+	    curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h) ||
 	    curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header) ||
 	    curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h) ||
 	    curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf) ||

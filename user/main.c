@@ -46,7 +46,7 @@ struct agent {
 	struct ws_exporter *replay_exp;
 	struct ws_span *replay_spans[REPLAY_BATCH];
 	size_t replay_n;
-	uint64_t replay_exported, replay_export_failed;
+	uint64_t replay_exported, replay_export_failed, replay_rejected;
 };
 
 static const char *env_get(const char *name)
@@ -77,10 +77,21 @@ static int on_record(void *ctx, void *data, size_t size)
 
 static void replay_export(struct agent *a)
 {
-	if (a->replay_n && a->replay_exp->export(a->replay_exp, a->replay_spans, a->replay_n))
+	struct ws_exporter *e = a->replay_exp;
+	uint64_t rejected;
+
+	/* Nothing to send (and, with --exporter none, no exporter). */
+	if (!a->replay_n)
+		return;
+	if (e->export(e, a->replay_spans, a->replay_n)) {
 		a->replay_export_failed += a->replay_n;
-	else
-		a->replay_exported += a->replay_n;
+	} else {
+		rejected = e->take_rejected ? e->take_rejected(e) : 0;
+		if (rejected > a->replay_n)
+			rejected = a->replay_n;
+		a->replay_exported += a->replay_n - rejected;
+		a->replay_rejected += rejected;
+	}
 	for (size_t i = 0; i < a->replay_n; i++)
 		ws_span_free(a->replay_spans[i]);
 	a->replay_n = 0;
@@ -134,6 +145,7 @@ static void gather(struct agent *a, struct ws_counters *c)
 		ws_batch_stats(a->batch, &c->export);
 	c->export.exported += a->replay_exported;
 	c->export.export_failed += a->replay_export_failed;
+	c->export.rejected += a->replay_rejected;
 	c->not_exported = a->spans_unexported;
 	c->conns = ws_assembler_nconns(a->asm_);
 }
@@ -161,10 +173,11 @@ static void log_stats(struct agent *a)
 			      (unsigned long long)c.user[i]);
 	snprintf(line + n, sizeof(line) - n,
 		 " conns=%llu export: queued=%llu dropped_queue_full=%llu exported=%llu "
-		 "export_failed=%llu not_exported=%llu\n",
+		 "rejected=%llu export_failed=%llu not_exported=%llu\n",
 		 (unsigned long long)c.conns, (unsigned long long)c.export.queued,
 		 (unsigned long long)c.export.dropped_full, (unsigned long long)c.export.exported,
-		 (unsigned long long)c.export.export_failed, (unsigned long long)c.not_exported);
+		 (unsigned long long)c.export.rejected, (unsigned long long)c.export.export_failed,
+		 (unsigned long long)c.not_exported);
 	fputs(line, stderr);
 }
 
@@ -194,6 +207,7 @@ static int make_exporter(struct agent *a)
 		e = ws_console_exporter_new(stdout);
 		break;
 	case WS_EXP_OTLP:
+		o.protocol = a->cfg.otlp_protocol;
 		o.endpoint = a->cfg.endpoint;
 		o.timeout_ms = a->cfg.export_timeout_ms;
 		o.gzip = a->cfg.otlp_gzip;

@@ -67,13 +67,15 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 	    "wirespan_export_spans_total{outcome=\"queued\"} %llu\n"
 	    "wirespan_export_spans_total{outcome=\"dropped_queue_full\"} %llu\n"
 	    "wirespan_export_spans_total{outcome=\"exported\"} %llu\n"
+	    "wirespan_export_spans_total{outcome=\"rejected\"} %llu\n"
 	    "wirespan_export_spans_total{outcome=\"failed\"} %llu\n"
 	    "wirespan_export_spans_total{outcome=\"not_exported\"} %llu\n"
 	    "# HELP wirespan_connections Connections the agent is following.\n"
 	    "# TYPE wirespan_connections gauge\n"
 	    "wirespan_connections %llu\n",
 	    (unsigned long long)c->export.queued, (unsigned long long)c->export.dropped_full,
-	    (unsigned long long)c->export.exported, (unsigned long long)c->export.export_failed,
+	    (unsigned long long)c->export.exported, (unsigned long long)c->export.rejected,
+	    (unsigned long long)c->export.export_failed,
 	    (unsigned long long)c->not_exported, (unsigned long long)c->conns);
 	if (n >= outsz)
 		return -ENOSPC;

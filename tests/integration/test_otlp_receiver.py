@@ -27,6 +27,7 @@ from otlp_receiver import REPO, OtlpReceiver, load_pb  # noqa: E402
 
 BUILD = Path(os.environ.get("WS_BUILD_DIR", REPO / "build"))
 TEST_BIN = BUILD / "tests" / "test_otlp_pb"
+JSON_TEST_BIN = BUILD / "tests" / "test_otlp_json"
 
 T0 = 1700000000000000000
 TRACE = "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
@@ -207,11 +208,12 @@ def test_exporter_reports_failure(rx, test_bin):
 
 def test_bad_requests(rx, sample):
     assert post(rx.endpoint.replace("/v1/traces", "/v1/metrics"), sample)[0] == 404
-    assert post(rx.endpoint, sample, ctype="application/json")[0] == 415
+    assert post(rx.endpoint, sample, ctype="text/plain")[0] == 415
+    assert post(rx.endpoint, sample, ctype="application/json")[0] == 400
     assert post(rx.endpoint, b"\xff\xff\xff garbage")[0] == 400
     assert post(rx.endpoint, b"not gzip", encoding="gzip")[0] == 400
     assert rx.spans() == []
-    assert rx.counters() == {"requests": 4, "accepted": 0, "rejected": 4, "spans": 0}
+    assert rx.counters() == {"requests": 5, "accepted": 0, "rejected": 5, "spans": 0}
 
 
 def test_wait_for_and_clear(rx, sample):
@@ -240,3 +242,65 @@ def test_script_mode(sample):
     finally:
         p.terminate()
         p.wait(timeout=10)
+
+
+@pytest.fixture
+def json_sample(tmp_path):
+    """full_span() and a second span of tests/unit/test_otlp_json.c, as the C encoder writes them."""
+    if not os.access(JSON_TEST_BIN, os.X_OK):
+        pytest.fail(f"{JSON_TEST_BIN} is missing: build the unit tests first")
+    out = tmp_path / "sample.json"
+    res = subprocess.run([JSON_TEST_BIN], env={**os.environ, "WS_OTLP_JSON_SAMPLE_OUT": str(out)},
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    return out.read_bytes()
+
+
+def test_json_sample_decodes_field_for_field(rx, json_sample):
+    status, body = post(rx.endpoint, json_sample, ctype="application/json")
+    assert status == 200, body
+    assert json.loads(body) == {}  # an empty ExportTraceServiceResponse, in JSON
+    full, other = rx.spans()
+    assert full["trace_id"] == TRACE and full["span_id"] == "11" * 8
+    assert full["parent_span_id"] == "01" * 8
+    assert (full["name"], full["kind"], full["flags"], full["status_code"]) == ("POST", 3, 1, 2)
+    assert (full["start_ns"], full["end_ns"]) == (T0, T0 + 2500000)
+    assert full["trace_state"] == "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"
+    assert full["attributes"] == {"url.full": "http://x/a?q=REDACTED",
+                                  "http.response.status_code": 503, "big": -2**63, "empty": ""}
+    assert full["dropped_attributes_count"] == 2
+    assert full["events"] == [{"name": "exception", "time_ns": T0 + 1000000,
+                               "dropped_attributes_count": 0,
+                               "attributes": {"exception.type": "ConnectionRefusedError",
+                                              "exception.message": "connect: connection refused"}}]
+    assert full["links"] == [
+        {"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
+         "flags": 1, "trace_state": "", "attributes": {}},
+        {"trace_id": "00" * 15 + "01", "span_id": "00" * 7 + "02", "flags": 0,
+         "trace_state": "", "attributes": {}},
+    ]
+    assert full["resource"]["container.id"] == "abc123"
+    assert full["resource"]["process.pid"] == 4242
+    assert full["scope"]["name"] == "wirespan"
+    # the second span: another (unknown) process, a string repaired to UTF-8
+    assert other["resource"]["service.name"] == "unknown_service"
+    assert "process.pid" not in other["resource"]
+    assert other["attributes"] == {"user_agent.original": "bad\ufffd\"ua\""}
+    assert other["parent_span_id"] == "11" * 8 and other["status_code"] == 0
+
+
+@pytest.mark.parametrize("old,new,why", [
+    (b'"traceId":"a0a1', b'"trace_id":"a0a1', "lowerCamelCase"),
+    (b'"kind":3', b'"kind":"SPAN_KIND_CLIENT"', "enums are integers"),
+    (b'"startTimeUnixNano":"1700000000000000000"', b'"startTimeUnixNano":1700000000000000000',
+     "64-bit integers are strings"),
+    (b'"spanId":"1111111111111111"', b'"spanId":"ERERERERERE="', "in hex"),
+    (b'"droppedAttributesCount"', b'"droppedAttributeCount"', "no field named"),
+])
+def test_json_rules_are_enforced(rx, json_sample, old, new, why):
+    """What json_format alone would let through, or a misspelt field, is refused."""
+    assert old in json_sample
+    status, _ = post(rx.endpoint, json_sample.replace(old, new, 1), ctype="application/json")
+    assert status == 400
+    (entry,) = rx.request_log()
+    assert why in entry["error"], entry["error"]

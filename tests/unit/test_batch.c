@@ -24,6 +24,7 @@ struct rec_exp {
 	bool gate_closed;  /* export() waits while set */
 	bool in_export;	   /* export() entered and not returned */
 	int fail;	   /* export() returns this */
+	uint64_t reject;   /* spans each delivered batch has rejected (partial success) */
 	size_t calls, total, max_n;
 	uint32_t next_seq; /* spans carry a sequence number in tid */
 	bool order_ok;
@@ -326,6 +327,50 @@ TEST(export_failures_are_counted_and_spans_freed)
 	rec_destroy(&r);
 }
 
+/* The exporter runs on the batch thread, and so does this: no lock needed. */
+static uint64_t rec_take_rejected(struct ws_exporter *e)
+{
+	return ((struct rec_exp *)e)->reject;
+}
+
+/*
+ * A collector's partial success: rejected spans move from exported to
+ * rejected, never more than the batch held, never for a failed batch.
+ */
+TEST(rejected_spans_are_counted_apart)
+{
+	struct ws_batch_stats st;
+	struct rec_exp r;
+	struct ws_batch *b;
+
+	rec_init(&r);
+	r.base.take_rejected = rec_take_rejected;
+	r.reject = 1;
+	b = ws_batch_new(&slow_timer, &r.base);
+	for (uint32_t i = 0; i < 10; i++) /* batches of 4, 4, 2 */
+		ws_batch_add(b, seq_span(i));
+	CHECK_INT(ws_batch_flush(b, 5000), 0);
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.rejected, 3);
+	CHECK_INT(st.exported, 7);
+	/* a collector claiming more than it got is capped at the batch */
+	r.reject = 1000;
+	ws_batch_add(b, seq_span(10));
+	CHECK_INT(ws_batch_flush(b, 5000), 0);
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.rejected, 4);
+	CHECK_INT(st.exported, 7);
+	/* failed batches are failed, whatever the exporter says */
+	r.fail = -EIO;
+	ws_batch_add(b, seq_span(11));
+	CHECK_INT(ws_batch_flush(b, 5000), 0);
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.rejected, 4);
+	CHECK_INT(st.export_failed, 1);
+	ws_batch_free(b);
+	rec_destroy(&r);
+}
+
 TEST(free_exports_pending_spans_and_shuts_exporter_down)
 {
 	struct rec_exp r;
@@ -474,6 +519,7 @@ static const struct check_case cases[] = {
 	CASE(blocked_exporter_never_blocks_add),
 	CASE(flush_times_out_while_exporter_is_blocked),
 	CASE(export_failures_are_counted_and_spans_freed),
+	CASE(rejected_spans_are_counted_apart),
 	CASE(free_exports_pending_spans_and_shuts_exporter_down),
 	CASE(defaults_apply_when_options_are_zero),
 	CASE(null_options_take_defaults),

@@ -212,7 +212,51 @@ TEST(test_otlp_headers_and_compression)
 	CHECK_INT(c.otlp_gzip, 0);
 }
 
+TEST(test_otlp_protocol_picks_the_endpoint_and_its_default)
+{
+	const char *grpc[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT",
+			       "https://col:4317", NULL };
+	const char *json_wins[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
+				    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json",
+				    "OTEL_EXPORTER_OTLP_ENDPOINT", "http://col:4318", NULL };
+	const char *grpc_default[] = { "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc",
+				       "OTEL_TRACES_EXPORTER", "otlp", NULL };
+	const char *pb_default[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
+				     "OTEL_TRACES_EXPORTER", "otlp", NULL };
+	const char *bad_generic[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "http", NULL };
+	const char *bad_traces[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
+				     "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "GRPC", NULL };
+
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.otlp_protocol, WS_OTLP_HTTP_PROTOBUF);
+	/* gRPC: the generic endpoint is the collector itself, no /v1/traces */
+	CHECK_INT(parse(&c, grpc, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.otlp_protocol, WS_OTLP_GRPC);
+	CHECK_INT(c.exporter, WS_EXP_OTLP);
+	CHECK_STR(c.endpoint, "https://col:4317");
+	/* the traces-specific variable wins */
+	CHECK_INT(parse(&c, json_wins, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.otlp_protocol, WS_OTLP_HTTP_JSON);
+	CHECK_STR(c.endpoint, "http://col:4318/v1/traces");
+	/* the specification's default ports */
+	CHECK_INT(parse(&c, grpc_default, 0), WS_CONFIG_RUN);
+	CHECK_STR(c.endpoint, "http://localhost:4317");
+	CHECK_INT(parse(&c, pb_default, 0), WS_CONFIG_RUN);
+	CHECK_STR(c.endpoint, "http://localhost:4318/v1/traces");
+	/* a flag's endpoint is used as it is, whatever the protocol */
+	CHECK_INT(parse(&c, grpc_default, 2, "--endpoint", "http://10.0.0.1:9000"), WS_CONFIG_RUN);
+	CHECK_STR(c.endpoint, "http://10.0.0.1:9000");
+	/* unknown values stop the start with one line naming the variable */
+	CHECK_INT(parse(&c, bad_generic, 0), -EINVAL);
+	CHECK(strstr(errbuf, "OTEL_EXPORTER_OTLP_PROTOCOL 'http'") != NULL);
+	CHECK(strstr(errbuf, "grpc, http/protobuf or http/json") != NULL);
+	CHECK_INT(parse(&c, bad_traces, 0), -EINVAL);
+	CHECK(strstr(errbuf, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL 'GRPC'") != NULL);
+	CHECK(strchr(errbuf, '\n') == errbuf + strlen(errbuf) - 1);
+}
+
 static const struct check_case cases[] = {
+	CASE(test_otlp_protocol_picks_the_endpoint_and_its_default),
 	CASE(test_otlp_headers_and_compression),
 	CASE(test_record_replay_floor_and_discard),
 	CASE(test_defaults_trace_everything_to_the_console),

@@ -17,6 +17,7 @@ TEST(every_counter_is_exposed_with_help_and_type)
 	c.kernel[WS_STAT_RB_FULL] = 7;
 	c.user[WS_ASM_SPANS] = 42;
 	c.export.dropped_full = 3;
+	c.export.rejected = 4;
 	c.conns = 5;
 	n = ws_metrics_format(&c, out, sizeof(out));
 	CHECK(n > 0 && (size_t)n == strlen(out));
@@ -24,6 +25,7 @@ TEST(every_counter_is_exposed_with_help_and_type)
 	CHECK(strstr(out, "wirespan_kernel_events_total{kind=\"ringbuf_full\"} 7\n") != NULL);
 	CHECK(strstr(out, "wirespan_assembly_events_total{kind=\"spans\"} 42\n") != NULL);
 	CHECK(strstr(out, "wirespan_export_spans_total{outcome=\"dropped_queue_full\"} 3\n") != NULL);
+	CHECK(strstr(out, "wirespan_export_spans_total{outcome=\"rejected\"} 4\n") != NULL);
 	CHECK(strstr(out, "wirespan_connections 5\n") != NULL);
 	/* every sample line names a metric that has a TYPE line */
 	CHECK(strstr(out, "# TYPE wirespan_connections gauge\n") != NULL);
