@@ -20,6 +20,7 @@
 #include "otlp_pb.h"
 #include "resource.h"
 #include "span.h"
+#include "utf8.h"
 
 #ifndef WS_VERSION
 #define WS_VERSION "0.0.0-dev"
@@ -175,43 +176,6 @@ static inline void put_varint_field(struct rw *w, unsigned int field, uint64_t v
 	put_tag(w, field, WT_VARINT);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at p (len > 0 bytes available),
- * 0 when there is none. NUL counts as none: C readers of the request (and
- * protobuf-c) would cut the string there.
- */
-static size_t utf8_seq(const unsigned char *p, size_t len)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (c >= 0x01 && c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f; /* UTF-16 surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90; /* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f; /* above U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (len < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /* Eight bytes of ASCII without NUL: the common case, checked a word at a time. */
 static inline bool ascii8(const unsigned char *p)
 {
@@ -241,7 +205,7 @@ static size_t text_len(const unsigned char *p, size_t len)
 			out++;
 			continue;
 		}
-		n = utf8_seq(p + i, len - i);
+		n = ws_utf8_seq(p + i, len - i);
 		if (n) {
 			i += n;
 			out += n;
@@ -259,13 +223,13 @@ static void text_repair(uint8_t *dst, const unsigned char *p, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
-		n = p[i] - 1u < 0x7f ? 1 : utf8_seq(p + i, len - i);
+		n = p[i] - 1u < 0x7f ? 1 : ws_utf8_seq(p + i, len - i);
 		if (n) {
 			memcpy(dst, p + i, n);
 			dst += n;
 			i += n;
 		} else {
-			memcpy(dst, "\xef\xbf\xbd", 3);
+			memcpy(dst, WS_UTF8_REPLACEMENT, 3);
 			dst += 3;
 			i++;
 		}
