@@ -8,6 +8,7 @@
 #ifndef WS_EXPORTER_H
 #define WS_EXPORTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,9 +58,10 @@ struct ws_otlp_http_opts {
 struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *opts);
 
 /*
- * Encodes every batch as an OTLP request, as the OTLP exporter would, and
- * drops it: the pipeline's cost without a network (replay, benchmarks).
+ * Makes every batch's request body as the OTLP exporter would (protocol,
+ * gzip) and drops it: the pipeline's cost without a network (replay,
+ * benchmarks).
  */
-struct ws_exporter *ws_discard_exporter_new(void);
+struct ws_exporter *ws_discard_exporter_new(enum ws_otlp_protocol proto, bool gzip);
 
 #endif /* WS_EXPORTER_H */

@@ -215,7 +215,7 @@ static int make_exporter(struct agent *a)
 		e = ws_otlp_http_exporter_new(&o);
 		break;
 	case WS_EXP_DISCARD:
-		e = ws_discard_exporter_new();
+		e = ws_discard_exporter_new(a->cfg.otlp_protocol, a->cfg.otlp_gzip);
 		break;
 	default:
 		return -EINVAL;
