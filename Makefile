@@ -129,10 +129,15 @@ fuzz: $(FUZZ_BINS)
 # Measures what tracing costs (bench/README.md) and writes bench/RESULTS.md;
 # ARGS="--quick" or ARGS="--only nginx" pass options to bench/run.py.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/bench/encode_bench
 	$(Q)bench/run.sh $(ARGS)
 
-$(OUT)/bpf $(OUT)/user $(OUT)/tests build-fuzz:
+# Export encoding alone, per protocol (bench/README.md); run by make bench.
+$(OUT)/bench/encode_bench: bench/encode_bench.c $(PURE_OBJS) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(PURE_OBJS) $(LDFLAGS) $(LDLIBS) -o $@
+
+$(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/bench build-fuzz:
 	$(Q)mkdir -p $@
 
 # Regenerates vmlinux.h from the running kernel's BTF.
