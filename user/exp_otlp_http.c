@@ -63,6 +63,7 @@ struct otlp_http {
 	unsigned long retries; /* attempts after the first, over the exporter's life */
 	struct fail_kind kinds[LOG_KINDS];
 	unsigned long uses;
+	struct ws_export_counters *counters; /* may be NULL */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -105,13 +106,76 @@ static bool fail_count(struct otlp_http *h, int enc_err, CURLcode curl, long htt
 	return *count == 1 || *count % LOG_EVERY == 0;
 }
 
-/* One line per failure kind; never the body, never the URL (it may hold credentials). */
-static void log_failure(struct otlp_http *h, int enc_err, CURLcode rc, long http)
+/* What the OTLP specification calls retryable, plus failing to reach the collector. */
+static bool retryable(CURLcode rc, long http)
 {
+	if (rc != CURLE_OK)
+		return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+		       rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+		       rc == CURLE_GOT_NOTHING || rc == CURLE_OPERATION_TIMEDOUT;
+	return http == 429 || http == 502 || http == 503 || http == 504;
+}
+
+/* The kind of a failed attempt, for the counters (and whether to try again). */
+static enum ws_export_err classify(const struct otlp_http *h, int enc_err, CURLcode rc, long http)
+{
+	if (enc_err)
+		return WS_EXPORT_ERR_ENCODING;
+	switch (rc) {
+	case CURLE_OK:
+		return retryable(rc, http) ? WS_EXPORT_ERR_HTTP_RETRYABLE : WS_EXPORT_ERR_HTTP_REJECTED;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+		return WS_EXPORT_ERR_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return WS_EXPORT_ERR_TIMEOUT;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		/*
+		 * With TLS 1.3 a server refuses a client certificate (or its
+		 * absence) after the handshake: the client meets its alert on
+		 * the first read. Not a broken connection, not worth a retry.
+		 */
+		if (strstr(h->errbuf, " alert "))
+			return WS_EXPORT_ERR_TLS;
+		return WS_EXPORT_ERR_NETWORK;
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return WS_EXPORT_ERR_NETWORK;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+		return WS_EXPORT_ERR_TLS;
+	default:
+		return WS_EXPORT_ERR_OTHER;
+	}
+}
+
+/*
+ * Counts one failed attempt by kind and logs it: one line per failure kind,
+ * rate limited; never the body, never the URL (it may hold credentials).
+ */
+static enum ws_export_err log_failure(struct otlp_http *h, int enc_err, CURLcode rc, long http)
+{
+	enum ws_export_err kind = classify(h, enc_err, rc, http);
 	unsigned long count;
 
+	if (h->counters)
+		ws_export_count(&h->counters->errors[kind], 1);
 	if (!fail_count(h, enc_err, rc, http, &count))
-		return;
+		return kind;
 	if (enc_err)
 		fprintf(stderr, "wirespan: otlp export failed: encoding: %s, %lu time%s\n",
 			strerror(enc_err), count, count == 1 ? "" : "s");
@@ -122,6 +186,7 @@ static void log_failure(struct otlp_http *h, int enc_err, CURLcode rc, long http
 	else
 		fprintf(stderr, "wirespan: otlp export failed: HTTP status %ld, %lu time%s\n", http,
 			count, count == 1 ? "" : "s");
+	return kind;
 }
 
 /* Retry-After: delay-seconds (an HTTP-date is left to the backoff). */
@@ -164,16 +229,6 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* What the OTLP specification calls retryable, plus failing to reach the collector. */
-static bool retryable(CURLcode rc, long http)
-{
-	if (rc != CURLE_OK)
-		return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-		       rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
-		       rc == CURLE_GOT_NOTHING || rc == CURLE_OPERATION_TIMEDOUT;
-	return http == 429 || http == 502 || http == 503 || http == 504;
 }
 
 /* One POST within budget_ms. */
@@ -262,9 +317,11 @@ static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans,
 		rc = post_once(h, left, &http);
 		if (rc == CURLE_OK && http >= 200 && http < 300)
 			return 0;
-		log_failure(h, 0, rc, http);
-		if (!retryable(rc, http))
+		if (log_failure(h, 0, rc, http) == WS_EXPORT_ERR_TLS || !retryable(rc, http)) {
+			if (rc == CURLE_OK && h->counters)
+				ws_export_count(&h->counters->rejected, n);
 			return -EIO;
+		}
 		/* Jitter: a fleet of agents must not come back in step. */
 		wait = h->retry_after_ms >= 0 ? h->retry_after_ms
 					      : backoff_ms / 2 + (long)(jitter() % (backoff_ms / 2 + 1));
@@ -273,6 +330,8 @@ static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans,
 			return -ETIMEDOUT; /* the batch's time is up: dropped, counted */
 		nanosleep(&(struct timespec){ wait / 1000, (wait % 1000) * 1000000L }, NULL);
 		h->retries++;
+		if (h->counters)
+			ws_export_count(&h->counters->retries, 1);
 		if (backoff_ms < RETRY_MAX_MS)
 			backoff_ms *= 2;
 	}
@@ -368,6 +427,7 @@ struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *op
 		goto fail;
 	h->gzip = opts->gzip;
 	h->timeout_ms = timeout_ms;
+	h->counters = opts->counters;
 	err = set_headers(h, opts);
 	if (err)
 		goto fail;

@@ -40,6 +40,7 @@ struct agent {
 	struct ws_assembler *asm_;
 	struct ws_batch *batch;
 	uint64_t spans_unexported; /* exporter none */
+	struct ws_export_counters export_counters; /* the exporter's failures, by kind */
 	struct ws_rec_writer *rec;  /* --record */
 	struct ws_metrics_server *metrics; /* --metrics-address */
 	/* --replay: no export thread; spans go out synchronously in batches. */
@@ -134,6 +135,7 @@ static void gather(struct agent *a, struct ws_counters *c)
 		ws_batch_stats(a->batch, &c->export);
 	c->export.exported += a->replay_exported;
 	c->export.export_failed += a->replay_export_failed;
+	ws_export_counters_read(&a->export_counters, &c->exporter);
 	c->not_exported = a->spans_unexported;
 	c->conns = ws_assembler_nconns(a->asm_);
 }
@@ -143,8 +145,9 @@ static void log_stats(struct agent *a)
 {
 	static const char *const knames[] = WS_STAT_NAMES;
 	static const char *const anames[] = WS_ASM_STAT_NAMES;
+	static const char *const enames[] = WS_EXPORT_ERR_NAMES;
 	struct ws_counters c;
-	char line[2048];
+	char line[4096];
 	int n;
 
 	gather(a, &c);
@@ -159,12 +162,19 @@ static void log_stats(struct agent *a)
 	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
 		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", anames[i],
 			      (unsigned long long)c.user[i]);
-	snprintf(line + n, sizeof(line) - n,
-		 " conns=%llu export: queued=%llu dropped_queue_full=%llu exported=%llu "
-		 "export_failed=%llu not_exported=%llu\n",
-		 (unsigned long long)c.conns, (unsigned long long)c.export.queued,
-		 (unsigned long long)c.export.dropped_full, (unsigned long long)c.export.exported,
-		 (unsigned long long)c.export.export_failed, (unsigned long long)c.not_exported);
+	n += snprintf(line + n, sizeof(line) - n,
+		      " conns=%llu export: queued=%llu dropped_queue_full=%llu exported=%llu "
+		      "export_failed=%llu rejected=%llu not_exported=%llu retries=%llu",
+		      (unsigned long long)c.conns, (unsigned long long)c.export.queued,
+		      (unsigned long long)c.export.dropped_full,
+		      (unsigned long long)c.export.exported,
+		      (unsigned long long)c.export.export_failed,
+		      (unsigned long long)c.exporter.rejected, (unsigned long long)c.not_exported,
+		      (unsigned long long)c.exporter.retries);
+	for (int i = 0; i < WS_EXPORT_ERR__COUNT; i++)
+		n += snprintf(line + n, sizeof(line) - n, " errors_%s=%llu", enames[i],
+			      (unsigned long long)c.exporter.errors[i]);
+	snprintf(line + n, sizeof(line) - n, "\n");
 	fputs(line, stderr);
 }
 
@@ -198,6 +208,7 @@ static int make_exporter(struct agent *a)
 		o.timeout_ms = a->cfg.export_timeout_ms;
 		o.gzip = a->cfg.otlp_gzip;
 		o.headers = a->cfg.otlp_headers;
+		o.counters = &a->export_counters;
 		e = ws_otlp_http_exporter_new(&o);
 		break;
 	case WS_EXP_DISCARD:

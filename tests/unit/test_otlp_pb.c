@@ -586,11 +586,15 @@ static void responder_free(struct responder *rs)
 	rs->body = NULL;
 }
 
+/* What the exporter under test counted: zeroed by each exporter_to(). */
+static struct ws_export_counters ctr;
+
 static struct ws_exporter *exporter_to(int port, long timeout_ms)
 {
-	struct ws_otlp_http_opts o = { .timeout_ms = timeout_ms };
+	struct ws_otlp_http_opts o = { .timeout_ms = timeout_ms, .counters = &ctr };
 	char url[64];
 
+	memset(&ctr, 0, sizeof(ctr));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/traces", port);
 	o.endpoint = url; /* copied by libcurl */
 	return ws_otlp_http_exporter_new(&o);
@@ -659,6 +663,10 @@ TEST(export_http_error)
 	responder_stop(&rs);
 	responder_free(&rs);
 	CHECK_INT(rs.requests, 4);
+	/* counted by kind, and the refused spans with them */
+	CHECK_INT(ctr.errors[WS_EXPORT_ERR_HTTP_REJECTED], 3);
+	CHECK_INT(ctr.rejected, 3 * SAMPLE_N);
+	CHECK_INT(ctr.retries, 0);
 	sample_free(sp);
 }
 
@@ -757,6 +765,10 @@ TEST(export_refused)
 		e->shutdown(e);
 	}
 	sample_free(sp);
+	/* every attempt failed to connect; all but the first were retries */
+	CHECK(ctr.errors[WS_EXPORT_ERR_CONNECT] >= 2);
+	CHECK_INT(ctr.retries, ctr.errors[WS_EXPORT_ERR_CONNECT] - 1);
+	CHECK_INT(ctr.rejected, 0);
 }
 
 /* A receiver that never answers costs one timeout, not a hung export thread. */
@@ -779,6 +791,7 @@ TEST(export_timeout)
 		CHECK(dt >= 0.25 && dt < 2.0);
 		e->shutdown(e);
 	}
+	CHECK_INT(ctr.errors[WS_EXPORT_ERR_TIMEOUT], 1);
 	responder_stop(&rs);
 	responder_free(&rs);
 	sample_free(sp);
