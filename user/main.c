@@ -136,6 +136,7 @@ static void gather(struct agent *a, struct ws_counters *c)
 	c->export.exported += a->replay_exported;
 	c->export.export_failed += a->replay_export_failed;
 	ws_export_counters_read(&a->export_counters, &c->exporter);
+	c->exporter.retries += c->export.retried; /* a held batch offered again is a retry too */
 	c->not_exported = a->spans_unexported;
 	c->conns = ws_assembler_nconns(a->asm_);
 }
@@ -469,11 +470,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	ret = run_loop(&a);
-	/* Take what the ring still holds, flush the exporter, then report. */
+	/*
+	 * Take what the ring still holds, flush the exporter within its bound,
+	 * then report: what could not go out by then is in the counters too.
+	 */
 	ring_buffer__consume(ws_bpf_ring(a.bpf));
-	if (a.batch)
-		ws_batch_flush(a.batch, a.cfg.batch.export_timeout_ms ? a.cfg.batch.export_timeout_ms
-								      : 30000);
+	ws_batch_shutdown(a.batch);
 	log_stats(&a);
 	if (a.rec) {
 		unsigned long long n = ws_recw_count(a.rec);
