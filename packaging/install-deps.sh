@@ -13,6 +13,7 @@ pkgs=(
 	libclang-rt-14-dev
 	# tests: the OTLP receiver and real servers and clients
 	python3 python3-pytest python3-protobuf protobuf-compiler curl nginx-light wrk iproute2
+	openssl # test certificates (TLS and mTLS export)
 	"$@"
 )
 

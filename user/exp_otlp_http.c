@@ -396,6 +396,22 @@ static int set_headers(struct otlp_http *h, const struct ws_otlp_http_opts *o)
 	return 0;
 }
 
+/*
+ * The CA file replaces the system's trust store (CAPATH cleared: Debian's
+ * libcurl has a default one), as the OpenTelemetry SDKs do with it.
+ */
+static int set_tls(struct otlp_http *h, const struct ws_otlp_http_opts *o)
+{
+	if (o->ca_file && (curl_easy_setopt(h->curl, CURLOPT_CAINFO, o->ca_file) ||
+			   curl_easy_setopt(h->curl, CURLOPT_CAPATH, NULL)))
+		return -EINVAL;
+	if (o->client_cert && curl_easy_setopt(h->curl, CURLOPT_SSLCERT, o->client_cert))
+		return -EINVAL;
+	if (o->client_key && curl_easy_setopt(h->curl, CURLOPT_SSLKEY, o->client_key))
+		return -EINVAL;
+	return 0;
+}
+
 struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *opts)
 {
 	long timeout_ms, connect_ms;
@@ -433,7 +449,7 @@ struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *op
 		goto fail;
 
 	err = -EINVAL;
-	if (curl_easy_setopt(h->curl, CURLOPT_URL, opts->endpoint) != CURLE_OK)
+	if (curl_easy_setopt(h->curl, CURLOPT_URL, opts->endpoint) != CURLE_OK || set_tls(h, opts))
 		goto fail;
 	/* Any of these failing means a libcurl without what we rely on. */
 	if (curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers) ||

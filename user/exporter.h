@@ -76,6 +76,10 @@ struct ws_otlp_http_opts {
 	int gzip;	      /* compress bodies (Content-Encoding: gzip) */
 	const char *headers;  /* extra request headers, "Name: value\n" lines; NULL: none */
 	struct ws_export_counters *counters; /* failures counted here; NULL: not counted */
+	/* TLS files, PEM, checked by config; NULL: the system's trust store, no mTLS */
+	const char *ca_file;	 /* trusted CA certificates, instead of the system's */
+	const char *client_cert; /* mTLS client certificate, with client_key */
+	const char *client_key;
 };
 /* OTLP/HTTP protobuf (application/x-protobuf) with libcurl. NULL + errno on error. */
 struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *opts);

@@ -210,6 +210,9 @@ static int make_exporter(struct agent *a)
 		o.gzip = a->cfg.otlp_gzip;
 		o.headers = a->cfg.otlp_headers;
 		o.counters = &a->export_counters;
+		o.ca_file = a->cfg.otlp_tls.ca.path;
+		o.client_cert = a->cfg.otlp_tls.cert.path;
+		o.client_key = a->cfg.otlp_tls.key.path;
 		e = ws_otlp_http_exporter_new(&o);
 		break;
 	case WS_EXP_DISCARD:
