@@ -79,6 +79,7 @@ static const char usage[] =
 	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT,\n"
 	"OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION,\n"
 	"OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE, _CLIENT_CERTIFICATE, _CLIENT_KEY,\n"
+	"OTEL_RESOURCE_ATTRIBUTES (under each traced process's own),\n"
 	"OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,\n"
 	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES,\n"
 	"WIRESPAN_PARTNERS, WIRESPAN_REQUEST_ID_HEADERS, WIRESPAN_BAGGAGE_KEYS.\n"
@@ -299,6 +300,13 @@ static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int
 				   "name=value pairs, comma separated, values percent-encoded");
 	}
 	ws_otlp_tls_from_env(&c->otlp_tls, env);
+	/* Bad entries are dropped, as the SDKs do: said once, not fatal. */
+	if ((v = env("OTEL_RESOURCE_ATTRIBUTES")) &&
+	    (n = ws_res_attrs_parse(&c->resource_attrs, v, strlen(v))))
+		fprintf(err, "wirespan: OTEL_RESOURCE_ATTRIBUTES: %ld entr%s dropped (want key=value, "
+			     "comma separated, percent-encoded; at most %d of them, keys of at most "
+			     "%d bytes, values of %d)\n",
+			n, n == 1 ? "y" : "ies", WS_RES_ATTRS_MAX, WS_RES_KEY_MAX, WS_RES_VALUE_MAX);
 	if (((v = env("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION")) && *v) ||
 	    ((v = env("OTEL_EXPORTER_OTLP_COMPRESSION")) && *v)) {
 		if (strcmp(v, "gzip") && strcmp(v, "none"))

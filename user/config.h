@@ -15,6 +15,7 @@
 #include "batch.h"
 #include "otlp_tls.h"
 #include "partners.h"
+#include "resattrs.h"
 
 #define WS_MAX_PIDS 1024
 #define WS_MAX_SEL_CGROUPS 8
@@ -49,6 +50,7 @@ struct ws_config {
 	int floor;	    /* --floor: hooks attached, programs return at once */
 	struct ws_partners partners;	 /* --partner, --request-id-headers */
 	struct ws_baggage_allow baggage; /* --baggage-keys: nothing by default */
+	struct ws_res_attrs resource_attrs; /* OTEL_RESOURCE_ATTRIBUTES: under every process's own */
 	char baggage_keys[WS_BAGGAGE_MAX_KEYS][64]; /* the same keys, NUL-terminated */
 };
 

@@ -417,6 +417,7 @@ int main(int argc, char **argv)
 	aopts.partners = &a.cfg.partners;
 	aopts.baggage = &a.cfg.baggage;
 	aopts.baggage_keys = a.cfg.baggage_keys;
+	aopts.resource_attrs = &a.cfg.resource_attrs;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
 
 	if (a.cfg.replay) {

@@ -52,9 +52,10 @@ struct res_msgs {
 
 /*
  * service.name, process.pid, process.executable.name and .path, host.name,
- * container.id, telemetry.sdk.name and .version.
+ * container.id and .name, telemetry.sdk.name and .version; then the
+ * resource's OTEL_RESOURCE_ATTRIBUTES.
  */
-#define RES_MAX_ATTRS 8
+#define RES_FIXED_ATTRS 9
 /* Every arena block is rounded to this, so the size computed up front always holds. */
 #define ARENA_ALIGN 16
 #define ARENA_SZ(x) (((size_t)(x) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
@@ -68,7 +69,7 @@ _Static_assert(ARENA_ALIGN % alignof(max_align_t) == 0, "arena blocks must suit 
 #define RES_FIELD_SZ(f) ARENA_SZ(3 * sizeof(((struct ws_resource *)0)->f) + 1)
 #define RES_MAX_STR                                                                        \
 	(RES_FIELD_SZ(service_name) + RES_FIELD_SZ(exe_name) + RES_FIELD_SZ(exe_path) +    \
-	 RES_FIELD_SZ(host_name) + RES_FIELD_SZ(container_id))
+	 RES_FIELD_SZ(host_name) + RES_FIELD_SZ(container_id) + RES_FIELD_SZ(container_name))
 
 struct arena {
 	char *base;
@@ -335,11 +336,23 @@ static size_t span_msgs_size(const struct ws_span *s)
 	       span_str_bound(s);
 }
 
+static size_t res_extra_attrs(const struct ws_resource *r)
+{
+	if (!r)
+		return 0;
+	return r->attrs.n < WS_RES_ATTRS_MAX ? r->attrs.n : WS_RES_ATTRS_MAX;
+}
+
 static size_t group_msgs_size(const struct group *g)
 {
-	return ARENA_SZ(sizeof(struct res_msgs)) + ARENA_SZ(RES_MAX_ATTRS * sizeof(pb_kv *)) +
-	       RES_MAX_ATTRS * ARENA_SZ(sizeof(struct kv_pair)) + RES_MAX_STR +
-	       ARENA_SZ(g->nspans * sizeof(pb_span *));
+	size_t nattrs = RES_FIXED_ATTRS + res_extra_attrs(g->res), sz;
+
+	sz = ARENA_SZ(sizeof(struct res_msgs)) + ARENA_SZ(nattrs * sizeof(pb_kv *)) +
+	     nattrs * ARENA_SZ(sizeof(struct kv_pair)) + RES_MAX_STR +
+	     ARENA_SZ(g->nspans * sizeof(pb_span *));
+	for (size_t i = 0; i < res_extra_attrs(g->res); i++)
+		sz += text_bound(g->res->attrs.a[i].klen) + text_bound(g->res->attrs.a[i].vlen);
+	return sz;
 }
 
 static void set_str(struct kv_pair *p, const char *key, char *val)
@@ -368,8 +381,9 @@ static void set_int(struct kv_pair *p, const char *key, int64_t val)
  */
 static int build_resource(struct arena *a, const struct ws_resource *r, pb_resource *res)
 {
-	pb_kv **attrs = arena_alloc(a, RES_MAX_ATTRS * sizeof(pb_kv *));
-	struct kv_pair *p = arena_alloc(a, RES_MAX_ATTRS * sizeof(struct kv_pair));
+	size_t max = RES_FIXED_ATTRS + res_extra_attrs(r);
+	pb_kv **attrs = arena_alloc(a, max * sizeof(pb_kv *));
+	struct kv_pair *p = arena_alloc(a, max * sizeof(struct kv_pair));
 	size_t n = 0;
 	char *s;
 
@@ -408,9 +422,25 @@ static int build_resource(struct arena *a, const struct ws_resource *r, pb_resou
 				return -ENOMEM;
 			set_str(&p[n++], "container.id", s);
 		}
+		if (r->container_name[0]) {
+			s = arena_field(a, r->container_name, sizeof(r->container_name));
+			if (!s)
+				return -ENOMEM;
+			set_str(&p[n++], "container.name", s);
+		}
 	}
 	set_str(&p[n++], "telemetry.sdk.name", (char *)"wirespan");
 	set_str(&p[n++], "telemetry.sdk.version", (char *)WS_VERSION);
+	/* Keys and values come from environments: repaired to UTF-8 like any text. */
+	for (size_t i = 0; i < res_extra_attrs(r); i++) {
+		const struct ws_res_attr *at = &r->attrs.a[i];
+		char *k = arena_text(a, ws_res_attr_key(&r->attrs, i), at->klen, true);
+		char *v = arena_text(a, ws_res_attr_val(&r->attrs, i), at->vlen, true);
+
+		if (!k || !v)
+			return -ENOMEM;
+		set_str(&p[n++], k, v);
+	}
 
 	for (size_t i = 0; i < n; i++)
 		attrs[i] = &p[i].kv;

@@ -266,9 +266,29 @@ TEST(test_tls_files_flags_win_and_are_checked_for_otlp_only)
 	rmdir(dir);
 }
 
+TEST(test_resource_attributes_are_the_base_and_bad_entries_a_warning)
+{
+	const char *ok[] = { "OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,team=a%2Cb",
+			     NULL };
+	const char *bad[] = { "OTEL_RESOURCE_ATTRIBUTES", "a=1,novalue,b=%zz,c=3", NULL };
+
+	CHECK_INT(parse(&c, ok, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.resource_attrs.n, 2);
+	CHECK_STR(ws_res_attrs_get(&c.resource_attrs, "team"), "a,b");
+	CHECK_STR(errbuf, "");
+	/* dropped as the SDKs drop them, and said in one line; not a refusal */
+	CHECK_INT(parse(&c, bad, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.resource_attrs.n, 2);
+	CHECK(strstr(errbuf, "OTEL_RESOURCE_ATTRIBUTES: 2 entries dropped") != NULL);
+	CHECK(strchr(errbuf, '\n') == errbuf + strlen(errbuf) - 1);
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.resource_attrs.n, 0);
+}
+
 static const struct check_case cases[] = {
 	CASE(test_otlp_headers_and_compression),
 	CASE(test_tls_files_flags_win_and_are_checked_for_otlp_only),
+	CASE(test_resource_attributes_are_the_base_and_bad_entries_a_warning),
 	CASE(test_record_replay_floor_and_discard),
 	CASE(test_defaults_trace_everything_to_the_console),
 	CASE(test_selectors_repeat),

@@ -318,6 +318,57 @@ TEST(encode_null_resource)
 	ws_buf_release(&b);
 }
 
+/*
+ * A resource with everything: container id and name, and a full set of
+ * OTEL_RESOURCE_ATTRIBUTES with the longest values (the arena bound must
+ * hold them all) and bytes that are not UTF-8 (repaired like any text).
+ */
+TEST(encode_resource_attributes)
+{
+	static struct ws_resource res = {
+		.refs = 1, .pid = 9, .service_name = "web", .exe_name = "nginx",
+		.host_name = "node-1",
+		.container_id = "3f4e5d6c7b8a99887766554433221100aabbccddeeff00112233445566778899",
+		.container_name = "web",
+	};
+	char key[16], val[WS_RES_VALUE_MAX];
+	struct ws_buf b = WS_BUF_INIT;
+	struct ws_span *s;
+	pb_request *r;
+
+	memset(val, '\xff', sizeof(val)); /* every byte becomes a 3-byte U+FFFD */
+	ws_res_attrs_init(&res.attrs);
+	CHECK_INT(ws_res_attrs_set(&res.attrs, "team", 4, "pay", 3), 0);
+	CHECK_INT(ws_res_attrs_set(&res.attrs, "k\xc3", 2, val, 3), 0);
+	for (int i = 2; i < WS_RES_ATTRS_MAX; i++) {
+		int kl = snprintf(key, sizeof(key), "k%d", i);
+
+		/* as many long values as the set's buffer holds, then short ones */
+		ws_res_attrs_set(&res.attrs, key, kl, val, i < 5 ? sizeof(val) : 1);
+	}
+	CHECK_INT(res.attrs.n, WS_RES_ATTRS_MAX);
+	s = span_make(&res, 7, 0, WS_KIND_SERVER, "GET");
+	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
+	r = decode(&b);
+	CHECK(r && r->n_resource_spans == 1);
+	if (r && r->n_resource_spans == 1) {
+		pb_kv **a = r->resource_spans[0]->resource->attributes;
+		size_t n = r->resource_spans[0]->resource->n_attributes;
+
+		check_resource(r->resource_spans[0], &res);
+		CHECK_ATTR_STR(a, n, "container.id", res.container_id);
+		CHECK_ATTR_STR(a, n, "container.name", "web");
+		CHECK_ATTR_STR(a, n, "team", "pay");
+		CHECK_ATTR_STR(a, n, "k\xef\xbf\xbd", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+		CHECK_ATTR_STR(a, n, "k31", "\xef\xbf\xbd");
+		/* 8 measured (no executable path here) + the set */
+		CHECK_INT(n, 8 + WS_RES_ATTRS_MAX);
+	}
+	decoded_free(r);
+	span_free(s);
+	ws_buf_release(&b);
+}
+
 /* Many processes in one batch: grouping must not mix them up however they hash. */
 TEST(encode_many_resources)
 {
@@ -813,6 +864,7 @@ static const struct check_case cases[] = {
 	CASE(encode_sample),
 	CASE(encode_empty),
 	CASE(encode_null_resource),
+	CASE(encode_resource_attributes),
 	CASE(encode_many_resources),
 	CASE(encode_reuses_buffers),
 	CASE(encode_repairs_text),
