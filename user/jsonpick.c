@@ -259,11 +259,12 @@ static int find(struct jp *j, const char *const *path, size_t depth, char *out, 
 int ws_json_pick(const char *json, size_t len, const char *const *path, size_t depth, char *out,
 		 size_t outsz)
 {
-	struct jp j = { .p = json, .end = json + len };
+	struct jp j;
 	int err;
 
 	if (!json || !path || !depth || depth > 8 || !out || !outsz || outsz > INT32_MAX)
 		return -EINVAL;
+	j = (struct jp){ .p = json, .end = json + len };
 	for (size_t i = 0; i < depth; i++)
 		if (!path[i])
 			return -EINVAL;

@@ -134,11 +134,12 @@ static int parse_entry(struct ws_res_attrs *s, const char *e, const char *end)
 
 int ws_res_attrs_parse(struct ws_res_attrs *s, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len;
+	const char *p = text, *end;
 	int dropped = 0;
 
 	if (!text)
 		return 0;
+	end = text + len;
 	while (p < end) {
 		const char *comma = memchr(p, ',', end - p), *e = comma ? comma : end;
 		const char *ts = p, *te = e;
