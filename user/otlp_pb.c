@@ -338,9 +338,7 @@ static size_t span_msgs_size(const struct ws_span *s)
 
 static size_t res_extra_attrs(const struct ws_resource *r)
 {
-	if (!r)
-		return 0;
-	return r->attrs.n < WS_RES_ATTRS_MAX ? r->attrs.n : WS_RES_ATTRS_MAX;
+	return r ? r->nattrs : 0;
 }
 
 static size_t group_msgs_size(const struct group *g)
@@ -351,7 +349,7 @@ static size_t group_msgs_size(const struct group *g)
 	     nattrs * ARENA_SZ(sizeof(struct kv_pair)) + RES_MAX_STR +
 	     ARENA_SZ(g->nspans * sizeof(pb_span *));
 	for (size_t i = 0; i < res_extra_attrs(g->res); i++)
-		sz += text_bound(g->res->attrs.a[i].klen) + text_bound(g->res->attrs.a[i].vlen);
+		sz += text_bound(g->res->attr[i].klen) + text_bound(g->res->attr[i].vlen);
 	return sz;
 }
 
@@ -433,9 +431,9 @@ static int build_resource(struct arena *a, const struct ws_resource *r, pb_resou
 	set_str(&p[n++], "telemetry.sdk.version", (char *)WS_VERSION);
 	/* Keys and values come from environments: repaired to UTF-8 like any text. */
 	for (size_t i = 0; i < res_extra_attrs(r); i++) {
-		const struct ws_res_attr *at = &r->attrs.a[i];
-		char *k = arena_text(a, ws_res_attr_key(&r->attrs, i), at->klen, true);
-		char *v = arena_text(a, ws_res_attr_val(&r->attrs, i), at->vlen, true);
+		const struct ws_res_attr *at = &r->attr[i];
+		char *k = arena_text(a, ws_resource_attr_key(r, i), at->klen, true);
+		char *v = arena_text(a, ws_resource_attr_val(r, i), at->vlen, true);
 
 		if (!k || !v)
 			return -ENOMEM;

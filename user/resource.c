@@ -108,27 +108,30 @@ static bool measured(const char *key)
 	return !strncmp(key, "telemetry.sdk.", 14); /* wirespan made the telemetry */
 }
 
-/* Adds the attributes of from that are not measured to r->attrs; counts what did not fit. */
-static void merge_attrs(struct ws_resource *r, const struct ws_res_attrs *from, bool own)
+/* Adds the attributes of from that are not measured to into; returns how many did not fit. */
+static int merge_attrs(struct ws_res_attrs *into, const struct ws_res_attrs *from)
 {
+	int lost = 0;
+
 	for (unsigned int i = 0; i < from->n; i++) {
 		const struct ws_res_attr *a = &from->a[i];
 
 		if (measured(ws_res_attr_key(from, i)))
 			continue;
-		if (ws_res_attrs_set(&r->attrs, ws_res_attr_key(from, i), a->klen,
-				     ws_res_attr_val(from, i), a->vlen) &&
-		    own)
-			r->attrs_dropped++;
+		if (ws_res_attrs_set(into, ws_res_attr_key(from, i), a->klen,
+				     ws_res_attr_val(from, i), a->vlen))
+			lost++;
 	}
+	return lost;
 }
 
 /*
  * From the process's environment: OTEL_SERVICE_NAME (else service.name in
  * its OTEL_RESOURCE_ATTRIBUTES) into service_name, and its other resource
- * attributes merged over the base ones already in r->attrs.
+ * attributes merged over the base ones already in attrs.
  */
-static void read_environ(const char *proc_root, uint32_t pid, struct ws_resource *r)
+static void read_environ(const char *proc_root, uint32_t pid, struct ws_resource *r,
+			 struct ws_res_attrs *attrs)
 {
 	struct ws_res_attrs *own;
 	char path[PATH_MAX];
@@ -149,7 +152,7 @@ static void read_environ(const char *proc_root, uint32_t pid, struct ws_resource
 	ws_res_attrs_init(own);
 	if ((v = find_env(buf, n, "OTEL_RESOURCE_ATTRIBUTES=", &vlen))) {
 		r->attrs_dropped += ws_res_attrs_parse(own, v, vlen);
-		merge_attrs(r, own, true);
+		r->attrs_dropped += merge_attrs(attrs, own);
 	}
 	if ((v = find_env(buf, n, "OTEL_SERVICE_NAME=", &vlen)) && vlen)
 		copy_bounded(r->service_name, sizeof(r->service_name), v, vlen);
@@ -314,6 +317,41 @@ static void read_exe(const char *proc_root, uint32_t pid, struct ws_resource *r)
 	copy_bounded(r->exe_name, sizeof(r->exe_name), base, strlen(base));
 }
 
+/*
+ * Moves the attributes into r's own allocation, sized to them: a resource
+ * lives as long as its process is traced, most hold a few short values.
+ * Returns r, maybe moved.
+ */
+static struct ws_resource *attach_attrs(struct ws_resource *r, const struct ws_res_attrs *a)
+{
+	size_t asz = a->n * sizeof(a->a[0]);
+	struct ws_resource *nr;
+	char *tail;
+
+	if (!a->n)
+		return r;
+	nr = realloc(r, sizeof(*r) + asz + a->used);
+	if (!nr) {
+		r->attrs_dropped += a->n; /* the resource is still right, only poorer */
+		return r;
+	}
+	tail = (char *)(nr + 1);
+	memcpy(tail, a->a, asz);
+	memcpy(tail + asz, a->buf, a->used);
+	nr->attr = (const struct ws_res_attr *)tail;
+	nr->attr_buf = tail + asz;
+	nr->nattrs = a->n;
+	return nr;
+}
+
+const char *ws_resource_attr(const struct ws_resource *r, const char *key)
+{
+	for (unsigned int i = 0; r && i < r->nattrs; i++)
+		if (!strcmp(ws_resource_attr_key(r, i), key))
+			return ws_resource_attr_val(r, i);
+	return NULL;
+}
+
 struct ws_resource *ws_resource_new_opts(const struct ws_resource_opts *o, uint32_t pid,
 					 const char *comm)
 {
@@ -321,18 +359,22 @@ struct ws_resource *ws_resource_new_opts(const struct ws_resource_opts *o, uint3
 	const char *host_root = o && o->host_root ? o->host_root : "";
 	const char *host_attr = o && o->base ? ws_res_attrs_get(o->base, "host.name") : NULL;
 	char host[HOST_NAME_MAX + 1], unit[128] = "";
+	struct ws_res_attrs *attrs;
 	struct ws_resource *r;
 
 	r = calloc(1, sizeof(*r));
-	if (!r) {
+	attrs = malloc(sizeof(*attrs));
+	if (!r || !attrs) {
+		free(attrs);
+		free(r);
 		errno = ENOMEM;
 		return NULL;
 	}
 	r->refs = 1;
 	r->pid = pid;
-	ws_res_attrs_init(&r->attrs);
+	ws_res_attrs_init(attrs);
 	if (o && o->base)
-		merge_attrs(r, o->base, false);
+		merge_attrs(attrs, o->base);
 
 	/* A process that already exited leaves nothing to read: not an error. */
 	if (*proc_root) /* "": a replay, whose pids are another host's */
@@ -341,7 +383,7 @@ struct ws_resource *ws_resource_new_opts(const struct ws_resource_opts *o, uint3
 		copy_bounded(r->exe_name, sizeof(r->exe_name), comm, strnlen(comm, 64));
 
 	if (*proc_root) {
-		read_environ(proc_root, pid, r);
+		read_environ(proc_root, pid, r, attrs);
 		read_cgroup(proc_root, pid, r, unit, sizeof(unit));
 		read_container_name(host_root, r);
 	}
@@ -361,6 +403,8 @@ struct ws_resource *ws_resource_new_opts(const struct ws_resource_opts *o, uint3
 		host[sizeof(host) - 1] = '\0';
 		copy_bounded(r->host_name, sizeof(r->host_name), host, strlen(host));
 	}
+	r = attach_attrs(r, attrs);
+	free(attrs);
 	return r;
 }
 

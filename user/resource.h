@@ -29,11 +29,28 @@ struct ws_resource {
 	/*
 	 * Every other attribute: the agent's OTEL_RESOURCE_ATTRIBUTES with the
 	 * process's own merged over them. Never the keys above: what the agent
-	 * measures is not for an environment variable to contradict.
+	 * measures is not for an environment variable to contradict. Kept in
+	 * the resource's own allocation, sized to what they hold.
 	 */
-	struct ws_res_attrs attrs;
+	uint16_t nattrs;
+	const struct ws_res_attr *attr; /* nattrs entries; offsets into attr_buf */
+	const char *attr_buf;		/* their NUL-terminated keys and values */
 	uint16_t attrs_dropped; /* entries of the process's own variable that were dropped */
 };
+
+/* Key and value of attribute i (< r->nattrs). */
+static inline const char *ws_resource_attr_key(const struct ws_resource *r, unsigned int i)
+{
+	return r->attr_buf + r->attr[i].key;
+}
+
+static inline const char *ws_resource_attr_val(const struct ws_resource *r, unsigned int i)
+{
+	return r->attr_buf + r->attr[i].val;
+}
+
+/* The value of attribute key, or NULL. */
+const char *ws_resource_attr(const struct ws_resource *r, const char *key);
 
 struct ws_resource_opts {
 	const char *proc_root; /* "/proc"; tests point it at a fake tree; "": nothing read (replay) */

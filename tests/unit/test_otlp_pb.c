@@ -331,22 +331,26 @@ TEST(encode_resource_attributes)
 		.container_id = "3f4e5d6c7b8a99887766554433221100aabbccddeeff00112233445566778899",
 		.container_name = "web",
 	};
+	static struct ws_res_attrs set;
 	char key[16], val[WS_RES_VALUE_MAX];
 	struct ws_buf b = WS_BUF_INIT;
 	struct ws_span *s;
 	pb_request *r;
 
 	memset(val, '\xff', sizeof(val)); /* every byte becomes a 3-byte U+FFFD */
-	ws_res_attrs_init(&res.attrs);
-	CHECK_INT(ws_res_attrs_set(&res.attrs, "team", 4, "pay", 3), 0);
-	CHECK_INT(ws_res_attrs_set(&res.attrs, "k\xc3", 2, val, 3), 0);
+	ws_res_attrs_init(&set);
+	CHECK_INT(ws_res_attrs_set(&set, "team", 4, "pay", 3), 0);
+	CHECK_INT(ws_res_attrs_set(&set, "k\xc3", 2, val, 3), 0);
 	for (int i = 2; i < WS_RES_ATTRS_MAX; i++) {
 		int kl = snprintf(key, sizeof(key), "k%d", i);
 
 		/* as many long values as the set's buffer holds, then short ones */
-		ws_res_attrs_set(&res.attrs, key, kl, val, i < 5 ? sizeof(val) : 1);
+		ws_res_attrs_set(&set, key, kl, val, i < 5 ? sizeof(val) : 1);
 	}
-	CHECK_INT(res.attrs.n, WS_RES_ATTRS_MAX);
+	CHECK_INT(set.n, WS_RES_ATTRS_MAX);
+	res.nattrs = set.n;
+	res.attr = set.a;
+	res.attr_buf = set.buf;
 	s = span_make(&res, 7, 0, WS_KIND_SERVER, "GET");
 	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
 	r = decode(&b);

@@ -289,8 +289,8 @@ TEST(service_name_from_the_process_resource_attributes)
 	r = ws_resource_new(root, 110, "java");
 	CHECK_STR(r->service_name, "billing");
 	/* emitted once, as service.name, not again among the attributes */
-	CHECK(ws_res_attrs_get(&r->attrs, "service.name") == NULL);
-	CHECK_STR(ws_res_attrs_get(&r->attrs, "team"), "pay");
+	CHECK(ws_resource_attr(r, "service.name") == NULL);
+	CHECK_STR(ws_resource_attr(r, "team"), "pay");
 	ws_resource_put(r);
 
 	/* OTEL_SERVICE_NAME wins, as the specification says */
@@ -325,18 +325,18 @@ TEST(resource_attributes_merge_over_the_agents)
 	CHECK_STR(r->service_name, "pay");
 	CHECK_STR(r->host_name, "node-7");
 	CHECK_STR(r->container_id, "");
-	CHECK_INT(r->attrs.n, 3);
-	CHECK_STR(ws_res_attrs_get(&r->attrs, "deployment.environment"), "prod");
-	CHECK_STR(ws_res_attrs_get(&r->attrs, "team"), "payments");
-	CHECK_STR(ws_res_attrs_get(&r->attrs, "k8s.pod.name"), "pay-7d9f");
+	CHECK_INT(r->nattrs, 3);
+	CHECK_STR(ws_resource_attr(r, "deployment.environment"), "prod");
+	CHECK_STR(ws_resource_attr(r, "team"), "payments");
+	CHECK_STR(ws_resource_attr(r, "k8s.pod.name"), "pay-7d9f");
 	CHECK_INT(r->attrs_dropped, 1);
 	ws_resource_put(r);
 
 	/* a process with nothing of its own gets the base alone */
 	fake_proc(121, ENV("PATH=/bin\0"), "/srv/other");
 	r = ws_resource_new_opts(&o, 121, "other");
-	CHECK_INT(r->attrs.n, 2);
-	CHECK_STR(ws_res_attrs_get(&r->attrs, "team"), "platform");
+	CHECK_INT(r->nattrs, 2);
+	CHECK_STR(ws_resource_attr(r, "team"), "platform");
 	CHECK_INT(r->attrs_dropped, 0);
 	ws_resource_put(r);
 }
