@@ -14,6 +14,7 @@ pkgs=(
 	# tests: the OTLP receiver and real servers and clients
 	python3 python3-pytest python3-protobuf python3-grpcio protobuf-compiler curl nginx-light
 	wrk iproute2
+	openssl # test certificates (TLS and mTLS export)
 	"$@"
 )
 

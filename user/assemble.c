@@ -319,7 +319,11 @@ static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, cons
 		a->nres++;
 	}
 	ws_resource_put(e->res);
-	e->res = ws_resource_new(a->o.proc_root, pid, name);
+	e->res = ws_resource_new_opts(&(struct ws_resource_opts){ .proc_root = a->o.proc_root,
+								  .base = a->o.resource_attrs },
+				      pid, name);
+	if (e->res)
+		a->stats[WS_ASM_RES_ATTRS_DROPPED] += e->res->attrs_dropped;
 	memcpy(e->comm, comm, 16);
 	return e->res ? ws_resource_get(e->res) : NULL;
 }

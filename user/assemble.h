@@ -17,6 +17,7 @@ struct ws_span;
 struct ws_assembler;
 struct ws_partners;
 struct ws_baggage_allow;
+struct ws_res_attrs;
 
 /* Receives each finished span and takes ownership of it. */
 typedef void (*ws_span_cb)(void *ctx, struct ws_span *span);
@@ -31,6 +32,8 @@ struct ws_assembler_opts {
 	/* Baggage keys made attributes (named by baggage_keys[i]); NULL or empty: none. */
 	const struct ws_baggage_allow *baggage;
 	const char (*baggage_keys)[64];
+	/* The agent's OTEL_RESOURCE_ATTRIBUTES, under every process's own; NULL: none. */
+	const struct ws_res_attrs *resource_attrs;
 };
 
 /* Counters; names in WS_ASM_STAT_NAMES, in order. */
@@ -45,12 +48,13 @@ enum ws_asm_stat {
 	WS_ASM_PIPELINE_FULL,	  /* requests dropped: too many in flight on one connection */
 	WS_ASM_CONNS_EVICTED,	  /* connections dropped: table full or idle */
 	WS_ASM_GAP_DESYNC,	  /* uncaptured bytes made a stream lose sync */
+	WS_ASM_RES_ATTRS_DROPPED, /* entries of a process's OTEL_RESOURCE_ATTRIBUTES dropped */
 	WS_ASM_STAT__COUNT,
 };
 #define WS_ASM_STAT_NAMES                                                                  \
 	{ "records", "bad_records", "spans", "http_parse_errors", "http_head_too_big",     \
 	  "response_without_request", "request_without_response", "pipeline_full",         \
-	  "conns_evicted", "gap_desync" }
+	  "conns_evicted", "gap_desync", "resource_attrs_dropped" }
 
 struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
 				      void *ctx);

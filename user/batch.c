@@ -6,7 +6,11 @@
  * an export, so ws_batch_add() costs a lock and a store however slow the
  * exporter is; when the ring is full the span is dropped and counted. The
  * thread exports when max_batch spans wait, when schedule_delay has passed
- * since the last export, and when someone flushes.
+ * since the last export, and when someone flushes. A batch the exporter
+ * could not deliver in time (-ETIMEDOUT: collector unreachable or busy)
+ * stays in the thread's hands and is offered again with backoff, ahead of
+ * newer spans, until it goes through or max_hold passes: the queue fills
+ * meanwhile, and its overflow is counted as usual.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +27,10 @@
 #define DEF_MAX_BATCH 512
 #define DEF_DELAY_MS 5000
 #define DEF_TIMEOUT_MS 30000
+/* As the Collector's retry_on_failure: max_elapsed_time 5 min, intervals 1 s doubling to 30 s. */
+#define DEF_MAX_HOLD_MS 300000
+#define HOLD_FIRST_MS 1000
+#define HOLD_MAX_MS 30000
 
 struct ws_batch {
 	struct ws_batch_opts o;
@@ -44,9 +52,16 @@ struct ws_batch {
 	uint64_t finished;   /* whose export call returned, ever */
 	uint64_t flush_upto; /* export at once until taken reaches this */
 	bool stop;
+	bool stopped; /* ws_batch_shutdown() ran: no thread, no queue */
 	struct ws_batch_stats st;
 
 	struct ws_span **batch; /* the export thread's: o.max_batch slots */
+	/* A held batch: batch[0..held) wait for another try at retry_at. */
+	size_t held;
+	struct timespec held_until; /* given up after this */
+	struct timespec retry_at;
+	long backoff_ms;
+	bool retry_now; /* a flush wants one more try without the wait */
 	pthread_t thread;
 };
 
@@ -70,27 +85,60 @@ static bool passed(const struct timespec *deadline)
 	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
+/*
+ * Called with the lock held after an export of n spans timed out: keeps them
+ * for another try, unless stopping or held too long already. True if held.
+ */
+static bool hold(struct ws_batch *b, size_t n)
+{
+	if (b->stop)
+		return false;
+	if (!b->held) {
+		deadline_after(&b->held_until, b->o.max_hold_ms);
+		b->backoff_ms = HOLD_FIRST_MS;
+	} else if (passed(&b->held_until)) {
+		return false;
+	} else if (b->backoff_ms < HOLD_MAX_MS) {
+		b->backoff_ms = b->backoff_ms * 2 < HOLD_MAX_MS ? b->backoff_ms * 2 : HOLD_MAX_MS;
+	}
+	b->held = n;
+	deadline_after(&b->retry_at, b->backoff_ms);
+	return true;
+}
+
 /* Called with the lock held; drops it around the export itself. */
 static void export_some(struct ws_batch *b)
 {
-	size_t n = b->count < b->o.max_batch ? b->count : b->o.max_batch;
+	size_t n = b->held;
 	uint64_t rejected;
 	int rc;
 
-	for (size_t i = 0; i < n; i++) {
-		b->batch[i] = b->ring[b->head];
-		b->ring[b->head] = NULL;
-		b->head = (b->head + 1) % b->o.max_queue;
+	if (n) {
+		b->st.retried++;
+	} else {
+		n = b->count < b->o.max_batch ? b->count : b->o.max_batch;
+		for (size_t i = 0; i < n; i++) {
+			b->batch[i] = b->ring[b->head];
+			b->ring[b->head] = NULL;
+			b->head = (b->head + 1) % b->o.max_queue;
+		}
+		b->count -= n;
+		b->taken += n;
 	}
-	b->count -= n;
-	b->taken += n;
+	b->retry_now = false;
 	pthread_mutex_unlock(&b->lock);
 
 	rc = b->exp->export(b->exp, b->batch, n);
 	rejected = !rc && b->exp->take_rejected ? b->exp->take_rejected(b->exp) : 0;
 	if (rejected > n)
 		rejected = n;
-	/* Delivered or not, these spans are done with: a retry would stall the queue. */
+
+	pthread_mutex_lock(&b->lock);
+	if (rc == -ETIMEDOUT && hold(b, n))
+		return;
+	b->held = 0;
+	pthread_mutex_unlock(&b->lock);
+	/* Delivered, refused or given up: these spans are done with. */
 	for (size_t i = 0; i < n; i++)
 		ws_span_free(b->batch[i]);
 
@@ -115,6 +163,15 @@ static void *export_thread(void *arg)
 	while (!b->stop) {
 		bool due = passed(&next);
 
+		if (b->held) {
+			/* Nothing newer goes out before it: order, and the collector is down anyway. */
+			if (b->retry_now || passed(&b->retry_at))
+				export_some(b);
+			else
+				pthread_cond_timedwait(&b->wake, &b->lock, &b->retry_at);
+			deadline_after(&next, b->o.schedule_delay_ms);
+			continue;
+		}
 		if (b->count >= b->o.max_batch || (b->count && b->taken < b->flush_upto) ||
 		    (b->count && due)) {
 			export_some(b);
@@ -184,6 +241,7 @@ struct ws_batch *ws_batch_new(const struct ws_batch_opts *opts, struct ws_export
 		b->o.max_batch = b->o.max_queue;
 	b->o.schedule_delay_ms = or_default(b->o.schedule_delay_ms, DEF_DELAY_MS);
 	b->o.export_timeout_ms = or_default(b->o.export_timeout_ms, DEF_TIMEOUT_MS);
+	b->o.max_hold_ms = or_default(b->o.max_hold_ms, DEF_MAX_HOLD_MS);
 	b->exp = exp;
 
 	b->ring = calloc(b->o.max_queue, sizeof(*b->ring));
@@ -228,6 +286,14 @@ void ws_batch_add(struct ws_batch *b, struct ws_span *s)
 		return;
 	}
 	pthread_mutex_lock(&b->lock);
+	if (b->stopped) {
+		/* Nothing will export it any more: accepted and failed, so the sums hold. */
+		b->st.queued++;
+		b->st.export_failed++;
+		pthread_mutex_unlock(&b->lock);
+		ws_span_free(s);
+		return;
+	}
 	if (b->count == b->o.max_queue) {
 		b->st.dropped_full++;
 		pthread_mutex_unlock(&b->lock);
@@ -263,6 +329,11 @@ int ws_batch_flush(struct ws_batch *b, long timeout_ms)
 		b->flush_upto = target;
 		pthread_cond_signal(&b->wake);
 	}
+	if (b->held) {
+		/* Whoever flushes wants it out now: one try without waiting for retry_at. */
+		b->retry_now = true;
+		pthread_cond_signal(&b->wake);
+	}
 	while (b->finished < target) {
 		if (timeout_ms < 0) {
 			pthread_cond_wait(&b->done, &b->lock);
@@ -292,11 +363,13 @@ void ws_batch_stats(struct ws_batch *b, struct ws_batch_stats *out)
 /*
  * The flush is bounded by export_timeout_ms, but an export already running
  * cannot be interrupted: the join waits for it, so exporters must honour
- * their own timeouts. Spans still queued after the bound are freed unsent.
+ * their own timeouts.
  */
-void ws_batch_free(struct ws_batch *b)
+void ws_batch_shutdown(struct ws_batch *b)
 {
-	if (!b)
+	uint64_t left;
+
+	if (!b || b->stopped)
 		return;
 	ws_batch_flush(b, b->o.export_timeout_ms);
 
@@ -306,11 +379,30 @@ void ws_batch_free(struct ws_batch *b)
 	pthread_mutex_unlock(&b->lock);
 	pthread_join(b->thread, NULL);
 
+	/* The thread is gone: what it held and what still waits are lost, and counted. */
+	left = b->held + b->count;
+	for (size_t i = 0; i < b->held; i++)
+		ws_span_free(b->batch[i]);
+	b->held = 0;
 	while (b->count) {
 		ws_span_free(b->ring[b->head]);
+		b->ring[b->head] = NULL;
 		b->head = (b->head + 1) % b->o.max_queue;
 		b->count--;
 	}
+	pthread_mutex_lock(&b->lock);
+	b->st.export_failed += left;
+	b->finished += left;
+	b->stopped = true;
+	pthread_cond_broadcast(&b->done);
+	pthread_mutex_unlock(&b->lock);
+}
+
+void ws_batch_free(struct ws_batch *b)
+{
+	if (!b)
+		return;
+	ws_batch_shutdown(b);
 	b->exp->shutdown(b->exp);
 	pthread_cond_destroy(&b->done);
 	pthread_cond_destroy(&b->wake);

@@ -3,7 +3,8 @@
  * Command line and environment -> struct ws_config. Flags win over
  * WIRESPAN_* variables, which the OpenTelemetry variables sit beside:
  * OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _PROTOCOL,
- * _TIMEOUT, _HEADERS, _COMPRESSION, and OTEL_BSP_*.
+ * _TIMEOUT, _HEADERS, _COMPRESSION, _CERTIFICATE, _CLIENT_*, and OTEL_BSP_*.
+ * The only I/O: TLS files are opened to refuse, at start, one that cannot work.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -44,6 +45,12 @@ static const char usage[] =
 	"      --endpoint URL     OTLP traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,\n"
 	"                         or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces; for grpc\n"
 	"                         the collector's URL, e.g. http://localhost:4317)\n"
+	"      --certificate FILE trust the CA certificates in FILE (PEM) instead of the\n"
+	"                         system's for an https endpoint\n"
+	"                         (OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE)\n"
+	"      --client-certificate FILE, --client-key FILE  mTLS: present this PEM\n"
+	"                         certificate and its key; both or neither\n"
+	"                         (OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE, _CLIENT_KEY)\n"
 	"      --stats-interval S log the agent's counters every S seconds (default: off;\n"
 	"                         SIGUSR1 logs them at any time)\n"
 	"      --metrics-address HOST:PORT  serve the counters in the Prometheus text\n"
@@ -73,6 +80,8 @@ static const char usage[] =
 	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL\n"
 	"(http/protobuf, http/json or grpc), OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT,\n"
 	"OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION,\n"
+	"OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE, _CLIENT_CERTIFICATE, _CLIENT_KEY,\n"
+	"OTEL_RESOURCE_ATTRIBUTES (under each traced process's own),\n"
 	"OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,\n"
 	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES,\n"
 	"WIRESPAN_PARTNERS, WIRESPAN_REQUEST_ID_HEADERS, WIRESPAN_BAGGAGE_KEYS.\n"
@@ -94,6 +103,9 @@ enum {
 	OPT_REQID,
 	OPT_BAGGAGE,
 	OPT_METRICS,
+	OPT_CERTIFICATE,
+	OPT_CLIENT_CERT,
+	OPT_CLIENT_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -116,6 +128,9 @@ static const struct option long_opts[] = {
 	{ "request-id-headers", required_argument, NULL, OPT_REQID },
 	{ "baggage-keys", required_argument, NULL, OPT_BAGGAGE },
 	{ "metrics-address", required_argument, NULL, OPT_METRICS },
+	{ "certificate", required_argument, NULL, OPT_CERTIFICATE },
+	{ "client-certificate", required_argument, NULL, OPT_CLIENT_CERT },
+	{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
 	{ 0 },
 };
 
@@ -306,6 +321,14 @@ static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int
 			return bad(err, "OTLP headers", v,
 				   "name=value pairs, comma separated, values percent-encoded");
 	}
+	ws_otlp_tls_from_env(&c->otlp_tls, env);
+	/* Bad entries are dropped, as the SDKs do: said once, not fatal. */
+	if ((v = env("OTEL_RESOURCE_ATTRIBUTES")) &&
+	    (n = ws_res_attrs_parse(&c->resource_attrs, v, strlen(v))))
+		fprintf(err, "wirespan: OTEL_RESOURCE_ATTRIBUTES: %ld entr%s dropped (want key=value, "
+			     "comma separated, percent-encoded; at most %d of them, keys of at most "
+			     "%d bytes, values of %d)\n",
+			n, n == 1 ? "y" : "ies", WS_RES_ATTRS_MAX, WS_RES_KEY_MAX, WS_RES_VALUE_MAX);
 	if (((v = env("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION")) && *v) ||
 	    ((v = env("OTEL_EXPORTER_OTLP_COMPRESSION")) && *v)) {
 		if (strcmp(v, "gzip") && strcmp(v, "none"))
@@ -343,6 +366,26 @@ static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int
 			return bad(err, "WIRESPAN_CAPTURE_BYTES", v, "64..16384");
 		c->capture_bytes = n;
 	}
+	return 0;
+}
+
+/*
+ * TLS files that cannot work refuse the start, once every source has had its
+ * say; they matter only to the OTLP exporter, and only over https.
+ */
+static int check_tls(const struct ws_config *c, FILE *err)
+{
+	char msg[1024];
+
+	if (c->exporter != WS_EXP_OTLP || !ws_otlp_tls_any(&c->otlp_tls))
+		return 0;
+	if (ws_otlp_tls_check(&c->otlp_tls, msg, sizeof(msg))) {
+		fprintf(err, "wirespan: %s\n", msg);
+		return -EINVAL;
+	}
+	if (strncmp(c->endpoint, "https://", 8))
+		fprintf(err, "wirespan: the OTLP endpoint is not https: the TLS certificate and key "
+			     "settings are not used\n");
 	return 0;
 }
 
@@ -454,6 +497,15 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 				return bad(err, "--metrics-address", optarg, "host:port");
 			c->metrics_address = optarg;
 			break;
+		case OPT_CERTIFICATE:
+			c->otlp_tls.ca = (struct ws_tls_file){ optarg, "--certificate" };
+			break;
+		case OPT_CLIENT_CERT:
+			c->otlp_tls.cert = (struct ws_tls_file){ optarg, "--client-certificate" };
+			break;
+		case OPT_CLIENT_KEY:
+			c->otlp_tls.key = (struct ws_tls_file){ optarg, "--client-key" };
+			break;
 		case 'v':
 			c->verbose++;
 			break;
@@ -487,6 +539,9 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 		snprintf(c->endpoint, sizeof(c->endpoint), "%s",
 			 c->otlp_protocol == WS_OTLP_GRPC ? "http://localhost:4317"
 							  : "http://localhost:4318/v1/traces");
+	ret = check_tls(c, err);
+	if (ret)
+		return ret;
 	/* A person reading the console wants spans now, not in 5 s batches. */
 	if (c->exporter == WS_EXP_CONSOLE && !env("OTEL_BSP_SCHEDULE_DELAY"))
 		c->batch.schedule_delay_ms = 200;

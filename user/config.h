@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The agent's configuration: command line, OTEL_* and WIRESPAN_* variables
- * -> struct ws_config. Pure (the environment comes through a lookup
- * function), so every rule is unit-tested.
+ * -> struct ws_config. Pure but for reading the TLS files it is given (the
+ * environment comes through a lookup function), so every rule is unit-tested.
  */
 #ifndef WS_CONFIG_H
 #define WS_CONFIG_H
@@ -14,7 +14,9 @@
 #include "baggage.h"
 #include "batch.h"
 #include "exporter.h"
+#include "otlp_tls.h"
 #include "partners.h"
+#include "resattrs.h"
 
 #define WS_MAX_PIDS 1024
 #define WS_MAX_SEL_CGROUPS 8
@@ -39,6 +41,7 @@ struct ws_config {
 	long export_timeout_ms;
 	int otlp_gzip;	       /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
 	char otlp_headers[2048]; /* OTEL_EXPORTER_OTLP_[TRACES_]HEADERS as "Name: value\n" lines */
+	struct ws_otlp_tls otlp_tls; /* CA, client certificate and key; checked when exporting OTLP */
 	struct ws_batch_opts batch;
 	long stats_interval_s; /* log counters every N s; 0: only on SIGUSR1 and exit */
 	const char *metrics_address; /* --metrics-address host:port: Prometheus /metrics */
@@ -49,6 +52,7 @@ struct ws_config {
 	int floor;	    /* --floor: hooks attached, programs return at once */
 	struct ws_partners partners;	 /* --partner, --request-id-headers */
 	struct ws_baggage_allow baggage; /* --baggage-keys: nothing by default */
+	struct ws_res_attrs resource_attrs; /* OTEL_RESOURCE_ATTRIBUTES: under every process's own */
 	char baggage_keys[WS_BAGGAGE_MAX_KEYS][64]; /* the same keys, NUL-terminated */
 };
 

@@ -87,6 +87,7 @@ struct otlp_http {
 	struct fail_kind kinds[LOG_KINDS];
 	unsigned long uses;
 	uint64_t rejected; /* spans rejected in partial successes, since take_rejected */
+	struct ws_export_counters *counters; /* may be NULL */
 	/* Logged the first time and every LOG_EVERY: rejections, warnings, unreadable answers. */
 	unsigned long partial_logs, warning_logs, unreadable_logs;
 };
@@ -157,17 +158,74 @@ static void printable(const char *in, size_t len, char *out, size_t outsz)
 }
 
 /*
- * One line per failure kind; never the body, never the URL (it may hold
- * credentials). A gRPC status comes with its grpc-message, which the
- * collector wrote to be read.
+ * The kind of a failed attempt, for the counters. again: whether the
+ * protocol's rules retry an answer that came (rc CURLE_OK).
  */
-static void log_failure(struct otlp_http *h, int enc_err, CURLcode rc, int grpc, long http)
+static enum ws_export_err classify(const struct otlp_http *h, int enc_err, CURLcode rc, bool again)
 {
+	if (enc_err)
+		return WS_EXPORT_ERR_ENCODING;
+	switch (rc) {
+	case CURLE_OK:
+		return again ? WS_EXPORT_ERR_HTTP_RETRYABLE : WS_EXPORT_ERR_HTTP_REJECTED;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+		return WS_EXPORT_ERR_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return WS_EXPORT_ERR_TIMEOUT;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		/*
+		 * With TLS 1.3 a server refuses a client certificate (or its
+		 * absence) after the handshake: the client meets its alert on
+		 * the first read. Not a broken connection, not worth a retry.
+		 */
+		if (strstr(h->errbuf, " alert "))
+			return WS_EXPORT_ERR_TLS;
+		return WS_EXPORT_ERR_NETWORK;
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return WS_EXPORT_ERR_NETWORK;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+		return WS_EXPORT_ERR_TLS;
+	default:
+		return WS_EXPORT_ERR_OTHER;
+	}
+}
+
+/*
+ * Counts one failed attempt by kind and logs it: one line per failure kind,
+ * rate limited; never the body, never the URL (it may hold credentials). A
+ * gRPC status comes with its grpc-message, which the collector wrote to be
+ * read.
+ */
+static enum ws_export_err log_failure(struct otlp_http *h, int enc_err, CURLcode rc, int grpc,
+				      long http, bool again)
+{
+	enum ws_export_err kind = classify(h, enc_err, rc, again);
 	char msg[MSG_MAX];
 	unsigned long count;
 
+	if (h->counters)
+		ws_export_count(&h->counters->errors[kind], 1);
 	if (!fail_count(h, enc_err, rc, grpc, http, &count))
-		return;
+		return kind;
 	if (enc_err)
 		fprintf(stderr, "wirespan: otlp export failed: encoding: %s, %lu time%s\n",
 			strerror(enc_err), count, count == 1 ? "" : "s");
@@ -184,6 +242,7 @@ static void log_failure(struct otlp_http *h, int enc_err, CURLcode rc, int grpc,
 	} else
 		fprintf(stderr, "wirespan: otlp export failed: HTTP status %ld, %lu time%s\n", http,
 			count, count == 1 ? "" : "s");
+	return kind;
 }
 
 /*
@@ -429,7 +488,7 @@ static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans,
 		return 0;
 	err = ws_otlp_body_request(h->body, spans, n, &body, &body_len);
 	if (err) {
-		log_failure(h, -err, CURLE_OK, -1, 0);
+		log_failure(h, -err, CURLE_OK, -1, 0, false);
 		return err;
 	}
 	/* The buffer may have moved since the last batch. */
@@ -455,9 +514,14 @@ static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans,
 			read_answer(h, n);
 			return 0;
 		}
-		log_failure(h, 0, rc, rc == CURLE_OK ? grpc : -1, http);
-		if (!again)
+		if (log_failure(h, 0, rc, rc == CURLE_OK ? grpc : -1, http, again) ==
+		    WS_EXPORT_ERR_TLS)
+			again = false;
+		if (!again) {
+			if (rc == CURLE_OK && h->counters)
+				ws_export_count(&h->counters->refused, n);
 			return -EIO;
+		}
 		/* Jitter: a fleet of agents must not come back in step. */
 		wait = h->ans.retry_after_ms >= 0
 			       ? h->ans.retry_after_ms
@@ -467,6 +531,8 @@ static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans,
 			return -ETIMEDOUT; /* the batch's time is up: dropped, counted */
 		nanosleep(&(struct timespec){ wait / 1000, (wait % 1000) * 1000000L }, NULL);
 		h->retries++;
+		if (h->counters)
+			ws_export_count(&h->counters->retries, 1);
 		if (backoff_ms < RETRY_MAX_MS)
 			backoff_ms *= 2;
 	}
@@ -591,6 +657,22 @@ static int set_grpc(struct otlp_http *h, const char *endpoint)
 	return err;
 }
 
+/*
+ * The CA file replaces the system's trust store (CAPATH cleared: Debian's
+ * libcurl has a default one), as the OpenTelemetry SDKs do with it.
+ */
+static int set_tls(struct otlp_http *h, const struct ws_otlp_http_opts *o)
+{
+	if (o->ca_file && (curl_easy_setopt(h->curl, CURLOPT_CAINFO, o->ca_file) ||
+			   curl_easy_setopt(h->curl, CURLOPT_CAPATH, NULL)))
+		return -EINVAL;
+	if (o->client_cert && curl_easy_setopt(h->curl, CURLOPT_SSLCERT, o->client_cert))
+		return -EINVAL;
+	if (o->client_key && curl_easy_setopt(h->curl, CURLOPT_SSLKEY, o->client_key))
+		return -EINVAL;
+	return 0;
+}
+
 struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *opts)
 {
 	long timeout_ms, connect_ms;
@@ -628,6 +710,7 @@ struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *op
 		goto fail;
 	}
 	h->timeout_ms = timeout_ms;
+	h->counters = opts->counters;
 	err = set_headers(h, opts);
 	if (err)
 		goto fail;
@@ -641,6 +724,8 @@ struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *op
 		goto fail;
 	}
 	err = -EINVAL;
+	if (set_tls(h, opts))
+		goto fail;
 	/* Any of these failing means a libcurl without what we rely on. */
 	if (curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers) ||
 	    curl_easy_setopt(h->curl, CURLOPT_POST, 1L) ||

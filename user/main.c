@@ -40,6 +40,7 @@ struct agent {
 	struct ws_assembler *asm_;
 	struct ws_batch *batch;
 	uint64_t spans_unexported; /* exporter none */
+	struct ws_export_counters export_counters; /* the exporter's failures, by kind */
 	struct ws_rec_writer *rec;  /* --record */
 	struct ws_metrics_server *metrics; /* --metrics-address */
 	/* --replay: no export thread; spans go out synchronously in batches. */
@@ -146,6 +147,8 @@ static void gather(struct agent *a, struct ws_counters *c)
 	c->export.exported += a->replay_exported;
 	c->export.export_failed += a->replay_export_failed;
 	c->export.rejected += a->replay_rejected;
+	ws_export_counters_read(&a->export_counters, &c->exporter);
+	c->exporter.retries += c->export.retried; /* a held batch offered again is a retry too */
 	c->not_exported = a->spans_unexported;
 	c->conns = ws_assembler_nconns(a->asm_);
 }
@@ -155,8 +158,9 @@ static void log_stats(struct agent *a)
 {
 	static const char *const knames[] = WS_STAT_NAMES;
 	static const char *const anames[] = WS_ASM_STAT_NAMES;
+	static const char *const enames[] = WS_EXPORT_ERR_NAMES;
 	struct ws_counters c;
-	char line[2048];
+	char line[4096];
 	int n;
 
 	gather(a, &c);
@@ -171,13 +175,19 @@ static void log_stats(struct agent *a)
 	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
 		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", anames[i],
 			      (unsigned long long)c.user[i]);
-	snprintf(line + n, sizeof(line) - n,
-		 " conns=%llu export: queued=%llu dropped_queue_full=%llu exported=%llu "
-		 "rejected=%llu export_failed=%llu not_exported=%llu\n",
-		 (unsigned long long)c.conns, (unsigned long long)c.export.queued,
-		 (unsigned long long)c.export.dropped_full, (unsigned long long)c.export.exported,
-		 (unsigned long long)c.export.rejected, (unsigned long long)c.export.export_failed,
-		 (unsigned long long)c.not_exported);
+	n += snprintf(line + n, sizeof(line) - n,
+		      " conns=%llu export: queued=%llu dropped_queue_full=%llu exported=%llu "
+		      "rejected=%llu refused=%llu export_failed=%llu not_exported=%llu retries=%llu",
+		      (unsigned long long)c.conns, (unsigned long long)c.export.queued,
+		      (unsigned long long)c.export.dropped_full,
+		      (unsigned long long)c.export.exported, (unsigned long long)c.export.rejected,
+		      (unsigned long long)c.exporter.refused,
+		      (unsigned long long)c.export.export_failed, (unsigned long long)c.not_exported,
+		      (unsigned long long)c.exporter.retries);
+	for (int i = 0; i < WS_EXPORT_ERR__COUNT; i++)
+		n += snprintf(line + n, sizeof(line) - n, " errors_%s=%llu", enames[i],
+			      (unsigned long long)c.exporter.errors[i]);
+	snprintf(line + n, sizeof(line) - n, "\n");
 	fputs(line, stderr);
 }
 
@@ -212,6 +222,10 @@ static int make_exporter(struct agent *a)
 		o.timeout_ms = a->cfg.export_timeout_ms;
 		o.gzip = a->cfg.otlp_gzip;
 		o.headers = a->cfg.otlp_headers;
+		o.counters = &a->export_counters;
+		o.ca_file = a->cfg.otlp_tls.ca.path;
+		o.client_cert = a->cfg.otlp_tls.cert.path;
+		o.client_key = a->cfg.otlp_tls.key.path;
 		e = ws_otlp_http_exporter_new(&o);
 		break;
 	case WS_EXP_DISCARD:
@@ -416,6 +430,7 @@ int main(int argc, char **argv)
 	aopts.partners = &a.cfg.partners;
 	aopts.baggage = &a.cfg.baggage;
 	aopts.baggage_keys = a.cfg.baggage_keys;
+	aopts.resource_attrs = &a.cfg.resource_attrs;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
 
 	if (a.cfg.replay) {
@@ -472,11 +487,12 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	ret = run_loop(&a);
-	/* Take what the ring still holds, flush the exporter, then report. */
+	/*
+	 * Take what the ring still holds, flush the exporter within its bound,
+	 * then report: what could not go out by then is in the counters too.
+	 */
 	ring_buffer__consume(ws_bpf_ring(a.bpf));
-	if (a.batch)
-		ws_batch_flush(a.batch, a.cfg.batch.export_timeout_ms ? a.cfg.batch.export_timeout_ms
-								      : 30000);
+	ws_batch_shutdown(a.batch);
 	log_stats(&a);
 	if (a.rec) {
 		unsigned long long n = ws_recw_count(a.rec);

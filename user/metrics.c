@@ -43,6 +43,7 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 {
 	static const char *const knames[] = WS_STAT_NAMES;
 	static const char *const unames[] = WS_ASM_STAT_NAMES;
+	static const char *const enames[] = WS_EXPORT_ERR_NAMES;
 	size_t n = 0;
 
 	if (c->have_kernel) {
@@ -77,6 +78,22 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 	    (unsigned long long)c->export.exported, (unsigned long long)c->export.rejected,
 	    (unsigned long long)c->export.export_failed,
 	    (unsigned long long)c->not_exported, (unsigned long long)c->conns);
+	put(out, outsz, &n,
+	    "# HELP wirespan_export_errors_total Failed export attempts by kind "
+	    "(connect, timeout, network, tls, http_retryable, http_rejected, ...).\n"
+	    "# TYPE wirespan_export_errors_total counter\n");
+	for (int i = 0; i < WS_EXPORT_ERR__COUNT; i++)
+		put(out, outsz, &n, "wirespan_export_errors_total{kind=\"%s\"} %llu\n", enames[i],
+		    (unsigned long long)c->exporter.errors[i]);
+	put(out, outsz, &n,
+	    "# HELP wirespan_export_retries_total Export attempts that repeat a failed one.\n"
+	    "# TYPE wirespan_export_retries_total counter\n"
+	    "wirespan_export_retries_total %llu\n"
+	    "# HELP wirespan_export_refused_spans_total Spans in batches the collector refused "
+	    "with an answer that is not worth a retry (also counted as failed).\n"
+	    "# TYPE wirespan_export_refused_spans_total counter\n"
+	    "wirespan_export_refused_spans_total %llu\n",
+	    (unsigned long long)c->exporter.retries, (unsigned long long)c->exporter.refused);
 	if (n >= outsz)
 		return -ENOSPC;
 	return (int)n;

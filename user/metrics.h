@@ -13,6 +13,7 @@
 
 #include "assemble.h"
 #include "batch.h"
+#include "exporter.h"
 #include "wirespan.h"
 
 struct ws_counters {
@@ -20,6 +21,7 @@ struct ws_counters {
 	uint64_t kernel[WS_STAT__COUNT];
 	uint64_t user[WS_ASM_STAT__COUNT];
 	struct ws_batch_stats export;
+	struct ws_export_counters exporter; /* failures by kind, retries, refused spans */
 	uint64_t not_exported;
 	uint64_t conns;
 };

@@ -205,11 +205,6 @@ static void attr_str(struct jw *w, const char *key, const char *val, size_t len)
 	PUT(w, "}}");
 }
 
-static void attr_field(struct jw *w, const char *key, const char *field, size_t size)
-{
-	attr_str(w, key, field, strnlen(field, size));
-}
-
 static void attr_int(struct jw *w, const char *key, int64_t val)
 {
 	put_key(w, key);
@@ -218,42 +213,21 @@ static void attr_int(struct jw *w, const char *key, int64_t val)
 	PUT(w, "}}");
 }
 
-/*
- * The resource as the protobuf encoding has it: service.name (the spec's
- * fallback when unknown), process.pid, process.executable.name and .path,
- * host.name, container.id when known, telemetry.sdk.name and .version.
- */
+/* The resource's attributes (resource.c has the list, every encoder writes it). */
 static void put_resource(struct jw *w, const struct ws_resource *r)
 {
+	struct ws_res_kv kv[WS_RES_KVS_MAX];
+	size_t n = ws_resource_kvs(r, kv);
+
 	PUT(w, "{\"resource\":{\"attributes\":[");
-	if (r && r->service_name[0])
-		attr_field(w, "service.name", r->service_name, sizeof(r->service_name));
-	else
-		attr_str(w, "service.name", "unknown_service", 15);
-	if (r) {
-		PUT(w, ",");
-		attr_int(w, "process.pid", r->pid);
-		if (r->exe_name[0]) {
+	for (size_t i = 0; i < n; i++) {
+		if (i)
 			PUT(w, ",");
-			attr_field(w, "process.executable.name", r->exe_name, sizeof(r->exe_name));
-		}
-		if (r->exe_path[0]) {
-			PUT(w, ",");
-			attr_field(w, "process.executable.path", r->exe_path, sizeof(r->exe_path));
-		}
-		if (r->host_name[0]) {
-			PUT(w, ",");
-			attr_field(w, "host.name", r->host_name, sizeof(r->host_name));
-		}
-		if (r->container_id[0]) {
-			PUT(w, ",");
-			attr_field(w, "container.id", r->container_id, sizeof(r->container_id));
-		}
+		if (kv[i].str)
+			attr_str(w, kv[i].key, kv[i].str, kv[i].len);
+		else
+			attr_int(w, kv[i].key, kv[i].ival);
 	}
-	PUT(w, ",");
-	attr_str(w, "telemetry.sdk.name", "wirespan", 8);
-	PUT(w, ",");
-	attr_str(w, "telemetry.sdk.version", WS_VERSION, strlen(WS_VERSION));
 	PUT(w, "]},\"scopeSpans\":[{\"scope\":{\"name\":\"wirespan\",\"version\":");
 	put_str(w, WS_VERSION, strlen(WS_VERSION));
 	PUT(w, "},\"spans\":[");

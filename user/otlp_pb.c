@@ -291,38 +291,28 @@ static void put_kv_int(struct rw *w, unsigned int field, const char *key, int64_
 }
 
 /*
- * Resource attributes per the semantic conventions, written last to first.
- * telemetry.sdk.language is left out: its list of values has no C, and a
- * wrong language would mislead.
+ * The resource's attributes (resource.c has the list), written last to
+ * first. Keys from an environment are text like any other: checked.
  */
 static void put_resource(struct rw *w, const struct ws_resource *r)
 {
-	size_t mark = rw_pos(w);
+	struct ws_res_kv kv[WS_RES_KVS_MAX];
+	size_t mark = rw_pos(w), n = ws_resource_kvs(r, kv);
 
-	put_kv_str(w, F_RES_ATTRIBUTES, "telemetry.sdk.version", WS_VERSION,
-		   sizeof(WS_VERSION) - 1);
-	put_kv_str(w, F_RES_ATTRIBUTES, "telemetry.sdk.name", "wirespan", 8);
-	if (r) {
-		if (r->container_id[0])
-			put_kv_str(w, F_RES_ATTRIBUTES, "container.id", r->container_id,
-				   strnlen(r->container_id, sizeof(r->container_id)));
-		if (r->host_name[0])
-			put_kv_str(w, F_RES_ATTRIBUTES, "host.name", r->host_name,
-				   strnlen(r->host_name, sizeof(r->host_name)));
-		if (r->exe_path[0])
-			put_kv_str(w, F_RES_ATTRIBUTES, "process.executable.path", r->exe_path,
-				   strnlen(r->exe_path, sizeof(r->exe_path)));
-		if (r->exe_name[0])
-			put_kv_str(w, F_RES_ATTRIBUTES, "process.executable.name", r->exe_name,
-				   strnlen(r->exe_name, sizeof(r->exe_name)));
-		put_kv_int(w, F_RES_ATTRIBUTES, "process.pid", r->pid);
+	while (n-- > 0) {
+		size_t at = rw_pos(w), any = at;
+
+		if (kv[n].str)
+			put_text_field(w, F_ANY_STRING, kv[n].str, kv[n].len);
+		else
+			put_varint_field(w, F_ANY_INT, (uint64_t)kv[n].ival);
+		put_len_field(w, F_KV_VALUE, any);
+		if (kv[n].agent_key)
+			put_key(w, kv[n].key);
+		else
+			put_text_field(w, F_KV_KEY, kv[n].key, strlen(kv[n].key));
+		put_len_field(w, F_RES_ATTRIBUTES, at);
 	}
-	/* The specification's fallback when the service is unknown. */
-	if (r && r->service_name[0])
-		put_kv_str(w, F_RES_ATTRIBUTES, "service.name", r->service_name,
-			   strnlen(r->service_name, sizeof(r->service_name)));
-	else
-		put_kv_str(w, F_RES_ATTRIBUTES, "service.name", "unknown_service", 15);
 	put_len_field(w, F_RS_RESOURCE, mark);
 }
 

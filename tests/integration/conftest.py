@@ -2,9 +2,11 @@
 """Fixtures of the integration tests: a cgroup v2 per test that holds the
 programs under test, the real agent selecting that cgroup, and a real OTLP
 receiver decoding what the agent exports."""
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -148,6 +150,102 @@ def start_agent(receiver):
         if a.proc.poll() is None:
             a.proc.kill()
             a.proc.wait()
+
+
+def free_port():
+    """A TCP port nothing listens on now (the kernel's pick, then released)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scrape(port):
+    """GET /metrics of an agent started with --metrics-address 127.0.0.1:port,
+    as {'name{labels}': value}."""
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return {k: int(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines()
+                                   if l and not l.startswith("#"))}
+
+
+def wait_until(pred, timeout=10.0, step=0.05):
+    """Polls pred() until it returns something true; returns that, or the
+    last value after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+class ReceiverProcess:
+    """otlp_receiver.py as its own process on a fixed port, so a test can
+    kill it and start it again where the agent expects it."""
+
+    def __init__(self, port, *args):
+        self.port = port
+        self.args = args
+        self.endpoint = f"http://127.0.0.1:{port}/v1/traces"
+        self._spans = []
+        self._cond = threading.Condition()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", str(HERE / "otlp_receiver.py"), "--port", str(self.port),
+             *self.args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()
+        if "listening on" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"receiver did not start: {line}{self.proc.stderr.read()}")
+        if "https://" in line:
+            self.endpoint = self.endpoint.replace("http://", "https://")
+        threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+        return self
+
+    def _read(self, proc):
+        for line in proc.stdout:
+            with self._cond:
+                self._spans.append(json.loads(line))
+                self._cond.notify_all()
+
+    def kill(self):
+        """SIGKILL: no goodbye to open connections, as a crashed collector."""
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def spans(self):
+        with self._cond:
+            return list(self._spans)
+
+    def wait_for(self, predicate, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self._spans):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"receiver: {len(self._spans)} spans after {timeout}s")
+                self._cond.wait(left)
+            return list(self._spans)
+
+
+@pytest.fixture
+def receiver_process():
+    """receiver_process(port, *args) -> a started ReceiverProcess; killed at the end."""
+    procs = []
+
+    def start(port, *args):
+        r = ReceiverProcess(port, *args).start()
+        procs.append(r)
+        return r
+
+    yield start
+    for r in procs:
+        if r.proc.poll() is None:
+            r.kill()
 
 
 def start_py_server(cgroup, *args):

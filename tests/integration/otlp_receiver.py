@@ -29,6 +29,11 @@ As a script, one JSON line per span on stdout::
 
     /usr/bin/python3 tests/integration/otlp_receiver.py --port 4318
 
+With an ssl.SSLContext (or --tls-cert/--tls-key, and --tls-client-ca to
+require client certificates) it serves HTTPS; delay (--delay) makes every
+trace POST take that many seconds before its answer, like an overloaded
+collector.
+
 Needs Debian's python3-protobuf, python3-grpcio and protoc (protobuf-compiler).
 """
 
@@ -40,6 +45,7 @@ import http.server
 import importlib
 import json
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -276,6 +282,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             rx._record(self, 400, 0, 0)
             self._reply(400, _rpc_status(3, f"bad body: {e}"))
             return
+        if rx.delay:
+            time.sleep(rx.delay)
         if self.path.split("?")[0] != TRACES_PATH:
             rx._record(self, 404, len(raw), 0)
             self._reply(404, b"not found\n", "text/plain")
@@ -326,12 +334,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._reply(405, b"POST only\n", "text/plain")
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that fails the TLS handshake (an untrusted certificate, no
+        # client certificate) is counted, not dumped as a traceback.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ssl.SSLError, ConnectionError)):
+            with self.receiver._cond:
+                self.receiver.tls_failures += 1
+            return
+        super().handle_error(request, client_address)
+
+
 class OtlpReceiver:
     """An OTLP/HTTP receiver on 127.0.0.1 serving from a thread. All methods
     are safe to call from any thread."""
 
     def __init__(self, host="127.0.0.1", port=0, proto_dir=None, on_spans=None, verbose=False,
-                 grpc=True):
+                 grpc=True, ssl_context=None, delay=0.0):
         self.pb = load_pb(proto_dir)
         self._want_grpc = grpc
         self._grpc = None
@@ -342,6 +364,9 @@ class OtlpReceiver:
         self._want_port = port
         self._on_spans = on_spans
         self.verbose = verbose
+        self.ssl_context = ssl_context
+        self.delay = delay  # seconds every trace POST waits before its answer
+        self.tls_failures = 0  # connections whose TLS handshake failed
         self._server = None
         self._thread = None
         self._cond = threading.Condition()
@@ -355,9 +380,13 @@ class OtlpReceiver:
     def start(self):
         if self._server:
             return self
-        self._server = http.server.ThreadingHTTPServer((self.host, self._want_port), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self._want_port), _Handler)
         self._server.receiver = self
+        if self.ssl_context:
+            # The handshake runs in the handler thread, on the first read: a
+            # client stuck in it must not stop the accept loop.
+            self._server.socket = self.ssl_context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="otlp-receiver", daemon=True
         )
@@ -391,7 +420,8 @@ class OtlpReceiver:
 
     @property
     def endpoint(self):
-        return f"http://{self.host}:{self.port}{TRACES_PATH}"
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://{self.host}:{self.port}{TRACES_PATH}"
 
     @property
     def grpc_endpoint(self):
@@ -435,7 +465,7 @@ class OtlpReceiver:
             self._forced_grpc.clear()
             self._partial.clear()
             self._wire.clear()
-            self.requests = self.accepted = self.rejected = 0
+            self.requests = self.accepted = self.rejected = self.tls_failures = 0
 
     def fail_next(self, status=503, count=1, retry_after=None):
         """Answers the next count trace POSTs with status (and a Retry-After
@@ -553,12 +583,30 @@ def _jsonable(v):
     return v
 
 
+def tls_context(cert, key, client_ca=None):
+    """A server-side SSLContext for cert/key (None when cert is None); with
+    client_ca, clients must present a certificate that CA signed."""
+    if not cert:
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    if client_ca:
+        ctx.load_verify_locations(client_ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="OTLP trace receiver: one JSON line per span")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=4318, help="0 picks a free port")
     ap.add_argument("--proto-dir", default=None, help="default: the repo's proto/")
     ap.add_argument("-v", "--verbose", action="store_true", help="log requests on stderr")
+    ap.add_argument("--delay", type=float, default=0.0,
+                    help="seconds every trace POST waits before its answer")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    ap.add_argument("--tls-key", help="the PEM private key of --tls-cert")
+    ap.add_argument("--tls-client-ca", help="require client certificates signed by this CA")
     args = ap.parse_args(argv)
 
     out_lock = threading.Lock()
@@ -569,7 +617,9 @@ def main(argv=None):
                 sys.stdout.write(json.dumps(_jsonable(s), sort_keys=True) + "\n")
             sys.stdout.flush()
 
-    rx = OtlpReceiver(args.host, args.port, args.proto_dir, print_spans, args.verbose).start()
+    rx = OtlpReceiver(args.host, args.port, args.proto_dir, print_spans, args.verbose,
+                      tls_context(args.tls_cert, args.tls_key, args.tls_client_ca),
+                      args.delay).start()
     print(f"otlp_receiver: listening on {rx.endpoint}", file=sys.stderr, flush=True)
     print(f"otlp_receiver: gRPC on {rx.grpc_endpoint}", file=sys.stderr, flush=True)
     try:

@@ -48,6 +48,8 @@ def test_503_and_429_are_retried_and_nothing_is_lost(cgroup, receiver, start_age
     stats = agent.stop()
     assert [r["status"] for r in receiver.request_log()][:3] == [503, 429, 200]
     assert stats["export"]["export_failed"] == 0 and stats["export"]["exported"] == 2, stats
+    assert stats["export"]["errors_http_retryable"] == 2 and stats["export"]["retries"] == 2
+    assert stats["export"]["refused"] == 0 and stats["export"]["rejected"] == 0
     assert len(spans_of(spans, SERVER)) == 1
 
 
@@ -65,6 +67,8 @@ def test_400_drops_the_batch_counts_it_and_logs_once(cgroup, receiver, start_age
     stats = agent.stop()
     assert [r["status"] for r in receiver.request_log()] == [400]
     assert stats["export"]["export_failed"] == 2, stats
+    assert stats["export"]["errors_http_rejected"] == 1 and stats["export"]["refused"] == 2
+    assert stats["export"]["retries"] == 0, stats
     assert sum("HTTP status 400" in l for l in agent.lines) == 1, agent.lines
 
 

@@ -25,6 +25,9 @@ struct rec_exp {
 	bool in_export;	   /* export() entered and not returned */
 	int fail;	   /* export() returns this */
 	uint64_t reject;   /* spans each delivered batch has rejected (partial success) */
+	int fail_calls;	   /* the next fail_calls exports return fail_rc, taking nothing */
+	int fail_rc;
+	size_t attempts;   /* export() calls, failed ones included */
 	size_t calls, total, max_n;
 	uint32_t next_seq; /* spans carry a sequence number in tid */
 	bool order_ok;
@@ -41,6 +44,14 @@ static int rec_export(struct ws_exporter *e, struct ws_span *const *spans, size_
 	pthread_cond_broadcast(&r->cond);
 	while (r->gate_closed)
 		pthread_cond_wait(&r->cond, &r->lock);
+	r->attempts++;
+	pthread_cond_broadcast(&r->cond);
+	if (r->fail_calls) {
+		r->fail_calls--;
+		r->in_export = false;
+		pthread_mutex_unlock(&r->lock);
+		return r->fail_rc;
+	}
 	r->calls++;
 	r->total += n;
 	if (n > r->max_n)
@@ -121,6 +132,24 @@ static bool wait_in_export(struct rec_exp *r)
 	in = r->in_export;
 	pthread_mutex_unlock(&r->lock);
 	return in;
+}
+
+/* Waits until export() was called at least n times; false after WAIT_MS. */
+static bool wait_attempts(struct rec_exp *r, size_t n)
+{
+	struct timespec deadline;
+	bool ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += WAIT_MS / 1000;
+	pthread_mutex_lock(&r->lock);
+	while (r->attempts < n) {
+		if (pthread_cond_timedwait(&r->cond, &r->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	ok = r->attempts >= n;
+	pthread_mutex_unlock(&r->lock);
+	return ok;
 }
 
 static struct ws_span *seq_span(uint32_t seq)
@@ -510,6 +539,104 @@ TEST(concurrent_producers_lose_nothing_uncounted)
 	rec_destroy(&r);
 }
 
+/*
+ * A collector that is down (the export timed out) must not cost the batch:
+ * it is held, newer spans queue behind it up to max_queue (the rest counted),
+ * and once the collector answers everything goes out in order, once.
+ */
+TEST(timed_out_batch_is_held_and_delivered_first)
+{
+	struct ws_batch_opts o = { .max_queue = 8, .max_batch = 2, .schedule_delay_ms = 60000 };
+	struct ws_batch_stats st;
+	struct rec_exp r;
+	struct ws_batch *b;
+
+	rec_init(&r);
+	r.fail_calls = 1;
+	r.fail_rc = -ETIMEDOUT;
+	b = ws_batch_new(&o, &r.base);
+	ws_batch_add(b, seq_span(0));
+	ws_batch_add(b, seq_span(1)); /* a full batch: exported at once, and it times out */
+	CHECK(wait_attempts(&r, 1));
+	for (uint32_t i = 2; i < 30; i++)
+		ws_batch_add(b, seq_span(i));
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.exported, 0);
+	CHECK_INT(st.export_failed, 0);
+	CHECK_INT(st.queued, 2 + 8);
+	CHECK_INT(st.dropped_full, 28 - 8);
+	/* The retry waits a second; a flush asks for it now. */
+	CHECK_INT(ws_batch_flush(b, 5000), 0);
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.exported, 10);
+	CHECK_INT(st.export_failed, 0);
+	CHECK_INT(st.retried, 1);
+	CHECK(r.order_ok);
+	CHECK_INT(r.next_seq, 10);
+	CHECK_INT(r.total, 10);
+	ws_batch_free(b);
+	rec_destroy(&r);
+}
+
+TEST(held_batch_is_given_up_after_max_hold)
+{
+	struct ws_batch_opts o = { .max_batch = 2, .schedule_delay_ms = 60000, .max_hold_ms = 1 };
+	struct ws_batch_stats st;
+	struct rec_exp r;
+	struct ws_batch *b;
+
+	rec_init(&r);
+	r.fail_calls = 1000;
+	r.fail_rc = -ETIMEDOUT;
+	b = ws_batch_new(&o, &r.base);
+	ws_batch_add(b, seq_span(0));
+	ws_batch_add(b, seq_span(1));
+	CHECK(wait_attempts(&r, 1));
+	nanosleep(&(struct timespec){ 0, 20000000 }, NULL); /* past max_hold */
+	/* the flush's try comes after max_hold: the batch is dropped, counted */
+	CHECK_INT(ws_batch_flush(b, 5000), 0);
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.export_failed, 2);
+	CHECK_INT(st.exported, 0);
+	CHECK_INT(r.attempts, 2);
+	ws_batch_free(b);
+	rec_destroy(&r);
+}
+
+/* Regression: spans left at shutdown were freed and never counted anywhere. */
+TEST(shutdown_counts_what_it_could_not_deliver)
+{
+	struct ws_batch_opts o = { .max_batch = 2, .schedule_delay_ms = 60000,
+				   .export_timeout_ms = 100 };
+	struct ws_batch_stats st;
+	struct rec_exp r;
+	struct ws_batch *b;
+
+	rec_init(&r);
+	r.fail_calls = 1000000;
+	r.fail_rc = -ETIMEDOUT;
+	b = ws_batch_new(&o, &r.base);
+	for (uint32_t i = 0; i < 5; i++)
+		ws_batch_add(b, seq_span(i));
+	CHECK(wait_attempts(&r, 1));
+	ws_batch_shutdown(b); /* 100 ms of flushing, then the thread stops */
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.queued, 5);
+	CHECK_INT(st.exported, 0);
+	CHECK_INT(st.export_failed, 5);
+	/* too late: counted the same way, not leaked (ASan) */
+	ws_batch_add(b, seq_span(5));
+	ws_batch_shutdown(b);
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.queued, 6);
+	CHECK_INT(st.export_failed, 6);
+	CHECK_INT(ws_batch_flush(b, 0), 0);
+	CHECK_INT(r.shutdowns, 0);
+	ws_batch_free(b);
+	CHECK_INT(r.shutdowns, 1);
+	rec_destroy(&r);
+}
+
 static const struct check_case cases[] = {
 	CASE(batches_never_exceed_max_batch),
 	CASE(spans_are_exported_in_order),
@@ -526,6 +653,9 @@ static const struct check_case cases[] = {
 	CASE(max_batch_is_clamped_to_max_queue),
 	CASE(null_arguments),
 	CASE(concurrent_producers_lose_nothing_uncounted),
+	CASE(timed_out_batch_is_held_and_delivered_first),
+	CASE(held_batch_is_given_up_after_max_hold),
+	CASE(shutdown_counts_what_it_could_not_deliver),
 };
 
 CHECK_MAIN("batch", cases)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "config.h"
@@ -255,9 +256,83 @@ TEST(test_otlp_protocol_picks_the_endpoint_and_its_default)
 	CHECK(strchr(errbuf, '\n') == errbuf + strlen(errbuf) - 1);
 }
 
+TEST(test_tls_files_flags_win_and_are_checked_for_otlp_only)
+{
+	char dir[] = "/tmp/ws-test-cfg-XXXXXX", ca[64], key[64];
+	const char *env_pair[] = { "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", ca,
+				   "OTEL_EXPORTER_OTLP_CLIENT_KEY", key,
+				   "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/no/such/ca.pem", NULL };
+	const char *key_only[] = { "OTEL_EXPORTER_OTLP_CLIENT_KEY", key, NULL };
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(key, sizeof(key), "%s/k.pem", dir);
+	f = fopen(ca, "w");
+	fputs("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", f);
+	fclose(f);
+	f = fopen(key, "w");
+	fputs("-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n", f);
+	fclose(f);
+
+	/* the variable names a missing CA file: refused, naming it ... */
+	CHECK_INT(parse(&c, env_pair, 2, "--endpoint", "https://collector:4318/v1/traces"),
+		  -EINVAL);
+	CHECK(strstr(errbuf, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE '/no/such/ca.pem'") != NULL);
+	/* ... unless the flag, which wins, names a good one */
+	CHECK_INT(parse(&c, env_pair, 4, "--endpoint", "https://collector:4318/v1/traces",
+			"--certificate", ca),
+		  WS_CONFIG_RUN);
+	CHECK_STR(c.otlp_tls.ca.path, ca);
+	CHECK_STR(c.otlp_tls.ca.from, "--certificate");
+	CHECK_STR(c.otlp_tls.cert.path, ca);
+	CHECK_STR(c.otlp_tls.key.path, key);
+	CHECK_STR(errbuf, "");
+	/* a key without its certificate; the flags pair up with the variables */
+	CHECK_INT(parse(&c, key_only, 2, "--endpoint", "https://c/v1/traces"), -EINVAL);
+	CHECK(strstr(errbuf, "OTEL_EXPORTER_OTLP_CLIENT_KEY is set without") != NULL);
+	CHECK_INT(parse(&c, key_only, 4, "--endpoint", "https://c/v1/traces",
+			"--client-certificate", ca),
+		  WS_CONFIG_RUN);
+	CHECK_INT(parse(&c, NULL, 6, "--endpoint", "https://c/v1/traces", "--client-certificate",
+			ca, "--client-key", key),
+		  WS_CONFIG_RUN);
+	/* not exporting OTLP: the files are not used, so not checked */
+	CHECK_INT(parse(&c, env_pair, 2, "--exporter", "console"), WS_CONFIG_RUN);
+	/* over plain http they would not be used: said once, not refused */
+	CHECK_INT(parse(&c, NULL, 4, "--endpoint", "http://c:4318/v1/traces", "--certificate", ca),
+		  WS_CONFIG_RUN);
+	CHECK(strstr(errbuf, "not https") != NULL);
+	CHECK(strchr(errbuf, '\n') == errbuf + strlen(errbuf) - 1);
+	unlink(ca);
+	unlink(key);
+	rmdir(dir);
+}
+
+TEST(test_resource_attributes_are_the_base_and_bad_entries_a_warning)
+{
+	const char *ok[] = { "OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,team=a%2Cb",
+			     NULL };
+	const char *bad[] = { "OTEL_RESOURCE_ATTRIBUTES", "a=1,novalue,b=%zz,c=3", NULL };
+
+	CHECK_INT(parse(&c, ok, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.resource_attrs.n, 2);
+	CHECK_STR(ws_res_attrs_get(&c.resource_attrs, "team"), "a,b");
+	CHECK_STR(errbuf, "");
+	/* dropped as the SDKs drop them, and said in one line; not a refusal */
+	CHECK_INT(parse(&c, bad, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.resource_attrs.n, 2);
+	CHECK(strstr(errbuf, "OTEL_RESOURCE_ATTRIBUTES: 2 entries dropped") != NULL);
+	CHECK(strchr(errbuf, '\n') == errbuf + strlen(errbuf) - 1);
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.resource_attrs.n, 0);
+}
+
 static const struct check_case cases[] = {
 	CASE(test_otlp_protocol_picks_the_endpoint_and_its_default),
 	CASE(test_otlp_headers_and_compression),
+	CASE(test_tls_files_flags_win_and_are_checked_for_otlp_only),
+	CASE(test_resource_attributes_are_the_base_and_bad_entries_a_warning),
 	CASE(test_record_replay_floor_and_discard),
 	CASE(test_defaults_trace_everything_to_the_console),
 	CASE(test_selectors_repeat),

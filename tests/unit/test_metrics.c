@@ -19,6 +19,10 @@ TEST(every_counter_is_exposed_with_help_and_type)
 	c.export.dropped_full = 3;
 	c.export.rejected = 4;
 	c.conns = 5;
+	c.exporter.errors[WS_EXPORT_ERR_TLS] = 2;
+	c.exporter.errors[WS_EXPORT_ERR_OTHER] = 9;
+	c.exporter.retries = 11;
+	c.exporter.refused = 13;
 	n = ws_metrics_format(&c, out, sizeof(out));
 	CHECK(n > 0 && (size_t)n == strlen(out));
 	CHECK(strstr(out, "# TYPE wirespan_kernel_events_total counter\n") != NULL);
@@ -27,8 +31,25 @@ TEST(every_counter_is_exposed_with_help_and_type)
 	CHECK(strstr(out, "wirespan_export_spans_total{outcome=\"dropped_queue_full\"} 3\n") != NULL);
 	CHECK(strstr(out, "wirespan_export_spans_total{outcome=\"rejected\"} 4\n") != NULL);
 	CHECK(strstr(out, "wirespan_connections 5\n") != NULL);
+	CHECK(strstr(out, "wirespan_export_errors_total{kind=\"connect\"} 0\n") != NULL);
+	CHECK(strstr(out, "wirespan_export_errors_total{kind=\"tls\"} 2\n") != NULL);
+	CHECK(strstr(out, "wirespan_export_errors_total{kind=\"other\"} 9\n") != NULL);
+	CHECK(strstr(out, "wirespan_export_retries_total 11\n") != NULL);
+	CHECK(strstr(out, "wirespan_export_refused_spans_total 13\n") != NULL);
 	/* every sample line names a metric that has a TYPE line */
-	CHECK(strstr(out, "# TYPE wirespan_connections gauge\n") != NULL);
+	for (char *l = out; *l; l = strchr(l, '\n') + 1) {
+		char family[96], type[128];
+		size_t len = strcspn(l, "{ ");
+
+		if (*l != '#' && len < sizeof(family) - 16) {
+			memcpy(family, l, len);
+			family[len] = '\0';
+			snprintf(type, sizeof(type), "# TYPE %s ", family);
+			if (!strstr(out, type))
+				fprintf(stderr, "    no TYPE line for %s\n", family);
+			CHECK(strstr(out, type) != NULL);
+		}
+	}
 }
 
 TEST(replay_has_no_kernel_family_and_small_buffers_are_refused)

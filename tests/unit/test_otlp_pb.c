@@ -385,6 +385,61 @@ TEST(encode_null_resource)
 	ws_buf_release(&b);
 }
 
+/*
+ * A resource with everything: container id and name, and a full set of
+ * OTEL_RESOURCE_ATTRIBUTES with the longest values (the arena bound must
+ * hold them all) and bytes that are not UTF-8 (repaired like any text).
+ */
+TEST(encode_resource_attributes)
+{
+	static struct ws_resource res = {
+		.refs = 1, .pid = 9, .service_name = "web", .exe_name = "nginx",
+		.host_name = "node-1",
+		.container_id = "3f4e5d6c7b8a99887766554433221100aabbccddeeff00112233445566778899",
+		.container_name = "web",
+	};
+	static struct ws_res_attrs set;
+	char key[16], val[WS_RES_VALUE_MAX];
+	struct ws_buf b = WS_BUF_INIT;
+	struct ws_span *s;
+	pb_request *r;
+
+	memset(val, '\xff', sizeof(val)); /* every byte becomes a 3-byte U+FFFD */
+	ws_res_attrs_init(&set);
+	CHECK_INT(ws_res_attrs_set(&set, "team", 4, "pay", 3), 0);
+	CHECK_INT(ws_res_attrs_set(&set, "k\xc3", 2, val, 3), 0);
+	for (int i = 2; i < WS_RES_ATTRS_MAX; i++) {
+		int kl = snprintf(key, sizeof(key), "k%d", i);
+
+		/* as many long values as the set's buffer holds, then short ones */
+		ws_res_attrs_set(&set, key, kl, val, i < 5 ? sizeof(val) : 1);
+	}
+	CHECK_INT(set.n, WS_RES_ATTRS_MAX);
+	res.nattrs = set.n;
+	res.attr = set.a;
+	res.attr_buf = set.buf;
+	s = span_make(&res, 7, 0, WS_KIND_SERVER, "GET");
+	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
+	r = decode(&b);
+	CHECK(r && r->n_resource_spans == 1);
+	if (r && r->n_resource_spans == 1) {
+		pb_kv **a = r->resource_spans[0]->resource->attributes;
+		size_t n = r->resource_spans[0]->resource->n_attributes;
+
+		check_resource(r->resource_spans[0], &res);
+		CHECK_ATTR_STR(a, n, "container.id", res.container_id);
+		CHECK_ATTR_STR(a, n, "container.name", "web");
+		CHECK_ATTR_STR(a, n, "team", "pay");
+		CHECK_ATTR_STR(a, n, "k\xef\xbf\xbd", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+		CHECK_ATTR_STR(a, n, "k31", "\xef\xbf\xbd");
+		/* 8 measured (no executable path here) + the set */
+		CHECK_INT(n, 8 + WS_RES_ATTRS_MAX);
+	}
+	decoded_free(r);
+	span_free(s);
+	ws_buf_release(&b);
+}
+
 /* Many processes in one batch: grouping must not mix them up however they hash. */
 TEST(encode_many_resources)
 {
@@ -712,11 +767,15 @@ static void responder_free(struct responder *rs)
 	rs->body = NULL;
 }
 
+/* What the exporter under test counted: zeroed by each exporter_to(). */
+static struct ws_export_counters ctr;
+
 static struct ws_exporter *exporter_to(int port, long timeout_ms)
 {
-	struct ws_otlp_http_opts o = { .timeout_ms = timeout_ms };
+	struct ws_otlp_http_opts o = { .timeout_ms = timeout_ms, .counters = &ctr };
 	char url[64];
 
+	memset(&ctr, 0, sizeof(ctr));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/traces", port);
 	o.endpoint = url; /* copied by libcurl */
 	return ws_otlp_http_exporter_new(&o);
@@ -785,6 +844,10 @@ TEST(export_http_error)
 	responder_stop(&rs);
 	responder_free(&rs);
 	CHECK_INT(rs.requests, 4);
+	/* counted by kind, and the refused spans with them */
+	CHECK_INT(ctr.errors[WS_EXPORT_ERR_HTTP_REJECTED], 3);
+	CHECK_INT(ctr.refused, 3 * SAMPLE_N);
+	CHECK_INT(ctr.retries, 0);
 	sample_free(sp);
 }
 
@@ -883,6 +946,10 @@ TEST(export_refused)
 		e->shutdown(e);
 	}
 	sample_free(sp);
+	/* every attempt failed to connect; all but the first were retries */
+	CHECK(ctr.errors[WS_EXPORT_ERR_CONNECT] >= 2);
+	CHECK_INT(ctr.retries, ctr.errors[WS_EXPORT_ERR_CONNECT] - 1);
+	CHECK_INT(ctr.refused, 0);
 }
 
 /* A receiver that never answers costs one timeout, not a hung export thread. */
@@ -905,6 +972,7 @@ TEST(export_timeout)
 		CHECK(dt >= 0.25 && dt < 2.0);
 		e->shutdown(e);
 	}
+	CHECK_INT(ctr.errors[WS_EXPORT_ERR_TIMEOUT], 1);
 	responder_stop(&rs);
 	responder_free(&rs);
 	sample_free(sp);
@@ -926,6 +994,7 @@ static const struct check_case cases[] = {
 	CASE(encode_sample),
 	CASE(encode_empty),
 	CASE(encode_null_resource),
+	CASE(encode_resource_attributes),
 	CASE(encode_many_resources),
 	CASE(encode_reuses_buffers),
 	CASE(encode_repairs_text),

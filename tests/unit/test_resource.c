@@ -280,6 +280,154 @@ TEST(references_are_counted)
 	CHECK(ws_resource_get(NULL) == NULL);
 }
 
+TEST(service_name_from_the_process_resource_attributes)
+{
+	struct ws_resource *r;
+
+	fake_proc(110, ENV("OTEL_RESOURCE_ATTRIBUTES=team=pay, service.name = billing\0"),
+		  "/usr/bin/java");
+	r = ws_resource_new(root, 110, "java");
+	CHECK_STR(r->service_name, "billing");
+	/* emitted once, as service.name, not again among the attributes */
+	CHECK(ws_resource_attr(r, "service.name") == NULL);
+	CHECK_STR(ws_resource_attr(r, "team"), "pay");
+	ws_resource_put(r);
+
+	/* OTEL_SERVICE_NAME wins, as the specification says */
+	fake_proc(111, ENV("OTEL_RESOURCE_ATTRIBUTES=service.name=billing\0"
+			   "OTEL_SERVICE_NAME=ledger\0"),
+		  "/usr/bin/java");
+	r = ws_resource_new(root, 111, "java");
+	CHECK_STR(r->service_name, "ledger");
+	ws_resource_put(r);
+}
+
+/*
+ * The agent's variable is the base, the process's own wins key by key, and
+ * neither may contradict what the agent measures.
+ */
+TEST(resource_attributes_merge_over_the_agents)
+{
+	struct ws_res_attrs base;
+	struct ws_resource_opts o = { .proc_root = root, .base = &base };
+	const char *b = "deployment.environment=prod,team=platform,service.name=wirespan,"
+			"host.name=node-7,process.pid=1,telemetry.sdk.name=other";
+	struct ws_resource *r;
+
+	ws_res_attrs_init(&base);
+	CHECK_INT(ws_res_attrs_parse(&base, b, strlen(b)), 0);
+	fake_proc(120, ENV("OTEL_RESOURCE_ATTRIBUTES=team=payments,process.pid=999,"
+			   "container.id=fake,host.name=laptop,telemetry.sdk.version=9,bad,"
+			   "k8s.pod.name=pay-7d9f\0"),
+		  "/srv/pay");
+	r = ws_resource_new_opts(&o, 120, "pay");
+	CHECK_INT(r->pid, 120);
+	CHECK_STR(r->service_name, "pay");
+	CHECK_STR(r->host_name, "node-7");
+	CHECK_STR(r->container_id, "");
+	CHECK_INT(r->nattrs, 3);
+	CHECK_STR(ws_resource_attr(r, "deployment.environment"), "prod");
+	CHECK_STR(ws_resource_attr(r, "team"), "payments");
+	CHECK_STR(ws_resource_attr(r, "k8s.pod.name"), "pay-7d9f");
+	CHECK_INT(r->attrs_dropped, 1);
+	ws_resource_put(r);
+
+	/* a process with nothing of its own gets the base alone */
+	fake_proc(121, ENV("PATH=/bin\0"), "/srv/other");
+	r = ws_resource_new_opts(&o, 121, "other");
+	CHECK_INT(r->nattrs, 2);
+	CHECK_STR(ws_resource_attr(r, "team"), "platform");
+	CHECK_INT(r->attrs_dropped, 0);
+	ws_resource_put(r);
+}
+
+TEST(systemd_unit_names_the_service)
+{
+	static const struct {
+		const char *cgroup, *want;
+	} rows[] = {
+		{ "0::/system.slice/nginx.service\n", "nginx" },
+		{ "12:pids:/system.slice/x.service\n1:name=systemd:/system.slice/x.service\n"
+		  "0::/system.slice/postgresql@15-main.service\n",
+		  "postgresql@15-main" },
+		/* the innermost service, not the user's manager */
+		{ "0::/user.slice/user-0.slice/user@0.service/app.slice/sync.service\n", "sync" },
+		{ "0::/user.slice/user-0.slice/user@0.service/init.scope\n", "app-exe" },
+		{ "0::/user.slice/user-0.slice/session-3.scope\n", "app-exe" },
+		{ "0::/system.slice/foo.service/extra\n", "foo" },
+		{ "0::/\n", "app-exe" },
+		{ "0::/x.servic\n", "app-exe" },
+		{ "0::/.service\n", "app-exe" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ws_resource *r;
+
+		fake_proc(800 + i, NULL, 0, "/opt/app-exe");
+		fake_cgroup(800 + i, rows[i].cgroup);
+		r = ws_resource_new(root, 800 + i, "app");
+		CHECK_STR(r->service_name, rows[i].want);
+		ws_resource_put(r);
+	}
+}
+
+/* Writes <root>/<rel> with text, making the directories on the way. */
+static void fake_file(const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+#define ID_D "d0000000000000000000000000000000000000000000000000000000000000d0"
+#define ID_K "c0000000000000000000000000000000000000000000000000000000000000c0"
+#define ID_O "e0000000000000000000000000000000000000000000000000000000000000e0"
+
+TEST(container_name_comes_from_the_runtime_record)
+{
+	static const struct {
+		const char *cgroup, *want;
+	} rows[] = {
+		{ "0::/system.slice/docker-" ID_D ".scope\n", "web" },
+		{ "0::/kubepods.slice/kubepods-pod1.slice/cri-containerd-" ID_K ".scope\n",
+		  "coredns" },
+		{ "0::/kubepods.slice/crio-" ID_O ".scope\n", "api" },
+		/* a container without a readable record: the executable names it */
+		{ "0::/system.slice/docker-" ID64 ".scope\n", "" },
+	};
+	struct ws_resource_opts o = { .proc_root = root, .host_root = root };
+
+	fake_file("var/lib/docker/containers/" ID_D "/config.v2.json",
+		  "{\"Config\":{\"Labels\":{\"Name\":\"x\"}},\"Name\":\"/web\"}");
+	fake_file("run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID_K "/config.json",
+		  "{\"annotations\":{\"io.kubernetes.cri.container-name\":\"coredns\"}}");
+	fake_file("run/containers/storage/overlay-containers/" ID_O "/userdata/config.json",
+		  "{\"annotations\":{\"io.kubernetes.container.name\":\"api\"}}");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ws_resource *r;
+
+		fake_proc(900 + i, NULL, 0, "/usr/sbin/srv");
+		fake_cgroup(900 + i, rows[i].cgroup);
+		r = ws_resource_new_opts(&o, 900 + i, "srv");
+		CHECK(r->container_id[0] != '\0');
+		CHECK_STR(r->container_name, rows[i].want);
+		CHECK_STR(r->service_name, rows[i].want[0] ? rows[i].want : "srv");
+		ws_resource_put(r);
+	}
+}
+
 static const struct check_case cases[] = {
 	CASE(container_id_comes_from_the_cgroup_path),
 	CASE(service_name_comes_from_otel_service_name),
@@ -297,6 +445,10 @@ static const struct check_case cases[] = {
 	CASE(host_name_is_gethostname),
 	CASE(real_proc_self_names_the_test_binary),
 	CASE(references_are_counted),
+	CASE(service_name_from_the_process_resource_attributes),
+	CASE(resource_attributes_merge_over_the_agents),
+	CASE(systemd_unit_names_the_service),
+	CASE(container_name_comes_from_the_runtime_record),
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
