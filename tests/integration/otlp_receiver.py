@@ -618,8 +618,8 @@ def main(argv=None):
             sys.stdout.flush()
 
     rx = OtlpReceiver(args.host, args.port, args.proto_dir, print_spans, args.verbose,
-                      tls_context(args.tls_cert, args.tls_key, args.tls_client_ca),
-                      args.delay).start()
+                      ssl_context=tls_context(args.tls_cert, args.tls_key, args.tls_client_ca),
+                      delay=args.delay).start()
     print(f"otlp_receiver: listening on {rx.endpoint}", file=sys.stderr, flush=True)
     print(f"otlp_receiver: gRPC on {rx.grpc_endpoint}", file=sys.stderr, flush=True)
     try:
