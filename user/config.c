@@ -56,6 +56,11 @@ static const char usage[] =
 	"                         %s\n"
 	"      --baggage-keys LIST  W3C baggage keys copied into span attributes\n"
 	"                         (default: none)\n"
+	"      --webhook 'METHOD /PATH=JSON.PATH[,parent]'  an incoming request on this\n"
+	"                         route without traceparent is linked (or, with\n"
+	"                         ',parent', parented) to the W3C traceparent found at\n"
+	"                         JSON.PATH in the first %u bytes of its body;\n"
+	"                         /PATH may end in '*' (repeatable, at most %u)\n"
 	"\n"
 	"Record and replay:\n"
 	"      --record FILE      also write every ring buffer record to FILE\n"
@@ -73,7 +78,8 @@ static const char usage[] =
 	"OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION,\n"
 	"OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,\n"
 	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES,\n"
-	"WIRESPAN_PARTNERS, WIRESPAN_REQUEST_ID_HEADERS, WIRESPAN_BAGGAGE_KEYS.\n"
+	"WIRESPAN_PARTNERS, WIRESPAN_REQUEST_ID_HEADERS, WIRESPAN_BAGGAGE_KEYS,\n"
+	"WIRESPAN_WEBHOOKS (routes separated by ';').\n"
 	"Once every probe is attached wirespan prints 'wirespan: ready' on stderr.\n"
 	"SIGINT/SIGTERM flush pending spans and exit 0.\n";
 
@@ -92,6 +98,7 @@ enum {
 	OPT_REQID,
 	OPT_BAGGAGE,
 	OPT_METRICS,
+	OPT_WEBHOOK,
 };
 
 static const struct option long_opts[] = {
@@ -114,6 +121,7 @@ static const struct option long_opts[] = {
 	{ "request-id-headers", required_argument, NULL, OPT_REQID },
 	{ "baggage-keys", required_argument, NULL, OPT_BAGGAGE },
 	{ "metrics-address", required_argument, NULL, OPT_METRICS },
+	{ "webhook", required_argument, NULL, OPT_WEBHOOK },
 	{ 0 },
 };
 
@@ -255,6 +263,25 @@ static int set_otlp_headers(struct ws_config *c, const char *v)
 	return 0;
 }
 
+/* WIRESPAN_WEBHOOKS: routes separated by ';' (a route itself may hold a ','). */
+static int set_webhooks_env(struct ws_config *c, const char *v)
+{
+	char one[512];
+
+	while (*v) {
+		const char *semi = strchr(v, ';'), *e = semi ? semi : v + strlen(v);
+
+		if ((size_t)(e - v) >= sizeof(one))
+			return -EINVAL;
+		memcpy(one, v, e - v);
+		one[e - v] = '\0';
+		if (e > v && ws_webhooks_add(&c->webhooks, one))
+			return -EINVAL;
+		v = semi ? semi + 1 : e;
+	}
+	return 0;
+}
+
 /* Environment first, so flags parsed after it win. */
 static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int *have_endpoint)
 {
@@ -314,6 +341,9 @@ static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int
 		return bad(err, "WIRESPAN_REQUEST_ID_HEADERS", v, "header names, comma separated");
 	if ((v = env("WIRESPAN_BAGGAGE_KEYS")) && *v && set_baggage_keys(c, v))
 		return bad(err, "WIRESPAN_BAGGAGE_KEYS", v, "baggage keys, comma separated");
+	if ((v = env("WIRESPAN_WEBHOOKS")) && *v && set_webhooks_env(c, v))
+		return bad(err, "WIRESPAN_WEBHOOKS", v,
+			   "METHOD /PATH=JSON.PATH[,parent] routes separated by ';'");
 	if ((v = env("WIRESPAN_CAPTURE")) && *v && set_capture(c, v))
 		return bad(err, "WIRESPAN_CAPTURE", v, "auto, socket or syscalls");
 	if ((v = env("WIRESPAN_CAPTURE_BYTES")) && *v) {
@@ -432,11 +462,17 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 				return bad(err, "--metrics-address", optarg, "host:port");
 			c->metrics_address = optarg;
 			break;
+		case OPT_WEBHOOK:
+			if (ws_webhooks_add(&c->webhooks, optarg))
+				return bad(err, "--webhook", optarg,
+					   "METHOD /PATH=JSON.PATH[,link|,parent], at most 16");
+			break;
 		case 'v':
 			c->verbose++;
 			break;
 		case 'h':
-			fprintf(out, usage, WS_CAP_DEFAULT, WS_CAP_MAX, WS_REQID_HEADERS_DEFAULT);
+			fprintf(out, usage, WS_CAP_DEFAULT, WS_CAP_MAX, WS_REQID_HEADERS_DEFAULT,
+				WS_WEBHOOK_BODY_MAX, WS_MAX_WEBHOOKS);
 			return WS_CONFIG_EXIT_OK;
 		case OPT_VERSION:
 			fprintf(out, "wirespan %s\n", WS_VERSION);

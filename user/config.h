@@ -14,6 +14,7 @@
 #include "baggage.h"
 #include "batch.h"
 #include "partners.h"
+#include "webhooks.h"
 
 #define WS_MAX_PIDS 1024
 #define WS_MAX_SEL_CGROUPS 8
@@ -48,6 +49,7 @@ struct ws_config {
 	struct ws_partners partners;	 /* --partner, --request-id-headers */
 	struct ws_baggage_allow baggage; /* --baggage-keys: nothing by default */
 	char baggage_keys[WS_BAGGAGE_MAX_KEYS][64]; /* the same keys, NUL-terminated */
+	struct ws_webhooks webhooks;	 /* --webhook: routes whose body carries a context */
 };
 
 typedef const char *(*ws_getenv_fn)(const char *name);
