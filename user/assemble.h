@@ -17,6 +17,7 @@ struct ws_span;
 struct ws_assembler;
 struct ws_partners;
 struct ws_baggage_allow;
+struct ws_webhooks;
 
 /* Receives each finished span and takes ownership of it. */
 typedef void (*ws_span_cb)(void *ctx, struct ws_span *span);
@@ -31,6 +32,8 @@ struct ws_assembler_opts {
 	/* Baggage keys made attributes (named by baggage_keys[i]); NULL or empty: none. */
 	const struct ws_baggage_allow *baggage;
 	const char (*baggage_keys)[64];
+	/* Routes whose body's first bytes may hold a context (a link or parent); NULL: none. */
+	const struct ws_webhooks *webhooks;
 };
 
 /* Counters; names in WS_ASM_STAT_NAMES, in order. */
@@ -45,12 +48,16 @@ enum ws_asm_stat {
 	WS_ASM_PIPELINE_FULL,	  /* requests dropped: too many in flight on one connection */
 	WS_ASM_CONNS_EVICTED,	  /* connections dropped: table full or idle */
 	WS_ASM_GAP_DESYNC,	  /* uncaptured bytes made a stream lose sync */
+	WS_ASM_WEBHOOK_LINKED,	  /* webhook spans given the context found in their body */
+	WS_ASM_WEBHOOK_NO_CONTEXT, /* webhook bodies without a whole, valid context in their first bytes */
+	WS_ASM_WEBHOOK_BUSY,	  /* webhook bodies not read: too many being read at once */
 	WS_ASM_STAT__COUNT,
 };
 #define WS_ASM_STAT_NAMES                                                                  \
 	{ "records", "bad_records", "spans", "http_parse_errors", "http_head_too_big",     \
 	  "response_without_request", "request_without_response", "pipeline_full",         \
-	  "conns_evicted", "gap_desync" }
+	  "conns_evicted", "gap_desync", "webhook_linked", "webhook_no_context",            \
+	  "webhook_busy" }
 
 struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
 				      void *ctx);

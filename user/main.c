@@ -402,6 +402,7 @@ int main(int argc, char **argv)
 	aopts.partners = &a.cfg.partners;
 	aopts.baggage = &a.cfg.baggage;
 	aopts.baggage_keys = a.cfg.baggage_keys;
+	aopts.webhooks = &a.cfg.webhooks;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
 
 	if (a.cfg.replay) {
