@@ -471,8 +471,9 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 			c->verbose++;
 			break;
 		case 'h':
-			fprintf(out, usage, WS_CAP_DEFAULT, WS_CAP_MAX, WS_REQID_HEADERS_DEFAULT,
-				WS_WEBHOOK_BODY_MAX, WS_MAX_WEBHOOKS);
+			fprintf(out, usage, (unsigned)WS_CAP_DEFAULT, (unsigned)WS_CAP_MAX,
+				WS_REQID_HEADERS_DEFAULT, (unsigned)WS_WEBHOOK_BODY_MAX,
+				(unsigned)WS_MAX_WEBHOOKS);
 			return WS_CONFIG_EXIT_OK;
 		case OPT_VERSION:
 			fprintf(out, "wirespan %s\n", WS_VERSION);

@@ -359,7 +359,7 @@ int ws_json_find_string(const char *buf, size_t len, const struct ws_jsonpath *p
 			size_t outsz)
 {
 	struct cur c = { (const unsigned char *)buf, buf ? len : 0, 0 };
-	char key[WS_JSONPATH_KEY_MAX];
+	char key[WS_JSONPATH_KEY_MAX] = { 0 }; /* written before read; cppcheck cannot tell */
 	struct sink s;
 	int r;
 
