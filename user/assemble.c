@@ -19,12 +19,14 @@
 #include <sys/socket.h>
 
 #include "assemble.h"
+#include "endpoints.h"
 #include "hashmix.h"
 #include "http1.h"
 #include "links.h"
 #include "resource.h"
 #include "semconv.h"
 #include "span.h"
+#include "tracectx.h"
 #include "webhooks.h"
 #include "wirespan.h"
 
@@ -109,6 +111,7 @@ struct ws_assembler {
 	struct res_entry *res_buckets[1024];
 	size_t nres;
 	struct ws_links *links;
+	struct ws_endpoints *endpoints; /* where HTTP was seen: failed connects there are calls */
 	size_t nhooks; /* webhook bodies being gathered */
 	struct ws_semconv_opts sc;
 	uint64_t stats[WS_ASM_STAT__COUNT];
@@ -360,6 +363,7 @@ static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span 
 	uint64_t ts = s->start_unix_ns - a->o.mono_to_unix_ns;
 
 	if (s->kind == WS_KIND_SERVER) {
+		ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.saddr, c->tuple.sport);
 		if (!ws_links_peer_client(a->links, &c->tuple, ts, PEER_SKEW_NS, &parent) && !wired)
 			adopt_parent(s, &parent);
 		self = link_ctx(s);
@@ -367,6 +371,7 @@ static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span 
 		c->server = true;
 		return;
 	}
+	ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.daddr, c->tuple.dport);
 	if (!wired && !ws_links_thread_parent(a->links, s->tid, &parent))
 		adopt_parent(s, &parent);
 	self = link_ctx(s);
@@ -719,18 +724,48 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 static void fail_pending_calls(struct ws_assembler *a, struct conn *c, uint16_t flags,
 			       uint64_t ts)
 {
-	const char *why = flags & WS_F_RESET	     ? "connection_reset" :
-			  flags & WS_F_TIMED_OUT     ? "timeout" :
-			  flags & WS_F_CLOSED_BY_PEER ? "connection_closed" :
-						       NULL;
+	const struct ws_failure *f = ws_failure_of_close(flags);
 
-	while (why && c->qlen && c->resp == RESP_IDLE && c->q[c->qhead].span &&
+	while (f && c->qlen && c->resp == RESP_IDLE && c->q[c->qhead].span &&
 	       c->q[c->qhead].span->kind == WS_KIND_CLIENT) {
 		struct pending p = fifo_pop(a, c);
 
-		ws_semconv_failed(p.span, why);
+		ws_semconv_failed(p.span, f, ts + a->o.mono_to_unix_ns);
 		emit(a, p.span, ts);
 	}
+}
+
+/*
+ * A connect() that failed before any byte: a failed call when its endpoint
+ * was seen speaking HTTP (else it may be any protocol: counted, no span).
+ * It starts when the connect began and belongs where a call of its thread
+ * would (rule 2 of the README).
+ */
+static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail_rec *r)
+{
+	const struct ws_failure *f = ws_failure_of_connect(r->hdr.flags);
+	uint64_t start = r->start_ns && r->start_ns <= r->hdr.ts_ns ? r->start_ns : r->hdr.ts_ns;
+	struct ws_link_ctx parent;
+	struct ws_span *s;
+
+	if (!f || !ws_endpoints_has(a->endpoints, r->tuple.family, r->tuple.daddr, r->tuple.dport)) {
+		a->stats[WS_ASM_CONNECT_FAIL_OTHER]++;
+		return;
+	}
+	s = ws_span_new();
+	if (!s)
+		return;
+	s->kind = WS_KIND_CLIENT;
+	s->start_unix_ns = start + a->o.mono_to_unix_ns;
+	s->tid = r->hdr.tid;
+	s->res = res_lookup(a, r->hdr.tgid, r->comm);
+	ws_ids_span(s->span_id);
+	ws_ids_trace(s->trace_id);
+	s->trace_flags = 1;
+	if (!ws_links_thread_parent(a->links, s->tid, &parent))
+		adopt_parent(s, &parent);
+	ws_semconv_connect_failed(s, &r->tuple, f, r->hdr.ts_ns + a->o.mono_to_unix_ns, &a->sc);
+	emit(a, s, r->hdr.ts_ns);
 }
 
 static void on_close(struct ws_assembler *a, struct conn *c, uint16_t flags, uint64_t ts)
@@ -784,6 +819,15 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 		c = conn_find(a, h->sock_id);
 		if (c)
 			on_close(a, c, h->flags, h->ts_ns);
+		return 0;
+	}
+	if (h->type == WS_REC_CONNECT_FAIL) {
+		const struct ws_connect_fail_rec *f = data;
+
+		if (h->len < sizeof(*f) - sizeof(*h) ||
+		    (f->tuple.family != AF_INET && f->tuple.family != AF_INET6))
+			return bad(a);
+		on_connect_fail(a, f);
 		return 0;
 	}
 	if (h->type != WS_REC_DATA || h->len < sizeof(*r) - sizeof(*h) ||
@@ -863,7 +907,10 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 		return NULL;
 	}
 	a->links = ws_links_new(a->o.max_conns);
-	if (!a->links) {
+	a->endpoints = ws_endpoints_new(0);
+	if (!a->links || !a->endpoints) {
+		ws_links_free(a->links);
+		ws_endpoints_free(a->endpoints);
 		free(a->buckets);
 		free(a);
 		return NULL;
@@ -894,6 +941,7 @@ void ws_assembler_free(struct ws_assembler *a)
 		conn_free(a, a->lru_head);
 	res_cache_clear(a);
 	ws_links_free(a->links);
+	ws_endpoints_free(a->endpoints);
 	free(a->buckets);
 	free(a);
 }

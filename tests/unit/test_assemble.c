@@ -1458,7 +1458,7 @@ TEST(bad_records_are_rejected_and_counted)
 	n = build_data(buf, &c, WS_DIR_INGRESS, 1000, p, pl, pl);
 	r->hdr.type = 0;
 	EXPECT_BAD(n);
-	r->hdr.type = 3;
+	r->hdr.type = WS_REC_CONNECT_FAIL + 1;
 	EXPECT_BAD(n);
 	r->hdr.type = 0xffff;
 	EXPECT_BAD(n);
@@ -1892,12 +1892,13 @@ TEST(calls_cut_by_the_peer_are_error_spans)
 	static const struct {
 		uint16_t flags;
 		const char *why; /* NULL: no span */
+		const char *exc; /* the exception event's type; NULL: none */
 	} rows[] = {
-		{ WS_F_RESET, "connection_reset" },
-		{ WS_F_RESET | WS_F_CLOSED_BY_PEER, "connection_reset" },
-		{ WS_F_TIMED_OUT, "timeout" },
-		{ WS_F_CLOSED_BY_PEER, "connection_closed" },
-		{ 0, NULL }, /* the client hung up by itself */
+		{ WS_F_RESET, "connection_reset", "ECONNRESET" },
+		{ WS_F_RESET | WS_F_CLOSED_BY_PEER, "connection_reset", "ECONNRESET" },
+		{ WS_F_TIMED_OUT, "timeout", "ETIMEDOUT" },
+		{ WS_F_CLOSED_BY_PEER, "connection_closed", NULL }, /* a hang-up names no error */
+		{ 0, NULL, NULL },				   /* the client hung up by itself */
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -1913,6 +1914,12 @@ TEST(calls_cut_by_the_peer_are_error_spans)
 			CHECK_ATTR_STR(spans[j], "error.type", rows[i].why);
 			CHECK_INT(spans[j]->end_unix_ns, 5000);
 			CHECK_NO_ATTR(spans[j], "http.response.status_code");
+			CHECK_INT(spans[j]->exc_time_unix_ns, rows[i].exc ? 5000 : 0);
+			if (rows[i].exc) {
+				CHECK_MEM(spans[j]->strbuf + spans[j]->exc_type_off,
+					  spans[j]->exc_type_len, rows[i].exc);
+				CHECK(spans[j]->exc_msg_len > 0);
+			}
 		}
 		CHECK_INT(stat_of(a, WS_ASM_REQ_NO_RESP), rows[i].why ? 0 : 2);
 		asm_close(a);
@@ -2535,6 +2542,161 @@ TEST(webhook_parent_mode_keeps_an_inferred_caller_and_links)
 	asm_close(a);
 }
 
+/* ---- connects that fail before any byte ---- */
+
+static int rec_connect_fail(struct ws_assembler *a, const struct cn *c, uint64_t start,
+			    uint64_t ts, uint16_t flags)
+{
+	_Alignas(8) struct ws_connect_fail_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.type = WS_REC_CONNECT_FAIL;
+	r.hdr.flags = flags;
+	r.hdr.len = sizeof(r) - sizeof(r.hdr);
+	r.hdr.ts_ns = ts;
+	r.hdr.tgid = c->tgid;
+	r.hdr.tid = c->tid;
+	r.hdr.sock_id = c->sock;
+	r.tuple = c->t;
+	r.start_ns = start;
+	memcpy(r.comm, c->comm, sizeof(r.comm));
+	return ws_assembler_record(a, &r, sizeof(r));
+}
+
+#define CHECK_EXC(s, type)                                                                 \
+	do {                                                                               \
+		CHECK((s)->exc_time_unix_ns != 0);                                         \
+		CHECK_MEM((s)->strbuf + (s)->exc_type_off, (s)->exc_type_len, (type));     \
+	} while (0)
+
+/* The endpoint spoke HTTP before: a refused connect there is a failed call. */
+TEST(refused_connect_to_a_known_http_endpoint_is_a_client_error_span)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = client_cn(800), again = client_cn(801);
+	struct ws_span *s;
+
+	CLI_REQ(a, &c, 1000, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_RESP(a, &c, 2000, RESP_OK);
+	CHECK_INT(rec_close(a, &c, 2500), 0);
+	again.t.sport = 0; /* released before the close is seen */
+	CHECK_INT(rec_connect_fail(a, &again, 3000, 3400, WS_F_REFUSED), 0);
+	CHECK_INT(nspans, 2);
+	if ((s = span_at(1))) {
+		CHECK_INT(s->kind, WS_KIND_CLIENT);
+		CHECK_STR(s->name, "HTTP");
+		CHECK_INT(s->status, WS_STATUS_ERROR);
+		CHECK_INT(s->start_unix_ns, 3000);
+		CHECK_INT(s->end_unix_ns, 3400);
+		CHECK_INT(s->tid, TID);
+		CHECK_ATTR_STR(s, "error.type", "connection_refused");
+		CHECK_ATTR_STR(s, "server.address", "127.0.0.1");
+		CHECK_ATTR_INT(s, "server.port", 8080);
+		CHECK_ATTR_STR(s, "network.peer.address", "127.0.0.1");
+		CHECK_ATTR_INT(s, "network.peer.port", 8080);
+		CHECK_NO_ATTR(s, "http.request.method");
+		CHECK_NO_ATTR(s, "url.full");
+		CHECK_EXC(s, "ECONNREFUSED");
+		CHECK_INT(s->exc_time_unix_ns, 3400);
+		CHECK_MEM(s->strbuf + s->exc_msg_off, s->exc_msg_len, "Connection refused");
+		CHECK(all_zero(s->parent_span_id, 8));
+		CHECK(!all_zero(s->trace_id, 16));
+		CHECK(s->res && !strcmp(s->res->service_name, COMM));
+	}
+	CHECK_INT(stat_of(a, WS_ASM_CONNECT_FAIL_OTHER), 0);
+	asm_close(a);
+}
+
+/* Never seen speaking HTTP (a database, a dual-stack client's IPv6 try): counted, no span. */
+TEST(failed_connect_to_an_unknown_endpoint_is_counted_not_a_span)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = client_cn(810), db = client_cn(811), v6 = client_cn(812);
+
+	CLI_REQ(a, &c, 1000, "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_RESP(a, &c, 2000, RESP_OK);
+	db.t.dport = 5432;
+	v6.t = tuple6("::1", 0, "::1", 8080);
+	CHECK_INT(rec_connect_fail(a, &db, 3000, 3100, WS_F_REFUSED), 0);
+	CHECK_INT(rec_connect_fail(a, &v6, 3000, 3100, WS_F_REFUSED), 0);
+	CHECK_INT(nspans, 1);
+	CHECK_INT(stat_of(a, WS_ASM_CONNECT_FAIL_OTHER), 2);
+	asm_close(a);
+}
+
+/* A local server that answered before and is down now: its address is known too. */
+TEST(failed_connects_to_a_server_seen_before_name_their_reason)
+{
+	static const struct {
+		uint16_t flags;
+		const char *why, *exc;
+	} rows[] = {
+		{ WS_F_REFUSED, "connection_refused", "ECONNREFUSED" },
+		{ WS_F_TIMED_OUT, "timeout", "ETIMEDOUT" },
+		{ WS_F_HOST_UNREACH, "host_unreachable", "EHOSTUNREACH" },
+		{ WS_F_NET_UNREACH, "network_unreachable", "ENETUNREACH" },
+	};
+	struct ws_assembler *a = asm_open();
+	struct cn srv = server_cn(820), cli = client_cn(821);
+
+	SRV_REQ(a, &srv, 1000, "GET /up HTTP/1.1\r\nHost: h\r\n\r\n");
+	SRV_RESP(a, &srv, 2000, RESP_OK);
+	cli.t = tuple4("127.0.0.1", 0, "127.0.0.1", 8080);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		CHECK_INT(rec_connect_fail(a, &cli, 3000 + i, 4000 + i, rows[i].flags), 0);
+	/* No reason given (cannot come from the kernel): nothing failed that we know. */
+	CHECK_INT(rec_connect_fail(a, &cli, 5000, 5100, 0), 0);
+	CHECK_INT(nspans, 5);
+	for (size_t i = 0; i + 1 < nspans; i++) {
+		CHECK_ATTR_STR(spans[i + 1], "error.type", rows[i].why);
+		CHECK_EXC(spans[i + 1], rows[i].exc);
+	}
+	CHECK_INT(stat_of(a, WS_ASM_CONNECT_FAIL_OTHER), 1);
+	asm_close(a);
+}
+
+/* A call refused while its thread handles one server request: that request's child. */
+TEST(refused_connect_of_a_handler_thread_is_its_child)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn srv = server_cn(830), out = client_cn(831), first = client_cn(832);
+	struct ws_span *p = NULL, *c = NULL;
+
+	first.tid = 9999;
+	CLI_REQ(a, &first, 500, "GET /known HTTP/1.1\r\nHost: b\r\n\r\n");
+	CLI_RESP(a, &first, 600, RESP_OK);
+	SRV_REQ(a, &srv, 1000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
+	CHECK_INT(rec_connect_fail(a, &out, 1100, 1200, WS_F_REFUSED), 0);
+	SRV_RESP(a, &srv, 2000, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+	CHECK_INT(nspans, 3);
+	for (size_t i = 1; i < nspans; i++)
+		*(spans[i]->kind == WS_KIND_SERVER ? &p : &c) = spans[i];
+	if (p && c) {
+		CHECK(!memcmp(c->trace_id, p->trace_id, 16));
+		CHECK(!memcmp(c->parent_span_id, p->span_id, 8));
+	}
+	asm_close(a);
+}
+
+TEST(malformed_connect_fail_records_are_counted)
+{
+	struct ws_assembler *a = asm_open();
+	_Alignas(8) struct ws_connect_fail_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.type = WS_REC_CONNECT_FAIL;
+	r.hdr.flags = WS_F_REFUSED;
+	r.hdr.len = sizeof(r) - sizeof(r.hdr) - 1;
+	CHECK_INT(ws_assembler_record(a, &r, sizeof(r)), -EINVAL);
+	r.hdr.len = sizeof(r) - sizeof(r.hdr);
+	r.tuple.family = 99;
+	CHECK_INT(ws_assembler_record(a, &r, sizeof(r)), -EINVAL);
+	CHECK_INT(ws_assembler_record(a, &r, sizeof(r.hdr) + 8), -EINVAL);
+	CHECK_INT(stat_of(a, WS_ASM_BAD_RECORDS), 3);
+	CHECK_INT(nspans, 0);
+	asm_close(a);
+}
+
 static const struct check_case cases[] = {
 	CASE(server_get_span_has_all_attributes),
 	CASE(client_get_span_has_url_full),
@@ -2621,6 +2783,11 @@ static const struct check_case cases[] = {
 	CASE(webhook_answered_early_or_closed_mid_body),
 	CASE(webhook_bodies_at_once_are_bounded),
 	CASE(webhook_parent_mode_keeps_an_inferred_caller_and_links),
+	CASE(refused_connect_to_a_known_http_endpoint_is_a_client_error_span),
+	CASE(failed_connect_to_an_unknown_endpoint_is_counted_not_a_span),
+	CASE(failed_connects_to_a_server_seen_before_name_their_reason),
+	CASE(refused_connect_of_a_handler_thread_is_its_child),
+	CASE(malformed_connect_fail_records_are_counted),
 };
 
 CHECK_MAIN("assemble", cases)
