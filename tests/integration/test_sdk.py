@@ -5,6 +5,7 @@ a plain Python service. Whatever the agent traces, the SDK's spans and the
 agent's form one trace in the receiver, and every parent id is a span that
 is there, in the shape README's rule 3 gives."""
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -17,6 +18,8 @@ NODE_APP = APPS / "node"
 def npm_ready():
     """node_modules as package-lock.json says (packaging/install-deps.sh runs
     npm ci; this catches a lock changed since)."""
+    for tool in ("node", "npm"):
+        assert shutil.which(tool), f"{tool} is missing: run packaging/install-deps.sh as root"
     stamp = NODE_APP / "node_modules" / ".package-lock.json"
     if stamp.exists() and stamp.stat().st_mtime >= (NODE_APP / "package-lock.json").stat().st_mtime:
         return

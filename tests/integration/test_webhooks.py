@@ -9,7 +9,6 @@ cgroup, as Stripe would. Links are read from the console exporter's lines
 import http.client
 import json
 import re
-import subprocess
 import tempfile
 import time
 
@@ -64,11 +63,11 @@ def server_lines(out, n, timeout=15):
 
 def test_webhook_is_linked_to_the_trace_in_its_metadata(cgroup):
     server, port = start_py_server(cgroup)
-    with tempfile.NamedTemporaryFile("r", suffix=".out") as out:
+    with tempfile.NamedTemporaryFile("r", suffix=".out") as out, open(out.name, "w") as sink:
         agent = Agent(["--capture", "socket", "--cgroup", str(cgroup.path), "--exporter", "console",
                        "--webhook", "POST /webhooks/stripe=data.object.metadata.trace_parent",
                        "--webhook", "POST /webhooks/joined=data.object.metadata.trace_parent,parent"],
-                      stdout=open(out.name, "w"))
+                      stdout=sink)
         try:
             sent = [
                 # (path, body, what the span should get)
