@@ -19,8 +19,11 @@
 #define WS_TCP_CLOSE 7
 #define WS_TCP_CLOSE_WAIT 8
 #define WS_TCP_LAST_ACK 9
+#define WS_ENETUNREACH 101
 #define WS_ECONNRESET 104
 #define WS_ETIMEDOUT 110
+#define WS_ECONNREFUSED 111
+#define WS_EHOSTUNREACH 113
 
 /* Where the bytes of an I/O are in user memory. */
 enum ws_buf_kind {

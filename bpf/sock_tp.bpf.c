@@ -95,6 +95,49 @@ int BPF_PROG(ws_sock_recv, struct sock *sk, int ret, int flags)
 	return ws_sock_io(sk, ret, flags, WS_DIR_INGRESS);
 }
 
+/* Why a connect failed, from the socket's error at its CLOSE; 0: the caller gave up. */
+static __always_inline __u16 ws_connect_fail_flags(const struct sock *sk)
+{
+	switch (BPF_CORE_READ(sk, sk_err)) {
+	case WS_ECONNREFUSED:
+		return WS_F_REFUSED;
+	case WS_ETIMEDOUT:
+		return WS_F_TIMED_OUT;
+	case WS_EHOSTUNREACH:
+		return WS_F_HOST_UNREACH;
+	case WS_ENETUNREACH:
+		return WS_F_NET_UNREACH;
+	}
+	return 0;
+}
+
+static __always_inline void ws_emit_connect_fail(const struct sock *sk, const struct ws_conn *c)
+{
+	__u16 flags = ws_connect_fail_flags(sk);
+	struct ws_connect_fail_rec *r;
+
+	if (!flags)
+		return;
+	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	if (!r) {
+		ws_stat(WS_STAT_RB_FULL);
+		return;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->hdr.type = WS_REC_CONNECT_FAIL;
+	r->hdr.flags = flags;
+	r->hdr.len = sizeof(*r) - sizeof(r->hdr);
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	r->hdr.tgid = c->open_tgid;
+	r->hdr.tid = c->open_tid;
+	r->hdr.sock_id = (__u64)sk;
+	ws_fill_tuple(&r->tuple, (struct sock *)sk, BPF_CORE_READ(sk, __sk_common.skc_family));
+	r->start_ns = c->open_ns;
+	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	ws_stat(WS_STAT_CONNECT_FAILS);
+}
+
 /* How a connection ended, as far as the socket tells at its CLOSE. */
 static __always_inline __u16 ws_close_flags(const struct sock *sk, int oldstate)
 {
@@ -119,11 +162,18 @@ static __always_inline int ws_state_change(const struct sock *sk, int oldstate, 
 	if (floor_only)
 		return 0;
 	if (newstate == WS_TCP_SYN_SENT) {
-		/* connect() runs in the caller's context: select, then remember the role. */
+		/* connect() runs in the caller's context: select, then remember who and when. */
+		__u64 id = bpf_get_current_pid_tgid();
 		struct ws_conn fresh = { .role = WS_ROLE_CLIENT, .opened = 1 };
 
-		if (ws_selected(bpf_get_current_pid_tgid() >> 32))
-			bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_ANY);
+		if (!ws_selected(id >> 32))
+			return 0;
+		fresh.open_tgid = id >> 32;
+		fresh.open_tid = (__u32)id;
+		fresh.open_ns = bpf_ktime_get_ns();
+		BPF_CORE_READ_STR_INTO(&fresh.comm, (struct task_struct *)bpf_get_current_task(),
+				       group_leader, comm);
+		bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_ANY);
 		return 0;
 	}
 	if (newstate != WS_TCP_CLOSE)
@@ -148,6 +198,9 @@ static __always_inline int ws_state_change(const struct sock *sk, int oldstate, 
 		} else {
 			ws_stat(WS_STAT_RB_FULL);
 		}
+	} else if (oldstate == WS_TCP_SYN_SENT && c->open_tgid) {
+		/* Refused, unanswered or unreachable: a call that never sent a byte. */
+		ws_emit_connect_fail(sk, c);
 	}
 	bpf_map_delete_elem(&conns, &sock_id);
 	return 0;

@@ -25,6 +25,7 @@
 enum ws_rec_type {
 	WS_REC_DATA = 1,  /* struct ws_data_rec + payload */
 	WS_REC_CLOSE = 2, /* struct ws_close_rec: connection of a streamed socket closed */
+	WS_REC_CONNECT_FAIL = 3, /* struct ws_connect_fail_rec: a connect() failed before any byte */
 };
 
 enum ws_dir {
@@ -51,6 +52,10 @@ enum ws_source {
 #define WS_F_CLOSED_BY_PEER 0x10 /* the peer closed first (FIN received: via CLOSE_WAIT) */
 #define WS_F_RESET 0x20		 /* a reset was received (sk_err ECONNRESET) */
 #define WS_F_TIMED_OUT 0x40	 /* retransmissions or keepalives timed out (ETIMEDOUT) */
+/* ws_connect_fail_rec flags (with WS_F_TIMED_OUT: no answer to the SYN) */
+#define WS_F_REFUSED 0x80	 /* the SYN was answered by a reset (ECONNREFUSED) */
+#define WS_F_HOST_UNREACH 0x100 /* an ICMP error: host unreachable (EHOSTUNREACH) */
+#define WS_F_NET_UNREACH 0x200	 /* an ICMP error: network unreachable (ENETUNREACH) */
 
 struct ws_rec_hdr {
 	__u16 type;   /* enum ws_rec_type */
@@ -93,6 +98,18 @@ struct ws_close_rec {
 };
 _Static_assert(sizeof(struct ws_close_rec) == 72, "ring buffer ABI");
 
+/*
+ * A connect() of a selected process that failed (SYN_SENT -> CLOSE with an
+ * error): the call never carried a byte, so no data record tells of it.
+ */
+struct ws_connect_fail_rec {
+	struct ws_rec_hdr hdr; /* tgid, tid: who called connect(); ts_ns: the failure */
+	struct ws_tuple tuple; /* the local port may be 0: released before the close is seen */
+	__u64 start_ns;	       /* when the connect began (SYN_SENT), CLOCK_MONOTONIC */
+	char comm[16];	       /* the process's comm, NUL-padded */
+};
+_Static_assert(sizeof(struct ws_connect_fail_rec) == 96, "ring buffer ABI");
+
 /* Per-CPU counters, index of the `stats` map. Names are in WS_STAT_NAMES. */
 enum ws_stat {
 	WS_STAT_RECORDS = 0,      /* data records submitted */
@@ -103,13 +120,14 @@ enum ws_stat {
 	WS_STAT_NOT_HTTP,         /* I/O skipped on a connection classified as not HTTP */
 	WS_STAT_CONN_TABLE_FULL,  /* connection could not be tracked (map update failed) */
 	WS_STAT_CLOSES,           /* close records submitted */
+	WS_STAT_CONNECT_FAILS,    /* failed-connect records submitted */
 	WS_STAT__COUNT,
 };
 
 /* Stat names, in enum order: one name in BPF stats, logs and self-metrics. */
 #define WS_STAT_NAMES                                                                      \
 	{ "records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",  \
-	  "conn_table_full", "closes" }
+	  "conn_table_full", "closes", "connect_failures" }
 
 /* Kernel-side state of a socket of a selected process (map `conns`). */
 enum ws_conn_class {
@@ -132,6 +150,10 @@ struct ws_conn {
 	__u32 portpair; /* skc_portpair when tuple was filled; 0: not filled */
 	struct ws_tuple tuple;
 	char comm[16];
+	/* Who connect()ed it and when: a failed connect is reported from softirq context. */
+	__u32 open_tgid; /* 0: not opened by a selected process's connect() */
+	__u32 open_tid;
+	__u64 open_ns;
 };
 
 #endif /* WIRESPAN_H */

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Installs every Debian 12 package wirespan needs to build, run and test,
-# plus any package named as an argument (bench/install-deps.sh adds its own).
-# Quick when everything is there already: apt runs only for what is missing.
+# plus any package named as an argument (bench/install-deps.sh adds its own),
+# then the npm packages of the Node test services (npm ci, from their lock).
+# Quick when everything is there already: apt runs only for what is missing,
+# npm only when the lock file is newer than what it installed.
 set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
 
 pkgs=(
 	# build: BPF objects, skeletons, the agent
@@ -17,12 +20,30 @@ pkgs=(
 	openssl # test certificates (TLS and mTLS export)
 	"$@"
 )
+# tests: Node.js and npm run the OpenTelemetry SDK services. A node already
+# there (NodeSource's, with its own npm) is used as is: Debian's npm
+# package would conflict with it.
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
+
+# The Node test services' packages, exactly as their lock file says.
+npm_ci() {
+	local app="$here/../tests/integration/apps/node"
+
+	if [ -e "$app/node_modules/.package-lock.json" ] &&
+		[ ! "$app/package-lock.json" -nt "$app/node_modules/.package-lock.json" ]; then
+		return 0
+	fi
+	echo "install-deps: npm ci in tests/integration/apps/node"
+	(cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+	npm_ci
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -38,3 +59,4 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+npm_ci

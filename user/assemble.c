@@ -7,6 +7,10 @@
  * process received them -> SERVER span, it sent them -> CLIENT span. A span
  * is built when its request head is complete (so its strings live in the
  * span's arena from then on) and handed out when its response ends.
+ *
+ * A request on a webhook route with no context on the wire has the first
+ * bytes of its body gathered (one bounded buffer per such request, a bounded
+ * number at once), searched once for the context, and dropped.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -15,12 +19,15 @@
 #include <sys/socket.h>
 
 #include "assemble.h"
+#include "endpoints.h"
 #include "hashmix.h"
 #include "http1.h"
 #include "links.h"
 #include "resource.h"
 #include "semconv.h"
 #include "span.h"
+#include "tracectx.h"
+#include "webhooks.h"
 #include "wirespan.h"
 
 #define DEFAULT_IDLE_NS (300ull * 1000000000ull)
@@ -39,6 +46,8 @@
  * sender may be preempted in between: a sanity bound, not a precision.
  */
 #define PEER_SKEW_NS 100000000ull
+/* Webhook bodies gathered at once: memory stays under 64 x 8 KiB whatever the traffic. */
+#define HOOKS_MAX 64
 
 /* What the response stream of a connection is in the middle of. */
 enum resp_state {
@@ -52,6 +61,15 @@ struct pending {
 	struct ws_span *span; /* NULL: a request we could not read; its response is skipped */
 	bool head;	      /* HEAD request: the response has no body */
 	bool connect;	      /* CONNECT: a 2xx turns the connection into a tunnel */
+	bool hook;	      /* its body is being read for a webhook context */
+};
+
+/* The first bytes of a webhook request's body, kept until searched once. */
+struct hook_body {
+	const struct ws_webhook *route;
+	int dir; /* the direction its request came in on */
+	size_t len;
+	char buf[WS_WEBHOOK_BODY_MAX];
 };
 
 struct dir_state {
@@ -78,6 +96,7 @@ struct conn {
 	uint8_t qhead, qlen, qcap;
 	struct pending *q; /* q_inline, or PIPELINE_MAX entries on the heap */
 	struct pending q_inline[PIPELINE_INLINE];
+	struct hook_body *hook; /* NULL unless a webhook body is being read */
 	struct dir_state d[2]; /* indexed by enum ws_dir */
 };
 
@@ -99,6 +118,8 @@ struct ws_assembler {
 	struct res_entry *res_buckets[1024];
 	size_t nres;
 	struct ws_links *links;
+	struct ws_endpoints *endpoints; /* where HTTP was seen: failed connects there are calls */
+	size_t nhooks; /* webhook bodies being gathered */
 	struct ws_semconv_opts sc;
 	uint64_t stats[WS_ASM_STAT__COUNT];
 };
@@ -215,6 +236,17 @@ static void links_forget(struct ws_assembler *a, struct conn *c)
 		ws_links_server_closed(a->links, &c->tuple);
 }
 
+/* The body's bytes go, unread: the connection went first (nothing to link). */
+static void hook_drop(struct ws_assembler *a, struct conn *c)
+{
+	if (!c->hook)
+		return;
+	explicit_bzero(c->hook->buf, c->hook->len); /* no body bytes linger in freed memory */
+	free(c->hook);
+	c->hook = NULL;
+	a->nhooks--;
+}
+
 static void conn_free(struct ws_assembler *a, struct conn *c)
 {
 	struct conn **pp = &a->buckets[hash64(c->key, a->nbuckets)];
@@ -223,6 +255,7 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 		pp = &(*pp)->hnext;
 	*pp = c->hnext;
 	lru_unlink(a, c);
+	hook_drop(a, c);
 	pending_drop_all(a, c);
 	links_forget(a, c);
 	ws_resource_put(c->res);
@@ -236,6 +269,7 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 
 static void conn_reset(struct ws_assembler *a, struct conn *c, uint32_t tgid)
 {
+	hook_drop(a, c);
 	pending_drop_all(a, c);
 	links_forget(a, c);
 	ws_resource_put(c->res);
@@ -359,6 +393,7 @@ static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span 
 	uint64_t ts = s->start_unix_ns - a->o.mono_to_unix_ns;
 
 	if (s->kind == WS_KIND_SERVER) {
+		ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.saddr, c->tuple.sport);
 		if (!ws_links_peer_client(a->links, &c->tuple, ts, PEER_SKEW_NS, &parent) && !wired)
 			adopt_parent(s, &parent);
 		self = link_ctx(s);
@@ -366,6 +401,7 @@ static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span 
 		c->server = true;
 		return;
 	}
+	ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.daddr, c->tuple.dport);
 	if (!wired && !ws_links_thread_parent(a->links, s->tid, &parent))
 		adopt_parent(s, &parent);
 	self = link_ctx(s);
@@ -374,7 +410,7 @@ static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span 
 }
 
 static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int dir,
-				    const struct http1_head *h, uint32_t tid)
+				    const struct http1_head *h, uint32_t tid, bool *wired)
 {
 	bool server = dir == WS_DIR_INGRESS;
 	struct ws_span *s;
@@ -386,9 +422,97 @@ static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int 
 	s->start_unix_ns = c->d[dir].msg_start_ts + a->o.mono_to_unix_ns;
 	s->tid = tid;
 	s->res = c->res ? ws_resource_get(c->res) : NULL;
-	link_request(a, c, s, ws_semconv_trace_context(s, h));
+	*wired = ws_semconv_trace_context(s, h);
+	link_request(a, c, s, *wired);
 	ws_semconv_request(s, h, &c->tuple, &a->sc);
 	return s;
+}
+
+/* ---- webhooks: the context a partner kept for us, in the body ---- */
+
+static bool is_root(const struct ws_span *s)
+{
+	static const uint8_t zero[8];
+
+	return !memcmp(s->parent_span_id, zero, sizeof(zero));
+}
+
+/*
+ * A link by default. As parent only when asked and nothing closer is known:
+ * a parent inferred from a traced client at the other end is the caller
+ * itself, so the body's context then stays a link.
+ */
+static void hook_apply(struct ws_assembler *a, struct ws_span *s, const struct ws_webhook *w,
+		       const struct ws_traceparent *tp)
+{
+	struct ws_link_ctx self;
+
+	if (w->mode != WS_WEBHOOK_PARENT || !is_root(s)) {
+		ws_span_add_link(s, tp->trace_id, tp->parent_id, tp->flags);
+		return;
+	}
+	memcpy(s->trace_id, tp->trace_id, sizeof(s->trace_id));
+	memcpy(s->parent_span_id, tp->parent_id, sizeof(s->parent_span_id));
+	s->trace_flags = tp->flags;
+	/* Calls the handler makes from now on belong to the new trace too. */
+	self = link_ctx(s);
+	ws_links_server_update(a->links, s->tid, &self);
+}
+
+/* The body's first bytes are in (or it ended, or was cut): searched once, then dropped. */
+static void hook_end(struct ws_assembler *a, struct conn *c)
+{
+	struct hook_body *hb = c->hook;
+	struct pending *p = NULL;
+	struct ws_traceparent tp;
+
+	if (!hb)
+		return;
+	for (uint8_t i = 0; i < c->qlen && !p; i++)
+		if (c->q[(c->qhead + i) % c->qcap].hook)
+			p = &c->q[(c->qhead + i) % c->qcap];
+	if (p)
+		p->hook = false;
+	if (p && p->span && !ws_webhook_context(hb->route, hb->buf, hb->len, &tp)) {
+		hook_apply(a, p->span, hb->route, &tp);
+		a->stats[WS_ASM_WEBHOOK_LINKED]++;
+	} else {
+		a->stats[WS_ASM_WEBHOOK_NO_CONTEXT]++;
+	}
+	hook_drop(a, c);
+}
+
+/* A request on a webhook route, without context on the wire: read its body's first bytes. */
+static void hook_begin(struct ws_assembler *a, struct conn *c, int dir,
+		       const struct ws_webhook *route)
+{
+	struct hook_body *hb;
+
+	hook_end(a, c); /* never two at once: the parser ends one body before the next head */
+	if (a->nhooks >= HOOKS_MAX || !(hb = malloc(sizeof(*hb)))) {
+		a->stats[WS_ASM_WEBHOOK_BUSY]++;
+		return;
+	}
+	hb->route = route;
+	hb->dir = dir;
+	hb->len = 0;
+	c->hook = hb;
+	a->nhooks++;
+	c->q[(c->qhead + c->qlen - 1) % c->qcap].hook = true;
+	http1_want_body(&c->d[dir].p, sizeof(hb->buf));
+}
+
+static void hook_bytes(struct ws_assembler *a, struct conn *c, const char *b, size_t n)
+{
+	struct hook_body *hb = c->hook;
+	size_t room = sizeof(hb->buf) - hb->len;
+
+	if (n > room)
+		n = room; /* not reached: the parser hands out no more than asked */
+	memcpy(hb->buf + hb->len, b, n);
+	hb->len += n;
+	if (hb->len == sizeof(hb->buf))
+		hook_end(a, c);
 }
 
 /* ---- finished spans ---- */
@@ -408,6 +532,9 @@ static void response_end(struct ws_assembler *a, struct conn *c, uint64_t end_ts
 	struct pending p;
 
 	if (c->resp == RESP_SPAN && c->qlen) {
+		/* Answered before its body was read through: what came of it decides. */
+		if (c->q[c->qhead].hook)
+			hook_end(a, c);
 		p = fifo_pop(a, c);
 		if (p.span)
 			emit(a, p.span, end_ts);
@@ -458,12 +585,21 @@ static void message_lost(struct ws_assembler *a, struct conn *c, int dir)
 static void on_request_head(struct ws_assembler *a, struct conn *c, int dir,
 			    const struct http1_head *h, uint32_t tid)
 {
+	const struct ws_webhook *route;
 	struct pending p = { 0 };
+	bool wired = false;
+	uint8_t qlen = c->qlen;
 
-	p.span = request_span(a, c, dir, h, tid);
+	p.span = request_span(a, c, dir, h, tid, &wired);
 	p.head = h->method_len == 4 && !memcmp(h->method, "HEAD", 4);
 	p.connect = h->method_len == 7 && !memcmp(h->method, "CONNECT", 7);
 	fifo_push(a, c, p);
+	if (!p.span || wired || dir != WS_DIR_INGRESS || c->qlen == qlen)
+		return;
+	route = ws_webhook_match(a->o.webhooks, h->method, h->method_len, h->target,
+				 h->target_len);
+	if (route)
+		hook_begin(a, c, dir, route);
 }
 
 static void on_response_head(struct ws_assembler *a, struct conn *c, int dir,
@@ -505,7 +641,13 @@ static void on_event(struct ws_assembler *a, struct conn *c, int dir, const stru
 		else
 			on_response_head(a, c, dir, ev->head, ts);
 		break;
+	case HTTP1_EV_BODY:
+		if (c->hook && c->hook->dir == dir)
+			hook_bytes(a, c, ev->body, ev->body_len);
+		break;
 	case HTTP1_EV_END:
+		if (c->hook && c->hook->dir == dir)
+			hook_end(a, c);
 		d->gathering = false;
 		d->in_msg = false;
 		if (dir_kind(c, dir) == HTTP1_RESPONSES) {
@@ -516,6 +658,8 @@ static void on_event(struct ws_assembler *a, struct conn *c, int dir, const stru
 		}
 		break;
 	case HTTP1_EV_ERROR:
+		if (c->hook && c->hook->dir == dir)
+			hook_end(a, c); /* a broken body: what came before the break counts */
 		a->stats[ev->error == -E2BIG ? WS_ASM_HEAD_TOO_BIG : WS_ASM_PARSE_ERRORS]++;
 		d->gathering = false;
 		if (dir_kind(c, dir) == HTTP1_RESPONSES) {
@@ -576,6 +720,9 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 	struct http1_event ev;
 	long r;
 
+	/* Body bytes after a hole would not continue those before it: search what came. */
+	if (c->hook && c->hook->dir == dir)
+		hook_end(a, c);
 	while (n && !c->tunnel) {
 		r = http1_gap(p, n, &ev);
 		if (r < 0 || (uint64_t)r > n)
@@ -607,18 +754,48 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 static void fail_pending_calls(struct ws_assembler *a, struct conn *c, uint16_t flags,
 			       uint64_t ts)
 {
-	const char *why = flags & WS_F_RESET	     ? "connection_reset" :
-			  flags & WS_F_TIMED_OUT     ? "timeout" :
-			  flags & WS_F_CLOSED_BY_PEER ? "connection_closed" :
-						       NULL;
+	const struct ws_failure *f = ws_failure_of_close(flags);
 
-	while (why && c->qlen && c->resp == RESP_IDLE && c->q[c->qhead].span &&
+	while (f && c->qlen && c->resp == RESP_IDLE && c->q[c->qhead].span &&
 	       c->q[c->qhead].span->kind == WS_KIND_CLIENT) {
 		struct pending p = fifo_pop(a, c);
 
-		ws_semconv_failed(p.span, why);
+		ws_semconv_failed(p.span, f, ts + a->o.mono_to_unix_ns);
 		emit(a, p.span, ts);
 	}
+}
+
+/*
+ * A connect() that failed before any byte: a failed call when its endpoint
+ * was seen speaking HTTP (else it may be any protocol: counted, no span).
+ * It starts when the connect began and belongs where a call of its thread
+ * would (rule 2 of the README).
+ */
+static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail_rec *r)
+{
+	const struct ws_failure *f = ws_failure_of_connect(r->hdr.flags);
+	uint64_t start = r->start_ns && r->start_ns <= r->hdr.ts_ns ? r->start_ns : r->hdr.ts_ns;
+	struct ws_link_ctx parent;
+	struct ws_span *s;
+
+	if (!f || !ws_endpoints_has(a->endpoints, r->tuple.family, r->tuple.daddr, r->tuple.dport)) {
+		a->stats[WS_ASM_CONNECT_FAIL_OTHER]++;
+		return;
+	}
+	s = ws_span_new();
+	if (!s)
+		return;
+	s->kind = WS_KIND_CLIENT;
+	s->start_unix_ns = start + a->o.mono_to_unix_ns;
+	s->tid = r->hdr.tid;
+	s->res = res_lookup(a, r->hdr.tgid, r->comm);
+	ws_ids_span(s->span_id);
+	ws_ids_trace(s->trace_id);
+	s->trace_flags = 1;
+	if (!ws_links_thread_parent(a->links, s->tid, &parent))
+		adopt_parent(s, &parent);
+	ws_semconv_connect_failed(s, &r->tuple, f, r->hdr.ts_ns + a->o.mono_to_unix_ns, &a->sc);
+	emit(a, s, r->hdr.ts_ns);
 }
 
 static void on_close(struct ws_assembler *a, struct conn *c, uint16_t flags, uint64_t ts)
@@ -672,6 +849,15 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 		c = conn_find(a, h->sock_id);
 		if (c)
 			on_close(a, c, h->flags, h->ts_ns);
+		return 0;
+	}
+	if (h->type == WS_REC_CONNECT_FAIL) {
+		const struct ws_connect_fail_rec *f = data;
+
+		if (h->len < sizeof(*f) - sizeof(*h) ||
+		    (f->tuple.family != AF_INET && f->tuple.family != AF_INET6))
+			return bad(a);
+		on_connect_fail(a, f);
 		return 0;
 	}
 	if (h->type != WS_REC_DATA || h->len < sizeof(*r) - sizeof(*h) ||
@@ -751,7 +937,10 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 		return NULL;
 	}
 	a->links = ws_links_new(a->o.max_conns);
-	if (!a->links) {
+	a->endpoints = ws_endpoints_new(0);
+	if (!a->links || !a->endpoints) {
+		ws_links_free(a->links);
+		ws_endpoints_free(a->endpoints);
 		free(a->buckets);
 		free(a);
 		return NULL;
@@ -782,6 +971,7 @@ void ws_assembler_free(struct ws_assembler *a)
 		conn_free(a, a->lru_head);
 	res_cache_clear(a);
 	ws_links_free(a->links);
+	ws_endpoints_free(a->endpoints);
 	free(a->buckets);
 	free(a);
 }

@@ -18,6 +18,7 @@ struct ws_assembler;
 struct ws_partners;
 struct ws_baggage_allow;
 struct ws_res_attrs;
+struct ws_webhooks;
 
 /* Receives each finished span and takes ownership of it. */
 typedef void (*ws_span_cb)(void *ctx, struct ws_span *span);
@@ -34,6 +35,8 @@ struct ws_assembler_opts {
 	const char (*baggage_keys)[64];
 	/* The agent's OTEL_RESOURCE_ATTRIBUTES, under every process's own; NULL: none. */
 	const struct ws_res_attrs *resource_attrs;
+	/* Routes whose body's first bytes may hold a context (a link or parent); NULL: none. */
+	const struct ws_webhooks *webhooks;
 };
 
 /* Counters; names in WS_ASM_STAT_NAMES, in order. */
@@ -49,17 +52,23 @@ enum ws_asm_stat {
 	WS_ASM_CONNS_EVICTED,	  /* connections dropped: table full or idle */
 	WS_ASM_GAP_DESYNC,	  /* uncaptured bytes made a stream lose sync */
 	WS_ASM_RES_ATTRS_DROPPED, /* entries of a process's OTEL_RESOURCE_ATTRIBUTES dropped */
+	WS_ASM_WEBHOOK_LINKED,	  /* webhook spans given the context found in their body */
+	WS_ASM_WEBHOOK_NO_CONTEXT, /* webhook bodies without a whole, valid context in their first bytes */
+	WS_ASM_WEBHOOK_BUSY,	  /* webhook bodies not read: too many being read at once */
+	WS_ASM_CONNECT_FAIL_OTHER, /* failed connects to endpoints not seen speaking HTTP: no span */
 	WS_ASM_STAT__COUNT,
 };
 #define WS_ASM_STAT_NAMES                                                                  \
 	{ "records", "bad_records", "spans", "http_parse_errors", "http_head_too_big",     \
 	  "response_without_request", "request_without_response", "pipeline_full",         \
-	  "conns_evicted", "gap_desync", "resource_attrs_dropped" }
+	  "conns_evicted", "gap_desync", "resource_attrs_dropped", "webhook_linked",          \
+	  "webhook_no_context", "webhook_busy", "connect_failures_not_http" }
 
 struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
 				      void *ctx);
 /*
- * One ring buffer record (struct ws_data_rec + payload, or ws_close_rec), as
+ * One ring buffer record (struct ws_data_rec + payload, ws_close_rec or
+ * ws_connect_fail_rec), as
  * the ring buffer handed it: size is the record's size. Validates before
  * reading anything; never writes to data. 0, or -EINVAL for a bad record (counted).
  */

@@ -64,6 +64,11 @@ static const char usage[] =
 	"                         %s\n"
 	"      --baggage-keys LIST  W3C baggage keys copied into span attributes\n"
 	"                         (default: none)\n"
+	"      --webhook 'METHOD /PATH=JSON.PATH[,parent]'  an incoming request on this\n"
+	"                         route without traceparent is linked (or, with\n"
+	"                         ',parent', parented) to the W3C traceparent found at\n"
+	"                         JSON.PATH in the first %u bytes of its body;\n"
+	"                         /PATH may end in '*' (repeatable, at most %u)\n"
 	"\n"
 	"Record and replay:\n"
 	"      --record FILE      also write every ring buffer record to FILE\n"
@@ -84,7 +89,8 @@ static const char usage[] =
 	"OTEL_RESOURCE_ATTRIBUTES (under each traced process's own),\n"
 	"OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,\n"
 	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES,\n"
-	"WIRESPAN_PARTNERS, WIRESPAN_REQUEST_ID_HEADERS, WIRESPAN_BAGGAGE_KEYS.\n"
+	"WIRESPAN_PARTNERS, WIRESPAN_REQUEST_ID_HEADERS, WIRESPAN_BAGGAGE_KEYS,\n"
+	"WIRESPAN_WEBHOOKS (routes separated by ';').\n"
 	"Once every probe is attached wirespan prints 'wirespan: ready' on stderr.\n"
 	"SIGINT/SIGTERM flush pending spans and exit 0.\n";
 
@@ -106,6 +112,7 @@ enum {
 	OPT_CERTIFICATE,
 	OPT_CLIENT_CERT,
 	OPT_CLIENT_KEY,
+	OPT_WEBHOOK,
 };
 
 static const struct option long_opts[] = {
@@ -131,6 +138,7 @@ static const struct option long_opts[] = {
 	{ "certificate", required_argument, NULL, OPT_CERTIFICATE },
 	{ "client-certificate", required_argument, NULL, OPT_CLIENT_CERT },
 	{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
+	{ "webhook", required_argument, NULL, OPT_WEBHOOK },
 	{ 0 },
 };
 
@@ -285,6 +293,25 @@ static int set_otlp_headers(struct ws_config *c, const char *v)
 	return 0;
 }
 
+/* WIRESPAN_WEBHOOKS: routes separated by ';' (a route itself may hold a ','). */
+static int set_webhooks_env(struct ws_config *c, const char *v)
+{
+	char one[512];
+
+	while (*v) {
+		const char *semi = strchr(v, ';'), *e = semi ? semi : v + strlen(v);
+
+		if ((size_t)(e - v) >= sizeof(one))
+			return -EINVAL;
+		memcpy(one, v, e - v);
+		one[e - v] = '\0';
+		if (e > v && ws_webhooks_add(&c->webhooks, one))
+			return -EINVAL;
+		v = semi ? semi + 1 : e;
+	}
+	return 0;
+}
+
 /* Environment first, so flags parsed after it win. */
 static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int *have_endpoint)
 {
@@ -359,6 +386,9 @@ static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int
 		return bad(err, "WIRESPAN_REQUEST_ID_HEADERS", v, "header names, comma separated");
 	if ((v = env("WIRESPAN_BAGGAGE_KEYS")) && *v && set_baggage_keys(c, v))
 		return bad(err, "WIRESPAN_BAGGAGE_KEYS", v, "baggage keys, comma separated");
+	if ((v = env("WIRESPAN_WEBHOOKS")) && *v && set_webhooks_env(c, v))
+		return bad(err, "WIRESPAN_WEBHOOKS", v,
+			   "METHOD /PATH=JSON.PATH[,parent] routes separated by ';'");
 	if ((v = env("WIRESPAN_CAPTURE")) && *v && set_capture(c, v))
 		return bad(err, "WIRESPAN_CAPTURE", v, "auto, socket or syscalls");
 	if ((v = env("WIRESPAN_CAPTURE_BYTES")) && *v) {
@@ -506,11 +536,18 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 		case OPT_CLIENT_KEY:
 			c->otlp_tls.key = (struct ws_tls_file){ optarg, "--client-key" };
 			break;
+		case OPT_WEBHOOK:
+			if (ws_webhooks_add(&c->webhooks, optarg))
+				return bad(err, "--webhook", optarg,
+					   "METHOD /PATH=JSON.PATH[,link|,parent], at most 16");
+			break;
 		case 'v':
 			c->verbose++;
 			break;
 		case 'h':
-			fprintf(out, usage, WS_CAP_DEFAULT, WS_CAP_MAX, WS_REQID_HEADERS_DEFAULT);
+			fprintf(out, usage, (unsigned)WS_CAP_DEFAULT, (unsigned)WS_CAP_MAX,
+				WS_REQID_HEADERS_DEFAULT, (unsigned)WS_WEBHOOK_BODY_MAX,
+				(unsigned)WS_MAX_WEBHOOKS);
 			return WS_CONFIG_EXIT_OK;
 		case OPT_VERSION:
 			fprintf(out, "wirespan %s\n", WS_VERSION);

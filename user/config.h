@@ -17,6 +17,7 @@
 #include "otlp_tls.h"
 #include "partners.h"
 #include "resattrs.h"
+#include "webhooks.h"
 
 #define WS_MAX_PIDS 1024
 #define WS_MAX_SEL_CGROUPS 8
@@ -54,6 +55,7 @@ struct ws_config {
 	struct ws_baggage_allow baggage; /* --baggage-keys: nothing by default */
 	struct ws_res_attrs resource_attrs; /* OTEL_RESOURCE_ATTRIBUTES: under every process's own */
 	char baggage_keys[WS_BAGGAGE_MAX_KEYS][64]; /* the same keys, NUL-terminated */
+	struct ws_webhooks webhooks;	 /* --webhook: routes whose body carries a context */
 };
 
 typedef const char *(*ws_getenv_fn)(const char *name);

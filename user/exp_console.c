@@ -8,7 +8,8 @@
  *
  * Fields: kind (padded to 6), method, URL (url.full for a client span, else
  * url.path and "?" url.query), status code or "-", duration in ms, then
- * key=value pairs; error= only when the span's status is ERROR.
+ * key=value pairs; link=<trace>-<span> once per span link (a webhook's
+ * originating call), error= only when the span's status is ERROR.
  *
  * Attribute values come off the network (and service names from the traced
  * process), so nothing in them reaches the output raw if it could act on a
@@ -332,6 +333,14 @@ static void format_span(struct line *l, const struct ws_span *s)
 		puts_(l, "-");
 	} else {
 		ws_hex(s->parent_span_id, sizeof(s->parent_span_id), hex);
+		puts_(l, hex);
+	}
+	for (uint8_t i = 0; i < s->nlinks && i < WS_SPAN_MAX_LINKS; i++) {
+		ws_hex(s->links[i].trace_id, sizeof(s->links[i].trace_id), hex);
+		puts_(l, " link=");
+		puts_(l, hex);
+		ws_hex(s->links[i].span_id, sizeof(s->links[i].span_id), hex);
+		puts_(l, "-");
 		puts_(l, hex);
 	}
 	if (s->status == WS_STATUS_ERROR) {

@@ -5,7 +5,8 @@
  *
  *   IDLE        between messages; CR/LF skipped
  *   HEAD        gathering the head into head_buf up to the empty line
- *   BODY        counting body bytes (length, chunked, or until close)
+ *   BODY        counting body bytes (length, chunked, or until close); the
+ *               first body_want of them handed out as EV_BODY
  *   END_PENDING a HEAD without body was handed out; its END goes next
  *   RESYNC      skipping bytes to the next message start (after an error or
  *               a gap); a candidate start is kept in head_buf across feeds
@@ -180,10 +181,13 @@ static void ev_clear(struct http1_event *ev)
 	ev->head = NULL;
 	ev->error = 0;
 	ev->inferred = 0;
+	ev->body = NULL;
+	ev->body_len = 0;
 }
 
 static void end_message(struct http1_parser *p, struct http1_event *ev, int inferred)
 {
+	p->body_want = 0;
 	p->in_message = 0;
 	p->state = ST_IDLE;
 	p->body_mode = HTTP1_BODY_NONE;
@@ -198,6 +202,7 @@ static void end_message(struct http1_parser *p, struct http1_event *ev, int infe
 static void lose_sync(struct http1_parser *p, int at_start)
 {
 	p->state = ST_RESYNC;
+	p->body_want = 0;
 	p->head_len = 0;
 	p->body_mode = HTTP1_BODY_NONE;
 	p->remaining = 0;
@@ -508,6 +513,7 @@ static void head_done(struct http1_parser *p, struct http1_event *ev)
 	if (p->kind == HTTP1_AUTO)
 		p->kind = resp ? HTTP1_RESPONSES : HTTP1_REQUESTS;
 	p->in_message = 1;
+	p->body_want = 0;
 	p->body_mode = mode;
 	p->remaining = mode == HTTP1_BODY_LENGTH ? (uint64_t)h->content_length : 0;
 	p->chunk_state = CH_SIZE0;
@@ -637,6 +643,17 @@ static void chunk_size_done(struct http1_parser *p)
 	p->chunk_acc = 0;
 }
 
+/* n body bytes at b, of which the caller still wants some: an EV_BODY. */
+static void give_body(struct http1_parser *p, struct http1_event *ev, const char *b, uint64_t n)
+{
+	if (n > p->body_want)
+		n = p->body_want;
+	p->body_want -= n;
+	ev->type = HTTP1_EV_BODY;
+	ev->body = b;
+	ev->body_len = n;
+}
+
 static size_t feed_chunked(struct http1_parser *p, const char *buf, size_t len,
 			   struct http1_event *ev)
 {
@@ -650,9 +667,13 @@ static size_t feed_chunked(struct http1_parser *p, const char *buf, size_t len,
 			uint64_t take = len - i < p->remaining ? len - i : p->remaining;
 
 			p->remaining -= take;
+			if (p->body_want)
+				give_body(p, ev, buf + i, take);
 			i += take;
 			if (!p->remaining)
 				p->chunk_state = CH_DATA_CR;
+			if (ev->type == HTTP1_EV_BODY)
+				return i;
 			continue;
 		}
 		if (p->chunk_state == CH_EXT || p->chunk_state == CH_TRL_LINE) {
@@ -745,12 +766,21 @@ static size_t feed_body(struct http1_parser *p, const char *buf, size_t len,
 	case HTTP1_BODY_LENGTH:
 		take = len < p->remaining ? len : p->remaining;
 		p->remaining -= take;
-		if (!p->remaining)
-			end_message(p, ev, 0);
+		if (p->body_want && take)
+			give_body(p, ev, buf, take);
+		if (!p->remaining) {
+			/* One event per call: after body bytes, the END waits for the next. */
+			if (ev->type == HTTP1_EV_BODY)
+				p->state = ST_END_PENDING;
+			else
+				end_message(p, ev, 0);
+		}
 		return take;
 	case HTTP1_BODY_CHUNKED:
 		return feed_chunked(p, buf, len, ev);
 	default:
+		if (p->body_want && len)
+			give_body(p, ev, buf, len);
 		return len;
 	}
 }
@@ -893,6 +923,7 @@ long http1_gap(struct http1_parser *p, uint64_t n, struct http1_event *ev)
 	}
 	if (!n)
 		return 0;
+	p->body_want = 0; /* what follows the gap would not continue what came before */
 	if (p->state == ST_BODY) {
 		switch (p->body_mode) {
 		case HTTP1_BODY_LENGTH:
@@ -938,6 +969,7 @@ void http1_close(struct http1_parser *p, struct http1_event *ev)
 	}
 	head_drop(p);
 	p->state = ST_IDLE;
+	p->body_want = 0;
 	p->in_message = 0;
 	p->body_mode = HTTP1_BODY_NONE;
 	p->remaining = 0;
@@ -953,10 +985,17 @@ void http1_no_body(struct http1_parser *p)
 	if (!p->in_message || p->state != ST_BODY)
 		return;
 	p->state = ST_END_PENDING;
+	p->body_want = 0;
 	p->body_mode = HTTP1_BODY_NONE;
 	p->remaining = 0;
 	p->chunk_state = 0;
 	p->chunk_acc = 0;
+}
+
+void http1_want_body(struct http1_parser *p, uint64_t n)
+{
+	if (p->in_message && p->state == ST_BODY)
+		p->body_want = n;
 }
 
 int http1_lost_sync(const struct http1_parser *p)

@@ -5,7 +5,9 @@
  * gathered in the parser's own buffer across feeds (a head may be split over
  * many reads); that buffer is allocated while a head is gathered and freed
  * once the head has been handed out, so an idle keep-alive connection holds
- * no buffer. Bodies are only counted, never kept.
+ * no buffer. Bodies are only counted, never kept; a caller that asks for
+ * the first bytes of one body (http1_want_body()) gets them pointing into
+ * its own buffer.
  *
  * Bytes the kernel did not copy (the tail of a large I/O) are announced with
  * http1_gap(): inside a counted body they are just subtracted; anywhere else
@@ -53,7 +55,8 @@ enum http1_ev_type {
 	HTTP1_EV_NONE = 0,
 	HTTP1_EV_HEAD, /* ev.head is valid until the next call on this parser */
 	HTTP1_EV_END,  /* the message that last had a HEAD is complete */
-	HTTP1_EV_ERROR /* ev.error: -EPROTO or -E2BIG; the parser is now resyncing */
+	HTTP1_EV_ERROR, /* ev.error: -EPROTO or -E2BIG; the parser is now resyncing */
+	HTTP1_EV_BODY	/* ev.body, ev.body_len: body bytes asked for with http1_want_body() */
 };
 
 struct http1_event {
@@ -61,6 +64,8 @@ struct http1_event {
 	const struct http1_head *head;
 	int error;
 	int inferred; /* EV_END only: end deduced from the next message start after lost sync */
+	const char *body; /* EV_BODY only: inside the buffer given to this feed */
+	size_t body_len;  /* EV_BODY only: > 0 */
 };
 
 enum http1_body_mode { HTTP1_BODY_NONE, HTTP1_BODY_LENGTH, HTTP1_BODY_CHUNKED, HTTP1_BODY_UNTIL_CLOSE };
@@ -73,6 +78,7 @@ struct http1_parser {
 	uint64_t remaining; /* LENGTH: body bytes left; CHUNKED: bytes left in chunk data */
 	int chunk_state;    /* internal */
 	uint64_t chunk_acc; /* chunk-size being read */
+	uint64_t body_want; /* body bytes still to hand out as EV_BODY */
 	size_t head_len;    /* bytes gathered in head_buf */
 	size_t head_cap;    /* bytes allocated at head_buf (<= HTTP1_HEAD_MAX) */
 	char *head_mem;	    /* header table, then head_buf: one block, NULL when idle */
@@ -131,6 +137,17 @@ void http1_close(struct http1_parser *p, struct http1_event *ev);
  * 1xx, 204 and 304 rules itself.
  */
 void http1_no_body(struct http1_parser *p);
+
+/*
+ * Right after a HEAD: hand out the first n bytes of this message's body (for
+ * chunked bodies the chunk data, framing removed) as HTTP1_EV_BODY events,
+ * in order, each pointing into the buffer of the feed that carried them;
+ * nothing is copied or kept. Delivery stops after n bytes, at the body's end,
+ * and for good at a gap (bytes after it would not follow those before), an
+ * error or a close. The END of a body whose last bytes came as EV_BODY is
+ * left pending (see http1_feed()). No effect on a message without body.
+ */
+void http1_want_body(struct http1_parser *p, uint64_t n);
 
 /* 1 while the parser is skipping bytes to find a message start (after an error or a gap). */
 int http1_lost_sync(const struct http1_parser *p);

@@ -181,6 +181,14 @@ void ws_links_server_end(struct ws_links *l, uint32_t tid)
 	l->nthr--;
 }
 
+void ws_links_server_update(struct ws_links *l, uint32_t tid, const struct ws_link_ctx *ctx)
+{
+	struct thr *t = *thr_slot(l, tid);
+
+	if (t && !memcmp(t->ctx.span_id, ctx->span_id, sizeof(ctx->span_id)))
+		t->ctx = *ctx;
+}
+
 int ws_links_thread_parent(const struct ws_links *l, uint32_t tid, struct ws_link_ctx *out)
 {
 	const struct thr *t = l->thr[mix(tid)];

@@ -36,6 +36,12 @@ void ws_links_free(struct ws_links *l);
 /* Thread tid read a SERVER request (ctx: its span) / is done with one. */
 void ws_links_server_begin(struct ws_links *l, uint32_t tid, const struct ws_link_ctx *ctx);
 void ws_links_server_end(struct ws_links *l, uint32_t tid);
+/*
+ * The server request tid handles (the one with ctx->span_id) moved to another
+ * trace after it began (a webhook whose body names its parent): calls made
+ * from now on follow it. No effect when tid handles another request.
+ */
+void ws_links_server_update(struct ws_links *l, uint32_t tid, const struct ws_link_ctx *ctx);
 /* The one server request tid handles: 0; -ENOENT none; -EBUSY several (ambiguous). */
 int ws_links_thread_parent(const struct ws_links *l, uint32_t tid, struct ws_link_ctx *out);
 

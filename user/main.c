@@ -431,6 +431,7 @@ int main(int argc, char **argv)
 	aopts.baggage = &a.cfg.baggage;
 	aopts.baggage_keys = a.cfg.baggage_keys;
 	aopts.resource_attrs = &a.cfg.resource_attrs;
+	aopts.webhooks = &a.cfg.webhooks;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
 
 	if (a.cfg.replay) {

@@ -289,8 +289,62 @@ void ws_semconv_response(struct ws_span *s, const struct http1_head *h,
 			add_hdr(s, o->partners->key[i], h, o->partners->hdr[i]);
 }
 
-void ws_semconv_failed(struct ws_span *s, const char *why)
+static const struct ws_failure reset = { "connection_reset", "ECONNRESET",
+					  "Connection reset by peer" };
+static const struct ws_failure timed_out = { "timeout", "ETIMEDOUT", "Connection timed out" };
+static const struct ws_failure hung_up = { "connection_closed", NULL, NULL };
+static const struct ws_failure refused = { "connection_refused", "ECONNREFUSED",
+					    "Connection refused" };
+static const struct ws_failure host_unreach = { "host_unreachable", "EHOSTUNREACH",
+						 "No route to host" };
+static const struct ws_failure net_unreach = { "network_unreachable", "ENETUNREACH",
+						"Network is unreachable" };
+
+const struct ws_failure *ws_failure_of_close(uint16_t flags)
+{
+	/* A reset says more than the hang-up that may have come with it. */
+	if (flags & WS_F_RESET)
+		return &reset;
+	if (flags & WS_F_TIMED_OUT)
+		return &timed_out;
+	if (flags & WS_F_CLOSED_BY_PEER)
+		return &hung_up;
+	return NULL;
+}
+
+const struct ws_failure *ws_failure_of_connect(uint16_t flags)
+{
+	if (flags & WS_F_REFUSED)
+		return &refused;
+	if (flags & WS_F_TIMED_OUT)
+		return &timed_out;
+	if (flags & WS_F_HOST_UNREACH)
+		return &host_unreach;
+	if (flags & WS_F_NET_UNREACH)
+		return &net_unreach;
+	return NULL;
+}
+
+void ws_semconv_failed(struct ws_span *s, const struct ws_failure *f, uint64_t time_unix_ns)
 {
 	s->status = WS_STATUS_ERROR;
-	add_cstr(s, "error.type", why);
+	add_cstr(s, "error.type", f->error_type);
+	if (f->exc_type)
+		ws_span_set_exception(s, time_unix_ns, f->exc_type, f->exc_msg);
+}
+
+void ws_semconv_connect_failed(struct ws_span *s, const struct ws_tuple *t,
+			       const struct ws_failure *f, uint64_t time_unix_ns,
+			       const struct ws_semconv_opts *o)
+{
+	char peer[INET6_ADDRSTRLEN];
+
+	strcpy(s->name, "HTTP");
+	addr_str(t, t->daddr, peer);
+	add_cstr(s, "server.address", peer);
+	ws_span_add_int(s, "server.port", t->dport);
+	add_cstr(s, "network.peer.address", peer);
+	ws_span_add_int(s, "network.peer.port", t->dport);
+	add_partner(o, s);
+	ws_semconv_failed(s, f, time_unix_ns);
 }

@@ -36,7 +36,31 @@ void ws_semconv_request(struct ws_span *s, const struct http1_head *h, const str
 /* The final response's status, error and (CLIENT spans) the partner's request id. */
 void ws_semconv_response(struct ws_span *s, const struct http1_head *h,
 			 const struct ws_semconv_opts *o);
-/* A call that got no answer: why ("connection_reset", "timeout", ...). */
-void ws_semconv_failed(struct ws_span *s, const char *why);
+/*
+ * How a call failed: error.type (low cardinality, as semconv asks) and,
+ * where the system named an error, the exception event's type (its errno
+ * name) and message (its strerror text).
+ */
+struct ws_failure {
+	const char *error_type;
+	const char *exc_type; /* NULL: no exception event (a plain hang-up) */
+	const char *exc_msg;
+};
+
+/* What a close record's flags say of the calls still waiting; NULL: nothing failed. */
+const struct ws_failure *ws_failure_of_close(uint16_t flags);
+/* What a failed-connect record's flags say; NULL: not a failure (the caller gave up). */
+const struct ws_failure *ws_failure_of_connect(uint16_t flags);
+
+/* A call that got no answer: status ERROR, error.type, the exception event at time_unix_ns. */
+void ws_semconv_failed(struct ws_span *s, const struct ws_failure *f, uint64_t time_unix_ns);
+/*
+ * A CLIENT call whose connect() failed: nothing of the request is known but
+ * where it went (server.*, network.peer.*, peer.service), named "HTTP" as
+ * semconv names a call of unknown method; then ws_semconv_failed().
+ */
+void ws_semconv_connect_failed(struct ws_span *s, const struct ws_tuple *t,
+			       const struct ws_failure *f, uint64_t time_unix_ns,
+			       const struct ws_semconv_opts *o);
 
 #endif /* WS_SEMCONV_H */

@@ -27,6 +27,7 @@
 struct rec {
 	struct ws_rec_hdr hdr;
 	struct ws_data_rec data;
+	struct ws_connect_fail_rec cf;
 	char payload[WS_CAP_MAX];
 };
 
@@ -47,6 +48,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 		memcpy(&r->data, data, sizeof(r->data));
 		memcpy(r->payload, (char *)data + sizeof(r->data), size - sizeof(r->data));
 	}
+	if (r->hdr.type == WS_REC_CONNECT_FAIL && size >= sizeof(struct ws_connect_fail_rec))
+		memcpy(&r->cf, data, sizeof(r->cf));
 	return 0;
 }
 
@@ -330,6 +333,58 @@ TEST(test_writev_is_copied_across_iovecs_and_truncated)
 	ws_bpf_free(b);
 }
 
+/* A port nobody listens on: the connect is refused before any byte, and still reported. */
+TEST(test_refused_connect_is_reported_with_who_and_when)
+{
+	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	uint64_t st[WS_STAT__COUNT];
+	int l, s, cli, srv, n = 0;
+	uint16_t port, ok_port;
+	struct rec *r = NULL;
+
+	if (!b)
+		return;
+	/* A port that was free a moment ago: bound, then released. */
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_INT(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_INT(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(l);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_INT(connect(s, (struct sockaddr *)&a, sizeof(a)), -1);
+	CHECK_INT(errno, ECONNREFUSED);
+	close(s);
+	/* A connection that opens and closes without a byte is no failure. */
+	tcp_pair(&cli, &srv, &ok_port);
+	close(cli);
+	close(srv);
+	usleep(50000);
+	ring_buffer__consume(ws_bpf_ring(b));
+	for (int i = 0; i < nrecs; i++) {
+		if (recs[i].hdr.type == WS_REC_CONNECT_FAIL) {
+			r = &recs[i];
+			n++;
+		}
+	}
+	CHECK_INT(n, 1);
+	if (r) {
+		CHECK_INT(r->hdr.flags, WS_F_REFUSED);
+		CHECK_INT(r->hdr.tgid, getpid());
+		CHECK_INT(r->hdr.tid, gettid());
+		CHECK_INT(r->hdr.len, sizeof(r->cf) - sizeof(r->hdr));
+		CHECK_INT(r->cf.tuple.family, AF_INET);
+		CHECK_INT(r->cf.tuple.dport, port);
+		CHECK(!memcmp(r->cf.tuple.daddr, loopback, 4));
+		CHECK(r->cf.start_ns > 0 && r->cf.start_ns <= r->hdr.ts_ns);
+		CHECK(strncmp(r->cf.comm, "test_capture", 12) == 0);
+	}
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	CHECK_INT(st[WS_STAT_CONNECT_FAILS], 1);
+	ws_bpf_free(b);
+}
+
 static const struct check_case cases[] = {
 	CASE(test_socket_tracepoints_capture_an_http_exchange),
 	CASE(test_syscall_fallback_captures_an_http_exchange),
@@ -337,6 +392,7 @@ static const struct check_case cases[] = {
 	CASE(test_unselected_process_produces_no_records),
 	CASE(test_comm_selection_follows_a_rename),
 	CASE(test_writev_is_copied_across_iovecs_and_truncated),
+	CASE(test_refused_connect_is_reported_with_who_and_when),
 };
 
 int main(void)

@@ -11,7 +11,11 @@
  *   D  A's stream in pieces, some of them replaced by a gap of their length.
  * Every run checks the caller's contract: progress or an event on every
  * call (a bounded number of calls), HEAD and END alternate, in_message
- * agrees, error codes, and every head pointer inside head_buf.
+ * agrees, error codes, and every head pointer inside head_buf. With bit
+ * 0x20 of byte 0, A, B and D ask for the first bytes of every body
+ * (http1_want_body) and C may ask mid-stream: body bytes lie inside the fed
+ * buffer, inside a message, never more than asked; A and B hand out the
+ * same bytes per message (their hash rides on the END).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -37,6 +41,9 @@ struct run {
 	int open; /* a HEAD was seen and not its END */
 	size_t nev;
 	int first_error; /* index of the first ERROR, -1 when none */
+	uint64_t want;	 /* body bytes asked for after every HEAD; 0: none */
+	uint64_t left;	 /* body bytes the parser may still hand out */
+	uint32_t body_hash; /* of the current message's body bytes */
 	struct rec ev[MAX_EVS];
 };
 
@@ -129,10 +136,14 @@ static void on_event(struct run *r, const struct http1_event *ev)
 		r->open = 1;
 		check_head(r, ev->head, &rec);
 		break;
+	case HTTP1_EV_BODY:
+		ASSERT(0); /* taken by feed() */
+		break;
 	case HTTP1_EV_END:
 		ASSERT(r->open);
 		r->open = 0;
 		rec.inferred = ev->inferred;
+		rec.hash = r->body_hash;
 		ASSERT(ev->inferred == 0 || ev->inferred == 1);
 		break;
 	case HTTP1_EV_ERROR:
@@ -162,8 +173,26 @@ static void feed(struct run *r, const char *buf, size_t len)
 		ASSERT(n >= 0 && (size_t)n <= len);
 		ASSERT(n > 0 || ev.type != HTTP1_EV_NONE);
 		ASSERT(++calls <= limit);
+		if (ev.type == HTTP1_EV_BODY) {
+			/* Inside what this call consumed, inside a message, as much as asked. */
+			ASSERT(r->open && r->p.in_message);
+			ASSERT(ev.body >= buf && ev.body_len > 0 &&
+			       ev.body_len <= (size_t)n - (size_t)(ev.body - buf));
+			ASSERT(ev.body_len <= r->left);
+			r->left -= ev.body_len;
+			r->body_hash = fnv(r->body_hash, ev.body, ev.body_len);
+			buf += n;
+			len -= n;
+			continue;
+		}
 		on_event(r, &ev);
 		if (ev.type == HTTP1_EV_HEAD) {
+			r->body_hash = 2166136261u;
+			r->left = 0;
+			if (r->want) {
+				http1_want_body(&r->p, r->want);
+				r->left = r->p.body_want;
+			}
 			ASSERT(http1_feed(&r->p, NULL, 0, &ev) == 0);
 			ASSERT(ev.type == HTTP1_EV_NONE || ev.type == HTTP1_EV_END);
 			on_event(r, &ev);
@@ -183,6 +212,7 @@ static void gap(struct run *r, uint64_t n)
 
 		ASSERT(k >= 0 && (uint64_t)k <= n);
 		ASSERT(k > 0 || ev.type != HTTP1_EV_NONE);
+		ASSERT(ev.type != HTTP1_EV_BODY);
 		ASSERT(++calls <= 8);
 		on_event(r, &ev);
 		n -= k;
@@ -202,10 +232,13 @@ static void finish(struct run *r)
 	ASSERT(!r->p.in_message && !http1_lost_sync(&r->p));
 }
 
-static void start(struct run *r, enum http1_kind kind)
+static void start(struct run *r, enum http1_kind kind, uint64_t want)
 {
 	http1_release(&r->p); /* the previous input's buffer, if any */
 	http1_init(&r->p, kind);
+	r->want = want;
+	r->left = 0;
+	r->body_hash = 2166136261u;
 	r->open = 0;
 	r->nev = 0;
 	r->first_error = -1;
@@ -225,9 +258,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum http1_kind kind;
 	uint32_t x;
 	size_t len, reps, upto, i;
+	uint64_t want;
 
 	if (size < 2)
 		return 0;
+	want = data[0] & 0x20 ? 1 + (uint64_t)data[1] * 37 : 0;
 	kind = (enum http1_kind)((data[0] & 3) % 3);
 	x = data[1] * 2654435761u + 1;
 	/* Repeating the stream reaches the 16 KiB head limit with short inputs. */
@@ -238,11 +273,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len += size - 2;
 	}
 
-	start(&A, kind);
+	start(&A, kind, want);
 	feed(&A, stream, len);
 	finish(&A);
 
-	start(&B, kind);
+	start(&B, kind, want);
 	for (size_t off = 0; off < len;) {
 		size_t piece;
 
@@ -268,7 +303,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < upto; i++)
 		ASSERT(rec_eq(&A.ev[i], &B.ev[i]));
 
-	start(&D, kind);
+	start(&D, kind, want);
 	for (size_t off = 0; off < len;) {
 		size_t piece;
 
@@ -285,7 +320,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	finish(&D);
 
 	/* A script over the raw input: op byte, then maybe that many stream bytes. */
-	start(&C, kind);
+	start(&C, kind, 0);
 	for (i = 2; i < size;) {
 		unsigned op = data[i++], arg = op >> 3;
 		struct http1_event ev;
@@ -297,7 +332,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			gap(&C, arg == 31 ? (1ULL << 40) : arg < 16 ? arg + 1 : (arg - 15) * 1000);
 			break;
 		case 1:
-			http1_no_body(&C.p);
+			if (arg & 1) {
+				/* Mid-stream: only the current body, if any, hands bytes out. */
+				http1_want_body(&C.p, arg * 50);
+				C.left = C.p.body_want;
+			} else {
+				http1_no_body(&C.p);
+			}
 			break;
 		case 2:
 			finish(&C);

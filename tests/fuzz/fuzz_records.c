@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-// fuzz-links: user/assemble.c user/semconv.c user/http1.c user/links.c user/partners.c user/baggage.c user/span.c user/resource.c user/tracectx.c user/redact.c
+// fuzz-links: user/assemble.c user/semconv.c user/http1.c user/links.c user/partners.c user/baggage.c user/span.c user/resource.c user/tracectx.c user/redact.c user/webhooks.c user/jsonpath.c user/endpoints.c
 /*
  * libFuzzer target for the assembler: the input is a script of ring buffer
  * records on a few sockets. Each step's first byte picks the socket, the
  * direction and what to send: raw payload bytes, payload built from HTTP
  * fragments (so the parser gets past request lines quickly), records with
- * uncaptured tails, close records, clock jumps that expire connections,
+ * uncaptured tails, close records (with how the connection ended), failed
+ * connects, clock jumps that expire connections,
  * socket reuse by another process, well-formed records with one field
- * corrupted, and raw bytes of any size. Spans are checked and freed in the
+ * corrupted, and raw bytes of any size. Two webhook routes (POST /p, a link;
+ * PUT anything, a parent) have their bodies searched. Spans are checked and freed in the
  * callback; the assembler is freed at the end, so ASan sees every leak.
  */
 #include <arpa/inet.h>
@@ -18,6 +20,7 @@
 
 #include "assemble.h"
 #include "span.h"
+#include "webhooks.h"
 #include "wirespan.h"
 
 #define NSOCK 4
@@ -94,6 +97,9 @@ static const char *const toks[] = {
 	"HTTP/",
 	"GET ",
 	" ",
+	"{\"a\":{\"b\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"}}",
+	"{\"a\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\",",
+	"{\"x\":[[{\"a\":\"\\u0030",
 	"\x00\xff\x16\x03\x01",
 };
 #define NTOK (sizeof(toks) / sizeof(toks[0]))
@@ -163,6 +169,12 @@ static void sink(void *ctx, struct ws_span *s)
 			__builtin_trap();
 	}
 	if (s->tracestate_len && (size_t)s->tracestate_off + s->tracestate_len > s->strbuf_used)
+		__builtin_trap();
+	if (s->nlinks > WS_SPAN_MAX_LINKS || (s->nlinks && s->kind != WS_KIND_SERVER))
+		__builtin_trap();
+	if (s->exc_time_unix_ns &&
+	    ((size_t)s->exc_type_off + s->exc_type_len > s->strbuf_used ||
+	     (size_t)s->exc_msg_off + s->exc_msg_len > s->strbuf_used || !s->exc_type_len))
 		__builtin_trap();
 	ws_span_free(s);
 }
@@ -252,11 +264,13 @@ static void submit(struct ws_assembler *a, const void *rec, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char payload[PAYLOAD_MAX];
+	static struct ws_webhooks hooks;
 	struct ws_assembler_opts o = {
 		.proc_root = "/nonexistent",
 		.mono_to_unix_ns = 0,
 		.idle_timeout_ns = IDLE_NS,
 		.max_conns = MAX_CONNS,
+		.webhooks = &hooks,
 	};
 	struct rd rd = { data, size };
 	struct sock socks[NSOCK];
@@ -274,6 +288,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		socks[i].t.sport = 8080;
 		socks[i].t.dport = 40000 + i;
 	}
+	if (!hooks.n && (ws_webhooks_add(&hooks, "POST /p=a.b") ||
+			 ws_webhooks_add(&hooks, "PUT /*=a,parent")))
+		__builtin_trap();
 	nspans_seen = 0;
 	a = ws_assembler_new(&o, sink, NULL);
 	if (!a)
@@ -336,17 +353,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				off += step;
 				ts += 10;
 			}
-		} else if (kind == 25) {
+		} else if (kind == 25 && !dir) {
 			struct ws_close_rec *c = (struct ws_close_rec *)recbuf;
 
 			memset(c, 0, sizeof(*c));
 			c->hdr.type = WS_REC_CLOSE;
+			c->hdr.flags = (rd_u8(&rd) & 0xf) << 4; /* peer closed, reset, timed out */
 			c->hdr.len = sizeof(*c) - sizeof(c->hdr);
 			c->hdr.ts_ns = ts;
 			c->hdr.tgid = sk->tgid;
 			c->hdr.sock_id = sock_id;
 			c->tuple = sk->t;
 			submit(a, recbuf, sizeof(*c));
+		} else if (kind == 25) {
+			/* A connect of this socket's process to its peer failed (or to another port). */
+			struct ws_connect_fail_rec *f = (struct ws_connect_fail_rec *)recbuf;
+			unsigned b = rd_u8(&rd);
+
+			memset(f, 0, sizeof(*f));
+			f->hdr.type = WS_REC_CONNECT_FAIL;
+			f->hdr.flags = (b & 0xf) << 6; /* timed out, refused, unreachable */
+			f->hdr.len = sizeof(*f) - sizeof(f->hdr);
+			f->hdr.ts_ns = ts;
+			f->hdr.tgid = sk->tgid;
+			f->hdr.tid = sk->tgid + (b >> 7);
+			f->hdr.sock_id = sock_id + 0x100000;
+			f->tuple = sk->t;
+			if (b & 0x10)
+				f->tuple.dport++;
+			f->start_ns = b & 0x20 ? ts + 1 : ts - 500;
+			memcpy(f->comm, sk->comm, sizeof(f->comm));
+			submit(a, recbuf, sizeof(*f));
 		} else if (kind == 26) {
 			/* The clock jumps; idle connections go. */
 			ts += rd_u16(&rd) * 1000ull;

@@ -59,3 +59,39 @@ def test_partner_that_resets_or_hangs_up_gives_an_error_span(cgroup, receiver, s
         assert cli["attributes"]["error.type"] == error, (cli, stats)
         assert cli["attributes"]["peer.service"] == "fakepay"
         assert "http.response.status_code" not in cli["attributes"]
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_partner_refusing_connections_gives_an_error_span(cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path), "--partner", "127.0.0.1=fakepay")
+    server, port = start_py_server(cgroup)
+    res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/ok"])
+    assert res.returncode == 0, res
+    server.kill()
+    server.wait()
+    # The partner is down: its port, known to speak HTTP, refuses the connection.
+    res, refused_pid = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/pay"])
+    assert res.returncode == 7, res  # couldn't connect
+    # A port never seen speaking HTTP refuses too: not known to be an HTTP call.
+    res, other_pid = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{free_port()}/"])
+    assert res.returncode == 7, res
+    spans = receiver.wait_for(lambda s: len(spans_of(s, CLIENT, pid=refused_pid)) >= 1, timeout=15)
+    stats = agent.stop()
+    cli, = spans_of(spans, CLIENT, pid=refused_pid)
+    a = cli["attributes"]
+    assert cli["name"] == "HTTP" and cli["status_code"] == 2, cli
+    assert a["error.type"] == "connection_refused", cli
+    assert a["server.address"] == "127.0.0.1" and a["server.port"] == port, cli
+    assert a["peer.service"] == "fakepay"
+    assert cli["end_ns"] >= cli["start_ns"] > 0
+    assert spans_of(spans, CLIENT, pid=other_pid) == []
+    assert stats["kernel"]["connect_failures"] == 2, stats
+    assert stats["user"]["connect_failures_not_http"] == 1, stats

@@ -328,8 +328,36 @@ TEST(test_resource_attributes_are_the_base_and_bad_entries_a_warning)
 	CHECK_INT(c.resource_attrs.n, 0);
 }
 
+TEST(test_webhook_routes_from_flags_and_env)
+{
+	const char *env2[] = { "WIRESPAN_WEBHOOKS",
+			       "POST /a=x.tp;;PUT /b/*=tp,parent", NULL };
+	const char *badenv[] = { "WIRESPAN_WEBHOOKS", "POST /a=x.tp;POST b=tp", NULL };
+
+	CHECK_INT(parse(&c, NULL, 4, "--webhook", "POST /webhooks/stripe=data.object.metadata.tp",
+			"--webhook", "POST /hooks/gh=hook.tp,parent"),
+		  WS_CONFIG_RUN);
+	CHECK_INT(c.webhooks.n, 2);
+	CHECK_STR(c.webhooks.w[0].path, "/webhooks/stripe");
+	CHECK_INT(c.webhooks.w[0].mode, WS_WEBHOOK_LINK);
+	CHECK_INT(c.webhooks.w[1].mode, WS_WEBHOOK_PARENT);
+	/* the variable's routes, then the flags' */
+	CHECK_INT(parse(&c, env2, 2, "--webhook", "POST /c=tp"), WS_CONFIG_RUN);
+	CHECK_INT(c.webhooks.n, 3);
+	CHECK_STR(c.webhooks.w[1].path, "/b/*");
+	CHECK_INT(c.webhooks.w[1].mode, WS_WEBHOOK_PARENT);
+	CHECK_STR(c.webhooks.w[2].path, "/c");
+	CHECK_INT(parse(&c, badenv, 0), -EINVAL);
+	CHECK(strstr(errbuf, "WIRESPAN_WEBHOOKS") != NULL);
+	CHECK_INT(parse(&c, NULL, 2, "--webhook", "POST /a"), -EINVAL);
+	CHECK(strstr(errbuf, "--webhook") != NULL);
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.webhooks.n, 0);
+}
+
 static const struct check_case cases[] = {
 	CASE(test_otlp_protocol_picks_the_endpoint_and_its_default),
+	CASE(test_webhook_routes_from_flags_and_env),
 	CASE(test_otlp_headers_and_compression),
 	CASE(test_tls_files_flags_win_and_are_checked_for_otlp_only),
 	CASE(test_resource_attributes_are_the_base_and_bad_entries_a_warning),

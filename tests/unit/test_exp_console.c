@@ -114,6 +114,21 @@ TEST(client_span_line_uses_url_full_and_parent)
 		      " parent=" PARENT_HEX "\n");
 }
 
+TEST(links_print_one_field_each_before_the_error)
+{
+	struct ws_span *s = span(WS_KIND_SERVER, "POST");
+
+	add(s, "url.path", "/webhooks/stripe");
+	ws_span_add_int(s, "http.response.status_code", 500);
+	CHECK_INT(ws_span_add_link(s, trace_id, parent_id, 1), 0);
+	CHECK_INT(ws_span_add_link(s, trace_id, span_id, 0), 0);
+	s->status = WS_STATUS_ERROR;
+	add(s, "error.type", "500");
+	check_line(s, "SERVER POST /webhooks/stripe 500 1.234ms service=python3 pid=4242 trace=" TRACE_HEX
+		      " span=" SPAN_HEX " parent=- link=" TRACE_HEX "-" PARENT_HEX
+		      " link=" TRACE_HEX "-" SPAN_HEX " error=500\n");
+}
+
 TEST(client_without_url_full_falls_back_to_path)
 {
 	struct ws_span *s = span(WS_KIND_CLIENT, "GET");
@@ -381,6 +396,7 @@ static const struct check_case cases[] = {
 	CASE(server_span_line),
 	CASE(client_span_line_uses_url_full_and_parent),
 	CASE(client_without_url_full_falls_back_to_path),
+	CASE(links_print_one_field_each_before_the_error),
 	CASE(error_span_prints_error_type),
 	CASE(error_without_error_type_and_no_response),
 	CASE(ok_status_prints_no_error),

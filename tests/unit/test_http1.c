@@ -977,6 +977,175 @@ TEST(any_token_method_accepted_in_sync)
 		  "X:EPROTO Q:GET / E");
 }
 
+/* ---- body bytes on request (http1_want_body) ---- */
+
+static char BODY[LOG_MAX];
+static size_t body_len;
+
+/*
+ * The assembler's loop with body delivery: want bytes of every body are
+ * asked for after each HEAD; BODY events go to BODY (checked to point into
+ * the fed buffer, non-empty), "B" is logged once per message that had any.
+ */
+static void feed_want(struct http1_parser *p, const char *buf, size_t len, uint64_t want,
+		      char *log)
+{
+	size_t calls = 0, limit = 2 * len + 8;
+	const char *start = buf, *end = buf + len;
+
+	while (len) {
+		struct http1_event ev;
+		long n = http1_feed(p, buf, len, &ev);
+
+		if (n < 0 || (size_t)n > len || (n == 0 && ev.type == HTTP1_EV_NONE) ||
+		    ++calls > limit) {
+			CHECK(!"feed made no progress or overran");
+			return;
+		}
+		if (ev.type == HTTP1_EV_BODY) {
+			CHECK(ev.body >= start && ev.body_len > 0 && ev.body + ev.body_len <= end);
+			CHECK(ev.body + ev.body_len <= buf + n);
+			if (body_len + ev.body_len < sizeof(BODY)) {
+				memcpy(BODY + body_len, ev.body, ev.body_len);
+				body_len += ev.body_len;
+				BODY[body_len] = 0;
+			}
+		} else {
+			log_event(log, &ev);
+		}
+		if (ev.type == HTTP1_EV_HEAD) {
+			http1_want_body(p, want);
+			CHECK_INT(http1_feed(p, NULL, 0, &ev), 0);
+			log_event(log, &ev);
+			if (body_len + 1 < sizeof(BODY))
+				BODY[body_len++] = '|'; /* each message's bytes after its HEAD */
+		}
+		buf += n;
+		len -= n;
+	}
+}
+
+static const char *run_want(enum http1_kind kind, const char *data, size_t piece, uint64_t want)
+{
+	size_t len = strlen(data);
+
+	LOG[0] = 0;
+	BODY[0] = 0;
+	body_len = 0;
+	reinit(&P, kind);
+	if (!piece)
+		piece = len ? len : 1;
+	for (size_t off = 0; off < len; off += piece)
+		feed_want(&P, data + off, len - off < piece ? len - off : piece, want, LOG);
+	close_log(&P, LOG);
+	return LOG;
+}
+
+/* The same events and body bytes whole and in pieces of every size up to 13. */
+static void check_want(enum http1_kind kind, const char *data, uint64_t want, const char *events,
+		       const char *body)
+{
+	for (size_t piece = 0; piece <= 13; piece++) {
+		CHECK_STR(run_want(kind, data, piece, want), events);
+		BODY[body_len] = 0;
+		if (strcmp(BODY, body))
+			fprintf(stderr, "    piece %zu\n", piece);
+		CHECK_STR(BODY, body);
+	}
+}
+
+TEST(want_body_gives_the_first_bytes_of_each_body_asked_for)
+{
+	/* Content-Length, chunked (framing removed), none, then length again. */
+	check_want(HTTP1_REQUESTS, REQS, 1000,
+		   "Q:GET /a E Q:POST /b E Q:PUT /c E Q:DELETE /d?x=1 E Q:M-SEARCH * E",
+		   "||hello world|hello world||");
+	/* Only the first 7 bytes; the END still comes when the body does. */
+	check_want(HTTP1_REQUESTS, REQS, 7,
+		   "Q:GET /a E Q:POST /b E Q:PUT /c E Q:DELETE /d?x=1 E Q:M-SEARCH * E",
+		   "||hello w|hello w||");
+	check_want(HTTP1_RESPONSES, RESPS, 6,
+		   "R:100 E R:200 E R:200 E R:204 E R:304 E R:200 E R:200 E",
+		   "||hello|wikipe||||tail u");
+	/* Asked for nothing: no body bytes. */
+	check_want(HTTP1_REQUESTS, REQS, 0,
+		   "Q:GET /a E Q:POST /b E Q:PUT /c E Q:DELETE /d?x=1 E Q:M-SEARCH * E", "|||||");
+}
+
+TEST(want_body_only_for_the_message_that_asked)
+{
+	static const char two[] = "POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+				  "POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\ndef";
+	struct http1_event ev;
+	size_t off = 0, n = strlen(two);
+	int bodies = 0, heads = 0;
+
+	reinit(&P, HTTP1_REQUESTS);
+	while (off < n) {
+		long k = http1_feed(&P, two + off, n - off, &ev);
+
+		off += k;
+		if (ev.type == HTTP1_EV_HEAD && heads++ == 0)
+			http1_want_body(&P, 100);
+		if (ev.type == HTTP1_EV_BODY) {
+			bodies++;
+			CHECK_MEM(ev.body, ev.body_len, "abc");
+		}
+	}
+	CHECK_INT(heads, 2);
+	CHECK_INT(bodies, 1);
+	/* Without a body the wish is ignored. */
+	reinit(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, "GET / HTTP/1.1\r\n\r\n", 18, &ev), 18);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	http1_want_body(&P, 100);
+	CHECK_INT(P.body_want, 0);
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+}
+
+TEST(want_body_stops_for_good_at_a_gap)
+{
+	static const char head[] = "POST /w HTTP/1.1\r\nContent-Length: 10\r\n\r\n";
+	struct http1_event ev;
+
+	reinit(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, head, strlen(head), &ev), strlen(head));
+	http1_want_body(&P, 100);
+	CHECK_INT(http1_feed(&P, "abc", 3, &ev), 3);
+	CHECK_INT(ev.type, HTTP1_EV_BODY);
+	CHECK_MEM(ev.body, ev.body_len, "abc");
+	CHECK_INT(http1_gap(&P, 2, &ev), 2);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	/* The rest of the body is counted, not handed out. */
+	CHECK_INT(http1_feed(&P, "fghij", 5, &ev), 5);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+}
+
+TEST(want_body_last_bytes_leave_the_end_pending)
+{
+	static const char req[] = "POST /w HTTP/1.1\r\nContent-Length: 2\r\n\r\nab";
+	size_t hl = strlen(req) - 2;
+	struct http1_event ev;
+
+	reinit(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, req, strlen(req), &ev), hl);
+	http1_want_body(&P, 1);
+	CHECK_INT(http1_feed(&P, req + hl, 2, &ev), 2);
+	CHECK_INT(ev.type, HTTP1_EV_BODY);
+	CHECK_MEM(ev.body, ev.body_len, "a");
+	CHECK_INT(P.in_message, 1);
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+	/* A pending END also ends at a close. */
+	CHECK_INT(http1_feed(&P, req, strlen(req), &ev), hl);
+	http1_want_body(&P, 5);
+	CHECK_INT(http1_feed(&P, req + hl, 2, &ev), 2);
+	CHECK_INT(ev.type, HTTP1_EV_BODY);
+	http1_close(&P, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+}
+
 static const struct check_case cases[] = {
 	CASE(simple_get),
 	CASE(response_with_content_length),
@@ -1014,6 +1183,10 @@ static const struct check_case cases[] = {
 	CASE(find_is_case_insensitive),
 	CASE(looks_like_start_table),
 	CASE(any_token_method_accepted_in_sync),
+	CASE(want_body_gives_the_first_bytes_of_each_body_asked_for),
+	CASE(want_body_only_for_the_message_that_asked),
+	CASE(want_body_stops_for_good_at_a_gap),
+	CASE(want_body_last_bytes_leave_the_end_pending),
 };
 
 CHECK_MAIN("http1", cases)

@@ -46,6 +46,26 @@ TEST(thread_with_one_server_request_is_the_parent)
 	ws_links_free(l);
 }
 
+TEST(server_update_moves_the_thread_parent_to_another_trace)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_link_ctx a = ctx(1), moved = ctx(2), other = ctx(3), got;
+
+	ws_links_server_begin(l, 10, &a);
+	/* Same span, new trace id: calls from now on follow it. */
+	memcpy(moved.span_id, a.span_id, sizeof(a.span_id));
+	ws_links_server_update(l, 10, &moved);
+	CHECK_INT(ws_links_thread_parent(l, 10, &got), 0);
+	CHECK(!memcmp(&got, &moved, sizeof(got)));
+	/* Another span, or another thread: nothing changes. */
+	ws_links_server_update(l, 10, &other);
+	ws_links_server_update(l, 11, &other);
+	CHECK_INT(ws_links_thread_parent(l, 10, &got), 0);
+	CHECK(!memcmp(&got, &moved, sizeof(got)));
+	CHECK_INT(ws_links_thread_parent(l, 11, &got), -ENOENT);
+	ws_links_free(l);
+}
+
 TEST(overlapping_requests_on_a_thread_give_no_parent_until_idle)
 {
 	struct ws_links *l = ws_links_new(0);
@@ -154,6 +174,7 @@ TEST(tables_are_bounded)
 
 static const struct check_case cases[] = {
 	CASE(thread_with_one_server_request_is_the_parent),
+	CASE(server_update_moves_the_thread_parent_to_another_trace),
 	CASE(overlapping_requests_on_a_thread_give_no_parent_until_idle),
 	CASE(server_request_pairs_with_the_client_at_the_other_end_in_order),
 	CASE(dual_stack_server_matches_an_ipv4_client),
