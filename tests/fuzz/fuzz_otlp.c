@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-// fuzz-links: user/otlp_json.c user/otlp_resp.c user/grpc.c user/span.c user/resource.c
+// fuzz-links: user/otlp_pb.c user/otlp_json.c user/otlp_resp.c user/grpc.c user/span.c user/resource.c user/resattrs.c user/jsonpick.c
 /*
  * libFuzzer target for what OTLP export writes and reads. Byte 0 picks:
  *   0  the JSON encoder, over spans built from the input (any bytes in
  *      names, attributes, tracestate, exception texts and resource fields,
  *      fields without their NUL, offsets past the arena): the output must
  *      be one valid JSON document in valid UTF-8 (ws_json_valid), and
- *      nothing may be read outside what a span holds (ASan);
+ *      nothing may be read outside what a span holds (ASan); the same
+ *      spans through the protobuf encoder must give well-formed wire
+ *      format of the OTLP schema, every string UTF-8, every span there;
  *   1  a collector's JSON answer: read or refused, and whatever is read
  *      was valid JSON; the message fits its buffer;
  *   2  a collector's protobuf answer;
@@ -21,6 +23,9 @@
 
 #include "grpc.h"
 #include "otlp_json.h"
+#include "otlp_pb.h"
+#include "pbwire.h"
+#include "utf8.h"
 #include "otlp_resp.h"
 #include "span.h"
 
@@ -149,6 +154,56 @@ static struct ws_span *make_span(struct in *in, struct ws_resource *res)
 	return s;
 }
 
+/* The OTLP messages the protobuf encoder writes, and which of their fields are messages or strings. */
+enum msg { M_REQ, M_RS, M_RES, M_SS, M_SCOPE, M_SPAN, M_EVENT, M_LINK, M_STATUS, M_KV, M_ANY, M_NONE };
+
+static enum msg sub_msg(enum msg m, uint32_t f)
+{
+	static const struct { enum msg m; uint32_t f; enum msg sub; } t[] = {
+		{ M_REQ, 1, M_RS },	{ M_RS, 1, M_RES },	{ M_RS, 2, M_SS },    { M_RES, 1, M_KV },
+		{ M_SS, 1, M_SCOPE },	{ M_SS, 2, M_SPAN },	{ M_SCOPE, 3, M_KV }, { M_SPAN, 9, M_KV },
+		{ M_SPAN, 11, M_EVENT }, { M_SPAN, 13, M_LINK }, { M_SPAN, 15, M_STATUS },
+		{ M_EVENT, 3, M_KV },	{ M_LINK, 4, M_KV },	{ M_KV, 2, M_ANY },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].m == m && t[i].f == f)
+			return t[i].sub;
+	return M_NONE;
+}
+
+static bool is_string(enum msg m, uint32_t f)
+{
+	return (m == M_SPAN && (f == 3 || f == 5)) || (m == M_SCOPE && (f == 1 || f == 2)) ||
+	       (m == M_KV && f == 1) || (m == M_ANY && f == 1) || (m == M_EVENT && f == 2);
+}
+
+/* Walks a message of kind m: well-formed, strings UTF-8 without NUL; counts spans. */
+static void pb_walk(const uint8_t *p, size_t len, enum msg m, int depth, size_t *spans)
+{
+	struct ws_pb_reader r = { p, p + len };
+	struct ws_pb_field f;
+	int rc;
+
+	ASSERT(depth < 8);
+	if (m == M_SPAN)
+		(*spans)++;
+	while ((rc = ws_pb_next(&r, &f)) == 1) {
+		enum msg sub = sub_msg(m, f.num);
+
+		if (sub != M_NONE) {
+			ASSERT(f.type == WS_PB_LEN);
+			pb_walk(f.data, f.len, sub, depth + 1, spans);
+		} else if (is_string(m, f.num)) {
+			ASSERT(f.type == WS_PB_LEN);
+			for (size_t i = 0, n; i < f.len; i += n) {
+				n = ws_utf8_seq(f.data + i, f.len - i);
+				ASSERT(n);
+			}
+		}
+	}
+	ASSERT(rc == 0);
+}
+
 static void encoder(struct in *in)
 {
 	struct ws_resource res[2] = { { .refs = 1 }, { .refs = 1 } };
@@ -172,13 +227,20 @@ static void encoder(struct in *in)
 	}
 	ASSERT(ws_otlp_json_encode(sp, n, &b) == 0);
 	ASSERT(ws_json_valid((const char *)b.data, b.len));
+	{
+		struct ws_buf pb = WS_BUF_INIT;
+		size_t spans = 0;
+
+		ASSERT(ws_otlp_encode(sp, n, &pb) == 0);
+		pb_walk(pb.data, pb.len, M_REQ, 0, &spans);
+		ASSERT(spans == n);
+		ws_buf_release(&pb);
+	}
 	for (size_t i = 0; i < n; i++) {
 		sp[i]->res = NULL; /* on the stack: not reference counted */
 		ws_span_free(sp[i]);
 	}
-	/* ws_buf_release lives with the protobuf encoder, not linked here. */
-	free(b.data);
-	free(b.scratch);
+	ws_buf_release(&b);
 }
 
 static bool blank(const uint8_t *p, size_t n)
