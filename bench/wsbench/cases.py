@@ -20,12 +20,13 @@ from wsbench.procs import (CLK_TCK, Cgroup, cgroup2_mount, cpu_busy_s, end_proce
 from wsbench.servers import Agent, Nginx, NodeServer, Receiver, agent_help, run_wrk, wrk_cmd
 from wsbench.stats import log_loss, med, stat, summarize
 
-CASES = ["nginx", "heavy", "otel", "replay", "loss", "memory", "profile"]
+CASES = ["nginx", "heavy", "otel", "replay", "encode", "loss", "memory", "profile"]
 CASE_TITLES = {
     "nginx": "1. nginx, one worker, `return 200`",
     "heavy": "2. Heavier service: Node.js, ~100 µs of CPU per request",
     "otel": "3. Node.js: OpenTelemetry SDK vs wirespan",
     "replay": "4. Replay: the user-space pipeline alone",
+    "encode": "4b. Export encoding alone, per protocol",
     "loss": "5. Event loss vs request rate",
     "memory": "6. Agent memory with 10,000 keep-alive connections",
     "profile": "Where the cost goes (perf)",
@@ -298,6 +299,27 @@ class Bench:
         s = summarize(runs, base="alone")
         s["sdk_alive"] = sdk_alive
         self.results["otel"] = s
+
+    def case_encode(self):
+        """bench/encode_bench.c: request bodies per protocol, against protobuf-c."""
+        exe = paths.BUILD / "bench" / "encode_bench"
+        if not exe.exists():
+            log(f"  encode: {exe} missing (make {exe.relative_to(REPO)})")
+            self.results["encode"] = {"skipped": f"{exe.relative_to(REPO)} not built"}
+            return
+        secs = 0.5 if self.a.quick else 2.0
+        cmd = ["taskset", "-c", str(self.a.server_cpu), str(exe), str(secs)]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            self.results["encode"] = {"skipped": f"encode_bench exited {p.returncode}: "
+                                                 f"{p.stderr.strip()[-300:]}"}
+            return
+        rows = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+        for r in rows:
+            log(f"  encode: {json.dumps(r)}")
+        self.results["encode"] = {"rows": rows, "cpu_s_per_variant": secs,
+                                  "cmd": f"taskset -c {self.a.server_cpu} "
+                                         f"{exe.relative_to(REPO)} {secs}"}
 
     def case_replay(self):
         self.help = agent_help()

@@ -10,6 +10,7 @@ from wsbench.stats import losses, spans_short, stat
 TARGET_TRACED_US = 1.0  # traced nginx: at most this much more CPU per request
 TARGET_HEAVY_LOSS = 0.01  # heavier service: under 1% throughput loss
 TARGET_REPLAY_SPS = 500_000  # spans per second per core in replay
+TARGET_ENCODE_SPS = 200_000  # encoding plus gzip, spans per second per core (issue 5)
 TARGET_RSS_MIB = 32  # agent resident memory at 10,000 connections
 TARGET_LOSS_RPS = 50_000  # no lost records at this request rate
 
@@ -383,6 +384,27 @@ class Report:
         st = (r.get("runs") or [{}])[0].get("stats")
         if st:
             w(f"Stats line of run 1: `{json.dumps(st)}`\n")
+
+    def section_encode(self, w):
+        r = self.b.results["encode"]
+        w(f"## {CASE_TITLES['encode']}\n")
+        w(f"`{r['cmd']}`: `bench/encode_bench.c` makes the request body of one batch of 512 "
+          "spans shaped like the assembler's (13 attributes, a parent, varied values) again "
+          f"and again for {r['cpu_s_per_variant']} CPU s per variant, through "
+          "`user/otlp_body.c` (what the exporter sends: encoding, gzip level 1, gRPC "
+          "framing). Baseline, in the same run on the same batch: protobuf-c packing the "
+          "already built message tree of the same request (the cheapest protobuf-c can be, "
+          "before building its tree).\n")
+        w("| variant | spans/s per core | bytes per span | vs baseline |\n|---|---|---|---|")
+        for x in r["rows"]:
+            w(f"| {x['variant']} | {fmt(x['spans_per_cpu_s'], 0)} | "
+              f"{fmt(x['bytes_per_span'], 1)} | {fmt(x.get('vs_baseline'), 2, '×')} |")
+        w("")
+        gz = next((x for x in r["rows"] if x["variant"] == "http/protobuf+gzip"), None)
+        if gz:
+            self.targets.append(("encoding + gzip (http/protobuf): ≥ 200,000 spans/s per core",
+                                 f"{gz['spans_per_cpu_s']:,.0f} spans/s per core",
+                                 met(gz["spans_per_cpu_s"] >= TARGET_ENCODE_SPS)))
 
     def section_loss(self, w):
         rows = self.b.results["loss"]["steps"]
