@@ -3,7 +3,11 @@
 thread handles a request is that request's child; a traced server is the
 child of the traced client at the other end of its connection."""
 import concurrent.futures
+import os
+import subprocess
 import urllib.request
+
+import pytest
 
 from conftest import CLIENT, SERVER, spans_of, start_py_server
 
@@ -81,3 +85,53 @@ def test_100_concurrent_requests_each_making_a_call_have_the_right_parents(
             assert b["parent_span_id"] == "", b
     print(f"cross-process pairs found: {matched}/100")
     assert matched >= 90, f"only {matched} of 100 server spans found their client"
+
+
+@pytest.fixture
+def veth_netns():
+    """A network namespace joined to this one by a veth pair: (netns name,
+    host-side address, namespace-side address). Torn down after the test."""
+    tag = f"ws{os.getpid() % 100000}"
+    ns, host_if, ns_if = f"{tag}ns", f"{tag}h", f"{tag}n"
+    host_ip, ns_ip = "10.213.7.1", "10.213.7.2"
+
+    def ip(*args):
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+
+    ip("netns", "add", ns)
+    try:
+        ip("link", "add", host_if, "type", "veth", "peer", "name", ns_if)
+        ip("link", "set", ns_if, "netns", ns)
+        ip("addr", "add", f"{host_ip}/30", "dev", host_if)
+        ip("link", "set", host_if, "up")
+        ip("-n", ns, "addr", "add", f"{ns_ip}/30", "dev", ns_if)
+        ip("-n", ns, "link", "set", ns_if, "up")
+        ip("-n", ns, "link", "set", "lo", "up")
+        yield ns, host_ip, ns_ip
+    finally:
+        subprocess.run(["ip", "link", "del", host_if], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def test_client_in_another_network_namespace_is_the_servers_parent(
+        cgroup, receiver, start_agent, veth_netns):
+    # Point 3 over a veth: the client's tuple, seen from its own namespace, is
+    # the server's reversed; no traceparent on the wire.
+    ns, host_ip, ns_ip = veth_netns
+    agent = start_agent("--cgroup", str(cgroup.path))
+    server, port = start_py_server(cgroup, "--bind", host_ip)
+    for i in range(3):
+        res, curl_pid = cgroup.run(["ip", "netns", "exec", ns, "curl", "-s", "-o", "/dev/null",
+                                    "-w", "%{http_code}", f"http://{host_ip}:{port}/veth{i}"])
+        assert res.stdout == b"200", res.stderr
+    spans = receiver.wait_for(lambda s: len(s) >= 6, timeout=15)
+    agent.stop()
+    clients = {s["attributes"]["url.full"].rsplit("/", 1)[1]: s for s in spans_of(spans, CLIENT)}
+    servers = {s["attributes"]["url.path"][1:]: s for s in spans_of(spans, SERVER, pid=server.pid)}
+    assert set(clients) == set(servers) == {"veth0", "veth1", "veth2"}, spans
+    for name, srv in servers.items():
+        cli = clients[name]
+        assert srv["attributes"]["client.address"] == ns_ip
+        assert cli["attributes"]["server.address"] == host_ip
+        assert srv["parent_span_id"] == cli["span_id"], (srv, cli)
+        assert srv["trace_id"] == cli["trace_id"]

@@ -4,7 +4,7 @@
 Routes: /error -> 500, /missing -> 404, /slow?ms=N sleeps N ms,
 /call?port=P&path=X makes a GET to 127.0.0.1:P X from the handling thread
 and answers with its status, /charge -> 402 with a Request-Id header (a
-payment partner saying no), anything else -> 200 "ok". Binds 127.0.0.1 (or ::1 with --ipv6) on an ephemeral port
+payment partner saying no), anything else -> 200 "ok". Binds 127.0.0.1 (or ::1 with --ipv6, or --bind ADDR) on an ephemeral port
 and prints "READY <port>" once listening.
 """
 import argparse
@@ -70,9 +70,10 @@ class Server6(ThreadingHTTPServer):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ipv6", action="store_true")
+    ap.add_argument("--bind", help="address to listen on (default 127.0.0.1, or ::1)")
     args = ap.parse_args()
     cls = Server6 if args.ipv6 else ThreadingHTTPServer
-    srv = cls(("::1" if args.ipv6 else "127.0.0.1", 0), Handler)
+    srv = cls((args.bind or ("::1" if args.ipv6 else "127.0.0.1"), 0), Handler)
     srv.daemon_threads = True
     print("READY", srv.server_address[1], flush=True)
     try:
