@@ -18,6 +18,7 @@ pkgs=(
 	python3 python3-pytest python3-protobuf python3-grpcio protobuf-compiler curl nginx-light
 	wrk iproute2
 	openssl # test certificates (TLS and mTLS export)
+	golang-go # a Go net/http server the tests build
 	"$@"
 )
 # tests: Node.js and npm run the OpenTelemetry SDK services. A node already

@@ -382,6 +382,16 @@ static struct ws_link_ctx link_ctx(const struct ws_span *s)
 }
 
 /*
+ * A Go program's threads run goroutines of many requests in turn: which
+ * thread sent a call says nothing of the request it serves, so no parent
+ * is inferred from it (none rather than a wrong one).
+ */
+static bool goroutines(const struct ws_span *s)
+{
+	return s->res && s->res->go;
+}
+
+/*
  * Where the wire carries no context: a server request is the child of the
  * traced client request at the other end of its connection; a client
  * request is the child of the one server request its thread is handling.
@@ -402,7 +412,7 @@ static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span 
 		return;
 	}
 	ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.daddr, c->tuple.dport);
-	if (!wired && !ws_links_thread_parent(a->links, s->tid, &parent))
+	if (!wired && !goroutines(s) && !ws_links_thread_parent(a->links, s->tid, &parent))
 		adopt_parent(s, &parent);
 	self = link_ctx(s);
 	ws_links_client_sent(a->links, &c->tuple, ts, &self);
@@ -792,7 +802,7 @@ static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail
 	ws_ids_span(s->span_id);
 	ws_ids_trace(s->trace_id);
 	s->trace_flags = 1;
-	if (!ws_links_thread_parent(a->links, s->tid, &parent))
+	if (!goroutines(s) && !ws_links_thread_parent(a->links, s->tid, &parent))
 		adopt_parent(s, &parent);
 	ws_semconv_connect_failed(s, &r->tuple, f, r->hdr.ts_ns + a->o.mono_to_unix_ns, &a->sc);
 	emit(a, s, r->hdr.ts_ns);

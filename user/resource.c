@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "jsonpick.h"
+#include "golang.h"
 #include "resource.h"
 
 /* The environment can be huge; the variables we want are nearly always early. */
@@ -290,16 +291,26 @@ static void read_container_name(const char *host_root, struct ws_resource *r)
 	free(buf);
 }
 
-/* Fills exe_path and exe_name from the exe link; leaves them empty when it cannot. */
+/*
+ * Fills exe_path and exe_name from the exe link, leaving them empty when it
+ * cannot, and tells a Go program by its binary (opened through the link, so
+ * it works across mount namespaces and for a deleted file).
+ */
 static void read_exe(const char *proc_root, uint32_t pid, struct ws_resource *r)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	const size_t slen = sizeof(deleted_suffix) - 1;
 	const char *base;
 	ssize_t n;
+	int fd;
 
 	if (snprintf(path, sizeof(path), "%s/%u/exe", proc_root, pid) >= (int)sizeof(path))
 		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		r->go = ws_elf_is_go(fd);
+		close(fd);
+	}
 	n = readlink(path, target, sizeof(target));
 	/* A full buffer means the target may have been cut. */
 	if (n <= 0 || n >= (ssize_t)sizeof(target))

@@ -38,6 +38,7 @@ struct ws_resource {
 	const struct ws_res_attr *attr; /* nattrs entries; offsets into attr_buf */
 	const char *attr_buf;		/* their NUL-terminated keys and values */
 	uint16_t attrs_dropped; /* entries of the process's own variable that were dropped */
+	bool go; /* a Go program: its threads run many requests' goroutines (golang.h) */
 };
 
 /* Key and value of attribute i (< r->nattrs). */
