@@ -171,7 +171,9 @@ class GrpcTraceServer:
     """grpcio serving TraceService/Export with handler(request, context) -> response,
     behind a Relay; endpoint is what the agent should be given."""
 
-    def __init__(self, pb, handler, on_wire):
+    def __init__(self, pb, handler, on_wire, tls=None):
+        """tls: (cert PEM path, key PEM path) to also serve gRPC over TLS, on
+        tls_port, straight from grpcio (the relay reads cleartext only)."""
         import grpc  # Debian: python3-grpcio (packaging/install-deps.sh)
 
         self.grpc = grpc
@@ -186,6 +188,11 @@ class GrpcTraceServer:
         )
         self.backend_port = self.server.add_insecure_port("127.0.0.1:0")
         self.relay = Relay(self.backend_port, on_wire)
+        self.tls_port = None
+        if tls:
+            with open(tls[0], "rb") as c, open(tls[1], "rb") as k:
+                creds = grpc.ssl_server_credentials([(k.read(), c.read())])
+            self.tls_port = self.server.add_secure_port("127.0.0.1:0", creds)
 
     def start(self):
         self.server.start()
@@ -199,6 +206,10 @@ class GrpcTraceServer:
     @property
     def endpoint(self):
         return f"http://127.0.0.1:{self.relay.port}"
+
+    @property
+    def tls_endpoint(self):
+        return f"https://127.0.0.1:{self.tls_port}" if self.tls_port else None
 
     def status_code(self, code):
         """grpc.StatusCode for its number."""

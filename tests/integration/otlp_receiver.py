@@ -353,9 +353,10 @@ class OtlpReceiver:
     are safe to call from any thread."""
 
     def __init__(self, host="127.0.0.1", port=0, proto_dir=None, on_spans=None, verbose=False,
-                 grpc=True, ssl_context=None, delay=0.0):
+                 grpc=True, ssl_context=None, delay=0.0, grpc_tls=None):
         self.pb = load_pb(proto_dir)
         self._want_grpc = grpc
+        self._grpc_tls = grpc_tls  # (cert, key): gRPC over TLS too, at grpc_tls_endpoint
         self._grpc = None
         self._forced_grpc = []  # (code, message, retry_info seconds or None), in order
         self._partial = []  # (rejected, message) for the next successful answers
@@ -394,7 +395,8 @@ class OtlpReceiver:
         if self._want_grpc:
             from otlp_grpc import GrpcTraceServer
 
-            self._grpc = GrpcTraceServer(self.pb, self._grpc_export, self._on_wire).start()
+            self._grpc = GrpcTraceServer(self.pb, self._grpc_export, self._on_wire,
+                                         self._grpc_tls).start()
         return self
 
     def stop(self):
@@ -427,6 +429,11 @@ class OtlpReceiver:
     def grpc_endpoint(self):
         """The gRPC collector's URL, as OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT takes it."""
         return self._grpc.endpoint
+
+    @property
+    def grpc_tls_endpoint(self):
+        """The same over TLS (https://), when started with grpc_tls."""
+        return self._grpc.tls_endpoint
 
     def endpoint_for(self, protocol):
         """The traces endpoint for an OTEL_EXPORTER_OTLP_PROTOCOL value."""

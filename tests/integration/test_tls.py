@@ -158,3 +158,37 @@ def test_tls_files_that_cannot_work_are_one_clear_line(pki, tmp_path):
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2, (env, args, r.stderr)
         assert len(lines) == 1 and name in lines[0] and why in lines[0], (env, args, r.stderr)
+
+
+def test_grpc_over_tls_with_the_ca_configured(cgroup, start_agent, pki):
+    # ALPN h2 over TLS to grpcio's secure port; an untrusted CA is refused.
+    rx = OtlpReceiver(grpc_tls=(pki / "server.pem", pki / "server.key")).start()
+    try:
+        env = {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+               "OTEL_EXPORTER_OTLP_CERTIFICATE": str(pki / "ca.pem")}
+        agent = start_agent("--cgroup", str(cgroup.path),
+                            env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": rx.grpc_tls_endpoint,
+                                 "OTEL_EXPORTER_OTLP_TIMEOUT": "2000", **env})
+        _, port = start_py_server(cgroup)
+        for i in range(2):  # twice: the second export reuses the TLS connection
+            res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null",
+                                 f"http://127.0.0.1:{port}/grpc-tls{i}"])
+            assert res.returncode == 0
+            rx.wait_for(lambda s: len(s) >= 2 * (i + 1), timeout=15)
+        stats = agent.stop()
+        paths = sorted(s["attributes"]["url.path"] for s in spans_of(rx.spans(), SERVER))
+        assert paths == ["/grpc-tls0", "/grpc-tls1"]
+        assert stats["export"]["exported"] == 4 and stats["export"]["errors_tls"] == 0, stats
+
+        agent = start_agent("--cgroup", str(cgroup.path),
+                            env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": rx.grpc_tls_endpoint,
+                                 "OTEL_EXPORTER_OTLP_TIMEOUT": "2000", **env,
+                                 "OTEL_EXPORTER_OTLP_CERTIFICATE": str(pki / "rogue.pem")})
+        res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/x"])
+        assert res.returncode == 0
+        time.sleep(1.5)
+        stats = agent.stop()
+        assert stats["export"]["errors_tls"] >= 1 and stats["export"]["exported"] == 0, stats
+        assert len(rx.spans()) == 4
+    finally:
+        rx.stop()
