@@ -18,10 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* WS_JSON_MAX_DEPTH: containers nested inside a skipped value; deeper is -E2BIG, not walked. */
+#include "json.h"
+
 #define WS_JSONPATH_MAX_KEYS 8
 #define WS_JSONPATH_KEY_MAX 63 /* bytes of one key */
-/* Containers nested inside a skipped value; deeper is refused (-E2BIG), not walked. */
-#define WS_JSON_MAX_DEPTH 64
 
 struct ws_jsonpath {
 	size_t nkeys;

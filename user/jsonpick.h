@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#define WS_JSON_MAX_DEPTH 64 /* deeper documents are refused, not recursed into */
+#include "json.h" /* WS_JSON_MAX_DEPTH: deeper documents are refused, not walked */
 
 /*
  * Looks in json[0..len) for the value at path[0] of the top-level object,
