@@ -534,6 +534,16 @@ static bool blank_line_at_end(const struct http1_parser *p)
 }
 
 /* Room for need bytes in head_buf; false when memory ran out. */
+/*
+ * A few blocks of the first size, kept per thread between heads: every
+ * message's head takes one and gives it back when the message is read, and
+ * malloc/free of a 3 KiB block is a good share of the parse. Per thread,
+ * so parsers on different threads never share one; the cache is bounded.
+ */
+#define BLOCK_CACHE 8
+static _Thread_local char *block_cache[BLOCK_CACHE];
+static _Thread_local unsigned int block_cached;
+
 static bool head_reserve(struct http1_parser *p, size_t need)
 {
 	size_t cap = p->head_cap ? p->head_cap : HEAD_BUF_MIN;
@@ -541,6 +551,12 @@ static bool head_reserve(struct http1_parser *p, size_t need)
 
 	if (need <= p->head_cap)
 		return true;
+	if (!p->head_mem && need <= HEAD_BUF_MIN && block_cached) {
+		p->head_mem = block_cache[--block_cached];
+		p->head_buf = p->head_mem + HDRS_BYTES;
+		p->head_cap = HEAD_BUF_MIN;
+		return true;
+	}
 	while (cap < need)
 		cap *= 2;
 	if (cap > HTTP1_HEAD_MAX)
@@ -557,7 +573,10 @@ static bool head_reserve(struct http1_parser *p, size_t need)
 
 static void head_drop(struct http1_parser *p)
 {
-	free(p->head_mem);
+	if (p->head_mem && p->head_cap == HEAD_BUF_MIN && block_cached < BLOCK_CACHE)
+		block_cache[block_cached++] = p->head_mem;
+	else
+		free(p->head_mem);
 	p->head_mem = NULL;
 	p->head_buf = NULL;
 	p->head.headers = NULL;
