@@ -248,13 +248,44 @@ def receiver_process():
             r.kill()
 
 
-def start_py_server(cgroup, *args):
-    """python3 apps/py_server.py in the cgroup; returns (proc, port)."""
-    p = cgroup.popen(["/usr/bin/python3", str(APPS / "py_server.py"), *args],
-                     stdout=subprocess.PIPE, text=True)
+def start_server(cgroup, cmd):
+    """A test server (it prints "READY <port>") in the cgroup; returns (proc, port)."""
+    p = cgroup.popen(cmd, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline()
     assert line.startswith("READY"), f"server did not start: {line!r}"
     return p, int(line.split()[1])
+
+
+def start_py_server(cgroup, *args):
+    """python3 apps/py_server.py in the cgroup; returns (proc, port)."""
+    return start_server(cgroup, ["/usr/bin/python3", str(APPS / "py_server.py"), *args])
+
+
+def concurrent_gets(cgroup, url_pattern, n, timeout=120):
+    """n GETs at once from one Python process in the cgroup, url_pattern % i
+    for i in 0..n-1, each asserted 200; returns the client's pid."""
+    script = (
+        "import concurrent.futures, urllib.request\n"
+        "def get(i):\n"
+        f"    r = urllib.request.urlopen({url_pattern!r} % ((i,) * {url_pattern.count('%d')}),"
+        " timeout=30); r.read()\n"
+        "    return r.status\n"
+        f"with concurrent.futures.ThreadPoolExecutor({n}) as ex:\n"
+        f"    assert list(ex.map(get, range({n}))) == [200] * {n}\n")
+    res, pid = cgroup.run(["/usr/bin/python3", "-c", script], timeout=timeout)
+    assert res.returncode == 0, res.stderr
+    return pid
+
+
+def build_app(tmp_path_factory, name, cmd):
+    """Builds a test app: cmd with {out} for the binary's path; returns the path."""
+    out = tmp_path_factory.mktemp(name) / name
+    env = {**os.environ, "GOCACHE": str(out.parent / "gocache"), "GO111MODULE": "off",
+           "HOME": str(out.parent)}
+    p = subprocess.run([c.format(out=out) for c in cmd], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return out
 
 
 def spans_of(spans, kind=None, pid=None, path=None):

@@ -3,45 +3,27 @@
 so a call it makes is never given a parent from the thread that sent it
 (none rather than a wrong one); its spans and the cross-process links
 around it are still right."""
-import os
-import subprocess
-
 import pytest
 
-from conftest import APPS, CLIENT, SERVER, spans_of, start_py_server
+from conftest import (APPS, CLIENT, SERVER, build_app, concurrent_gets, spans_of,
+                      start_py_server, start_server)
 
 
 @pytest.fixture(scope="module")
 def go_server_bin(tmp_path_factory):
-    out = tmp_path_factory.mktemp("go") / "go_server"
-    env = {**os.environ, "GOCACHE": str(out.parent / "cache"), "GO111MODULE": "off",
-           "HOME": str(out.parent)}
     # Debian's golang-go is in packaging/install-deps.sh: a missing go is a failure.
-    p = subprocess.run(["go", "build", "-o", str(out), str(APPS / "go_server" / "main.go")],
-                       env=env, capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr
-    return out
+    return build_app(tmp_path_factory, "go_server",
+                     ["go", "build", "-o", "{out}", str(APPS / "go_server" / "main.go")])
 
 
 def test_go_server_calls_get_no_thread_parent_and_links_stay_right(
         cgroup, receiver, start_agent, go_server_bin):
     agent = start_agent("--cgroup", str(cgroup.path))
     back, back_port = start_py_server(cgroup)
-    go = cgroup.popen([str(go_server_bin)], stdout=subprocess.PIPE, text=True)
-    line = go.stdout.readline()
-    assert line.startswith("READY"), line
-    go_port = int(line.split()[1])
+    go, go_port = start_server(cgroup, [str(go_server_bin)])
     n = 50
-    script = (
-        "import concurrent.futures, urllib.request\n"
-        "def get(i):\n"
-        f"    u='http://127.0.0.1:{go_port}/call/%d?port={back_port}&path=/leaf%d' % (i, i)\n"
-        "    r = urllib.request.urlopen(u, timeout=30); r.read()\n"
-        "    return r.status\n"
-        f"with concurrent.futures.ThreadPoolExecutor({n}) as ex:\n"
-        f"    assert list(ex.map(get, range({n}))) == [200] * {n}\n")
-    res, client_pid = cgroup.run(["/usr/bin/python3", "-c", script], timeout=120)
-    assert res.returncode == 0, res.stderr
+    client_pid = concurrent_gets(
+        cgroup, f"http://127.0.0.1:{go_port}/call/%d?port={back_port}&path=/leaf%d", n)
     spans = receiver.wait_for(lambda s: len(s) >= 4 * n, timeout=30)
     stats = agent.stop()
     go_srv = spans_of(spans, SERVER, pid=go.pid)

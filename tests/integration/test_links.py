@@ -2,14 +2,13 @@
 """One connected timeline without propagation on the wire: a call made while a
 thread handles a request is that request's child; a traced server is the
 child of the traced client at the other end of its connection."""
-import concurrent.futures
 import os
 import subprocess
-import urllib.request
 
 import pytest
 
-from conftest import APPS, CLIENT, SERVER, spans_of, start_py_server
+from conftest import (APPS, CLIENT, SERVER, build_app, concurrent_gets, spans_of,
+                      start_py_server, start_server)
 
 
 def by_path(spans, kind, attr):
@@ -139,32 +138,17 @@ def test_client_in_another_network_namespace_is_the_servers_parent(
 
 @pytest.fixture(scope="module")
 def c_server_bin(tmp_path_factory):
-    out = tmp_path_factory.mktemp("csrv") / "c_server"
-    p = subprocess.run(["gcc", "-O2", "-pthread", "-o", str(out), str(APPS / "c_server.c")],
-                       capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    return out
+    return build_app(tmp_path_factory, "c_server",
+                     ["gcc", "-O2", "-pthread", "-o", "{out}", str(APPS / "c_server.c")])
 
 
 def test_pthread_c_server_50_concurrent_calls_each_under_its_request(
         cgroup, receiver, start_agent, c_server_bin):
     agent = start_agent("--cgroup", str(cgroup.path))
     back, back_port = start_py_server(cgroup)
-    srv = cgroup.popen([str(c_server_bin)], stdout=subprocess.PIPE, text=True)
-    line = srv.stdout.readline()
-    assert line.startswith("READY"), line
-    port = int(line.split()[1])
+    srv, port = start_server(cgroup, [str(c_server_bin)])
     n = 50
-    script = (
-        "import concurrent.futures, urllib.request\n"
-        "def get(i):\n"
-        f"    r = urllib.request.urlopen('http://127.0.0.1:{port}/call/%d?port={back_port}' % i,"
-        " timeout=30); r.read()\n"
-        "    return r.status\n"
-        f"with concurrent.futures.ThreadPoolExecutor({n}) as ex:\n"
-        f"    assert list(ex.map(get, range({n}))) == [200] * {n}\n")
-    res, _ = cgroup.run(["/usr/bin/python3", "-c", script], timeout=120)
-    assert res.returncode == 0, res.stderr
+    concurrent_gets(cgroup, f"http://127.0.0.1:{port}/call/%d?port={back_port}", n)
     spans = receiver.wait_for(lambda s: len(s) >= 4 * n, timeout=30)
     stats = agent.stop()
     srv_by_id = {s["span_id"]: s for s in spans_of(spans, SERVER, pid=srv.pid)}
