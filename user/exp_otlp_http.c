@@ -528,7 +528,7 @@ static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans,
 			       : backoff_ms / 2 + (long)(jitter() % (backoff_ms / 2 + 1));
 		left = deadline - now_ms();
 		if (wait >= left)
-			return -ETIMEDOUT; /* the batch's time is up: dropped, counted */
+			return -ETIMEDOUT; /* time is up: the batch processor holds the batch, offers it again */
 		nanosleep(&(struct timespec){ wait / 1000, (wait % 1000) * 1000000L }, NULL);
 		h->retries++;
 		if (h->counters)
