@@ -23,7 +23,7 @@ const volatile __u32 n_cgroups __weak = 0; /* entries used in sel_cgroups */
 const volatile __u32 cap_bytes __weak = WS_CAP_DEFAULT;
 /* Benchmarks (--floor): every program returns at once; the verifier prunes the rest. */
 const volatile __u8 floor_only __weak = 0;
-/* Wake the consumer once this much is waiting; below it the agent's timer drains the ring. */
+/* Wake the consumer when this much is waiting (once per crossing); below it the agent's timer drains the ring. */
 const volatile __u64 wake_bytes __weak = 256 * 1024;
 
 /* Records to user space. Size set from config with bpf_map__set_max_entries. */

@@ -188,6 +188,7 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	struct ws_scratch *s;
 	struct ws_conn *c;
 	__u32 cpu = bpf_get_smp_processor_id(), cap = 0, portpair;
+	__u64 avail;
 	__u16 family, flags = 0;
 	long n;
 
@@ -271,8 +272,17 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	s->rec.role = c->role;
 	s->rec.source = source;
 
-	n = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes ? BPF_RB_FORCE_WAKEUP
-								     : BPF_RB_NO_WAKEUP;
+	/*
+	 * Wake the consumer once, with the record that takes the waiting bytes
+	 * past wake_bytes. Waking with every record above it (until the agent
+	 * gets the CPU and drains) queues an irq_work and a wait-queue wakeup,
+	 * under irq-saving locks, in the traced process for each of them. A
+	 * wakeup lost to a race with a draining consumer is covered by the
+	 * agent's drain tick.
+	 */
+	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+	n = avail < wake_bytes && avail + sizeof(s->rec) + cap >= wake_bytes ? BPF_RB_FORCE_WAKEUP
+									      : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&rb, s, sizeof(s->rec) + cap, n)) {
 		ws_stat(WS_STAT_RB_FULL);
 		return 0;
