@@ -7,6 +7,7 @@
 
 #include "endpoints.h"
 #include "hashmix.h"
+#include "ipaddr.h"
 
 struct slot {
 	uint8_t addr[16]; /* IPv4 in the first 4 bytes */
@@ -19,14 +20,12 @@ struct ws_endpoints {
 	struct slot s[];
 };
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 /* The canonical form of an endpoint; false for a family that is not IP. */
 static bool canon(uint16_t family, const uint8_t *addr, uint16_t port, struct slot *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->port = port;
-	if (family == AF_INET6 && !memcmp(addr, v4mapped, sizeof(v4mapped))) {
+	if (family == AF_INET6 && ws_ipv4_mapped(addr)) {
 		memcpy(out->addr, addr + 12, 4);
 		out->family = AF_INET;
 	} else if (family == AF_INET6) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hashmix.h"
+#include "ipaddr.h"
 #include "links.h"
 
 #define NBUCKETS 4096 /* a power of two */
@@ -55,8 +56,6 @@ struct ws_links {
 	struct cli *cli[NBUCKETS];
 };
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 static size_t mix(uint64_t k)
 {
 	return (size_t)ws_mix64(k) & (NBUCKETS - 1);
@@ -65,7 +64,7 @@ static size_t mix(uint64_t k)
 static void addr_canon(uint16_t family, const uint8_t in[16], uint8_t out[16], uint16_t *fam)
 {
 	memset(out, 0, 16);
-	if (family == 10 && !memcmp(in, v4mapped, 12)) {
+	if (family == 10 && ws_ipv4_mapped(in)) {
 		memcpy(out, in + 12, 4);
 		*fam = 2;
 	} else if (family == 10) {

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "baggage.h"
+#include "ipaddr.h"
 #include "partners.h"
 #include "redact.h"
 #include "semconv.h"
@@ -36,11 +37,9 @@ static void ipv4_str(const uint8_t *a, char *out)
 
 static void addr_str(const struct ws_tuple *t, const uint8_t *addr, char out[INET6_ADDRSTRLEN])
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 	if (t->family == AF_INET)
 		ipv4_str(addr, out);
-	else if (!memcmp(addr, v4mapped, 12)) /* a dual-stack socket talking IPv4 */
+	else if (ws_ipv4_mapped(addr)) /* a dual-stack socket talking IPv4 */
 		ipv4_str(addr + 12, out);
 	else
 		inet_ntop(AF_INET6, addr, out, INET6_ADDRSTRLEN);
