@@ -160,35 +160,6 @@ int ws_baggage_each_allowed(const char *hdr, size_t len, const struct ws_baggage
 
 /* Percent-decoding */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* The next decoded byte at *i, advancing *i; -1 at the end. */
-static int pct_next(const char *in, size_t len, size_t *i)
-{
-	int hi, lo;
-
-	if (*i >= len)
-		return -1;
-	if (in[*i] == '%' && len - *i > 2) {
-		hi = hexval(in[*i + 1]);
-		lo = hexval(in[*i + 2]);
-		if (hi >= 0 && lo >= 0) {
-			*i += 3;
-			return hi << 4 | lo;
-		}
-	}
-	return (unsigned char)in[(*i)++];
-}
-
 /*
  * How many continuation bytes lead byte b takes, and the range of the first
  * one (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
@@ -235,7 +206,7 @@ static size_t utf8_take(const char *in, size_t len, size_t *i, int b, unsigned c
 	u[0] = (unsigned char)b;
 	for (int k = 1; k <= need; k++) {
 		size_t j = *i;
-		int c = pct_next(in, len, &j);
+		int c = ws_pct_next(in, len, &j);
 
 		if (c < lo || c > hi) {
 			need = 0;
@@ -265,7 +236,7 @@ size_t ws_pct_decode(const char *in, size_t len, char *out, size_t outsz)
 
 	if (!in || !out)
 		return 0;
-	while ((b = pct_next(in, len, &i)) >= 0) {
+	while ((b = ws_pct_next(in, len, &i)) >= 0) {
 		unsigned char u[4];
 		size_t n = utf8_take(in, len, &i, b, u);
 

@@ -6,7 +6,6 @@
  * _TIMEOUT, _HEADERS, _COMPRESSION, _CERTIFICATE, _CLIENT_*, and OTEL_BSP_*.
  * The only I/O: TLS files are opened to refuse, at start, one that cannot work.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -254,6 +253,7 @@ static int set_otlp_headers(struct ws_config *c, const char *v)
 		const char *eq = memchr(s, '=', e - s), *ks = s, *ke, *vs, *ve = e;
 		char val[512];
 		size_t vlen;
+		int ch;
 
 		if (!eq)
 			return -EINVAL;
@@ -268,16 +268,7 @@ static int set_otlp_headers(struct ws_config *c, const char *v)
 				return -EINVAL;
 		/* decoded by hand: a control character must refuse, not turn into '?' */
 		vlen = 0;
-		for (const char *x = vs; x < ve; x++) {
-			int ch = (unsigned char)*x;
-
-			if (ch == '%' && ve - x >= 3 && isxdigit((unsigned char)x[1]) &&
-			    isxdigit((unsigned char)x[2])) {
-				char hex[3] = { x[1], x[2], 0 };
-
-				ch = (int)strtol(hex, NULL, 16);
-				x += 2;
-			}
+		for (size_t x = 0; (ch = ws_pct_next(vs, ve - vs, &x)) >= 0;) {
 			if (ch < 0x20 || ch == 0x7f)
 				return -EINVAL;
 			val[vlen++] = (char)ch;

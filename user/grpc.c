@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "grpc.h"
+#include "httpchars.h"
 #include "pbwire.h"
 
 /* A grpc-status-details-bin bigger than this is not read: RetryInfo takes a few dozen bytes. */
@@ -92,32 +93,15 @@ int ws_grpc_message(const uint8_t *p, size_t len, const uint8_t **msg, size_t *m
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
 size_t ws_grpc_pct_decode(const char *in, size_t len, char *out, size_t outsz)
 {
-	size_t o = 0;
+	size_t i = 0, o = 0;
+	int c;
 
 	if (!outsz)
 		return 0;
-	for (size_t i = 0; i < len && o < outsz - 1; i++) {
-		int hi, lo;
-
-		if (in[i] == '%' && len - i >= 3 && (hi = hexval(in[i + 1])) >= 0 &&
-		    (lo = hexval(in[i + 2])) >= 0) {
-			out[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			out[o++] = in[i];
-		}
-	}
+	while (o < outsz - 1 && (c = ws_pct_next(in, len, &i)) >= 0)
+		out[o++] = (char)c;
 	out[o] = '\0';
 	return o;
 }

@@ -120,16 +120,6 @@ static bool ieq_n(const char *a, size_t alen, const char *lit, size_t litlen)
 /* Case-insensitive match against a string literal, its length known at compile time. */
 #define ieq(a, alen, lit) ieq_n(a, alen, lit "", sizeof(lit) - 1)
 
-static int hexval(unsigned char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Next non-empty element of a comma-separated list in [*s, end), OWS trimmed. */
 static bool next_elem(const char **s, const char *end, const char **e, size_t *elen)
 {
@@ -711,7 +701,7 @@ static size_t feed_chunked(struct http1_parser *p, const char *buf, size_t len,
 		switch (p->chunk_state) {
 		case CH_SIZE0:
 		case CH_SIZE:
-			d = hexval(c);
+			d = ws_hexval(c);
 			if (d >= 0) {
 				if (p->chunk_acc > (CHUNK_MAX >> 4))
 					goto bad;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "httpchars.h"
 #include "json.h"
 #include "utf8.h"
 
@@ -26,17 +27,6 @@ static bool is_space(unsigned char c)
 static bool is_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hexval(unsigned char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int ws_json_peek(struct ws_json *j)
@@ -85,12 +75,12 @@ static int hex4(struct ws_json *j, uint32_t *out)
 	if (j->len - j->pos < 4) {
 		/* Bad hex already in what is there is an error, not a cut. */
 		for (size_t k = j->pos; k < j->len; k++)
-			if (hexval(j->p[k]) < 0)
+			if (ws_hexval(j->p[k]) < 0)
 				return -EINVAL;
 		return -ENODATA;
 	}
 	for (int k = 0; k < 4; k++) {
-		int d = hexval(j->p[j->pos + k]);
+		int d = ws_hexval(j->p[j->pos + k]);
 
 		if (d < 0)
 			return -EINVAL;

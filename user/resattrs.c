@@ -13,16 +13,6 @@ void ws_res_attrs_init(struct ws_res_attrs *s)
 	s->dropped = 0;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Strict percent-decoding of in[0..len) into out (outsz bytes): the decoded
  * length, or -1 when a '%' is not followed by two hex digits, a byte decodes
@@ -40,8 +30,8 @@ static int pct_decode_strict(const char *in, size_t len, char *out, size_t outsz
 		if (c == '%') {
 			int hi, lo;
 
-			if (len - i < 3 || (hi = hexval(in[i + 1])) < 0 ||
-			    (lo = hexval(in[i + 2])) < 0)
+			if (len - i < 3 || (hi = ws_hexval(in[i + 1])) < 0 ||
+			    (lo = ws_hexval(in[i + 2])) < 0)
 				return -1;
 			c = hi << 4 | lo;
 			i += 2;
