@@ -275,14 +275,6 @@ static void put_duration(struct line *l, const struct ws_span *s)
 	putf(l, "%" PRIu64 ".%03" PRIu64 "ms", us / 1000, us % 1000);
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 static void format_span(struct line *l, const struct ws_span *s)
 {
 	char hex[33];
@@ -329,7 +321,7 @@ static void format_span(struct line *l, const struct ws_span *s)
 	puts_(l, " span=");
 	puts_(l, hex);
 	puts_(l, " parent=");
-	if (all_zero(s->parent_span_id, sizeof(s->parent_span_id))) {
+	if (ws_span_is_root(s)) {
 		puts_(l, "-");
 	} else {
 		ws_hex(s->parent_span_id, sizeof(s->parent_span_id), hex);

@@ -233,25 +233,6 @@ static void put_resource(struct jw *w, const struct ws_resource *r)
 	PUT(w, "},\"spans\":[");
 }
 
-/* Bytes of a span's arena that hold data: only these may be read (the rest may be freed). */
-static size_t arena_used(const struct ws_span *s)
-{
-	return s->strbuf_used < WS_SPAN_STRBUF ? s->strbuf_used : WS_SPAN_STRBUF;
-}
-
-static bool in_arena(const struct ws_span *s, size_t off, size_t len)
-{
-	return off <= arena_used(s) && len <= arena_used(s) - off;
-}
-
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
 /* Attributes; those that cannot be read are counted as dropped, not sent. */
 static uint32_t put_attrs(struct jw *w, const struct ws_span *s)
 {
@@ -262,8 +243,7 @@ static uint32_t put_attrs(struct jw *w, const struct ws_span *s)
 	for (size_t i = 0; i < nattrs; i++) {
 		const struct ws_attr *a = &s->attrs[i];
 
-		if (!a->key || (a->type == WS_ATTR_STR && !in_arena(s, a->off, a->len)) ||
-		    (a->type != WS_ATTR_STR && a->type != WS_ATTR_INT)) {
+		if (!ws_attr_readable(s, a)) {
 			dropped++;
 			continue;
 		}
@@ -291,14 +271,14 @@ static void put_exception(struct jw *w, const struct ws_span *s)
 	PUT(w, ",\"events\":[{\"timeUnixNano\":");
 	put_u64(w, s->exc_time_unix_ns, true);
 	PUT(w, ",\"name\":\"exception\"");
-	if (in_arena(s, s->exc_type_off, s->exc_type_len)) {
+	if (ws_span_in_arena(s, s->exc_type_off, s->exc_type_len)) {
 		PUT(w, ",\"attributes\":[");
 		first = false;
 		attr_str(w, "exception.type", s->strbuf + s->exc_type_off, s->exc_type_len);
 	} else {
 		dropped++;
 	}
-	if (in_arena(s, s->exc_msg_off, s->exc_msg_len)) {
+	if (ws_span_in_arena(s, s->exc_msg_off, s->exc_msg_len)) {
 		if (first)
 			PUT(w, ",\"attributes\":[");
 		else
@@ -350,12 +330,12 @@ static void put_span(struct jw *w, const struct ws_span *s)
 	put_hex(w, s->trace_id, sizeof(s->trace_id));
 	PUT(w, ",\"spanId\":");
 	put_hex(w, s->span_id, sizeof(s->span_id));
-	if (s->tracestate_len && in_arena(s, s->tracestate_off, s->tracestate_len)) {
+	if (s->tracestate_len && ws_span_in_arena(s, s->tracestate_off, s->tracestate_len)) {
 		PUT(w, ",\"traceState\":");
 		put_str(w, s->strbuf + s->tracestate_off, s->tracestate_len);
 	}
 	/* A root span's parent is absent, not sixteen zeros. */
-	if (!all_zero(s->parent_span_id, sizeof(s->parent_span_id))) {
+	if (!ws_span_is_root(s)) {
 		PUT(w, ",\"parentSpanId\":");
 		put_hex(w, s->parent_span_id, sizeof(s->parent_span_id));
 	}

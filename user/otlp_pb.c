@@ -316,37 +316,14 @@ static void put_resource(struct rw *w, const struct ws_resource *r)
 	put_len_field(w, F_RS_RESOURCE, mark);
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
-/*
- * Whether [off, off + len) lies in the part of the arena the span uses (a
- * bug upstream otherwise): a finished span is shrunk to that part.
- */
-static inline bool in_arena(const struct ws_span *s, size_t off, size_t len)
-{
-	return off + len <= s->strbuf_used;
-}
-
-static inline bool attr_ok(const struct ws_span *s, const struct ws_attr *at)
-{
-	return at->type == WS_ATTR_INT ||
-	       (at->type == WS_ATTR_STR && in_arena(s, at->off, at->len));
-}
-
 static void put_exception_event(struct rw *w, const struct ws_span *s)
 {
 	size_t ev = rw_pos(w);
 
-	if (in_arena(s, s->exc_msg_off, s->exc_msg_len))
+	if (ws_span_in_arena(s, s->exc_msg_off, s->exc_msg_len))
 		put_kv_str(w, F_EVENT_ATTRIBUTES, "exception.message", s->strbuf + s->exc_msg_off,
 			   s->exc_msg_len);
-	if (in_arena(s, s->exc_type_off, s->exc_type_len))
+	if (ws_span_in_arena(s, s->exc_type_off, s->exc_type_len))
 		put_kv_str(w, F_EVENT_ATTRIBUTES, "exception.type", s->strbuf + s->exc_type_off,
 			   s->exc_type_len);
 	put_text_field(w, F_EVENT_NAME, "exception", 9);
@@ -388,14 +365,14 @@ static void put_span(struct rw *w, const struct ws_span *s)
 		put_exception_event(w, s);
 	/* An attribute outside the arena would be a bug upstream: drop it, don't read it. */
 	for (i = 0; i < nattrs; i++)
-		dropped += !attr_ok(s, &s->attrs[i]);
+		dropped += !ws_attr_readable(s, &s->attrs[i]);
 	if (dropped)
 		put_varint_field(w, F_SPAN_DROPPED_ATTRIBUTES, dropped);
 	/* Attributes go out last to first, so they read in the order they were added. */
 	for (i = nattrs; i-- > 0;) {
 		const struct ws_attr *at = &s->attrs[i];
 
-		if (!attr_ok(s, at))
+		if (!ws_attr_readable(s, at))
 			continue;
 		if (at->type == WS_ATTR_STR)
 			put_kv_str(w, F_SPAN_ATTRIBUTES, at->key, s->strbuf + at->off, at->len);
@@ -408,10 +385,10 @@ static void put_span(struct rw *w, const struct ws_span *s)
 		put_varint_field(w, F_SPAN_KIND, s->kind);
 	put_field_text(w, F_SPAN_NAME, s->name, sizeof(s->name));
 	/* A root span's parent is absent on the wire, not eight zero bytes. */
-	if (!all_zero(s->parent_span_id, sizeof(s->parent_span_id)))
+	if (!ws_span_is_root(s))
 		put_bytes_field(w, F_SPAN_PARENT_SPAN_ID, s->parent_span_id,
 				sizeof(s->parent_span_id));
-	if (s->tracestate_len && in_arena(s, s->tracestate_off, s->tracestate_len))
+	if (s->tracestate_len && ws_span_in_arena(s, s->tracestate_off, s->tracestate_len))
 		put_text_field(w, F_SPAN_TRACE_STATE, s->strbuf + s->tracestate_off,
 			       s->tracestate_len);
 	put_bytes_field(w, F_SPAN_SPAN_ID, s->span_id, sizeof(s->span_id));

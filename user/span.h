@@ -7,6 +7,7 @@
 #ifndef WS_SPAN_H
 #define WS_SPAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -96,6 +97,35 @@ int ws_span_set_exception(struct ws_span *s, uint64_t time_unix_ns, const char *
 
 /* Lookups, for exporters and tests: NULL when absent. */
 const struct ws_attr *ws_span_attr(const struct ws_span *s, const char *key);
+/* A root span: its parent_span_id is all zero (on the wire, no parent at all). */
+static inline bool ws_span_is_root(const struct ws_span *s)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < sizeof(s->parent_span_id); i++)
+		acc |= s->parent_span_id[i];
+	return !acc;
+}
+
+/*
+ * Whether [off, off + len) lies in the part of the arena the span holds:
+ * a finished span is shrunk to it. false is a bug upstream, and exporters
+ * then drop the value rather than read outside the span.
+ */
+static inline bool ws_span_in_arena(const struct ws_span *s, size_t off, size_t len)
+{
+	size_t used = s->strbuf_used < WS_SPAN_STRBUF ? s->strbuf_used : WS_SPAN_STRBUF;
+
+	return off <= used && len <= used - off;
+}
+
+/* Whether an exporter can send attribute a of s (else: counted as dropped). */
+static inline bool ws_attr_readable(const struct ws_span *s, const struct ws_attr *a)
+{
+	return a->key && (a->type == WS_ATTR_INT ||
+			  (a->type == WS_ATTR_STR && ws_span_in_arena(s, a->off, a->len)));
+}
+
 /* The string value of attr (not NUL-terminated; use attr->len). */
 static inline const char *ws_attr_str(const struct ws_span *s, const struct ws_attr *a)
 {

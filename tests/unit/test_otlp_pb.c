@@ -572,6 +572,38 @@ TEST(encode_full_span)
 	span_free(s);
 }
 
+/*
+ * A shrunk span with a string offset past what it holds (a bug upstream):
+ * the attribute is dropped and counted, nothing outside the span is read
+ * (the ASan run would abort).
+ */
+TEST(encode_drops_strings_past_the_arena)
+{
+	struct ws_buf b = WS_BUF_INIT;
+	struct ws_span *s = span_make(&res_a, 7, 0, WS_KIND_SERVER, "GET");
+	pb_request *r;
+
+	ws_span_add_str(s, "ok", "fine", 4);
+	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "bad", .type = WS_ATTR_STR,
+						   .off = s->strbuf_used + 16, .len = 8 };
+	s->tracestate_off = s->strbuf_used + 4;
+	s->tracestate_len = 3;
+	s = ws_span_shrink(s);
+	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
+	r = decode(&b);
+	CHECK(r && r->n_resource_spans == 1);
+	if (r && r->n_resource_spans == 1) {
+		pb_span *m = r->resource_spans[0]->scope_spans[0]->spans[0];
+
+		CHECK_INT(m->n_attributes, 1);
+		CHECK_INT(m->dropped_attributes_count, 1);
+		CHECK_STR(m->trace_state, "");
+	}
+	decoded_free(r);
+	span_free(s);
+	ws_buf_release(&b);
+}
+
 /* Links and the exception event, next to everything else a span holds. */
 TEST(encode_links_and_exception)
 {
@@ -999,6 +1031,7 @@ static const struct check_case cases[] = {
 	CASE(encode_reuses_buffers),
 	CASE(encode_repairs_text),
 	CASE(encode_full_span),
+	CASE(encode_drops_strings_past_the_arena),
 	CASE(encode_links_and_exception),
 	CASE(encode_grows_buffer),
 	CASE(export_delivers),
