@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "otlp_tls.h"
+#include "readfd.h"
 
 /* What is read to recognise a file: PEM markers come first, and a CA bundle's first certificate. */
 #define HEAD_MAX (64 * 1024)
@@ -51,7 +52,7 @@ int ws_otlp_tls_any(const struct ws_otlp_tls *t)
 static char *read_head(const char *path, int *err)
 {
 	struct stat st;
-	size_t got = 0;
+	ssize_t got;
 	char *buf;
 	int fd;
 
@@ -76,22 +77,13 @@ static char *read_head(const char *path, int *err)
 		close(fd);
 		return NULL;
 	}
-	while (got < HEAD_MAX) {
-		ssize_t n = read(fd, buf + got, HEAD_MAX - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*err = errno;
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		got += n;
-	}
+	got = ws_read_upto(fd, buf, HEAD_MAX);
 	close(fd);
+	if (got < 0) {
+		*err = (int)-got;
+		free(buf);
+		return NULL;
+	}
 	/* PEM is text: a NUL inside ends the search early, which only refuses a broken file. */
 	buf[got] = '\0';
 	return buf;

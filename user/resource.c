@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "jsonpick.h"
+#include "readfd.h"
 #include "golang.h"
 #include "resource.h"
 
@@ -36,32 +37,16 @@ static void copy_bounded(char *dst, size_t dstsz, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-/*
- * Reads up to bufsz bytes of a file. Returns the byte count, or -errno.
- * environ is read in a loop: procfs hands it out a page at a time.
- */
+/* Reads up to bufsz bytes of a file. Returns the byte count, or -errno. */
 static ssize_t read_bounded(const char *path, char *buf, size_t bufsz)
 {
-	size_t got = 0;
+	ssize_t got;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	while (got < bufsz) {
-		ssize_t n = read(fd, buf + got, bufsz - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			close(fd);
-			return n;
-		}
-		if (n == 0)
-			break;
-		got += n;
-	}
+	got = ws_read_upto(fd, buf, bufsz);
 	close(fd);
 	return got;
 }
