@@ -53,6 +53,8 @@ import threading
 import time
 from pathlib import Path
 
+from otlp_grpc import _varint  # the protobuf varint, written once for both
+
 REPO = Path(__file__).resolve().parents[2]
 TRACES_PATH = "/v1/traces"
 GRPC_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -214,18 +216,6 @@ def parse_json_request(pb, body):
     req = pb.ExportTraceServiceRequest()
     json_format.ParseDict(doc, req)  # unknown (misspelt) fields fail
     return req
-
-
-def _varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def _rpc_status(code, message):
