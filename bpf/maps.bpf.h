@@ -26,6 +26,9 @@ const volatile __u8 floor_only __weak = 0;
 /* Wake the consumer when this much is waiting (once per crossing); below it the agent's timer drains the ring. */
 const volatile __u64 wake_bytes __weak = 256 * 1024;
 
+/* Go programs: records carry the goroutine (go_procs says which processes). */
+const volatile __u8 go_goroutines __weak = 0;
+
 /* Records to user space. Size set from config with bpf_map__set_max_entries. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -75,6 +78,19 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } comm_verdict SEC(".maps") __weak;
+
+/*
+ * Go programs, one bit per tgid (bit tgid % 64 of word tgid / 64), set by
+ * user space once it has read a process's binary. An array: the lookup on
+ * every I/O is a bounds check and an add, inlined by the verifier. User
+ * space sizes it to pid_max / 64 words (512 KiB at the largest pid_max).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} go_procs SEC(".maps") __weak;
 
 /*
  * Sockets of selected processes: classification and role. Created on the

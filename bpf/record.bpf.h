@@ -152,6 +152,33 @@ static __always_inline long ws_copy_user(__u8 *data, const struct ws_ubuf *ub, _
 	return -1;
 }
 
+#if defined(__TARGET_ARCH_x86)
+#define WS_REGS_GOROUTINE_FIELD r14 /* Go's ABIInternal keeps g in R14 */
+#elif defined(__TARGET_ARCH_arm64)
+#define WS_REGS_GOROUTINE_FIELD regs[28] /* and in X28 */
+#endif
+
+/*
+ * The goroutine running in a Go program user space marked in go_procs, or
+ * 0. At a syscall Go's code has g in its register (the syscall stubs are
+ * ABIInternal since Go 1.19): the user registers saved at kernel entry
+ * still hold it.
+ */
+static __always_inline __u64 ws_goroutine(__u32 tgid)
+{
+	__u32 word = tgid / 64;
+	struct pt_regs *regs;
+	__u64 *bits;
+
+	if (!go_goroutines)
+		return 0;
+	bits = bpf_map_lookup_elem(&go_procs, &word);
+	if (!bits || !(*bits & (1ULL << (tgid % 64))))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return BPF_CORE_READ(regs, WS_REGS_GOROUTINE_FIELD);
+}
+
 /*
  * The connection state of sk, created on first sight. NULL when the table
  * refused it, or when sk is already closed: its close record is gone, so an
@@ -271,6 +298,7 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	s->rec.dir = dir;
 	s->rec.role = c->role;
 	s->rec.source = source;
+	s->rec.goroutine = ws_goroutine(id >> 32);
 
 	/*
 	 * Wake the consumer once, with the record that takes the waiting bytes

@@ -26,6 +26,7 @@ enum ws_rec_type {
 	WS_REC_DATA = 1,  /* struct ws_data_rec + payload */
 	WS_REC_CLOSE = 2, /* struct ws_close_rec: connection of a streamed socket closed */
 	WS_REC_CONNECT_FAIL = 3, /* struct ws_connect_fail_rec: a connect() failed before any byte */
+	WS_REC_GO = 4,	  /* struct ws_go_rec: a Go program's HTTP client at work (uprobes) */
 };
 
 enum ws_dir {
@@ -88,9 +89,15 @@ struct ws_data_rec {
 	__u8 source;   /* enum ws_source */
 	__u8 pad[5];
 	char comm[16]; /* the process's (thread group leader's) comm, NUL-padded */
+	/*
+	 * In a Go program user space asked about (map go_procs): the goroutine
+	 * that made the I/O (its runtime g, from the register Go keeps it in).
+	 * 0 otherwise. A thread id says nothing there: goroutines move.
+	 */
+	__u64 goroutine;
 	/* __u8 payload[cap_len] follows */
 };
-_Static_assert(sizeof(struct ws_data_rec) == 104, "ring buffer ABI");
+_Static_assert(sizeof(struct ws_data_rec) == 112, "ring buffer ABI");
 
 struct ws_close_rec {
 	struct ws_rec_hdr hdr;
@@ -110,6 +117,25 @@ struct ws_connect_fail_rec {
 };
 _Static_assert(sizeof(struct ws_connect_fail_rec) == 96, "ring buffer ABI");
 
+/*
+ * Go's net/http client hands a request to the connection's writer goroutine:
+ * the goroutine whose handler made the call is not the one that writes it.
+ * Two uprobes tell user space who wrote for whom.
+ */
+enum ws_go_event {
+	WS_GO_ROUNDTRIP = 1, /* net/http.(*Transport).roundTrip: goroutine asks for req */
+	WS_GO_REQ_WRITE = 2, /* net/http.(*Request).write: goroutine writes req */
+};
+
+struct ws_go_rec {
+	struct ws_rec_hdr hdr; /* sock_id 0 */
+	__u64 goroutine;       /* the running goroutine (runtime g) */
+	__u64 req;	       /* the *http.Request */
+	__u32 event;	       /* enum ws_go_event */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ws_go_rec) == 56, "ring buffer ABI");
+
 /* Per-CPU counters, index of the `stats` map. Names are in WS_STAT_NAMES. */
 enum ws_stat {
 	WS_STAT_RECORDS = 0,      /* data records submitted */
@@ -121,13 +147,14 @@ enum ws_stat {
 	WS_STAT_CONN_TABLE_FULL,  /* connection could not be tracked (map update failed) */
 	WS_STAT_CLOSES,           /* close records submitted */
 	WS_STAT_CONNECT_FAILS,    /* failed-connect records submitted */
+	WS_STAT_GO_EVENTS,        /* Go client records submitted */
 	WS_STAT__COUNT,
 };
 
 /* Stat names, in enum order: one name in BPF stats, logs and self-metrics. */
 #define WS_STAT_NAMES                                                                      \
 	{ "records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",  \
-	  "conn_table_full", "closes", "connect_failures" }
+	  "conn_table_full", "closes", "connect_failures", "go_events" }
 
 /* Kernel-side state of a socket of a selected process (map `conns`). */
 enum ws_conn_class {

@@ -22,6 +22,7 @@
 #include "endpoints.h"
 #include "hashmix.h"
 #include "http1.h"
+#include "gocalls.h"
 #include "links.h"
 #include "resource.h"
 #include "semconv.h"
@@ -118,6 +119,7 @@ struct ws_assembler {
 	struct res_entry *res_buckets[1024];
 	size_t nres;
 	struct ws_links *links;
+	struct ws_gocalls *gocalls; /* Go: whose call a writer goroutine writes */
 	struct ws_endpoints *endpoints; /* where HTTP was seen: failed connects there are calls */
 	size_t nhooks; /* webhook bodies being gathered */
 	struct ws_semconv_opts sc;
@@ -170,7 +172,7 @@ static void lru_push_tail(struct ws_assembler *a, struct conn *c)
 static void pending_done(struct ws_assembler *a, const struct pending *p)
 {
 	if (p->span && p->span->kind == WS_KIND_SERVER)
-		ws_links_server_end(a->links, p->span->tid);
+		ws_links_server_end(a->links, p->span->exec);
 }
 
 /* The inline FIFO is full: move it, in order, to a PIPELINE_MAX one. */
@@ -358,6 +360,8 @@ static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, cons
 				      pid, name);
 	if (e->res)
 		a->stats[WS_ASM_RES_ATTRS_DROPPED] += e->res->attrs_dropped;
+	if (e->res && e->res->go_goroutines && a->o.go_process)
+		a->o.go_process(a->ctx, pid);
 	memcpy(e->comm, comm, 16);
 	return e->res ? ws_resource_get(e->res) : NULL;
 }
@@ -382,13 +386,18 @@ static struct ws_link_ctx link_ctx(const struct ws_span *s)
 }
 
 /*
- * A Go program's threads run goroutines of many requests in turn: which
- * thread sent a call says nothing of the request it serves, so no parent
- * is inferred from it (none rather than a wrong one).
+ * Who made an I/O. A Go program's threads run goroutines of many requests
+ * in turn: there only the goroutine says which request a call serves, and
+ * without it (an old Go, goroutines not followed) nothing is inferred:
+ * none rather than a wrong parent.
  */
-static bool goroutines(const struct ws_span *s)
+static struct ws_exec_ctx exec_of(const struct conn *c, const struct ws_data_rec *r)
 {
-	return s->res && s->res->go;
+	if (r->goroutine)
+		return (struct ws_exec_ctx){ .id = r->goroutine, .tgid = r->hdr.tgid };
+	if (c->res && c->res->go)
+		return (struct ws_exec_ctx){ 0 };
+	return (struct ws_exec_ctx){ .id = r->hdr.tid };
 }
 
 /*
@@ -407,12 +416,15 @@ static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span 
 		if (!ws_links_peer_client(a->links, &c->tuple, ts, PEER_SKEW_NS, &parent) && !wired)
 			adopt_parent(s, &parent);
 		self = link_ctx(s);
-		ws_links_server_begin(a->links, s->tid, &self);
+		ws_links_server_begin(a->links, s->exec, &self);
 		c->server = true;
 		return;
 	}
 	ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.daddr, c->tuple.dport);
-	if (!wired && !goroutines(s) && !ws_links_thread_parent(a->links, s->tid, &parent))
+	/* Go's http.Transport writes from another goroutine than the caller's. */
+	if (s->exec.tgid)
+		s->exec.id = ws_gocalls_owner(a->gocalls, s->exec.tgid, s->exec.id, ts);
+	if (!wired && !ws_links_thread_parent(a->links, s->exec, &parent))
 		adopt_parent(s, &parent);
 	self = link_ctx(s);
 	ws_links_client_sent(a->links, &c->tuple, ts, &self);
@@ -420,7 +432,7 @@ static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span 
 }
 
 static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int dir,
-				    const struct http1_head *h, uint32_t tid, bool *wired)
+				    const struct http1_head *h, struct ws_exec_ctx x, bool *wired)
 {
 	bool server = dir == WS_DIR_INGRESS;
 	struct ws_span *s;
@@ -430,7 +442,7 @@ static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int 
 		return NULL;
 	s->kind = server ? WS_KIND_SERVER : WS_KIND_CLIENT;
 	s->start_unix_ns = c->d[dir].msg_start_ts + a->o.mono_to_unix_ns;
-	s->tid = tid;
+	s->exec = x;
 	s->res = c->res ? ws_resource_get(c->res) : NULL;
 	*wired = ws_semconv_trace_context(s, h);
 	link_request(a, c, s, *wired);
@@ -466,7 +478,7 @@ static void hook_apply(struct ws_assembler *a, struct ws_span *s, const struct w
 	s->trace_flags = tp->flags;
 	/* Calls the handler makes from now on belong to the new trace too. */
 	self = link_ctx(s);
-	ws_links_server_update(a->links, s->tid, &self);
+	ws_links_server_update(a->links, s->exec, &self);
 }
 
 /* The body's first bytes are in (or it ended, or was cut): searched once, then dropped. */
@@ -593,14 +605,14 @@ static void message_lost(struct ws_assembler *a, struct conn *c, int dir)
 }
 
 static void on_request_head(struct ws_assembler *a, struct conn *c, int dir,
-			    const struct http1_head *h, uint32_t tid)
+			    const struct http1_head *h, struct ws_exec_ctx x)
 {
 	const struct ws_webhook *route;
 	struct pending p = { 0 };
 	bool wired = false;
 	uint8_t qlen = c->qlen;
 
-	p.span = request_span(a, c, dir, h, tid, &wired);
+	p.span = request_span(a, c, dir, h, x, &wired);
 	p.head = h->method_len == 4 && !memcmp(h->method, "HEAD", 4);
 	p.connect = h->method_len == 7 && !memcmp(h->method, "CONNECT", 7);
 	fifo_push(a, c, p);
@@ -639,7 +651,7 @@ static void on_response_head(struct ws_assembler *a, struct conn *c, int dir,
 }
 
 static void on_event(struct ws_assembler *a, struct conn *c, int dir, const struct http1_event *ev,
-		     uint64_t ts, uint32_t tid)
+		     uint64_t ts, struct ws_exec_ctx x)
 {
 	struct dir_state *d = &c->d[dir];
 
@@ -647,7 +659,7 @@ static void on_event(struct ws_assembler *a, struct conn *c, int dir, const stru
 	case HTTP1_EV_HEAD:
 		d->in_msg = true;
 		if (ev->head->is_request)
-			on_request_head(a, c, dir, ev->head, tid);
+			on_request_head(a, c, dir, ev->head, x);
 		else
 			on_response_head(a, c, dir, ev->head, ts);
 		break;
@@ -690,7 +702,7 @@ static void on_event(struct ws_assembler *a, struct conn *c, int dir, const stru
 }
 
 static void feed(struct ws_assembler *a, struct conn *c, int dir, const char *buf, size_t len,
-		 uint64_t ts, uint32_t tid)
+		 uint64_t ts, struct ws_exec_ctx x)
 {
 	struct dir_state *d = &c->d[dir];
 	struct http1_event ev;
@@ -715,13 +727,13 @@ static void feed(struct ws_assembler *a, struct conn *c, int dir, const char *bu
 				return;
 			continue;
 		}
-		on_event(a, c, dir, &ev, ts, tid);
+		on_event(a, c, dir, &ev, ts, x);
 	}
 }
 
 /* n bytes the kernel did not copy. Inside a counted body they are skipped. */
 static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uint64_t ts,
-		uint32_t tid)
+		struct ws_exec_ctx x)
 {
 	struct dir_state *d = &c->d[dir];
 	struct http1_parser *p = &d->p;
@@ -741,7 +753,7 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 		if (ev.type == HTTP1_EV_END && n)
 			start_lost = true; /* a body ended inside the gap: the rest is a new message */
 		if (ev.type != HTTP1_EV_NONE)
-			on_event(a, c, dir, &ev, ts, tid);
+			on_event(a, c, dir, &ev, ts, x);
 		else if (!r)
 			break;
 	}
@@ -753,7 +765,7 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 		d->in_msg = false;
 	}
 	/* A gap may leave an END pending (a body that just finished). */
-	feed(a, c, dir, "", 0, ts, tid);
+	feed(a, c, dir, "", 0, ts, x);
 }
 
 /*
@@ -797,12 +809,14 @@ static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail
 		return;
 	s->kind = WS_KIND_CLIENT;
 	s->start_unix_ns = start + a->o.mono_to_unix_ns;
-	s->tid = r->hdr.tid;
 	s->res = res_lookup(a, r->hdr.tgid, r->comm);
+	/* In Go the dial runs on a goroutine of its own: no caller is known. */
+	if (!s->res || !s->res->go)
+		s->exec.id = r->hdr.tid;
 	ws_ids_span(s->span_id);
 	ws_ids_trace(s->trace_id);
 	s->trace_flags = 1;
-	if (!goroutines(s) && !ws_links_thread_parent(a->links, s->tid, &parent))
+	if (!ws_links_thread_parent(a->links, s->exec, &parent))
 		adopt_parent(s, &parent);
 	ws_semconv_connect_failed(s, &r->tuple, f, r->hdr.ts_ns + a->o.mono_to_unix_ns, &a->sc);
 	emit(a, s, r->hdr.ts_ns);
@@ -818,7 +832,7 @@ static void on_close(struct ws_assembler *a, struct conn *c, uint16_t flags, uin
 		http1_close(&d->p, &ev);
 		d->prev_ts = d->last_ts; /* an end inferred at close is the last bytes seen */
 		if (ev.type != HTTP1_EV_NONE)
-			on_event(a, c, dir, &ev, d->last_ts, 0);
+			on_event(a, c, dir, &ev, d->last_ts, (struct ws_exec_ctx){ 0 });
 	}
 	/*
 	 * A response whose head was seen but whose body was cut (the client
@@ -859,6 +873,19 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 		c = conn_find(a, h->sock_id);
 		if (c)
 			on_close(a, c, h->flags, h->ts_ns);
+		return 0;
+	}
+	if (h->type == WS_REC_GO) {
+		const struct ws_go_rec *g = data;
+
+		if (h->len < sizeof(*g) - sizeof(*h))
+			return bad(a);
+		if (g->event == WS_GO_ROUNDTRIP)
+			ws_gocalls_roundtrip(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
+		else if (g->event == WS_GO_REQ_WRITE)
+			ws_gocalls_write(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
+		else
+			return bad(a);
 		return 0;
 	}
 	if (h->type == WS_REC_CONNECT_FAIL) {
@@ -902,9 +929,9 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 	d->prev_ts = d->last_ts ? d->last_ts : h->ts_ns;
 	d->last_ts = h->ts_ns;
 	if (r->cap_len)
-		feed(a, c, r->dir, (const char *)(r + 1), r->cap_len, h->ts_ns, h->tid);
+		feed(a, c, r->dir, (const char *)(r + 1), r->cap_len, h->ts_ns, exec_of(c, r));
 	if (r->io_len > r->cap_len)
-		gap(a, c, r->dir, r->io_len - r->cap_len, h->ts_ns, h->tid);
+		gap(a, c, r->dir, r->io_len - r->cap_len, h->ts_ns, exec_of(c, r));
 	return 0;
 }
 
@@ -947,9 +974,11 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 		return NULL;
 	}
 	a->links = ws_links_new(a->o.max_conns);
+	a->gocalls = ws_gocalls_new();
 	a->endpoints = ws_endpoints_new(0);
-	if (!a->links || !a->endpoints) {
+	if (!a->links || !a->endpoints || !a->gocalls) {
 		ws_links_free(a->links);
+		ws_gocalls_free(a->gocalls);
 		ws_endpoints_free(a->endpoints);
 		free(a->buckets);
 		free(a);
@@ -981,6 +1010,7 @@ void ws_assembler_free(struct ws_assembler *a)
 		conn_free(a, a->lru_head);
 	res_cache_clear(a);
 	ws_links_free(a->links);
+	ws_gocalls_free(a->gocalls);
 	ws_endpoints_free(a->endpoints);
 	free(a->buckets);
 	free(a);

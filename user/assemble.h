@@ -37,6 +37,13 @@ struct ws_assembler_opts {
 	const struct ws_res_attrs *resource_attrs;
 	/* Routes whose body's first bytes may hold a context (a link or parent); NULL: none. */
 	const struct ws_webhooks *webhooks;
+	/*
+	 * A process first seen (or seen again after exec) runs a Go program
+	 * whose goroutines the kernel side can tell: call this to have its
+	 * records carry them (ws_bpf_go_process). Called with the span
+	 * callback's ctx. NULL: not called.
+	 */
+	void (*go_process)(void *ctx, uint32_t tgid);
 };
 
 /* Counters; names in WS_ASM_STAT_NAMES, in order. */

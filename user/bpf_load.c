@@ -5,6 +5,7 @@
  * which step failed, the system's reason and what to do.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +19,73 @@
 #include "cgroup.h"
 #include "wirespan.skel.h"
 
+/* Where Go's net/http client is probed (bpf/go_uprobe.bpf.c), in every Go version since 1.0. */
+static const char *const go_funcs[] = { "net/http.(*Transport).roundTrip",
+					"net/http.(*Request).write" };
+#define GO_PROCS_MAX 4096	/* Go processes followed at once */
+#define GO_FAILURES_LOGGED 8	/* then only counted */
+
+/* A Go process whose goroutines are followed. */
+struct go_proc {
+	uint32_t tgid;
+	uint64_t start; /* its start time: a pid used again is another process */
+	struct bpf_link *links[2]; /* go_funcs; NULL where it could not be probed */
+};
+
 struct ws_bpf {
 	struct wirespan *skel;
 	struct ring_buffer *rb;
 	int cgroup_fds[WS_MAX_SEL_CGROUPS];
 	int ncgroup_fds;
+	bool go_on; /* Go programs' goroutines are followed (not --no-goroutines, not --floor) */
+	uint32_t go_words; /* entries of go_procs: a bit per possible pid */
+	struct go_proc *go;
+	size_t ngo;
+	struct ws_go_stats go_stats;
+	int verbose;
 };
+
+/* pid_max: the go_procs bitmap covers every pid the kernel can hand out. */
+static uint32_t pid_max(void)
+{
+	char buf[32] = "";
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	unsigned long v = 0;
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			v = strtoul(buf, NULL, 10);
+		fclose(f);
+	}
+	return v && v <= (1u << 22) ? (uint32_t)v : 1u << 22; /* 4194304: the kernel's limit */
+}
+
+/* Field 22 of /proc/PID/stat, the start time in clock ticks; 0 when gone. */
+static uint64_t proc_start(uint32_t tgid)
+{
+	char path[64], buf[1024];
+	unsigned long long start = 0;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+	/* Each space after the ')' starts the next field: 3 (state), 4, ... 22. */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		sscanf(p + 1, "%llu", &start);
+	return start;
+}
 
 /* SEC("tracepoint/...") needs tracefs for event ids; a fresh host may not have it mounted. */
 static int ensure_tracefs(void)
@@ -53,6 +115,8 @@ static void set_family(struct wirespan *s, const struct ws_plan *plan, const str
 			on = plan->inet_state;
 		else if (strstr(sec, "raw_tp/task_rename") || strstr(sec, "raw_tp/sched_process_fork"))
 			on = c->ncomms > 0 && !c->floor; /* upkeep of the --comm cache */
+		else if (!strcmp(sec, "uprobe"))
+			on = !c->no_goroutines && !c->floor; /* Go's net/http client */
 		bpf_program__set_autoload(prog, on);
 	}
 }
@@ -131,6 +195,11 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 	b->skel->rodata->n_cgroups = c->ncgroups;
 	b->skel->rodata->cap_bytes = c->capture_bytes;
 	b->skel->rodata->floor_only = c->floor;
+	b->go_on = !c->no_goroutines && !c->floor;
+	b->skel->rodata->go_goroutines = b->go_on;
+	b->go_words = (pid_max() + 63) / 64;
+	b->verbose = c->verbose;
+	bpf_map__set_max_entries(b->skel->maps.go_procs, b->go_words);
 	bpf_map__set_max_entries(b->skel->maps.rb, c->ringbuf_bytes);
 	bpf_map__set_max_entries(b->skel->maps.scratch, libbpf_num_possible_cpus());
 	set_family(b->skel, plan, c);
@@ -199,10 +268,109 @@ int ws_bpf_stats(struct ws_bpf *b, uint64_t out[WS_STAT__COUNT])
 	return 0;
 }
 
+/* Sets or clears tgid's bit in go_procs (only user space writes it). */
+static void go_bit(struct ws_bpf *b, uint32_t tgid, bool on)
+{
+	uint32_t word = tgid / 64;
+	uint64_t bits = 0;
+
+	if (word >= b->go_words)
+		return;
+	bpf_map__lookup_elem(b->skel->maps.go_procs, &word, sizeof(word), &bits, sizeof(bits), 0);
+	bits = on ? bits | 1ull << (tgid % 64) : bits & ~(1ull << (tgid % 64));
+	bpf_map__update_elem(b->skel->maps.go_procs, &word, sizeof(word), &bits, sizeof(bits),
+			     BPF_ANY);
+}
+
+static void go_forget(struct ws_bpf *b, size_t i)
+{
+	struct go_proc *g = &b->go[i];
+
+	for (int k = 0; k < 2; k++)
+		bpf_link__destroy(g->links[k]);
+	go_bit(b, g->tgid, false);
+	b->go[i] = b->go[--b->ngo];
+	b->go_stats.procs = b->ngo;
+}
+
+int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
+{
+	struct bpf_program *progs[2];
+	struct go_proc *g = NULL;
+	char exe[64];
+	uint64_t start;
+	int ret = 0;
+
+	if (!b || !b->go_on)
+		return 0;
+	start = proc_start(tgid);
+	if (!start)
+		return -ESRCH;
+	for (size_t i = 0; i < b->ngo && !g; i++) {
+		if (b->go[i].tgid != tgid)
+			continue;
+		if (b->go[i].start == start)
+			return 0;
+		go_forget(b, i); /* the pid of a process that is gone */
+	}
+	if (b->ngo >= GO_PROCS_MAX) {
+		b->go_stats.not_followed++;
+		return -ENOSPC;
+	}
+	if (!b->go && !(b->go = calloc(GO_PROCS_MAX, sizeof(*b->go))))
+		return -ENOMEM;
+	g = &b->go[b->ngo++];
+	*g = (struct go_proc){ .tgid = tgid, .start = start };
+	b->go_stats.procs = b->ngo;
+	go_bit(b, tgid, true);
+
+	/* The kernel opens the binary through the link: it works across mount namespaces. */
+	snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);
+	progs[0] = b->skel->progs.ws_go_roundtrip;
+	progs[1] = b->skel->progs.ws_go_req_write;
+	for (int k = 0; k < 2; k++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = go_funcs[k]);
+
+		g->links[k] = bpf_program__attach_uprobe_opts(progs[k], tgid, exe, 0, &o);
+		if (!g->links[k]) {
+			ret = -errno;
+			g->links[k] = NULL;
+		}
+	}
+	if (ret) {
+		b->go_stats.probe_failures++;
+		if (b->go_stats.probe_failures <= GO_FAILURES_LOGGED || b->verbose)
+			fprintf(stderr, "wirespan: pid %u is a Go program, but its net/http client "
+				"could not be probed (%s; a stripped binary?): calls it makes "
+				"through http.Transport get no parent\n", tgid, strerror(-ret));
+	}
+	return ret;
+}
+
+void ws_bpf_go_reap(struct ws_bpf *b)
+{
+	for (size_t i = 0; b && i < b->ngo;) {
+		if (proc_start(b->go[i].tgid) != b->go[i].start)
+			go_forget(b, i);
+		else
+			i++;
+	}
+}
+
+void ws_bpf_go_stats(const struct ws_bpf *b, struct ws_go_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (b)
+		*out = b->go_stats;
+}
+
 void ws_bpf_free(struct ws_bpf *b)
 {
 	if (!b)
 		return;
+	while (b->ngo)
+		go_forget(b, b->ngo - 1);
+	free(b->go);
 	ring_buffer__free(b->rb);
 	wirespan__destroy(b->skel);
 	for (int i = 0; i < b->ncgroup_fds; i++)

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "config.h"
+#include "golang.h"
 #include "probe.h"
 #include "wirespan.h"
 
@@ -27,6 +28,16 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 struct ring_buffer *ws_bpf_ring(struct ws_bpf *b);
 /* Kernel counters summed over CPUs, indexed by enum ws_stat. 0 or -errno. */
 int ws_bpf_stats(struct ws_bpf *b, uint64_t out[WS_STAT__COUNT]);
+/*
+ * tgid runs a Go program whose goroutines the kernel side can tell
+ * (resource.h go_goroutines): its records carry goroutines from now on, and
+ * its net/http client is probed. Idempotent. 0, or -errno (the records
+ * still carry goroutines when only the probes failed; counted, logged).
+ */
+int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid);
+/* Forgets the Go processes that have exited (their probes, their bit). */
+void ws_bpf_go_reap(struct ws_bpf *b);
+void ws_bpf_go_stats(const struct ws_bpf *b, struct ws_go_stats *out);
 void ws_bpf_free(struct ws_bpf *b);
 
 #endif /* WS_BPF_LOAD_H */

@@ -63,6 +63,9 @@ static const char usage[] =
 	"                         %s\n"
 	"      --baggage-keys LIST  W3C baggage keys copied into span attributes\n"
 	"                         (default: none)\n"
+	"      --no-goroutines    in Go programs, do not follow goroutines (no uprobes\n"
+	"                         in their net/http client): their calls then get no\n"
+	"                         parent inside the process\n"
 	"      --webhook 'METHOD /PATH=JSON.PATH[,parent]'  an incoming request on this\n"
 	"                         route without traceparent is linked (or, with\n"
 	"                         ',parent', parented) to the W3C traceparent found at\n"
@@ -112,6 +115,7 @@ enum {
 	OPT_CLIENT_CERT,
 	OPT_CLIENT_KEY,
 	OPT_WEBHOOK,
+	OPT_NO_GOROUTINES,
 };
 
 static const struct option long_opts[] = {
@@ -138,6 +142,7 @@ static const struct option long_opts[] = {
 	{ "client-certificate", required_argument, NULL, OPT_CLIENT_CERT },
 	{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
 	{ "webhook", required_argument, NULL, OPT_WEBHOOK },
+	{ "no-goroutines", no_argument, NULL, OPT_NO_GOROUTINES },
 	{ 0 },
 };
 
@@ -497,6 +502,9 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 			break;
 		case OPT_FLOOR:
 			c->floor = 1;
+			break;
+		case OPT_NO_GOROUTINES:
+			c->no_goroutines = 1;
 			break;
 		case OPT_PARTNER:
 			if (ws_partners_add(&c->partners, optarg))

@@ -51,6 +51,7 @@ struct ws_config {
 	const char *record; /* --record: also write every ring buffer record here */
 	const char *replay; /* --replay: no BPF, records from this file */
 	int floor;	    /* --floor: hooks attached, programs return at once */
+	int no_goroutines;  /* --no-goroutines: Go programs get no goroutine ids, no uprobes */
 	struct ws_partners partners;	 /* --partner, --request-id-headers */
 	struct ws_baggage_allow baggage; /* --baggage-keys: nothing by default */
 	struct ws_res_attrs resource_attrs; /* OTEL_RESOURCE_ATTRIBUTES: under every process's own */

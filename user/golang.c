@@ -35,7 +35,55 @@ static uint64_t u64(uint64_t v, bool be)
 	return be ? be64toh(v) : le64toh(v);
 }
 
+/*
+ * The version in a .go.buildinfo section at off: since Go 1.18 (flag 2 in
+ * its 32-byte header) a varint-prefixed string follows the header inline,
+ * "go1.21.5" or "devel go1.22-abc...". 0 when not told.
+ */
+static uint16_t buildinfo_minor(int fd, uint64_t off, uint64_t size)
+{
+	static const char magic[14] = "\xff Go buildinf:";
+	uint8_t b[32 + 1 + 64];
+	const char *v, *end;
+	unsigned int len, minor = 0;
+
+	if (size < 34 || !read_at(fd, b, size < sizeof(b) ? size : sizeof(b), off) ||
+	    memcmp(b, magic, sizeof(magic)) || !(b[15] & 2))
+		return 0;
+	len = b[32]; /* a varint: versions are far shorter than 128 bytes */
+	if (len >= 128 || 33 + len > (size < sizeof(b) ? size : sizeof(b)))
+		return 0;
+	v = (const char *)b + 33;
+	end = v + len;
+	for (; v + 4 <= end && memcmp(v, "go1.", 4); v++)
+		;
+	if (v + 4 > end)
+		return 0;
+	for (v += 4; v < end && *v >= '0' && *v <= '9' && minor < 1000; v++)
+		minor = minor * 10 + (unsigned int)(*v - '0');
+	return minor < 1000 ? minor : 0;
+}
+
 bool ws_elf_is_go(int fd)
+{
+	struct ws_go_info gi;
+
+	return !ws_elf_go_info(fd, &gi) && gi.go;
+}
+
+bool ws_go_goroutines_known(const struct ws_go_info *gi)
+{
+#if defined(__x86_64__)
+	const uint16_t here = EM_X86_64;
+#elif defined(__aarch64__)
+	const uint16_t here = EM_AARCH64;
+#else
+	const uint16_t here = EM_NONE;
+#endif
+	return gi->go && gi->machine == here && here != EM_NONE && gi->minor >= 19;
+}
+
+int ws_elf_go_info(int fd, struct ws_go_info *out)
 {
 	static const char want[] = ".go.buildinfo";
 	Elf64_Ehdr eh;
@@ -43,18 +91,20 @@ bool ws_elf_is_go(int fd)
 	char *names = NULL;
 	uint64_t shoff, size;
 	unsigned int shnum, stridx;
-	bool be, found = false;
+	bool be;
 
+	memset(out, 0, sizeof(*out));
 	if (fd < 0 || !read_at(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return false;
+		return -1;
 	be = eh.e_ident[EI_DATA] == ELFDATA2MSB;
+	out->machine = u16(eh.e_machine, be);
 	shoff = u64(eh.e_shoff, be);
 	shnum = u16(eh.e_shnum, be);
 	stridx = u16(eh.e_shstrndx, be);
 	if (!shoff || !shnum || shnum > MAX_SECTIONS || stridx >= shnum ||
 	    u16(eh.e_shentsize, be) != sizeof(Elf64_Shdr))
-		return false;
+		return 0;
 	sh = malloc(shnum * sizeof(*sh));
 	if (!sh || !read_at(fd, sh, shnum * sizeof(*sh), shoff))
 		goto out;
@@ -66,13 +116,17 @@ bool ws_elf_is_go(int fd)
 	if (!names || !read_at(fd, names, size, u64(strs->sh_offset, be)))
 		goto out;
 	names[size] = '\0'; /* every name below ends inside the table */
-	for (unsigned int i = 0; i < shnum && !found; i++) {
+	for (unsigned int i = 0; i < shnum && !out->go; i++) {
 		uint32_t at = u32(sh[i].sh_name, be);
 
-		found = at < size && !strcmp(names + at, want);
+		if (at < size && !strcmp(names + at, want)) {
+			out->go = true;
+			out->minor = buildinfo_minor(fd, u64(sh[i].sh_offset, be),
+						     u64(sh[i].sh_size, be));
+		}
 	}
 out:
 	free(names);
 	free(sh);
-	return found;
+	return 0;
 }

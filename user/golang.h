@@ -9,6 +9,13 @@
 #define WS_GOLANG_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+struct ws_go_info {
+	bool go;	  /* the binary has a .go.buildinfo section */
+	uint16_t machine; /* ELF e_machine (EM_X86_64, EM_AARCH64, ...) */
+	uint16_t minor;	  /* Go 1.minor that built it; 0: not told (before Go 1.18) */
+};
 
 /*
  * True when the ELF file open at fd (64-bit, either byte order) has the
@@ -17,5 +24,20 @@
  * for anything else, malformed or unreadable.
  */
 bool ws_elf_is_go(int fd);
+/* The same, and what built it: 0, or -1 (not a 64-bit ELF file, unreadable). */
+int ws_elf_go_info(int fd, struct ws_go_info *out);
+/*
+ * The goroutine ids the kernel side can give (bpf/record.bpf.h): Go >= 1.19
+ * (its syscall stubs keep g in its register) for the architecture the
+ * agent runs on.
+ */
+bool ws_go_goroutines_known(const struct ws_go_info *gi);
+
+/* Go programs whose goroutines the agent follows (user/bpf_load.c). */
+struct ws_go_stats {
+	uint64_t procs;		 /* now */
+	uint64_t probe_failures; /* processes whose net/http client could not be probed */
+	uint64_t not_followed;	 /* processes past the table's bound */
+};
 
 #endif /* WS_GOLANG_H */

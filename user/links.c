@@ -18,7 +18,7 @@
 #define SENT_MAX 8    /* unmatched client requests kept per connection */
 
 struct thr {
-	uint32_t tid;
+	struct ws_exec_ctx x;
 	uint32_t nactive; /* server requests in flight on this thread */
 	bool valid;	  /* ctx is the one in flight: no overlap since the thread went idle */
 	struct ws_link_ctx ctx;
@@ -103,11 +103,21 @@ static size_t key_hash(const struct tkey *k)
 	return mix(h);
 }
 
-static struct thr **thr_slot(struct ws_links *l, uint32_t tid)
+static bool same_exec(struct ws_exec_ctx a, struct ws_exec_ctx b)
 {
-	struct thr **pp = &l->thr[mix(tid)];
+	return a.id == b.id && a.tgid == b.tgid;
+}
 
-	while (*pp && (*pp)->tid != tid)
+static size_t exec_hash(struct ws_exec_ctx x)
+{
+	return mix(x.id ^ (uint64_t)x.tgid << 40);
+}
+
+static struct thr **thr_slot(struct ws_links *l, struct ws_exec_ctx x)
+{
+	struct thr **pp = &l->thr[exec_hash(x)];
+
+	while (*pp && !same_exec((*pp)->x, x))
 		pp = &(*pp)->next;
 	return pp;
 }
@@ -151,14 +161,18 @@ void ws_links_free(struct ws_links *l)
 	free(l);
 }
 
-void ws_links_server_begin(struct ws_links *l, uint32_t tid, const struct ws_link_ctx *ctx)
+void ws_links_server_begin(struct ws_links *l, struct ws_exec_ctx x, const struct ws_link_ctx *ctx)
 {
-	struct thr **pp = thr_slot(l, tid), *t = *pp;
+	struct thr **pp, *t;
 
+	if (!x.id)
+		return;
+	pp = thr_slot(l, x);
+	t = *pp;
 	if (!t) {
 		if (l->nthr >= l->max_entries || !(t = calloc(1, sizeof(*t))))
 			return; /* unknown thread: its client requests get no parent */
-		t->tid = tid;
+		t->x = x;
 		t->valid = true;
 		t->ctx = *ctx;
 		*pp = t;
@@ -169,10 +183,14 @@ void ws_links_server_begin(struct ws_links *l, uint32_t tid, const struct ws_lin
 	t->nactive++;
 }
 
-void ws_links_server_end(struct ws_links *l, uint32_t tid)
+void ws_links_server_end(struct ws_links *l, struct ws_exec_ctx x)
 {
-	struct thr **pp = thr_slot(l, tid), *t = *pp;
+	struct thr **pp, *t;
 
+	if (!x.id)
+		return;
+	pp = thr_slot(l, x);
+	t = *pp;
 	if (!t || --t->nactive)
 		return;
 	*pp = t->next;
@@ -180,19 +198,19 @@ void ws_links_server_end(struct ws_links *l, uint32_t tid)
 	l->nthr--;
 }
 
-void ws_links_server_update(struct ws_links *l, uint32_t tid, const struct ws_link_ctx *ctx)
+void ws_links_server_update(struct ws_links *l, struct ws_exec_ctx x, const struct ws_link_ctx *ctx)
 {
-	struct thr *t = *thr_slot(l, tid);
+	struct thr *t = x.id ? *thr_slot(l, x) : NULL;
 
 	if (t && !memcmp(t->ctx.span_id, ctx->span_id, sizeof(ctx->span_id)))
 		t->ctx = *ctx;
 }
 
-int ws_links_thread_parent(const struct ws_links *l, uint32_t tid, struct ws_link_ctx *out)
+int ws_links_thread_parent(const struct ws_links *l, struct ws_exec_ctx x, struct ws_link_ctx *out)
 {
-	const struct thr *t = l->thr[mix(tid)];
+	const struct thr *t = x.id ? l->thr[exec_hash(x)] : NULL;
 
-	while (t && t->tid != tid)
+	while (t && !same_exec(t->x, x))
 		t = t->next;
 	if (!t)
 		return -ENOENT;

@@ -2,10 +2,11 @@
 /*
  * Parent/child links the wire does not carry, inferred from outside:
  *
- * - inside a process: a CLIENT request sent by a thread that is handling
- *   exactly one SERVER request is that request's child. A thread with
- *   several server requests in flight at once (an event loop with
- *   overlapping requests) is ambiguous: no parent is given, never a guess.
+ * - inside a process: a CLIENT request sent by a thread (or, in a Go
+ *   program, a goroutine: struct ws_exec_ctx) that is handling exactly one
+ *   SERVER request is that request's child. A thread with several server
+ *   requests in flight at once (an event loop with overlapping requests)
+ *   is ambiguous: no parent is given, never a guess.
  * - across processes on this host: a SERVER request read from a connection
  *   whose other end is a traced CLIENT connection is the child of the
  *   client request sent there, matched in order (pipelining keeps order).
@@ -18,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "span.h"
 #include "wirespan.h"
 
 struct ws_links;
@@ -33,17 +35,20 @@ struct ws_link_ctx {
 struct ws_links *ws_links_new(size_t max_entries);
 void ws_links_free(struct ws_links *l);
 
-/* Thread tid read a SERVER request (ctx: its span) / is done with one. */
-void ws_links_server_begin(struct ws_links *l, uint32_t tid, const struct ws_link_ctx *ctx);
-void ws_links_server_end(struct ws_links *l, uint32_t tid);
 /*
- * The server request tid handles (the one with ctx->span_id) moved to another
- * trace after it began (a webhook whose body names its parent): calls made
- * from now on follow it. No effect when tid handles another request.
+ * Thread or goroutine x read a SERVER request (ctx: its span) / is done with
+ * one. Every call is a no-op for an unknown x (id 0).
  */
-void ws_links_server_update(struct ws_links *l, uint32_t tid, const struct ws_link_ctx *ctx);
-/* The one server request tid handles: 0; -ENOENT none; -EBUSY several (ambiguous). */
-int ws_links_thread_parent(const struct ws_links *l, uint32_t tid, struct ws_link_ctx *out);
+void ws_links_server_begin(struct ws_links *l, struct ws_exec_ctx x, const struct ws_link_ctx *ctx);
+void ws_links_server_end(struct ws_links *l, struct ws_exec_ctx x);
+/*
+ * The server request x handles (the one with ctx->span_id) moved to another
+ * trace after it began (a webhook whose body names its parent): calls made
+ * from now on follow it. No effect when x handles another request.
+ */
+void ws_links_server_update(struct ws_links *l, struct ws_exec_ctx x, const struct ws_link_ctx *ctx);
+/* The one server request x handles: 0; -ENOENT none (or x unknown); -EBUSY several (ambiguous). */
+int ws_links_thread_parent(const struct ws_links *l, struct ws_exec_ctx x, struct ws_link_ctx *out);
 
 /*
  * A CLIENT request went out at ts on the connection t (local -> remote, as

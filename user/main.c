@@ -76,6 +76,14 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The assembler met a Go program: have the kernel side follow its goroutines. */
+static void on_go_process(void *ctx, uint32_t tgid)
+{
+	struct agent *a = ctx;
+
+	ws_bpf_go_process(a->bpf, tgid);
+}
+
 static void replay_export(struct agent *a)
 {
 	struct ws_exporter *e = a->replay_exp;
@@ -139,6 +147,7 @@ static void gather(struct agent *a, struct ws_counters *c)
 	memset(c, 0, sizeof(*c));
 	if (a->bpf) { /* a replay has no kernel side */
 		ws_bpf_stats(a->bpf, c->kernel);
+		ws_bpf_go_stats(a->bpf, &c->go);
 		c->have_kernel = 1;
 	}
 	ws_assembler_stats(a->asm_, c->user);
@@ -171,6 +180,12 @@ static void log_stats(struct agent *a)
 			n += snprintf(line + n, sizeof(line) - n, " %s=%llu", knames[i],
 				      (unsigned long long)c.kernel[i]);
 	}
+	if (c.have_kernel)
+		n += snprintf(line + n, sizeof(line) - n,
+			      " go: processes=%llu probe_failures=%llu not_followed=%llu",
+			      (unsigned long long)c.go.procs,
+			      (unsigned long long)c.go.probe_failures,
+			      (unsigned long long)c.go.not_followed);
 	n += snprintf(line + n, sizeof(line) - n, " user:");
 	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
 		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", anames[i],
@@ -315,8 +330,10 @@ static int run_loop(struct agent *a)
 					continue;
 				ticks++;
 				ring_buffer__consume(ws_bpf_ring(a->bpf));
-				if (ticks % EXPIRE_EVERY_TICKS == 0)
+				if (ticks % EXPIRE_EVERY_TICKS == 0) {
 					ws_assembler_expire(a->asm_, mono_ns());
+					ws_bpf_go_reap(a->bpf);
+				}
 				if (a->cfg.stats_interval_s &&
 				    ticks % (a->cfg.stats_interval_s * 1000 / TICK_MS) == 0)
 					log_stats(a);
@@ -459,6 +476,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	aopts.mono_to_unix_ns = mono_to_unix_ns();
+	aopts.go_process = on_go_process;
 	a.asm_ = ws_assembler_new(&aopts, on_span, &a);
 	if (!a.asm_) {
 		fprintf(stderr, "wirespan: %s\n", strerror(errno));

@@ -94,6 +94,20 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 	    "# TYPE wirespan_export_refused_spans_total counter\n"
 	    "wirespan_export_refused_spans_total %llu\n",
 	    (unsigned long long)c->exporter.retries, (unsigned long long)c->exporter.refused);
+	if (c->have_kernel)
+		put(out, outsz, &n,
+		    "# HELP wirespan_go_processes Go programs whose goroutines are followed.\n"
+		    "# TYPE wirespan_go_processes gauge\n"
+		    "wirespan_go_processes %llu\n"
+		    "# HELP wirespan_go_probe_failures_total Go programs whose net/http client "
+		    "could not be probed (their calls through it get no parent).\n"
+		    "# TYPE wirespan_go_probe_failures_total counter\n"
+		    "wirespan_go_probe_failures_total %llu\n"
+		    "# HELP wirespan_go_not_followed_total Go programs not followed: too many at once.\n"
+		    "# TYPE wirespan_go_not_followed_total counter\n"
+		    "wirespan_go_not_followed_total %llu\n",
+		    (unsigned long long)c->go.procs, (unsigned long long)c->go.probe_failures,
+		    (unsigned long long)c->go.not_followed);
 	if (n >= outsz)
 		return -ENOSPC;
 	return (int)n;

@@ -14,6 +14,7 @@
 #include "assemble.h"
 #include "batch.h"
 #include "exporter.h"
+#include "golang.h"
 #include "wirespan.h"
 
 struct ws_counters {
@@ -24,6 +25,7 @@ struct ws_counters {
 	struct ws_export_counters exporter; /* failures by kind, retries, refused spans */
 	uint64_t not_exported;
 	uint64_t conns;
+	struct ws_go_stats go; /* Go programs whose goroutines are followed */
 };
 
 /* Prometheus text exposition (version 0.0.4). Bytes written, or -ENOSPC. */

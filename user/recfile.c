@@ -32,7 +32,14 @@ struct ws_rec_reader {
 	size_t len;
 	size_t off;
 	size_t dropped; /* bytes at the start of the map already given back */
+	uint8_t *conv;	/* a file of the older data record layout: records widened here */
 };
+
+/* The data record before it carried the goroutine, and that field's size. */
+#define OLD_DATA_REC 104
+#define GOROUTINE_FIELD 8
+_Static_assert(sizeof(struct ws_data_rec) == OLD_DATA_REC + GOROUTINE_FIELD,
+	       "widen_data_rec() knows one older layout");
 
 #define DROP_EVERY (8u << 20) /* a multiple of the page size */
 
@@ -161,10 +168,15 @@ struct ws_rec_reader *ws_recr_open(const char *path, char *msg, size_t msgsz)
 		return refuse(r, msg, msgsz, "not a wirespan record file (bad magic)");
 	if (h->version != WS_RECFILE_VERSION || h->header_size != sizeof(*h))
 		return refuse(r, msg, msgsz, "record file version not supported by this wirespan");
-	if (h->rec_hdr_size != sizeof(struct ws_rec_hdr) ||
-	    h->data_rec_size != sizeof(struct ws_data_rec))
+	if (h->data_rec_size == OLD_DATA_REC && h->rec_hdr_size == sizeof(struct ws_rec_hdr)) {
+		r->conv = malloc(WS_RECFILE_MAX_REC + GOROUTINE_FIELD);
+		if (!r->conv)
+			return refuse(r, msg, msgsz, "out of memory");
+	} else if (h->rec_hdr_size != sizeof(struct ws_rec_hdr) ||
+		   h->data_rec_size != sizeof(struct ws_data_rec)) {
 		return refuse(r, msg, msgsz,
 			      "record file made by a wirespan with another record layout");
+	}
 	r->off = sizeof(*h);
 	return r;
 }
@@ -172,6 +184,30 @@ struct ws_rec_reader *ws_recr_open(const char *path, char *msg, size_t msgsz)
 const struct ws_recfile_hdr *ws_recr_header(const struct ws_rec_reader *r)
 {
 	return (const struct ws_recfile_hdr *)r->map;
+}
+
+/*
+ * A data record of a file written before records carried the goroutine
+ * (data_rec_size 104): the same record with the field, 0, in a buffer of
+ * the reader's. Anything else is handed out as it is.
+ */
+static void widen_data_rec(struct ws_rec_reader *r, const void **rec, size_t *size)
+{
+	const size_t at = OLD_DATA_REC; /* where the field goes: after comm */
+	struct ws_rec_hdr h;
+
+	if (*size < at)
+		return;
+	memcpy(&h, *rec, sizeof(h));
+	if (h.type != WS_REC_DATA)
+		return;
+	h.len += GOROUTINE_FIELD;
+	memcpy(r->conv, *rec, at);
+	memcpy(r->conv, &h, sizeof(h));
+	memset(r->conv + at, 0, GOROUTINE_FIELD);
+	memcpy(r->conv + at + GOROUTINE_FIELD, (const uint8_t *)*rec + at, *size - at);
+	*rec = r->conv;
+	*size += GOROUTINE_FIELD;
 }
 
 int ws_recr_next(struct ws_rec_reader *r, const void **rec, size_t *size)
@@ -189,6 +225,8 @@ int ws_recr_next(struct ws_rec_reader *r, const void **rec, size_t *size)
 		return -EINVAL;
 	*rec = r->map + r->off + sizeof(len);
 	*size = len[0];
+	if (r->conv)
+		widen_data_rec(r, rec, size);
 	r->off += sizeof(len) + padded;
 	/* Pages read are dropped as we go: a replay's RSS is the pipeline, not the file. */
 	if (r->off - r->dropped >= DROP_EVERY) {
@@ -206,6 +244,7 @@ void ws_recr_close(struct ws_rec_reader *r)
 {
 	if (!r)
 		return;
+	free(r->conv);
 	if (r->map)
 		munmap((void *)r->map, r->len);
 	free(r);

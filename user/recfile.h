@@ -58,6 +58,9 @@ const struct ws_recfile_hdr *ws_recr_header(const struct ws_rec_reader *r);
 /*
  * The next record, in place and 8-byte aligned: 1 with *rec and *size set,
  * 0 at the end, -EINVAL when the file is cut or corrupt at this point.
+ * Files of the data record layout before the goroutine field (104 bytes)
+ * are read too: their data records come widened, from a buffer that the
+ * next call reuses.
  */
 int ws_recr_next(struct ws_rec_reader *r, const void **rec, size_t *size);
 void ws_recr_close(struct ws_rec_reader *r);

@@ -293,7 +293,12 @@ static void read_exe(const char *proc_root, uint32_t pid, struct ws_resource *r)
 		return;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		r->go = ws_elf_is_go(fd);
+		struct ws_go_info gi;
+
+		if (!ws_elf_go_info(fd, &gi)) {
+			r->go = gi.go;
+			r->go_goroutines = ws_go_goroutines_known(&gi);
+		}
 		close(fd);
 	}
 	n = readlink(path, target, sizeof(target));

@@ -39,6 +39,7 @@ struct ws_resource {
 	const char *attr_buf;		/* their NUL-terminated keys and values */
 	uint16_t attrs_dropped; /* entries of the process's own variable that were dropped */
 	bool go; /* a Go program: its threads run many requests' goroutines (golang.h) */
+	bool go_goroutines; /* and one whose goroutines the kernel side can tell */
 };
 
 /* Key and value of attribute i (< r->nattrs). */

@@ -31,6 +31,17 @@ struct ws_attr {
 	int64_t ival;	 /* WS_ATTR_INT */
 };
 
+/*
+ * Who handled a request, for the parents the wire does not carry (links.h):
+ * a thread (tgid 0, id its tid: thread ids are unique on the host) or a
+ * goroutine of Go process tgid (id its runtime g, an address in that
+ * process). id 0: not known, no parent is inferred.
+ */
+struct ws_exec_ctx {
+	uint64_t id;
+	uint32_t tgid;
+};
+
 /* A span link (OTLP Span.Link): a related span in another trace, e.g. the call that registered a webhook. */
 struct ws_span_link {
 	uint8_t trace_id[16];
@@ -50,7 +61,7 @@ struct ws_span {
 	char name[24];		   /* the HTTP method, or "HTTP" when it is not a known one */
 	uint64_t start_unix_ns;
 	uint64_t end_unix_ns;
-	uint32_t tid; /* thread that handled the request */
+	struct ws_exec_ctx exec; /* who handled the request */
 	struct ws_resource *res; /* holds a reference: ws_span_free() drops it */
 	uint16_t tracestate_off, tracestate_len; /* in strbuf; len 0: none */
 	uint16_t nattrs;

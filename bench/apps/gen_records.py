@@ -28,7 +28,7 @@ WS_SRC_SOCK_TP = 1
 AF_INET = 2
 HDR = struct.Struct("<HHIQIIQ")        # struct ws_rec_hdr, 32 bytes
 TUPLE = struct.Struct("<16s16sHHHH")   # struct ws_tuple, 40 bytes
-DATA_TAIL = struct.Struct("<IIBBB5x16s")  # io_len .. comm: rest of struct ws_data_rec
+DATA_TAIL = struct.Struct("<IIBBB5x16sQ")  # io_len .. goroutine: rest of struct ws_data_rec
 FILE_HDR = struct.Struct("<8sIIIIqQ")  # struct ws_recfile_hdr, 40 bytes
 KNOWN_VERSION = 1
 
@@ -52,7 +52,8 @@ def check_header(path):
     wh = Path(path).resolve().parents[1] / "bpf" / "wirespan.h"
     if wh.exists():
         sizes = dict(re.findall(r"sizeof\(struct (\w+)\) == (\d+)", wh.read_text()))
-        want = {"ws_rec_hdr": "32", "ws_tuple": "40", "ws_data_rec": "104", "ws_close_rec": "72"}
+        want = {"ws_rec_hdr": "32", "ws_tuple": "40", "ws_close_rec": "72",
+                "ws_data_rec": str(HDR.size + TUPLE.size + DATA_TAIL.size)}
         for k, v in want.items():
             if sizes.get(k, v) != v:
                 sys.exit(f"gen_records: {wh} says sizeof(struct {k}) == {sizes[k]}, "
@@ -75,7 +76,8 @@ def main():
     comm = b"nginx".ljust(16, b"\0")
     lo = bytes([127, 0, 0, 1]) + bytes(12)
     out = open(args.out, "wb", buffering=4 << 20)
-    out.write(FILE_HDR.pack(b"WSRECORD", KNOWN_VERSION, FILE_HDR.size, HDR.size, 104,
+    out.write(FILE_HDR.pack(b"WSRECORD", KNOWN_VERSION, FILE_HDR.size, HDR.size,
+                            HDR.size + TUPLE.size + DATA_TAIL.size,
                             mono_to_unix, 0))
     nrec = 0
 
@@ -117,7 +119,7 @@ def main():
         for payload, direction, dt in ((req, WS_DIR_INGRESS, 3000), (resp, WS_DIR_EGRESS, 45000)):
             ts += dt
             body = c[3] + DATA_TAIL.pack(len(payload), len(payload), direction, WS_ROLE_SERVER,
-                                         WS_SRC_SOCK_TP, comm) + payload
+                                         WS_SRC_SOCK_TP, comm, 0) + payload
             put(HDR.pack(WS_REC_DATA, 0, len(body), ts, args.pid, tid, c[0]) + body)
         c[2] += 1
         if c[2] == args.per_conn:

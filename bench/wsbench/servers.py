@@ -71,7 +71,7 @@ def run_wrk(url, threads, conns, duration, cpu=None):
     return r
 
 
-STATS_RE = re.compile(r" (?=(?:kernel|user|export):)")
+STATS_RE = re.compile(r" (?=(?:kernel|go|user|export):)")
 
 
 def parse_stats(line):

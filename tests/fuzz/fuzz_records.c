@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-// fuzz-links: user/assemble.c user/semconv.c user/http1.c user/links.c user/partners.c user/baggage.c user/span.c user/resource.c user/golang.c user/tracectx.c user/redact.c user/webhooks.c user/jsonpath.c user/endpoints.c user/resattrs.c user/jsonpick.c user/json.c
+// fuzz-links: user/assemble.c user/semconv.c user/http1.c user/links.c user/gocalls.c user/partners.c user/baggage.c user/span.c user/resource.c user/golang.c user/tracectx.c user/redact.c user/webhooks.c user/jsonpath.c user/endpoints.c user/resattrs.c user/jsonpick.c user/json.c
 /*
  * libFuzzer target for the assembler: the input is a script of ring buffer
  * records on a few sockets. Each step's first byte picks the socket, the
@@ -181,6 +181,9 @@ static void sink(void *ctx, struct ws_span *s)
 
 static _Alignas(8) unsigned char recbuf[sizeof(struct ws_data_rec) + PAYLOAD_MAX + 64];
 
+/* The goroutine the next records carry (a Go process's), or 0: a few, so they meet. */
+static uint64_t cur_goroutine;
+
 static size_t make_data(const struct sock *sk, uint64_t sock_id, int dir, uint64_t ts,
 			const char *payload, size_t cap, uint64_t io)
 {
@@ -199,6 +202,7 @@ static size_t make_data(const struct sock *sk, uint64_t sock_id, int dir, uint64
 	r->cap_len = cap;
 	r->dir = dir;
 	r->source = WS_SRC_SOCK_TP;
+	r->goroutine = cur_goroutine;
 	memcpy(r->comm, sk->comm, sizeof(r->comm));
 	if (cap)
 		memmove(r + 1, payload, cap);
@@ -303,8 +307,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t sock_id = 0xffff888000001000ull + si * 0x40;
 		size_t cap, n;
 		uint64_t io;
+		unsigned gsel = rd_u8(&rd);
 
 		ts += (rd_u8(&rd) + 1) * 1000ull;
+		cur_goroutine = gsel & 0x80 ? 0xc000000000ull + (gsel & 7) * 0x1000 : 0;
 		if (kind < 10) {
 			/* Raw bytes of the input as the payload. */
 			cap = rd_u16(&rd) % 2048;
@@ -384,6 +390,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			f->start_ns = b & 0x20 ? ts + 1 : ts - 500;
 			memcpy(f->comm, sk->comm, sizeof(f->comm));
 			submit(a, recbuf, sizeof(*f));
+		} else if (kind == 26 && dir) {
+			/* Go's http.Transport: a goroutine asks for a request, another writes it. */
+			struct ws_go_rec *g = (struct ws_go_rec *)recbuf;
+
+			memset(g, 0, sizeof(*g));
+			g->hdr.type = WS_REC_GO;
+			g->hdr.len = sizeof(*g) - sizeof(g->hdr);
+			g->hdr.ts_ns = ts;
+			g->hdr.tgid = sk->tgid;
+			g->goroutine = 0xc000000000ull + ((gsel >> 3) & 7) * 0x1000;
+			g->req = 0xc000100000ull + (gsel & 3) * 0x200;
+			g->event = (gsel >> 2) & 1 ? WS_GO_REQ_WRITE : WS_GO_ROUNDTRIP;
+			if ((gsel & 0x40) && rd.n)
+				g->event = rd_u8(&rd); /* any value: unknown events are bad records */
+			submit(a, recbuf, sizeof(*g));
 		} else if (kind == 26) {
 			/* The clock jumps; idle connections go. */
 			ts += rd_u16(&rd) * 1000ull;

@@ -107,10 +107,10 @@ class Agent:
         return self.stats()
 
     def stats(self):
-        """The last stats line as {'kernel': {...}, 'user': {...}, 'export': {...}}."""
+        """The last stats line as {'kernel': {...}, 'go': {...}, 'user': {...}, 'export': {...}}."""
         line = [l for l in self.lines if l.startswith("wirespan: stats")][-1]
         out = {}
-        for part in re.split(r" (?=(?:kernel|user|export):)", line.split("stats ", 1)[1]):
+        for part in re.split(r" (?=(?:kernel|go|user|export):)", line.split("stats ", 1)[1]):
             name, _, rest = part.partition(":")
             out[name] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", rest)}
         return out

@@ -174,6 +174,12 @@ def test_sigusr1_logs_every_counter_the_metrics_serve(cgroup, receiver, start_ag
     assert live["user"]["spans"] == 2 and live["export"]["exported"] == 2, live
     for name, v in live["kernel"].items():
         assert f'wirespan_kernel_events_total{{kind="{name}"}}' in metrics, name
+    go_metric = {"processes": "wirespan_go_processes",
+                 "probe_failures": "wirespan_go_probe_failures_total",
+                 "not_followed": "wirespan_go_not_followed_total"}
+    assert set(live["go"]) == set(go_metric), live["go"]
+    for name, v in live["go"].items():
+        assert metrics[go_metric[name]] == v, name
     for name, v in live["user"].items():
         if name != "conns":
             assert f'wirespan_assembly_events_total{{kind="{name}"}}' in metrics, name

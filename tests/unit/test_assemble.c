@@ -297,7 +297,7 @@ TEST(server_get_span_has_all_attributes)
 		CHECK_STR(s->name, "GET");
 		CHECK_INT(s->start_unix_ns, 1000);
 		CHECK_INT(s->end_unix_ns, 5000);
-		CHECK_INT(s->tid, TID);
+		CHECK_INT(s->exec.id, TID);
 		CHECK_ATTR_STR(s, "http.request.method", "GET");
 		CHECK_ATTR_STR(s, "url.path", "/hello");
 		CHECK_ATTR_STR(s, "url.query", "name=REDACTED&x=REDACTED");
@@ -2639,7 +2639,7 @@ TEST(refused_connect_to_a_known_http_endpoint_is_a_client_error_span)
 		CHECK_INT(s->status, WS_STATUS_ERROR);
 		CHECK_INT(s->start_unix_ns, 3000);
 		CHECK_INT(s->end_unix_ns, 3400);
-		CHECK_INT(s->tid, TID);
+		CHECK_INT(s->exec.id, TID);
 		CHECK_ATTR_STR(s, "error.type", "connection_refused");
 		CHECK_ATTR_STR(s, "server.address", "127.0.0.1");
 		CHECK_ATTR_INT(s, "server.port", 8080);

@@ -29,7 +29,7 @@ struct rec_exp {
 	int fail_rc;
 	size_t attempts;   /* export() calls, failed ones included */
 	size_t calls, total, max_n;
-	uint32_t next_seq; /* spans carry a sequence number in tid */
+	uint32_t next_seq; /* spans carry a sequence number in exec.id */
 	bool order_ok;
 	int shutdowns;
 };
@@ -57,9 +57,9 @@ static int rec_export(struct ws_exporter *e, struct ws_span *const *spans, size_
 	if (n > r->max_n)
 		r->max_n = n;
 	for (size_t i = 0; i < n; i++) {
-		if (spans[i]->tid != r->next_seq)
+		if (spans[i]->exec.id != r->next_seq)
 			r->order_ok = false;
-		r->next_seq = spans[i]->tid + 1;
+		r->next_seq = spans[i]->exec.id + 1;
 	}
 	rc = r->fail;
 	r->in_export = false;
@@ -156,7 +156,7 @@ static struct ws_span *seq_span(uint32_t seq)
 {
 	struct ws_span *s = ws_span_new();
 
-	s->tid = seq;
+	s->exec.id = seq;
 	/* A resource reference too, so a leaked span shows as two leaks. */
 	s->res = ws_resource_new("/nonexistent-proc", 1, "t");
 	return s;

@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -123,7 +124,137 @@ TEST(test_hostile_headers_are_not_go)
 	CHECK(!is_go(buf, n));
 }
 
+/*
+ * Gives the .go.buildinfo section of an ELF from make_elf() the contents
+ * blob (appended to the file) and the machine; returns the new length.
+ */
+static size_t with_buildinfo(uint8_t *buf, size_t n, const void *blob, size_t blen,
+			     uint16_t machine, bool be)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	Elf64_Shdr *sh = (Elf64_Shdr *)(buf + (be ? be64toh(eh->e_shoff) : le64toh(eh->e_shoff)));
+
+	eh->e_machine = be ? htobe16(machine) : htole16(machine);
+	sh[1].sh_offset = be ? htobe64(n) : htole64(n);
+	sh[1].sh_size = be ? htobe64(blen) : htole64(blen);
+	memcpy(buf + n, blob, blen);
+	return n + blen;
+}
+
+/* A Go 1.18+ buildinfo header (flag 2: inline strings), then the version string. */
+static size_t buildinfo(uint8_t *out, const char *version, uint8_t flags)
+{
+	size_t vlen = strlen(version);
+
+	memset(out, 0, 32);
+	memcpy(out, "\xff Go buildinf:", 14);
+	out[14] = 8;
+	out[15] = flags;
+	out[32] = (uint8_t)vlen;
+	memcpy(out + 33, version, vlen);
+	return 33 + vlen;
+}
+
+static struct ws_go_info info(const uint8_t *buf, size_t len)
+{
+	char path[] = "/tmp/ws-test-golang-XXXXXX";
+	struct ws_go_info gi;
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		abort();
+	unlink(path);
+	if (ws_elf_go_info(fd, &gi))
+		memset(&gi, 0xff, sizeof(gi)); /* no answer: nothing below may pass */
+	close(fd);
+	return gi;
+}
+
+TEST(test_the_go_version_and_machine_are_read)
+{
+	static const struct {
+		const char *version;
+		uint8_t flags;
+		uint16_t minor;
+	} cases[] = {
+		{ "go1.19.8", 2, 19 },
+		{ "go1.22.0", 3, 22 },
+		{ "go1.21rc2", 2, 21 },
+		{ "devel go1.23-4f2bd4e0d2 Tue Jun 4 2024", 2, 23 },
+		{ "go1.18", 2, 18 },
+		{ "go1.19.8", 0, 0 },  /* before Go 1.18 the strings were pointers: not told */
+		{ "gccgo", 2, 0 },
+		{ "go1.", 2, 0 },
+	};
+	uint8_t buf[1024], blob[128];
+	struct ws_go_info gi;
+	size_t n;
+
+	for (int be = 0; be < 2; be++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			n = make_elf(buf, ".go.buildinfo", be);
+			n = with_buildinfo(buf, n, blob, buildinfo(blob, cases[i].version, cases[i].flags),
+					   EM_X86_64, be);
+			gi = info(buf, n);
+			CHECK(gi.go);
+			CHECK_INT(gi.machine, EM_X86_64);
+			CHECK_INT(gi.minor, cases[i].minor);
+		}
+	}
+	/* A length past the section, or a section too short for the header: not told. */
+	n = make_elf(buf, ".go.buildinfo", false);
+	buildinfo(blob, "go1.20.1", 2);
+	blob[32] = 100;
+	n = with_buildinfo(buf, n, blob, 41, EM_X86_64, false);
+	gi = info(buf, n);
+	CHECK(gi.go && gi.minor == 0);
+	n = make_elf(buf, ".go.buildinfo", false);
+	n = with_buildinfo(buf, n, blob, 20, EM_X86_64, false);
+	gi = info(buf, n);
+	CHECK(gi.go && gi.minor == 0);
+}
+
+TEST(test_goroutines_are_known_from_go_1_19_on_this_machine)
+{
+#if defined(__x86_64__)
+	const uint16_t here = EM_X86_64, other = EM_AARCH64;
+#else
+	const uint16_t here = EM_AARCH64, other = EM_X86_64;
+#endif
+	struct ws_go_info gi = { .go = true, .machine = here, .minor = 19 };
+
+	CHECK(ws_go_goroutines_known(&gi));
+	gi.minor = 24;
+	CHECK(ws_go_goroutines_known(&gi));
+	gi.minor = 18; /* its syscall stubs may not keep g in its register */
+	CHECK(!ws_go_goroutines_known(&gi));
+	gi.minor = 0;
+	CHECK(!ws_go_goroutines_known(&gi));
+	gi = (struct ws_go_info){ .go = true, .machine = other, .minor = 21 };
+	CHECK(!ws_go_goroutines_known(&gi));
+	gi = (struct ws_go_info){ .go = false, .machine = here, .minor = 21 };
+	CHECK(!ws_go_goroutines_known(&gi));
+}
+
+/* The version read from a file cut anywhere: never past it (ASan run). */
+TEST(test_every_cut_of_a_buildinfo_is_read_safely)
+{
+	uint8_t buf[1024], blob[128];
+	size_t n = make_elf(buf, ".go.buildinfo", false);
+
+	n = with_buildinfo(buf, n, blob, buildinfo(blob, "go1.21.5", 2), EM_X86_64, false);
+	for (size_t cut = 0; cut < n; cut++) {
+		struct ws_go_info gi = info(buf, cut);
+
+		CHECK(gi.minor == 0 || gi.minor == 0xffff);
+	}
+	CHECK_INT(info(buf, n).minor, 21);
+}
+
 static const struct check_case cases[] = {
+	CASE(test_the_go_version_and_machine_are_read),
+	CASE(test_goroutines_are_known_from_go_1_19_on_this_machine),
+	CASE(test_every_cut_of_a_buildinfo_is_read_safely),
 	CASE(test_buildinfo_section_is_go_in_either_byte_order),
 	CASE(test_this_c_binary_and_non_elf_are_not_go),
 	CASE(test_every_cut_is_not_go),

@@ -18,6 +18,18 @@ static struct ws_link_ctx ctx(uint8_t n)
 	return c;
 }
 
+/* A thread, by its id. */
+static struct ws_exec_ctx T(uint64_t tid)
+{
+	return (struct ws_exec_ctx){ .id = tid };
+}
+
+/* A goroutine g of Go process tgid. */
+static struct ws_exec_ctx G(uint32_t tgid, uint64_t g)
+{
+	return (struct ws_exec_ctx){ .id = g, .tgid = tgid };
+}
+
 static struct ws_tuple tup(int family, const char *s, uint16_t sp, const char *d, uint16_t dp)
 {
 	struct ws_tuple t;
@@ -36,13 +48,48 @@ TEST(thread_with_one_server_request_is_the_parent)
 	struct ws_links *l = ws_links_new(0);
 	struct ws_link_ctx a = ctx(1), got;
 
-	CHECK_INT(ws_links_thread_parent(l, 10, &got), -ENOENT);
-	ws_links_server_begin(l, 10, &a);
-	CHECK_INT(ws_links_thread_parent(l, 10, &got), 0);
+	CHECK_INT(ws_links_thread_parent(l, T(10), &got), -ENOENT);
+	ws_links_server_begin(l, T(10), &a);
+	CHECK_INT(ws_links_thread_parent(l, T(10), &got), 0);
 	CHECK(!memcmp(&got, &a, sizeof(got)));
-	CHECK_INT(ws_links_thread_parent(l, 11, &got), -ENOENT);
-	ws_links_server_end(l, 10);
-	CHECK_INT(ws_links_thread_parent(l, 10, &got), -ENOENT);
+	CHECK_INT(ws_links_thread_parent(l, T(11), &got), -ENOENT);
+	ws_links_server_end(l, T(10));
+	CHECK_INT(ws_links_thread_parent(l, T(10), &got), -ENOENT);
+	ws_links_free(l);
+}
+
+TEST(goroutines_are_told_apart_by_process_and_from_threads)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_link_ctx a = ctx(1), b = ctx(2), got;
+
+	/* Go heaps start at the same address in every process: g alone is not unique. */
+	ws_links_server_begin(l, G(100, 0xc000102000), &a);
+	ws_links_server_begin(l, G(200, 0xc000102000), &b);
+	CHECK_INT(ws_links_thread_parent(l, G(100, 0xc000102000), &got), 0);
+	CHECK(!memcmp(&got, &a, sizeof(got)));
+	CHECK_INT(ws_links_thread_parent(l, G(200, 0xc000102000), &got), 0);
+	CHECK(!memcmp(&got, &b, sizeof(got)));
+	CHECK_INT(ws_links_thread_parent(l, T(0xc000102000), &got), -ENOENT);
+	CHECK_INT(ws_links_thread_parent(l, G(100, 0xc000104000), &got), -ENOENT);
+	ws_links_server_end(l, G(100, 0xc000102000));
+	CHECK_INT(ws_links_thread_parent(l, G(100, 0xc000102000), &got), -ENOENT);
+	CHECK_INT(ws_links_thread_parent(l, G(200, 0xc000102000), &got), 0);
+	ws_links_free(l);
+}
+
+TEST(unknown_executor_is_never_a_parent)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_link_ctx a = ctx(1), got;
+
+	/* A Go process whose goroutines are not known: id 0, in any process. */
+	ws_links_server_begin(l, G(100, 0), &a);
+	ws_links_server_begin(l, T(0), &a);
+	CHECK_INT(ws_links_thread_parent(l, G(100, 0), &got), -ENOENT);
+	CHECK_INT(ws_links_thread_parent(l, T(0), &got), -ENOENT);
+	ws_links_server_update(l, T(0), &a);
+	ws_links_server_end(l, G(100, 0));
 	ws_links_free(l);
 }
 
@@ -51,18 +98,18 @@ TEST(server_update_moves_the_thread_parent_to_another_trace)
 	struct ws_links *l = ws_links_new(0);
 	struct ws_link_ctx a = ctx(1), moved = ctx(2), other = ctx(3), got;
 
-	ws_links_server_begin(l, 10, &a);
+	ws_links_server_begin(l, T(10), &a);
 	/* Same span, new trace id: calls from now on follow it. */
 	memcpy(moved.span_id, a.span_id, sizeof(a.span_id));
-	ws_links_server_update(l, 10, &moved);
-	CHECK_INT(ws_links_thread_parent(l, 10, &got), 0);
+	ws_links_server_update(l, T(10), &moved);
+	CHECK_INT(ws_links_thread_parent(l, T(10), &got), 0);
 	CHECK(!memcmp(&got, &moved, sizeof(got)));
 	/* Another span, or another thread: nothing changes. */
-	ws_links_server_update(l, 10, &other);
-	ws_links_server_update(l, 11, &other);
-	CHECK_INT(ws_links_thread_parent(l, 10, &got), 0);
+	ws_links_server_update(l, T(10), &other);
+	ws_links_server_update(l, T(11), &other);
+	CHECK_INT(ws_links_thread_parent(l, T(10), &got), 0);
 	CHECK(!memcmp(&got, &moved, sizeof(got)));
-	CHECK_INT(ws_links_thread_parent(l, 11, &got), -ENOENT);
+	CHECK_INT(ws_links_thread_parent(l, T(11), &got), -ENOENT);
 	ws_links_free(l);
 }
 
@@ -71,15 +118,15 @@ TEST(overlapping_requests_on_a_thread_give_no_parent_until_idle)
 	struct ws_links *l = ws_links_new(0);
 	struct ws_link_ctx a = ctx(1), b = ctx(2), c = ctx(3), got;
 
-	ws_links_server_begin(l, 10, &a);
-	ws_links_server_begin(l, 10, &b);
-	CHECK_INT(ws_links_thread_parent(l, 10, &got), -EBUSY);
-	ws_links_server_end(l, 10);
+	ws_links_server_begin(l, T(10), &a);
+	ws_links_server_begin(l, T(10), &b);
+	CHECK_INT(ws_links_thread_parent(l, T(10), &got), -EBUSY);
+	ws_links_server_end(l, T(10));
 	/* one left, but which one is unknown: still no guess */
-	CHECK_INT(ws_links_thread_parent(l, 10, &got), -EBUSY);
-	ws_links_server_end(l, 10);
-	ws_links_server_begin(l, 10, &c);
-	CHECK_INT(ws_links_thread_parent(l, 10, &got), 0);
+	CHECK_INT(ws_links_thread_parent(l, T(10), &got), -EBUSY);
+	ws_links_server_end(l, T(10));
+	ws_links_server_begin(l, T(10), &c);
+	CHECK_INT(ws_links_thread_parent(l, T(10), &got), 0);
 	CHECK(!memcmp(got.span_id, c.span_id, 8));
 	ws_links_free(l);
 }
@@ -163,17 +210,19 @@ TEST(tables_are_bounded)
 	struct ws_links *l = ws_links_new(2);
 	struct ws_link_ctx a = ctx(1), got;
 
-	ws_links_server_begin(l, 1, &a);
-	ws_links_server_begin(l, 2, &a);
-	ws_links_server_begin(l, 3, &a); /* refused: no parent, never a wrong one */
-	CHECK_INT(ws_links_thread_parent(l, 3, &got), -ENOENT);
-	ws_links_server_end(l, 3); /* unknown thread: harmless */
-	CHECK_INT(ws_links_thread_parent(l, 2, &got), 0);
+	ws_links_server_begin(l, T(1), &a);
+	ws_links_server_begin(l, T(2), &a);
+	ws_links_server_begin(l, T(3), &a); /* refused: no parent, never a wrong one */
+	CHECK_INT(ws_links_thread_parent(l, T(3), &got), -ENOENT);
+	ws_links_server_end(l, T(3)); /* unknown thread: harmless */
+	CHECK_INT(ws_links_thread_parent(l, T(2), &got), 0);
 	ws_links_free(l);
 }
 
 static const struct check_case cases[] = {
 	CASE(thread_with_one_server_request_is_the_parent),
+	CASE(goroutines_are_told_apart_by_process_and_from_threads),
+	CASE(unknown_executor_is_never_a_parent),
 	CASE(server_update_moves_the_thread_parent_to_another_trace),
 	CASE(overlapping_requests_on_a_thread_give_no_parent_until_idle),
 	CASE(server_request_pairs_with_the_client_at_the_other_end_in_order),

@@ -152,6 +152,61 @@ TEST(huge_length_field_is_corrupt_not_a_read_past_the_end)
 	unlink(path);
 }
 
+/* A file of the 104-byte data record layout (before the goroutine field) still replays. */
+TEST(files_of_the_older_data_layout_are_read_widened)
+{
+	struct ws_recfile_hdr h = { .version = WS_RECFILE_VERSION, .header_size = sizeof(h),
+				    .rec_hdr_size = sizeof(struct ws_rec_hdr), .data_rec_size = 104 };
+	uint8_t buf[512] = { 0 }, old[104 + 5];
+	struct ws_close_rec close = { .hdr = { .type = WS_REC_CLOSE, .len = 40, .sock_id = 9 } };
+	struct ws_rec_hdr rh = { .type = WS_REC_DATA, .len = sizeof(old) - 32, .tgid = 7,
+				 .tid = 8, .sock_id = 9 };
+	const struct ws_data_rec *d;
+	struct ws_rec_reader *r;
+	size_t off = sizeof(h), size;
+	uint32_t len[2] = { 0, 0 };
+	const void *got;
+
+	memcpy(h.magic, WS_RECFILE_MAGIC, 8);
+	memcpy(buf, &h, sizeof(h));
+	memset(old, 0xAA, sizeof(old)); /* every old field set: nothing may read as the new one */
+	memcpy(old, &rh, sizeof(rh));
+	old[72] = 5, old[73] = 0, old[74] = 0, old[75] = 0; /* io_len */
+	old[76] = 5, old[77] = 0, old[78] = 0, old[79] = 0; /* cap_len */
+	memcpy(old + 88, "curl\0\0\0\0\0\0\0\0\0\0\0", 16);
+	memcpy(old + 104, "GET /", 5);
+	len[0] = sizeof(old);
+	memcpy(buf + off, len, sizeof(len));
+	memcpy(buf + off + 8, old, sizeof(old));
+	off += 8 + ((sizeof(old) + 7) & ~7u);
+	len[0] = sizeof(close);
+	memcpy(buf + off, len, sizeof(len));
+	memcpy(buf + off + 8, &close, sizeof(close));
+	off += 8 + sizeof(close);
+	tmp_path();
+	write_raw(buf, off);
+	r = ws_recr_open(path, NULL, 0);
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(ws_recr_next(r, &got, &size), 1);
+		CHECK_INT(size, sizeof(struct ws_data_rec) + 5);
+		d = got;
+		CHECK_INT(d->hdr.len, size - sizeof(struct ws_rec_hdr));
+		CHECK_INT(d->hdr.tgid, 7);
+		CHECK_INT(d->io_len, 5);
+		CHECK_INT(d->cap_len, 5);
+		CHECK(!strcmp(d->comm, "curl"));
+		CHECK(d->goroutine == 0);
+		CHECK(!memcmp(d + 1, "GET /", 5));
+		CHECK_INT(ws_recr_next(r, &got, &size), 1); /* other records: as they are */
+		CHECK_INT(size, sizeof(close));
+		CHECK(!memcmp(got, &close, sizeof(close)));
+		CHECK_INT(ws_recr_next(r, &got, &size), 0);
+		ws_recr_close(r);
+	}
+	unlink(path);
+}
+
 static void check_refused(const void *data, size_t len, const char *want_msg)
 {
 	char msg[256] = "";
@@ -236,6 +291,7 @@ static const struct check_case cases[] = {
 	CASE(empty_recording_has_no_records),
 	CASE(cut_file_gives_its_whole_records_then_einval),
 	CASE(huge_length_field_is_corrupt_not_a_read_past_the_end),
+	CASE(files_of_the_older_data_layout_are_read_widened),
 	CASE(foreign_files_are_refused_with_a_reason),
 	CASE(missing_file_names_the_error),
 	CASE(writer_refuses_oversized_records_and_bad_paths),
