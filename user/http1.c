@@ -4,7 +4,8 @@
  * stream direction:
  *
  *   IDLE        between messages; CR/LF skipped
- *   HEAD        gathering the head into head_buf up to the empty line
+ *   HEAD        a head whole in one feed is parsed where it lies; else it is
+ *               gathered into head_buf up to the empty line
  *   BODY        counting body bytes (length, chunked, or until close); the
  *               first body_want of them handed out as EV_BODY
  *   END_PENDING a HEAD without body was handed out; its END goes next
@@ -83,6 +84,7 @@ static bool is_field_char(unsigned char c)
 static bool field_chars_ok(const char *s, const char *e)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	const char *start = s;
 
 	while (e - s >= 8) {
 		uint64_t w, del;
@@ -95,6 +97,15 @@ static bool field_chars_ok(const char *s, const char *e)
 					return false;
 		}
 		s += 8;
+	}
+	/* The tail as one word overlapping the last: bytes before s are known good. */
+	if (s < e && e - 8 >= start) {
+		uint64_t w, del;
+
+		memcpy(&w, e - 8, 8);
+		del = w ^ (0x7f * ones);
+		if (!((w - 0x20 * ones) & ~w & highs) && !((del - ones) & ~del & highs))
+			return true;
 	}
 	for (; s < e; s++)
 		if (!is_field_char(*s))
@@ -208,15 +219,20 @@ static void set_error(struct http1_parser *p, struct http1_event *ev, int err)
 }
 
 /* 1 response, 0 request, -1 not known yet (AUTO and fewer than 5 bytes of "HTTP/"). */
-static int head_is_response(const struct http1_parser *p)
+static int is_response(enum http1_kind kind, const char *b, size_t len)
 {
-	size_t n = p->head_len < 5 ? p->head_len : 5;
+	size_t n = len < 5 ? len : 5;
 
-	if (p->kind != HTTP1_AUTO)
-		return p->kind == HTTP1_RESPONSES;
-	if (memcmp(p->head_buf, "HTTP/", n))
+	if (kind != HTTP1_AUTO)
+		return kind == HTTP1_RESPONSES;
+	if (memcmp(b, "HTTP/", n))
 		return 0;
 	return n == 5 ? 1 : -1;
+}
+
+static int head_is_response(const struct http1_parser *p)
+{
+	return is_response(p->kind, p->head_buf, p->head_len);
 }
 
 /* Byte i of a status line's first 13 bytes: "HTTP/1.x NNN" then SP or EOL. */
@@ -273,6 +289,28 @@ static int parse_version(const char *l, size_t n)
 	return l[7] - '0';
 }
 
+/*
+ * Bytes of [s, s + n) before the first SP, control or DEL: eight at a time
+ * while a word has none of them (every target byte goes through here).
+ */
+static size_t target_run(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; n - i >= 8; i += 8) {
+		uint64_t w, del;
+
+		memcpy(&w, s + i, 8);
+		del = w ^ (0x7f * ones);
+		if (((w - 0x21 * ones) & ~w & highs) || ((del - ones) & ~del & highs))
+			break;
+	}
+	while (i < n && (unsigned char)s[i] > ' ' && s[i] != 0x7f)
+		i++;
+	return i;
+}
+
 static int parse_request_line(struct http1_head *h, const char *l, size_t n)
 {
 	size_t i = 0, t;
@@ -284,8 +322,7 @@ static int parse_request_line(struct http1_head *h, const char *l, size_t n)
 	h->method = l;
 	h->method_len = i;
 	t = ++i;
-	while (i < n && (unsigned char)l[i] > ' ' && l[i] != 0x7f)
-		i++;
+	i += target_run(l + i, n - i);
 	if (i == t || i >= n || l[i] != ' ')
 		return -1;
 	h->target = l + t;
@@ -331,6 +368,8 @@ static void head_reset(struct http1_head *h)
 	h->chunked = 0;
 	h->conn_close = 0;
 	h->upgrade = 0;
+	memset(h->known_first, 0, sizeof(h->known_first));
+	memset(h->known_n, 0, sizeof(h->known_n));
 }
 
 static int parse_start_line(struct http1_head *h, int resp, const char *l, size_t n)
@@ -366,6 +405,66 @@ static int parse_content_length(const char *v, size_t n, int64_t *out)
 	return 0;
 }
 
+/* Header names the parser itself reads, after the ones it indexes for callers. */
+enum { K_NONE = -1, K_CONTENT_LENGTH = HTTP1_H__COUNT, K_TRANSFER_ENCODING, K_CONNECTION };
+
+/*
+ * Whether name n (len bytes, tchars only) is lit (as long, lower case,
+ * letters, digits and '-') in any case: OR-ing 0x20 folds a tchar onto a
+ * lower-case letter only from that letter's capital, and onto '-' or a
+ * digit only from itself, so whole words compare at once.
+ */
+static bool name_is(const char *n, size_t len, const char *lit)
+{
+	if (len >= 8) {
+		uint64_t a, b, x, y;
+
+		memcpy(&a, n, 8);
+		memcpy(&b, n + len - 8, 8);
+		memcpy(&x, lit, 8);
+		memcpy(&y, lit + len - 8, 8);
+		return ((a | 0x2020202020202020ULL) == x) & ((b | 0x2020202020202020ULL) == y);
+	} else {
+		uint32_t a, b, x, y;
+
+		memcpy(&a, n, 4);
+		memcpy(&b, n + len - 4, 4);
+		memcpy(&x, lit, 4);
+		memcpy(&y, lit + len - 4, 4);
+		return ((a | 0x20202020U) == x) & ((b | 0x20202020U) == y);
+	}
+}
+
+/* Which known header name l[0..n) is, by its length first; K_NONE for any other. */
+static int classify(const char *l, size_t n)
+{
+	switch (n) {
+	case 4:
+		return name_is(l, n, "host") ? HTTP1_H_HOST : K_NONE;
+	case 7:
+		return name_is(l, n, "baggage") ? HTTP1_H_BAGGAGE : K_NONE;
+	case 10:
+		switch (l[0] | 0x20) {
+		case 'u':
+			return name_is(l, n, "user-agent") ? HTTP1_H_USER_AGENT : K_NONE;
+		case 'c':
+			return name_is(l, n, "connection") ? K_CONNECTION : K_NONE;
+		case 't':
+			return name_is(l, n, "tracestate") ? HTTP1_H_TRACESTATE : K_NONE;
+		default:
+			return K_NONE;
+		}
+	case 11:
+		return name_is(l, n, "traceparent") ? HTTP1_H_TRACEPARENT : K_NONE;
+	case 14:
+		return name_is(l, n, "content-length") ? K_CONTENT_LENGTH : K_NONE;
+	case 17:
+		return name_is(l, n, "transfer-encoding") ? K_TRANSFER_ENCODING : K_NONE;
+	default:
+		return K_NONE;
+	}
+}
+
 struct head_scan {
 	bool te;	 /* a Transfer-Encoding with at least one coding was seen */
 	bool close;	 /* Connection tokens */
@@ -376,6 +475,7 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 {
 	const char *v, *ve, *s, *e;
 	size_t i = 0, elen;
+	int k;
 
 	/* Also rejects obs-fold (leading SP/HT) and SP before the colon. */
 	while (i < n && ws_is_tchar(l[i]))
@@ -390,6 +490,7 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 		v++;
 	while (ve > v && ws_is_ows(ve[-1]))
 		ve--;
+	k = classify(l, i);
 	if (h->nheaders < HTTP1_MAX_HEADERS) {
 		struct http1_header *f = &h->headers[h->nheaders++];
 
@@ -397,9 +498,14 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 		f->name_len = i;
 		f->value = v;
 		f->value_len = ve - v;
+		if (k >= 0 && k < HTTP1_H__COUNT) {
+			if (!h->known_first[k])
+				h->known_first[k] = (uint8_t)h->nheaders;
+			h->known_n[k]++;
+		}
 	}
 
-	if (ieq(l, i, "content-length")) {
+	if (k == K_CONTENT_LENGTH) {
 		int64_t cl;
 
 		if (parse_content_length(v, ve - v, &cl))
@@ -407,7 +513,7 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 		if (h->content_length >= 0 && cl != h->content_length)
 			return -1;
 		h->content_length = cl;
-	} else if (ieq(l, i, "transfer-encoding")) {
+	} else if (k == K_TRANSFER_ENCODING) {
 		s = v;
 		while (next_elem(&s, ve, &e, &elen)) {
 			const char *semi = memchr(e, ';', elen);
@@ -420,7 +526,7 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 			h->chunked = ieq(e, elen, "chunked");
 			sc->te = true;
 		}
-	} else if (ieq(l, i, "connection")) {
+	} else if (k == K_CONNECTION) {
 		s = v;
 		while (next_elem(&s, ve, &e, &elen)) {
 			if (ieq(e, elen, "close"))
@@ -466,25 +572,20 @@ static int parse_head(struct http1_parser *p, int resp, struct head_scan *sc)
 	return 0;
 }
 
-/* The head is complete: parse it, choose the body framing, emit HEAD or ERROR. */
-static void head_done(struct http1_parser *p, struct http1_event *ev)
+/* The head is parsed: choose the body framing, emit HEAD or ERROR. */
+static void head_parsed(struct http1_parser *p, int resp, const struct head_scan *sc,
+			struct http1_event *ev)
 {
 	struct http1_head *h = &p->head;
-	int resp = head_is_response(p) == 1;
 	enum http1_body_mode mode;
-	struct head_scan sc;
 
-	if (parse_head(p, resp, &sc)) {
-		set_error(p, ev, -EPROTO);
-		return;
-	}
 	if (!resp) {
-		if (sc.te && !h->chunked) {
+		if (sc->te && !h->chunked) {
 			/* RFC 9112 6.3: a request body's length cannot be known. */
 			set_error(p, ev, -EPROTO);
 			return;
 		}
-		mode = sc.te ? HTTP1_BODY_CHUNKED :
+		mode = sc->te ? HTTP1_BODY_CHUNKED :
 		       h->content_length > 0 ? HTTP1_BODY_LENGTH : HTTP1_BODY_NONE;
 	} else if ((h->status < 200 && h->status != 101) || h->status == 204 ||
 		   h->status == 304) {
@@ -492,7 +593,7 @@ static void head_done(struct http1_parser *p, struct http1_event *ev)
 	} else if (h->status == 101) {
 		/* Whatever follows is another protocol. */
 		mode = HTTP1_BODY_UNTIL_CLOSE;
-	} else if (sc.te) {
+	} else if (sc->te) {
 		mode = h->chunked ? HTTP1_BODY_CHUNKED : HTTP1_BODY_UNTIL_CLOSE;
 	} else if (h->content_length >= 0) {
 		mode = h->content_length ? HTTP1_BODY_LENGTH : HTTP1_BODY_NONE;
@@ -511,6 +612,19 @@ static void head_done(struct http1_parser *p, struct http1_event *ev)
 	p->state = mode == HTTP1_BODY_NONE ? ST_END_PENDING : ST_BODY;
 	ev->type = HTTP1_EV_HEAD;
 	ev->head = h;
+}
+
+/* The head in head_buf is complete: parse it, then as head_parsed(). */
+static void head_done(struct http1_parser *p, struct http1_event *ev)
+{
+	int resp = head_is_response(p) == 1;
+	struct head_scan sc;
+
+	if (parse_head(p, resp, &sc)) {
+		set_error(p, ev, -EPROTO);
+		return;
+	}
+	head_parsed(p, resp, &sc, ev);
 }
 
 static bool blank_line_at_end(const struct http1_parser *p)
@@ -588,6 +702,46 @@ static void head_release_unused(struct http1_parser *p)
 		p->head.method_len = p->head.target_len = 0;
 		p->head.nheaders = 0;
 	}
+}
+
+/*
+ * The common case: a head that starts this feed and ends in it, parsed
+ * where it lies, each line end found once, nothing copied. 0 for anything
+ * else (the head goes on past buf, or does not parse) with nothing changed
+ * that the copying path depends on: it then takes the same bytes and
+ * decides, so events and offsets are those of a head split over feeds.
+ */
+static size_t head_in_place(struct http1_parser *p, const char *buf, size_t len,
+			    struct http1_event *ev)
+{
+	size_t max = len < HTTP1_HEAD_MAX ? len : HTTP1_HEAD_MAX;
+	const char *s = buf, *end = buf + max, *nl, *e;
+	struct http1_head *h = &p->head;
+	int resp = is_response(p->kind, buf, max);
+	struct head_scan sc;
+
+	if (resp < 0 || !(nl = memchr(s, '\n', max)))
+		return 0;
+	e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
+	/* Its first bytes pass head_prefix_bad() whenever the start line parses. */
+	if (parse_start_line(h, resp, s, e - s) || !head_reserve(p, 1))
+		return 0;
+	h->headers = (struct http1_header *)(void *)p->head_mem; /* the table only */
+	memset(&sc, 0, sizeof(sc));
+	for (;;) {
+		s = nl + 1;
+		nl = memchr(s, '\n', end - s);
+		if (!nl)
+			return 0;
+		e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
+		if (e == s)
+			break;
+		if (parse_field(h, s, e - s, &sc))
+			return 0;
+	}
+	h->conn_close = sc.close || (h->version_minor == 0 && !sc.keep_alive);
+	head_parsed(p, resp, &sc, ev);
+	return (size_t)(nl + 1 - buf);
 }
 
 /* Copies line by line so the terminator search only looks at new bytes. */
@@ -899,6 +1053,14 @@ long http1_feed(struct http1_parser *p, const char *buf, size_t len, struct http
 			p->chunk_state = 0;
 			break;
 		case ST_HEAD:
+			if (!p->head_len) {
+				size_t n = head_in_place(p, buf + off, len - off, ev);
+
+				if (n) {
+					off += n;
+					break;
+				}
+			}
 			off += feed_head(p, buf + off, len - off, ev);
 			break;
 		case ST_BODY:
