@@ -586,15 +586,18 @@ void ws_buf_release(struct ws_buf *b)
 	*b = (struct ws_buf)WS_BUF_INIT;
 }
 
-int ws_otlp_encode(struct ws_span *const *spans, size_t n, struct ws_buf *out)
+int ws_otlp_encode_end(struct ws_span *const *spans, size_t n, struct ws_buf *out,
+		       const uint8_t **data, size_t *len)
 {
 	struct group *groups;
 	uint32_t *order;
-	size_t ngroups, gi, len;
+	size_t ngroups, gi;
 	struct rw w;
 	int err;
 
 	out->len = 0;
+	*data = out->data;
+	*len = 0;
 	/* Indexes are 32-bit; no batch comes near. */
 	if (n > UINT32_MAX / 2)
 		return -ENOMEM;
@@ -623,9 +626,21 @@ int ws_otlp_encode(struct ws_span *const *spans, size_t n, struct ws_buf *out)
 	}
 	if (w.failed)
 		return -ENOMEM;
+	*data = w.p;
+	*len = rw_pos(&w);
+	return 0;
+}
+
+int ws_otlp_encode(struct ws_span *const *spans, size_t n, struct ws_buf *out)
+{
+	const uint8_t *data;
+	size_t len;
+	int err = ws_otlp_encode_end(spans, n, out, &data, &len);
+
+	if (err || !len)
+		return err;
 	/* The request ends at the buffer's end: move it to the front, where callers read it. */
-	len = rw_pos(&w);
-	memmove(out->data, w.p, len);
+	memmove(out->data, data, len);
 	out->len = len;
 	return 0;
 }

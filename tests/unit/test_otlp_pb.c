@@ -513,6 +513,28 @@ TEST(encode_reuses_buffers)
 	ws_buf_release(&b);
 }
 
+/* Left at the buffer's end, the request is the same bytes ws_otlp_encode moves to the front. */
+TEST(encode_end_leaves_the_same_bytes_at_the_end)
+{
+	struct ws_buf a = WS_BUF_INIT, b = WS_BUF_INIT;
+	struct ws_span *sp[SAMPLE_N];
+	const uint8_t *data;
+	size_t len;
+
+	sample_make(sp);
+	CHECK_INT(ws_otlp_encode(sp, SAMPLE_N, &a), 0);
+	CHECK_INT(ws_otlp_encode_end(sp, SAMPLE_N, &b, &data, &len), 0);
+	CHECK_INT(len, a.len);
+	CHECK_INT(b.len, 0);
+	CHECK(data == b.data + b.cap - len);
+	CHECK(len == a.len && !memcmp(data, a.data, len));
+	CHECK_INT(ws_otlp_encode_end(NULL, 0, &b, &data, &len), 0);
+	CHECK_INT(len, 0);
+	sample_free(sp);
+	ws_buf_release(&a);
+	ws_buf_release(&b);
+}
+
 /* OTLP strings must be UTF-8 (receivers reject the request otherwise) and cannot hold NUL. */
 TEST(encode_repairs_text)
 {
@@ -1029,6 +1051,7 @@ static const struct check_case cases[] = {
 	CASE(encode_resource_attributes),
 	CASE(encode_many_resources),
 	CASE(encode_reuses_buffers),
+	CASE(encode_end_leaves_the_same_bytes_at_the_end),
 	CASE(encode_repairs_text),
 	CASE(encode_full_span),
 	CASE(encode_drops_strings_past_the_arena),
