@@ -250,11 +250,10 @@ static void text_repair(uint8_t *dst, const unsigned char *p, size_t len)
 	}
 }
 
-/* Room: TEXT_MAX(len). */
-static uint8_t *put_text_field(uint8_t *p, unsigned int field, const char *text, size_t len)
+/* Room: TEXT_MAX(len). rlen is text_len() of it. */
+static uint8_t *put_text_rlen(uint8_t *p, unsigned int field, const char *text, size_t len,
+			      size_t rlen)
 {
-	size_t rlen = text_len((const unsigned char *)text, len);
-
 	if (rlen == len) {
 		p = put_raw(p, text, len);
 	} else {
@@ -263,6 +262,20 @@ static uint8_t *put_text_field(uint8_t *p, unsigned int field, const char *text,
 	}
 	p = put_varint(p, rlen);
 	return put_tag(p, field, WT_LEN);
+}
+
+static uint8_t *put_text_field(uint8_t *p, unsigned int field, const char *text, size_t len)
+{
+	return put_text_rlen(p, field, text, len, text_len((const unsigned char *)text, len));
+}
+
+/* A length-delimited field's one-byte tag and one-byte length (field < 16, n < 128). */
+static inline uint8_t *put_head1(uint8_t *p, unsigned int field, size_t n)
+{
+	p -= 2;
+	p[0] = (uint8_t)(field << 3 | WT_LEN);
+	p[1] = (uint8_t)n;
+	return p;
 }
 
 /*
@@ -274,13 +287,26 @@ static inline uint8_t *put_key(uint8_t *p, const char *key, size_t klen)
 	return put_bytes_field(p, F_KV_KEY, key, klen);
 }
 
-/* A KeyValue with a string AnyValue, as field `field` of the enclosing message. */
+/*
+ * A KeyValue with a string AnyValue, as field `field` (< 16) of the
+ * enclosing message. Most fit in 128 bytes: every length is then one byte,
+ * written as such.
+ */
 static uint8_t *put_kv_str(uint8_t *p, unsigned int field, const char *key, size_t klen,
 			   const char *val, size_t len)
 {
+	size_t rlen = text_len((const unsigned char *)val, len);
 	uint8_t *kv = p;
 
-	p = put_text_field(p, F_ANY_STRING, val, len);
+	if (rlen == len && klen + len + 6 < 128) {
+		p = put_raw(p, val, len);
+		p = put_head1(p, F_ANY_STRING, len);
+		p = put_head1(p, F_KV_VALUE, len + 2);
+		p = put_raw(p, key, klen);
+		p = put_head1(p, F_KV_KEY, klen);
+		return put_head1(p, field, klen + len + 6);
+	}
+	p = put_text_rlen(p, F_ANY_STRING, val, len, rlen);
 	p = put_len_field(p, F_KV_VALUE, kv);
 	p = put_key(p, key, klen);
 	return put_len_field(p, field, kv);
@@ -293,6 +319,14 @@ static uint8_t *put_kv_int(uint8_t *p, unsigned int field, const char *key, size
 
 	/* int64: negative values are ten-byte two's complement varints */
 	p = put_varint_field(p, F_ANY_INT, (uint64_t)val);
+	if (klen + 15 < 128) {
+		size_t any = (size_t)(kv - p);
+
+		p = put_head1(p, F_KV_VALUE, any);
+		p = put_raw(p, key, klen);
+		p = put_head1(p, F_KV_KEY, klen);
+		return put_head1(p, field, klen + any + 4);
+	}
 	p = put_len_field(p, F_KV_VALUE, kv);
 	p = put_key(p, key, klen);
 	return put_len_field(p, field, kv);
