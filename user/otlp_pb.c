@@ -209,8 +209,8 @@ static size_t text_len(const unsigned char *p, size_t len)
 
 	while (len - i >= 8 && ascii8(p + i))
 		i += 8;
-	/* The tail as one word overlapping the last one checked: no byte loop. */
-	if (i < len && len >= 8 && ascii8(p + len - 8))
+	/* Under eight bytes left: the tail as one word overlapping the last one checked. */
+	if (i < len && len - i < 8 && len >= 8 && ascii8(p + len - 8))
 		return len;
 	out = i;
 	while (i < len) {
