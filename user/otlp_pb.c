@@ -10,6 +10,7 @@
  * Strings go out as they are when they are valid UTF-8, which OTLP requires;
  * others are repaired on the way, each bad byte becoming U+FFFD.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -163,21 +164,17 @@ static inline uint8_t *put_bytes_field(uint8_t *p, unsigned int field, const voi
 
 static inline uint8_t *put_fixed64_field(uint8_t *p, unsigned int field, uint64_t v)
 {
-	uint8_t le[8];
+	uint64_t le = htole64(v);
 
-	for (int i = 0; i < 8; i++)
-		le[i] = (uint8_t)(v >> (8 * i));
-	p = put_raw(p, le, sizeof(le));
+	p = put_raw(p, &le, sizeof(le));
 	return put_tag(p, field, WT_I64);
 }
 
 static inline uint8_t *put_fixed32_field(uint8_t *p, unsigned int field, uint32_t v)
 {
-	uint8_t le[4];
+	uint32_t le = htole32(v);
 
-	for (int i = 0; i < 4; i++)
-		le[i] = (uint8_t)(v >> (8 * i));
-	p = put_raw(p, le, sizeof(le));
+	p = put_raw(p, &le, sizeof(le));
 	return put_tag(p, field, WT_I32);
 }
 
@@ -197,6 +194,15 @@ static inline bool ascii8(const unsigned char *p)
 	       !((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL);
 }
 
+/* Four bytes of ASCII without NUL. */
+static inline bool ascii4(const unsigned char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return !(w & 0x80808080U) && !((w - 0x01010101U) & ~w & 0x80808080U);
+}
+
 /*
  * The length of p[0..len) once repaired: len when it can go out as it is.
  * A receiver that checks UTF-8 (the Collector does) rejects the whole
@@ -211,6 +217,9 @@ static size_t text_len(const unsigned char *p, size_t len)
 		i += 8;
 	/* Under eight bytes left: the tail as one word overlapping the last one checked. */
 	if (i < len && len - i < 8 && len >= 8 && ascii8(p + len - 8))
+		return len;
+	/* A short string (method, scheme, version) as two words that may overlap. */
+	if (len >= 4 && len < 8 && ascii4(p) && ascii4(p + len - 4))
 		return len;
 	out = i;
 	while (i < len) {
@@ -292,24 +301,30 @@ static inline uint8_t *put_key(uint8_t *p, const char *key, size_t klen)
  * enclosing message. Most fit in 128 bytes: every length is then one byte,
  * written as such.
  */
-static uint8_t *put_kv_str(uint8_t *p, unsigned int field, const char *key, size_t klen,
-			   const char *val, size_t len)
+static uint8_t *put_kv_str_long(uint8_t *p, unsigned int field, const char *key, size_t klen,
+				const char *val, size_t len, size_t rlen)
 {
-	size_t rlen = text_len((const unsigned char *)val, len);
 	uint8_t *kv = p;
 
-	if (rlen == len && klen + len + 6 < 128) {
-		p = put_raw(p, val, len);
-		p = put_head1(p, F_ANY_STRING, len);
-		p = put_head1(p, F_KV_VALUE, len + 2);
-		p = put_raw(p, key, klen);
-		p = put_head1(p, F_KV_KEY, klen);
-		return put_head1(p, field, klen + len + 6);
-	}
 	p = put_text_rlen(p, F_ANY_STRING, val, len, rlen);
 	p = put_len_field(p, F_KV_VALUE, kv);
 	p = put_key(p, key, klen);
 	return put_len_field(p, field, kv);
+}
+
+static inline uint8_t *put_kv_str(uint8_t *p, unsigned int field, const char *key, size_t klen,
+				  const char *val, size_t len)
+{
+	size_t rlen = text_len((const unsigned char *)val, len);
+
+	if (rlen != len || klen + len + 6 >= 128)
+		return put_kv_str_long(p, field, key, klen, val, len, rlen);
+	p = put_raw(p, val, len);
+	p = put_head1(p, F_ANY_STRING, len);
+	p = put_head1(p, F_KV_VALUE, len + 2);
+	p = put_raw(p, key, klen);
+	p = put_head1(p, F_KV_KEY, klen);
+	return put_head1(p, field, klen + len + 6);
 }
 
 static uint8_t *put_kv_int(uint8_t *p, unsigned int field, const char *key, size_t klen,
