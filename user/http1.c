@@ -17,6 +17,7 @@
  * doubling while a head (or a resync candidate) is gathered and dropped at
  * the next call once nothing points into it.
  */
+#include <endian.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -471,21 +472,17 @@ struct head_scan {
 	bool keep_alive;
 };
 
-static int parse_field(struct http1_head *h, const char *l, size_t n, struct head_scan *sc)
+/*
+ * A field whose name (l, i bytes of tchars) and value bytes [v, ve) (field
+ * chars) were checked: trimmed, stored, indexed, and read for the framing.
+ */
+static int field_store(struct http1_head *h, const char *l, size_t i, const char *v,
+		       const char *ve, struct head_scan *sc)
 {
-	const char *v, *ve, *s, *e;
-	size_t i = 0, elen;
+	const char *s, *e;
+	size_t elen;
 	int k;
 
-	/* Also rejects obs-fold (leading SP/HT) and SP before the colon. */
-	while (i < n && ws_is_tchar(l[i]))
-		i++;
-	if (i == 0 || i >= n || l[i] != ':')
-		return -1;
-	v = l + i + 1;
-	ve = l + n;
-	if (!field_chars_ok(v, ve))
-		return -1;
 	while (v < ve && ws_is_ows(*v))
 		v++;
 	while (ve > v && ws_is_ows(ve[-1]))
@@ -538,6 +535,81 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 		}
 	}
 	return 0;
+}
+
+static int parse_field(struct http1_head *h, const char *l, size_t n, struct head_scan *sc)
+{
+	size_t i = 0;
+
+	/* Also rejects obs-fold (leading SP/HT) and SP before the colon. */
+	while (i < n && ws_is_tchar(l[i]))
+		i++;
+	if (i == 0 || i >= n || l[i] != ':')
+		return -1;
+	if (!field_chars_ok(l + i + 1, l + n))
+		return -1;
+	return field_store(h, l, i, l + i + 1, l + n, sc);
+}
+
+/*
+ * One field line of a head parsed in place, from l: its value's bytes are
+ * checked in the same pass that finds the line's end (no search for the LF
+ * first). The byte after the LF, or NULL for anything but a good field
+ * ending before end, which the caller leaves to the gathering path.
+ */
+static const char *field_in_place(struct http1_head *h, const char *l, const char *end,
+				  struct head_scan *sc)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	const char *p = l, *v;
+
+	while (p < end && ws_is_tchar(*p))
+		p++;
+	if (p == l || p >= end || *p != ':')
+		return NULL;
+	v = ++p;
+	/*
+	 * Eight bytes at a time up to the first control byte or DEL: the
+	 * lowest flagged byte of a word is always a true one (a false flag
+	 * only follows a true one), so its place is the count of trailing
+	 * zero bits. An HT is a field char: the search goes on past it.
+	 */
+	for (;;) {
+		if (end - p >= 8) {
+			uint64_t w, del, m;
+
+			memcpy(&w, p, 8);
+			w = le64toh(w);
+			del = w ^ (0x7f * ones);
+			m = ((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs);
+			if (!m) {
+				p += 8;
+				continue;
+			}
+			p += __builtin_ctzll(m) / 8;
+			if (*p == '\t') {
+				p++;
+				continue;
+			}
+		} else {
+			while (p < end && is_field_char(*p))
+				p++;
+			if (p == end)
+				return NULL;
+		}
+		break;
+	}
+	if (*p == '\n') {
+		if (field_store(h, l, v - 1 - l, v, p, sc))
+			return NULL;
+		return p + 1;
+	}
+	if (*p == '\r' && end - p >= 2 && p[1] == '\n') {
+		if (field_store(h, l, v - 1 - l, v, p, sc))
+			return NULL;
+		return p + 2;
+	}
+	return NULL;
 }
 
 /* Parses the complete head in head_buf (it ends with the empty line). */
@@ -728,20 +800,23 @@ static size_t head_in_place(struct http1_parser *p, const char *buf, size_t len,
 		return 0;
 	h->headers = (struct http1_header *)(void *)p->head_mem; /* the table only */
 	memset(&sc, 0, sizeof(sc));
-	for (;;) {
-		s = nl + 1;
-		nl = memchr(s, '\n', end - s);
-		if (!nl)
-			return 0;
-		e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
-		if (e == s)
+	for (s = nl + 1;;) {
+		/* The empty line ends the head. */
+		if (s < end && *s == '\n') {
+			s++;
 			break;
-		if (parse_field(h, s, e - s, &sc))
+		}
+		if (end - s >= 2 && s[0] == '\r' && s[1] == '\n') {
+			s += 2;
+			break;
+		}
+		s = field_in_place(h, s, end, &sc);
+		if (!s)
 			return 0;
 	}
 	h->conn_close = sc.close || (h->version_minor == 0 && !sc.keep_alive);
 	head_parsed(p, resp, &sc, ev);
-	return (size_t)(nl + 1 - buf);
+	return (size_t)(s - buf);
 }
 
 /* Copies line by line so the terminator search only looks at new bytes. */

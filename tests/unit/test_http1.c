@@ -495,6 +495,44 @@ TEST(every_byte_in_a_field_value)
 	}
 }
 
+/* Every field char at every place of a value: parsed in place (not gathered), the value whole. */
+TEST(every_good_value_byte_parsed_in_place)
+{
+	for (int pos = 0; pos < 21; pos++) {
+		for (int b = 0; b < 256; b++) {
+			static const char pre[] = "GET / HTTP/1.1\r\nX-A: w", post[] = "w\r\nB: c\r\n\r\n";
+			char req[128], want[32];
+			struct http1_event ev;
+			size_t len = 0;
+
+			if ((b < 0x20 && b != '\t') || b == 0x7f)
+				continue;
+			memcpy(req, pre, sizeof(pre) - 1);
+			len += sizeof(pre) - 1;
+			memset(req + len, 'v', 21);
+			req[len + pos] = (char)b;
+			memcpy(want, "w", 1);
+			memcpy(want + 1, req + len, 21);
+			memcpy(want + 22, "w", 2);
+			len += 21;
+			memcpy(req + len, post, sizeof(post) - 1);
+			len += sizeof(post) - 1;
+			reinit(&P, HTTP1_REQUESTS);
+			CHECK_INT(http1_feed(&P, req, len, &ev), len);
+			CHECK_INT(ev.type, HTTP1_EV_HEAD);
+			CHECK_INT(P.head_len, 0);
+			if (ev.type != HTTP1_EV_HEAD || ev.head->nheaders != 2) {
+				fprintf(stderr, "    byte 0x%02x at %d\n", b, pos);
+				CHECK(0);
+				return;
+			}
+			CHECK(ev.head->headers[0].value_len == 23 &&
+			      !memcmp(ev.head->headers[0].value, want, 23));
+			CHECK_MEM(ev.head->headers[1].value, ev.head->headers[1].value_len, "c");
+		}
+	}
+}
+
 TEST(big_cookie_then_traceparent_found)
 {
 	static const char tp[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -1294,6 +1332,7 @@ static const struct check_case cases[] = {
 	CASE(upgrade_101),
 	CASE(connection_close_flag),
 	CASE(every_byte_in_a_field_value),
+	CASE(every_good_value_byte_parsed_in_place),
 	CASE(big_cookie_then_traceparent_found),
 	CASE(head_over_16k_is_e2big_then_next_request_parses),
 	CASE(garbage_then_resync_onto_valid_request),
