@@ -421,17 +421,17 @@ static bool name_is(const char *n, size_t len, const char *lit)
 		uint64_t a, b, x, y;
 
 		memcpy(&a, n, 8);
-		memcpy(&b, n + len - 8, 8);
+		memcpy(&b, n + (len - 8), 8);
 		memcpy(&x, lit, 8);
-		memcpy(&y, lit + len - 8, 8);
+		memcpy(&y, lit + (len - 8), 8);
 		return ((a | 0x2020202020202020ULL) == x) & ((b | 0x2020202020202020ULL) == y);
 	} else {
 		uint32_t a, b, x, y;
 
 		memcpy(&a, n, 4);
-		memcpy(&b, n + len - 4, 4);
+		memcpy(&b, n + (len - 4), 4);
 		memcpy(&x, lit, 4);
-		memcpy(&y, lit + len - 4, 4);
+		memcpy(&y, lit + (len - 4), 4);
 		return ((a | 0x20202020U) == x) & ((b | 0x20202020U) == y);
 	}
 }

@@ -216,10 +216,10 @@ static size_t text_len(const unsigned char *p, size_t len)
 	while (len - i >= 8 && ascii8(p + i))
 		i += 8;
 	/* Under eight bytes left: the tail as one word overlapping the last one checked. */
-	if (i < len && len - i < 8 && len >= 8 && ascii8(p + len - 8))
+	if (i < len && len - i < 8 && len >= 8 && ascii8(p + (len - 8)))
 		return len;
 	/* A short string (method, scheme, version) as two words that may overlap. */
-	if (len >= 4 && len < 8 && ascii4(p) && ascii4(p + len - 4))
+	if (len >= 4 && len < 8 && ascii4(p) && ascii4(p + (len - 4)))
 		return len;
 	out = i;
 	while (i < len) {
