@@ -4,7 +4,8 @@
  * stream direction:
  *
  *   IDLE        between messages; CR/LF skipped
- *   HEAD        gathering the head into head_buf up to the empty line
+ *   HEAD        a head whole in one feed is parsed where it lies; else it is
+ *               gathered into head_buf up to the empty line
  *   BODY        counting body bytes (length, chunked, or until close); the
  *               first body_want of them handed out as EV_BODY
  *   END_PENDING a HEAD without body was handed out; its END goes next
@@ -16,6 +17,7 @@
  * doubling while a head (or a resync candidate) is gathered and dropped at
  * the next call once nothing points into it.
  */
+#include <endian.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -83,6 +85,7 @@ static bool is_field_char(unsigned char c)
 static bool field_chars_ok(const char *s, const char *e)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	const char *start = s;
 
 	while (e - s >= 8) {
 		uint64_t w, del;
@@ -95,6 +98,15 @@ static bool field_chars_ok(const char *s, const char *e)
 					return false;
 		}
 		s += 8;
+	}
+	/* The tail as one word overlapping the last: bytes before s are known good. */
+	if (s < e && e - 8 >= start) {
+		uint64_t w, del;
+
+		memcpy(&w, e - 8, 8);
+		del = w ^ (0x7f * ones);
+		if (!((w - 0x20 * ones) & ~w & highs) && !((del - ones) & ~del & highs))
+			return true;
 	}
 	for (; s < e; s++)
 		if (!is_field_char(*s))
@@ -208,15 +220,20 @@ static void set_error(struct http1_parser *p, struct http1_event *ev, int err)
 }
 
 /* 1 response, 0 request, -1 not known yet (AUTO and fewer than 5 bytes of "HTTP/"). */
-static int head_is_response(const struct http1_parser *p)
+static int is_response(enum http1_kind kind, const char *b, size_t len)
 {
-	size_t n = p->head_len < 5 ? p->head_len : 5;
+	size_t n = len < 5 ? len : 5;
 
-	if (p->kind != HTTP1_AUTO)
-		return p->kind == HTTP1_RESPONSES;
-	if (memcmp(p->head_buf, "HTTP/", n))
+	if (kind != HTTP1_AUTO)
+		return kind == HTTP1_RESPONSES;
+	if (memcmp(b, "HTTP/", n))
 		return 0;
 	return n == 5 ? 1 : -1;
+}
+
+static int head_is_response(const struct http1_parser *p)
+{
+	return is_response(p->kind, p->head_buf, p->head_len);
 }
 
 /* Byte i of a status line's first 13 bytes: "HTTP/1.x NNN" then SP or EOL. */
@@ -273,6 +290,28 @@ static int parse_version(const char *l, size_t n)
 	return l[7] - '0';
 }
 
+/*
+ * Bytes of [s, s + n) before the first SP, control or DEL: eight at a time
+ * while a word has none of them (every target byte goes through here).
+ */
+static size_t target_run(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; n - i >= 8; i += 8) {
+		uint64_t w, del;
+
+		memcpy(&w, s + i, 8);
+		del = w ^ (0x7f * ones);
+		if (((w - 0x21 * ones) & ~w & highs) || ((del - ones) & ~del & highs))
+			break;
+	}
+	while (i < n && (unsigned char)s[i] > ' ' && s[i] != 0x7f)
+		i++;
+	return i;
+}
+
 static int parse_request_line(struct http1_head *h, const char *l, size_t n)
 {
 	size_t i = 0, t;
@@ -284,8 +323,7 @@ static int parse_request_line(struct http1_head *h, const char *l, size_t n)
 	h->method = l;
 	h->method_len = i;
 	t = ++i;
-	while (i < n && (unsigned char)l[i] > ' ' && l[i] != 0x7f)
-		i++;
+	i += target_run(l + i, n - i);
 	if (i == t || i >= n || l[i] != ' ')
 		return -1;
 	h->target = l + t;
@@ -331,6 +369,8 @@ static void head_reset(struct http1_head *h)
 	h->chunked = 0;
 	h->conn_close = 0;
 	h->upgrade = 0;
+	memset(h->known_first, 0, sizeof(h->known_first));
+	memset(h->known_n, 0, sizeof(h->known_n));
 }
 
 static int parse_start_line(struct http1_head *h, int resp, const char *l, size_t n)
@@ -366,30 +406,88 @@ static int parse_content_length(const char *v, size_t n, int64_t *out)
 	return 0;
 }
 
+/* Header names the parser itself reads, after the ones it indexes for callers. */
+enum { K_NONE = -1, K_CONTENT_LENGTH = HTTP1_H__COUNT, K_TRANSFER_ENCODING, K_CONNECTION };
+
+/*
+ * Whether name n (len bytes, tchars only) is lit (as long, lower case,
+ * letters, digits and '-') in any case: OR-ing 0x20 folds a tchar onto a
+ * lower-case letter only from that letter's capital, and onto '-' or a
+ * digit only from itself, so whole words compare at once.
+ */
+static bool name_is(const char *n, size_t len, const char *lit)
+{
+	if (len >= 8) {
+		uint64_t a, b, x, y;
+
+		memcpy(&a, n, 8);
+		memcpy(&b, n + (len - 8), 8);
+		memcpy(&x, lit, 8);
+		memcpy(&y, lit + (len - 8), 8);
+		return ((a | 0x2020202020202020ULL) == x) & ((b | 0x2020202020202020ULL) == y);
+	} else {
+		uint32_t a, b, x, y;
+
+		memcpy(&a, n, 4);
+		memcpy(&b, n + (len - 4), 4);
+		memcpy(&x, lit, 4);
+		memcpy(&y, lit + (len - 4), 4);
+		return ((a | 0x20202020U) == x) & ((b | 0x20202020U) == y);
+	}
+}
+
+/* Which known header name l[0..n) is, by its length first; K_NONE for any other. */
+static int classify(const char *l, size_t n)
+{
+	switch (n) {
+	case 4:
+		return name_is(l, n, "host") ? HTTP1_H_HOST : K_NONE;
+	case 7:
+		return name_is(l, n, "baggage") ? HTTP1_H_BAGGAGE : K_NONE;
+	case 10:
+		switch (l[0] | 0x20) {
+		case 'u':
+			return name_is(l, n, "user-agent") ? HTTP1_H_USER_AGENT : K_NONE;
+		case 'c':
+			return name_is(l, n, "connection") ? K_CONNECTION : K_NONE;
+		case 't':
+			return name_is(l, n, "tracestate") ? HTTP1_H_TRACESTATE : K_NONE;
+		default:
+			return K_NONE;
+		}
+	case 11:
+		return name_is(l, n, "traceparent") ? HTTP1_H_TRACEPARENT : K_NONE;
+	case 14:
+		return name_is(l, n, "content-length") ? K_CONTENT_LENGTH : K_NONE;
+	case 17:
+		return name_is(l, n, "transfer-encoding") ? K_TRANSFER_ENCODING : K_NONE;
+	default:
+		return K_NONE;
+	}
+}
+
 struct head_scan {
 	bool te;	 /* a Transfer-Encoding with at least one coding was seen */
 	bool close;	 /* Connection tokens */
 	bool keep_alive;
 };
 
-static int parse_field(struct http1_head *h, const char *l, size_t n, struct head_scan *sc)
+/*
+ * A field whose name (l, i bytes of tchars) and value bytes [v, ve) (field
+ * chars) were checked: trimmed, stored, indexed, and read for the framing.
+ */
+static int field_store(struct http1_head *h, const char *l, size_t i, const char *v,
+		       const char *ve, struct head_scan *sc)
 {
-	const char *v, *ve, *s, *e;
-	size_t i = 0, elen;
+	const char *s, *e;
+	size_t elen;
+	int k;
 
-	/* Also rejects obs-fold (leading SP/HT) and SP before the colon. */
-	while (i < n && ws_is_tchar(l[i]))
-		i++;
-	if (i == 0 || i >= n || l[i] != ':')
-		return -1;
-	v = l + i + 1;
-	ve = l + n;
-	if (!field_chars_ok(v, ve))
-		return -1;
 	while (v < ve && ws_is_ows(*v))
 		v++;
 	while (ve > v && ws_is_ows(ve[-1]))
 		ve--;
+	k = classify(l, i);
 	if (h->nheaders < HTTP1_MAX_HEADERS) {
 		struct http1_header *f = &h->headers[h->nheaders++];
 
@@ -397,9 +495,14 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 		f->name_len = i;
 		f->value = v;
 		f->value_len = ve - v;
+		if (k >= 0 && k < HTTP1_H__COUNT) {
+			if (!h->known_first[k])
+				h->known_first[k] = (uint8_t)h->nheaders;
+			h->known_n[k]++;
+		}
 	}
 
-	if (ieq(l, i, "content-length")) {
+	if (k == K_CONTENT_LENGTH) {
 		int64_t cl;
 
 		if (parse_content_length(v, ve - v, &cl))
@@ -407,7 +510,7 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 		if (h->content_length >= 0 && cl != h->content_length)
 			return -1;
 		h->content_length = cl;
-	} else if (ieq(l, i, "transfer-encoding")) {
+	} else if (k == K_TRANSFER_ENCODING) {
 		s = v;
 		while (next_elem(&s, ve, &e, &elen)) {
 			const char *semi = memchr(e, ';', elen);
@@ -420,7 +523,7 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 			h->chunked = ieq(e, elen, "chunked");
 			sc->te = true;
 		}
-	} else if (ieq(l, i, "connection")) {
+	} else if (k == K_CONNECTION) {
 		s = v;
 		while (next_elem(&s, ve, &e, &elen)) {
 			if (ieq(e, elen, "close"))
@@ -432,6 +535,81 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 		}
 	}
 	return 0;
+}
+
+static int parse_field(struct http1_head *h, const char *l, size_t n, struct head_scan *sc)
+{
+	size_t i = 0;
+
+	/* Also rejects obs-fold (leading SP/HT) and SP before the colon. */
+	while (i < n && ws_is_tchar(l[i]))
+		i++;
+	if (i == 0 || i >= n || l[i] != ':')
+		return -1;
+	if (!field_chars_ok(l + i + 1, l + n))
+		return -1;
+	return field_store(h, l, i, l + i + 1, l + n, sc);
+}
+
+/*
+ * One field line of a head parsed in place, from l: its value's bytes are
+ * checked in the same pass that finds the line's end (no search for the LF
+ * first). The byte after the LF, or NULL for anything but a good field
+ * ending before end, which the caller leaves to the gathering path.
+ */
+static const char *field_in_place(struct http1_head *h, const char *l, const char *end,
+				  struct head_scan *sc)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	const char *p = l, *v;
+
+	while (p < end && ws_is_tchar(*p))
+		p++;
+	if (p == l || p >= end || *p != ':')
+		return NULL;
+	v = ++p;
+	/*
+	 * Eight bytes at a time up to the first control byte or DEL: the
+	 * lowest flagged byte of a word is always a true one (a false flag
+	 * only follows a true one), so its place is the count of trailing
+	 * zero bits. An HT is a field char: the search goes on past it.
+	 */
+	for (;;) {
+		if (end - p >= 8) {
+			uint64_t w, del, m;
+
+			memcpy(&w, p, 8);
+			w = le64toh(w);
+			del = w ^ (0x7f * ones);
+			m = ((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs);
+			if (!m) {
+				p += 8;
+				continue;
+			}
+			p += __builtin_ctzll(m) / 8;
+			if (*p == '\t') {
+				p++;
+				continue;
+			}
+		} else {
+			while (p < end && is_field_char(*p))
+				p++;
+			if (p == end)
+				return NULL;
+		}
+		break;
+	}
+	if (*p == '\n') {
+		if (field_store(h, l, v - 1 - l, v, p, sc))
+			return NULL;
+		return p + 1;
+	}
+	if (*p == '\r' && end - p >= 2 && p[1] == '\n') {
+		if (field_store(h, l, v - 1 - l, v, p, sc))
+			return NULL;
+		return p + 2;
+	}
+	return NULL;
 }
 
 /* Parses the complete head in head_buf (it ends with the empty line). */
@@ -466,25 +644,20 @@ static int parse_head(struct http1_parser *p, int resp, struct head_scan *sc)
 	return 0;
 }
 
-/* The head is complete: parse it, choose the body framing, emit HEAD or ERROR. */
-static void head_done(struct http1_parser *p, struct http1_event *ev)
+/* The head is parsed: choose the body framing, emit HEAD or ERROR. */
+static void head_parsed(struct http1_parser *p, int resp, const struct head_scan *sc,
+			struct http1_event *ev)
 {
 	struct http1_head *h = &p->head;
-	int resp = head_is_response(p) == 1;
 	enum http1_body_mode mode;
-	struct head_scan sc;
 
-	if (parse_head(p, resp, &sc)) {
-		set_error(p, ev, -EPROTO);
-		return;
-	}
 	if (!resp) {
-		if (sc.te && !h->chunked) {
+		if (sc->te && !h->chunked) {
 			/* RFC 9112 6.3: a request body's length cannot be known. */
 			set_error(p, ev, -EPROTO);
 			return;
 		}
-		mode = sc.te ? HTTP1_BODY_CHUNKED :
+		mode = sc->te ? HTTP1_BODY_CHUNKED :
 		       h->content_length > 0 ? HTTP1_BODY_LENGTH : HTTP1_BODY_NONE;
 	} else if ((h->status < 200 && h->status != 101) || h->status == 204 ||
 		   h->status == 304) {
@@ -492,7 +665,7 @@ static void head_done(struct http1_parser *p, struct http1_event *ev)
 	} else if (h->status == 101) {
 		/* Whatever follows is another protocol. */
 		mode = HTTP1_BODY_UNTIL_CLOSE;
-	} else if (sc.te) {
+	} else if (sc->te) {
 		mode = h->chunked ? HTTP1_BODY_CHUNKED : HTTP1_BODY_UNTIL_CLOSE;
 	} else if (h->content_length >= 0) {
 		mode = h->content_length ? HTTP1_BODY_LENGTH : HTTP1_BODY_NONE;
@@ -511,6 +684,19 @@ static void head_done(struct http1_parser *p, struct http1_event *ev)
 	p->state = mode == HTTP1_BODY_NONE ? ST_END_PENDING : ST_BODY;
 	ev->type = HTTP1_EV_HEAD;
 	ev->head = h;
+}
+
+/* The head in head_buf is complete: parse it, then as head_parsed(). */
+static void head_done(struct http1_parser *p, struct http1_event *ev)
+{
+	int resp = head_is_response(p) == 1;
+	struct head_scan sc;
+
+	if (parse_head(p, resp, &sc)) {
+		set_error(p, ev, -EPROTO);
+		return;
+	}
+	head_parsed(p, resp, &sc, ev);
 }
 
 static bool blank_line_at_end(const struct http1_parser *p)
@@ -588,6 +774,49 @@ static void head_release_unused(struct http1_parser *p)
 		p->head.method_len = p->head.target_len = 0;
 		p->head.nheaders = 0;
 	}
+}
+
+/*
+ * The common case: a head that starts this feed and ends in it, parsed
+ * where it lies, each line end found once, nothing copied. 0 for anything
+ * else (the head goes on past buf, or does not parse) with nothing changed
+ * that the copying path depends on: it then takes the same bytes and
+ * decides, so events and offsets are those of a head split over feeds.
+ */
+static size_t head_in_place(struct http1_parser *p, const char *buf, size_t len,
+			    struct http1_event *ev)
+{
+	size_t max = len < HTTP1_HEAD_MAX ? len : HTTP1_HEAD_MAX;
+	const char *s = buf, *end = buf + max, *nl, *e;
+	struct http1_head *h = &p->head;
+	int resp = is_response(p->kind, buf, max);
+	struct head_scan sc;
+
+	if (resp < 0 || !(nl = memchr(s, '\n', max)))
+		return 0;
+	e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
+	/* Its first bytes pass head_prefix_bad() whenever the start line parses. */
+	if (parse_start_line(h, resp, s, e - s) || !head_reserve(p, 1))
+		return 0;
+	h->headers = (struct http1_header *)(void *)p->head_mem; /* the table only */
+	memset(&sc, 0, sizeof(sc));
+	for (s = nl + 1;;) {
+		/* The empty line ends the head. */
+		if (s < end && *s == '\n') {
+			s++;
+			break;
+		}
+		if (end - s >= 2 && s[0] == '\r' && s[1] == '\n') {
+			s += 2;
+			break;
+		}
+		s = field_in_place(h, s, end, &sc);
+		if (!s)
+			return 0;
+	}
+	h->conn_close = sc.close || (h->version_minor == 0 && !sc.keep_alive);
+	head_parsed(p, resp, &sc, ev);
+	return (size_t)(s - buf);
 }
 
 /* Copies line by line so the terminator search only looks at new bytes. */
@@ -899,6 +1128,14 @@ long http1_feed(struct http1_parser *p, const char *buf, size_t len, struct http
 			p->chunk_state = 0;
 			break;
 		case ST_HEAD:
+			if (!p->head_len) {
+				size_t n = head_in_place(p, buf + off, len - off, ev);
+
+				if (n) {
+					off += n;
+					break;
+				}
+			}
 			off += feed_head(p, buf + off, len - off, ev);
 			break;
 		case ST_BODY:

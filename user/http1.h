@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Incremental HTTP/1.x parser for one direction of one connection, shaped
- * like picohttpparser: pure, no I/O, no globals. The message head is
- * gathered in the parser's own buffer across feeds (a head may be split over
- * many reads); that buffer is allocated while a head is gathered and freed
- * once the head has been handed out, so an idle keep-alive connection holds
- * no buffer. Bodies are only counted, never kept; a caller that asks for
+ * like picohttpparser: pure, no I/O, no globals. A head that comes whole in
+ * one feed is parsed where it lies; one split over feeds is gathered in the
+ * parser's own buffer. That buffer (and the header table) is allocated while
+ * a head is gathered and freed once the head has been handed out, so an idle
+ * keep-alive connection holds no buffer. Bodies are only counted, never kept; a caller that asks for
  * the first bytes of one body (http1_want_body()) gets them pointing into
  * its own buffer.
  *
@@ -35,6 +35,19 @@ struct http1_header {
 	size_t value_len;
 };
 
+/*
+ * Headers callers read on every message, indexed while the head is parsed:
+ * http1_get() finds them without comparing names.
+ */
+enum http1_known {
+	HTTP1_H_HOST,
+	HTTP1_H_USER_AGENT,
+	HTTP1_H_TRACEPARENT,
+	HTTP1_H_TRACESTATE,
+	HTTP1_H_BAGGAGE,
+	HTTP1_H__COUNT
+};
+
 struct http1_head {
 	int is_request;
 	const char *method; /* requests */
@@ -49,11 +62,14 @@ struct http1_head {
 	unsigned chunked : 1;	/* Transfer-Encoding ends in chunked */
 	unsigned conn_close : 1; /* Connection: close, or HTTP/1.0 without keep-alive */
 	unsigned upgrade : 1;	/* Connection: upgrade */
+	uint8_t known_first[HTTP1_H__COUNT]; /* index + 1 in headers of the first such; 0: none */
+	uint8_t known_n[HTTP1_H__COUNT];     /* how many of headers have that name */
 };
 
 enum http1_ev_type {
 	HTTP1_EV_NONE = 0,
-	HTTP1_EV_HEAD, /* ev.head is valid until the next call on this parser */
+	HTTP1_EV_HEAD, /* ev.head is valid until the next call on this parser, and while the
+			  buffer of this feed is (a head that came whole in one feed points into it) */
 	HTTP1_EV_END,  /* the message that last had a HEAD is complete */
 	HTTP1_EV_ERROR, /* ev.error: -EPROTO or -E2BIG; the parser is now resyncing */
 	HTTP1_EV_BODY	/* ev.body, ev.body_len: body bytes asked for with http1_want_body() */
@@ -154,6 +170,13 @@ int http1_lost_sync(const struct http1_parser *p);
 
 /* Case-insensitive header lookup in a parsed head; NULL when absent. */
 const struct http1_header *http1_find(const struct http1_head *h, const char *name);
+
+/* The first header of a known name (as http1_find() would find it); NULL when absent. */
+static inline const struct http1_header *http1_get(const struct http1_head *h,
+						   enum http1_known k)
+{
+	return h->known_first[k] ? &h->headers[h->known_first[k] - 1] : NULL;
+}
 
 /*
  * 1 when buf starts like an HTTP/1.x request line ("GET ", "POST ", ... of

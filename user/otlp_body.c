@@ -77,7 +77,8 @@ const char *ws_otlp_content_type(enum ws_otlp_protocol proto)
  * size gain for a fraction of the CPU, which is what an agent on a busy
  * host should spend.
  */
-static int deflate_into(struct ws_otlp_body *b, size_t headroom)
+static int deflate_into(struct ws_otlp_body *b, const uint8_t *enc, size_t enc_len,
+			size_t headroom)
 {
 	uLong bound;
 
@@ -88,11 +89,11 @@ static int deflate_into(struct ws_otlp_body *b, size_t headroom)
 	} else if (deflateReset(&b->def) != Z_OK) {
 		return -EIO;
 	}
-	bound = deflateBound(&b->def, b->enc.len);
+	bound = deflateBound(&b->def, enc_len);
 	if (ws_buf_reserve(&b->out, headroom + bound))
 		return -ENOMEM;
-	b->def.next_in = b->enc.data;
-	b->def.avail_in = b->enc.len;
+	b->def.next_in = (Bytef *)enc;
+	b->def.avail_in = enc_len;
 	b->def.next_out = b->out.data + headroom;
 	b->def.avail_out = bound;
 	if (deflate(&b->def, Z_FINISH) != Z_STREAM_END)
@@ -105,31 +106,37 @@ int ws_otlp_body_request(struct ws_otlp_body *b, struct ws_span *const *spans, s
 			 const uint8_t **data, size_t *len)
 {
 	size_t headroom = b->proto == WS_OTLP_GRPC ? WS_GRPC_PREFIX : 0;
+	const uint8_t *enc;
+	size_t enc_len;
 	int err;
 
 	*data = NULL;
 	*len = 0;
-	if (b->proto == WS_OTLP_HTTP_JSON)
+	if (b->proto == WS_OTLP_HTTP_JSON) {
 		err = ws_otlp_json_encode(spans, n, &b->enc);
-	else
-		err = ws_otlp_encode(spans, n, &b->enc);
+		enc = b->enc.data;
+		enc_len = b->enc.len;
+	} else {
+		/* Read where it was written: it is only ever read through a pointer. */
+		err = ws_otlp_encode_end(spans, n, &b->enc, &enc, &enc_len);
+	}
 	if (err)
 		return err;
 	if (!headroom && !b->gzip) {
-		*data = b->enc.data;
-		*len = b->enc.len;
+		*data = enc;
+		*len = enc_len;
 		return 0;
 	}
 	if (b->gzip) {
-		err = deflate_into(b, headroom);
+		err = deflate_into(b, enc, enc_len, headroom);
 		if (err)
 			return err;
 	} else {
-		if (ws_buf_reserve(&b->out, headroom + b->enc.len))
+		if (ws_buf_reserve(&b->out, headroom + enc_len))
 			return -ENOMEM;
-		if (b->enc.len)
-			memcpy(b->out.data + headroom, b->enc.data, b->enc.len);
-		b->out.len = headroom + b->enc.len;
+		if (enc_len)
+			memcpy(b->out.data + headroom, enc, enc_len);
+		b->out.len = headroom + enc_len;
 	}
 	if (headroom) {
 		/* One message per call; compressed per the grpc-encoding header, or not at all. */

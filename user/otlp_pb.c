@@ -10,6 +10,7 @@
  * Strings go out as they are when they are valid UTF-8, which OTLP requires;
  * others are repaired on the way, each bad byte becoming U+FFFD.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,10 +68,12 @@ enum {
 };
 
 /*
- * The back-to-front writer: p moves down from end toward start. Every put
- * makes room first (the buffer grows, the written tail moving to the new
- * end), so no bound has to be computed up front. After a failed growth the
- * writer stops writing and remembers it.
+ * The back-to-front writer: p moves down from end toward start. Room is
+ * made once per piece (a span, a resource, the scope) for a bound on what
+ * it can write (the buffer grows, the written tail moving to the new end);
+ * the piece is then written through a plain cursor with no check per byte,
+ * which kept the cursor in memory and cost a quarter of the encoding. After
+ * a failed growth the writer stops writing and remembers it.
  */
 struct rw {
 	struct ws_buf *b;
@@ -102,78 +105,83 @@ static bool __attribute__((noinline)) rw_grow(struct rw *w, size_t n)
 
 static inline bool rw_room(struct rw *w, size_t n)
 {
-	return (size_t)(w->p - w->b->data) >= n || rw_grow(w, n);
+	return (!w->failed && (size_t)(w->p - w->b->data) >= n) || rw_grow(w, n);
 }
 
-static inline void put_raw(struct rw *w, const void *d, size_t n)
+/*
+ * Bounds for rw_room: a tag (fields up to 16: two bytes) and a length
+ * varint take at most FIELD_HEAD; repaired text is at most three times as
+ * long as what it repairs (each bad byte becomes a three-byte U+FFFD).
+ */
+#define FIELD_HEAD 12
+#define TEXT_MAX(len) (FIELD_HEAD + 3 * (size_t)(len))
+/* A KeyValue: its key, its AnyValue (a text or a varint) and two wrappers. */
+#define KV_MAX(klen, vlen) (4 * FIELD_HEAD + 3 * (size_t)(klen) + TEXT_MAX(vlen))
+
+/* The unchecked writers: each takes the cursor and returns it moved down. */
+static inline uint8_t *put_raw(uint8_t *p, const void *d, size_t n)
 {
-	if (!rw_room(w, n))
-		return;
-	w->p -= n;
-	memcpy(w->p, d, n);
+	p -= n;
+	memcpy(p, d, n);
+	return p;
 }
 
-static inline void put_varint(struct rw *w, uint64_t v)
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
 	uint8_t tmp[10];
 	size_t n = 0;
 
 	if (v < 0x80) {
-		if (rw_room(w, 1))
-			*--w->p = (uint8_t)v;
-		return;
+		*--p = (uint8_t)v;
+		return p;
 	}
 	while (v >= 0x80) {
 		tmp[n++] = (uint8_t)(v | 0x80);
 		v >>= 7;
 	}
 	tmp[n++] = (uint8_t)v;
-	put_raw(w, tmp, n);
+	return put_raw(p, tmp, n);
 }
 
-static inline void put_tag(struct rw *w, unsigned int field, unsigned int wt)
+static inline uint8_t *put_tag(uint8_t *p, unsigned int field, unsigned int wt)
 {
-	put_varint(w, (uint64_t)field << 3 | wt);
+	return put_varint(p, (uint64_t)field << 3 | wt);
 }
 
-/* Closes a length-delimited field whose content was written since mark. */
-static inline void put_len_field(struct rw *w, unsigned int field, size_t mark)
+/* Closes a length-delimited field whose content lies between p and mark. */
+static inline uint8_t *put_len_field(uint8_t *p, unsigned int field, const uint8_t *mark)
 {
-	put_varint(w, rw_pos(w) - mark);
-	put_tag(w, field, WT_LEN);
+	p = put_varint(p, (size_t)(mark - p));
+	return put_tag(p, field, WT_LEN);
 }
 
-static inline void put_bytes_field(struct rw *w, unsigned int field, const void *d, size_t n)
+static inline uint8_t *put_bytes_field(uint8_t *p, unsigned int field, const void *d, size_t n)
 {
-	put_raw(w, d, n);
-	put_varint(w, n);
-	put_tag(w, field, WT_LEN);
+	p = put_raw(p, d, n);
+	p = put_varint(p, n);
+	return put_tag(p, field, WT_LEN);
 }
 
-static inline void put_fixed64_field(struct rw *w, unsigned int field, uint64_t v)
+static inline uint8_t *put_fixed64_field(uint8_t *p, unsigned int field, uint64_t v)
 {
-	uint8_t le[8];
+	uint64_t le = htole64(v);
 
-	for (int i = 0; i < 8; i++)
-		le[i] = (uint8_t)(v >> (8 * i));
-	put_raw(w, le, sizeof(le));
-	put_tag(w, field, WT_I64);
+	p = put_raw(p, &le, sizeof(le));
+	return put_tag(p, field, WT_I64);
 }
 
-static inline void put_fixed32_field(struct rw *w, unsigned int field, uint32_t v)
+static inline uint8_t *put_fixed32_field(uint8_t *p, unsigned int field, uint32_t v)
 {
-	uint8_t le[4];
+	uint32_t le = htole32(v);
 
-	for (int i = 0; i < 4; i++)
-		le[i] = (uint8_t)(v >> (8 * i));
-	put_raw(w, le, sizeof(le));
-	put_tag(w, field, WT_I32);
+	p = put_raw(p, &le, sizeof(le));
+	return put_tag(p, field, WT_I32);
 }
 
-static inline void put_varint_field(struct rw *w, unsigned int field, uint64_t v)
+static inline uint8_t *put_varint_field(uint8_t *p, unsigned int field, uint64_t v)
 {
-	put_varint(w, v);
-	put_tag(w, field, WT_VARINT);
+	p = put_varint(p, v);
+	return put_tag(p, field, WT_VARINT);
 }
 
 /* Eight bytes of ASCII without NUL: the common case, checked a word at a time. */
@@ -184,6 +192,15 @@ static inline bool ascii8(const unsigned char *p)
 	memcpy(&w, p, 8);
 	return !(w & 0x8080808080808080ULL) &&
 	       !((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL);
+}
+
+/* Four bytes of ASCII without NUL. */
+static inline bool ascii4(const unsigned char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return !(w & 0x80808080U) && !((w - 0x01010101U) & ~w & 0x80808080U);
 }
 
 /*
@@ -198,6 +215,12 @@ static size_t text_len(const unsigned char *p, size_t len)
 
 	while (len - i >= 8 && ascii8(p + i))
 		i += 8;
+	/* Under eight bytes left: the tail as one word overlapping the last one checked. */
+	if (i < len && len - i < 8 && len >= 8 && ascii8(p + (len - 8)))
+		return len;
+	/* A short string (method, scheme, version) as two words that may overlap. */
+	if (len >= 4 && len < 8 && ascii4(p) && ascii4(p + (len - 4)))
+		return len;
 	out = i;
 	while (i < len) {
 		if (p[i] - 1u < 0x7f) {
@@ -236,58 +259,92 @@ static void text_repair(uint8_t *dst, const unsigned char *p, size_t len)
 	}
 }
 
-static void put_text_field(struct rw *w, unsigned int field, const char *text, size_t len)
+/* Room: TEXT_MAX(len). rlen is text_len() of it. */
+static uint8_t *put_text_rlen(uint8_t *p, unsigned int field, const char *text, size_t len,
+			      size_t rlen)
 {
-	size_t rlen = text_len((const unsigned char *)text, len);
-
 	if (rlen == len) {
-		put_raw(w, text, len);
-	} else if (rw_room(w, rlen)) {
-		w->p -= rlen;
-		text_repair(w->p, (const unsigned char *)text, len);
+		p = put_raw(p, text, len);
+	} else {
+		p -= rlen;
+		text_repair(p, (const unsigned char *)text, len);
 	}
-	put_varint(w, rlen);
-	put_tag(w, field, WT_LEN);
+	p = put_varint(p, rlen);
+	return put_tag(p, field, WT_LEN);
 }
 
-/* A fixed char array of a resource, or a span's name: NUL-terminated unless full. */
-static void put_field_text(struct rw *w, unsigned int field, const char *f, size_t size)
+static uint8_t *put_text_field(uint8_t *p, unsigned int field, const char *text, size_t len)
 {
-	put_text_field(w, field, f, strnlen(f, size));
+	return put_text_rlen(p, field, text, len, text_len((const unsigned char *)text, len));
+}
+
+/* A length-delimited field's one-byte tag and one-byte length (field < 16, n < 128). */
+static inline uint8_t *put_head1(uint8_t *p, unsigned int field, size_t n)
+{
+	p -= 2;
+	p[0] = (uint8_t)(field << 3 | WT_LEN);
+	p[1] = (uint8_t)n;
+	return p;
 }
 
 /*
  * An attribute key: a literal or a token the configuration checked, so
  * ASCII by construction (span.h) and written without the UTF-8 check.
  */
-static inline void put_key(struct rw *w, const char *key)
+static inline uint8_t *put_key(uint8_t *p, const char *key, size_t klen)
 {
-	put_bytes_field(w, F_KV_KEY, key, strlen(key));
+	return put_bytes_field(p, F_KV_KEY, key, klen);
 }
 
-/* A KeyValue with a string AnyValue, as field `field` of the enclosing message. */
-static void put_kv_str(struct rw *w, unsigned int field, const char *key, const char *val,
-		       size_t len)
+/*
+ * A KeyValue with a string AnyValue, as field `field` (< 16) of the
+ * enclosing message. Most fit in 128 bytes: every length is then one byte,
+ * written as such.
+ */
+static uint8_t *put_kv_str_long(uint8_t *p, unsigned int field, const char *key, size_t klen,
+				const char *val, size_t len, size_t rlen)
 {
-	size_t kv = rw_pos(w), any;
+	uint8_t *kv = p;
 
-	any = rw_pos(w);
-	put_text_field(w, F_ANY_STRING, val, len);
-	put_len_field(w, F_KV_VALUE, any);
-	put_key(w, key);
-	put_len_field(w, field, kv);
+	p = put_text_rlen(p, F_ANY_STRING, val, len, rlen);
+	p = put_len_field(p, F_KV_VALUE, kv);
+	p = put_key(p, key, klen);
+	return put_len_field(p, field, kv);
 }
 
-static void put_kv_int(struct rw *w, unsigned int field, const char *key, int64_t val)
+static inline uint8_t *put_kv_str(uint8_t *p, unsigned int field, const char *key, size_t klen,
+				  const char *val, size_t len)
 {
-	size_t kv = rw_pos(w), any;
+	size_t rlen = text_len((const unsigned char *)val, len);
 
-	any = rw_pos(w);
+	if (rlen != len || klen + len + 6 >= 128)
+		return put_kv_str_long(p, field, key, klen, val, len, rlen);
+	p = put_raw(p, val, len);
+	p = put_head1(p, F_ANY_STRING, len);
+	p = put_head1(p, F_KV_VALUE, len + 2);
+	p = put_raw(p, key, klen);
+	p = put_head1(p, F_KV_KEY, klen);
+	return put_head1(p, field, klen + len + 6);
+}
+
+static uint8_t *put_kv_int(uint8_t *p, unsigned int field, const char *key, size_t klen,
+			   int64_t val)
+{
+	uint8_t *kv = p;
+
 	/* int64: negative values are ten-byte two's complement varints */
-	put_varint_field(w, F_ANY_INT, (uint64_t)val);
-	put_len_field(w, F_KV_VALUE, any);
-	put_key(w, key);
-	put_len_field(w, field, kv);
+	p = put_varint_field(p, F_ANY_INT, (uint64_t)val);
+	if (klen + 15 < 128) {
+		size_t any = (size_t)(kv - p);
+
+		p = put_head1(p, F_KV_VALUE, any);
+		p = put_raw(p, key, klen);
+		p = put_head1(p, F_KV_KEY, klen);
+		return put_head1(p, field, klen + any + 4);
+	}
+	p = put_len_field(p, F_KV_VALUE, kv);
+	p = put_key(p, key, klen);
+	return put_len_field(p, field, kv);
 }
 
 /*
@@ -297,113 +354,168 @@ static void put_kv_int(struct rw *w, unsigned int field, const char *key, int64_
 static void put_resource(struct rw *w, const struct ws_resource *r)
 {
 	struct ws_res_kv kv[WS_RES_KVS_MAX];
-	size_t mark = rw_pos(w), n = ws_resource_kvs(r, kv);
+	size_t klen[WS_RES_KVS_MAX];
+	size_t n = ws_resource_kvs(r, kv), room = 2 * FIELD_HEAD;
+	uint8_t *p, *mark;
 
+	for (size_t i = 0; i < n; i++) {
+		klen[i] = strlen(kv[i].key);
+		room += KV_MAX(klen[i], kv[i].str ? kv[i].len : 0);
+	}
+	if (!rw_room(w, room))
+		return;
+	p = mark = w->p;
 	while (n-- > 0) {
-		size_t at = rw_pos(w), any = at;
+		uint8_t *at = p;
 
 		if (kv[n].str)
-			put_text_field(w, F_ANY_STRING, kv[n].str, kv[n].len);
+			p = put_text_field(p, F_ANY_STRING, kv[n].str, kv[n].len);
 		else
-			put_varint_field(w, F_ANY_INT, (uint64_t)kv[n].ival);
-		put_len_field(w, F_KV_VALUE, any);
+			p = put_varint_field(p, F_ANY_INT, (uint64_t)kv[n].ival);
+		p = put_len_field(p, F_KV_VALUE, at);
 		if (kv[n].agent_key)
-			put_key(w, kv[n].key);
+			p = put_key(p, kv[n].key, klen[n]);
 		else
-			put_text_field(w, F_KV_KEY, kv[n].key, strlen(kv[n].key));
-		put_len_field(w, F_RES_ATTRIBUTES, at);
+			p = put_text_field(p, F_KV_KEY, kv[n].key, klen[n]);
+		p = put_len_field(p, F_RES_ATTRIBUTES, at);
 	}
-	put_len_field(w, F_RS_RESOURCE, mark);
+	w->p = put_len_field(p, F_RS_RESOURCE, mark);
 }
 
-static void put_exception_event(struct rw *w, const struct ws_span *s)
+#define EXC_TYPE_KEY "exception.type"
+#define EXC_MSG_KEY "exception.message"
+
+/* Room: exception_max(s). */
+static uint8_t *put_exception_event(uint8_t *p, const struct ws_span *s)
 {
-	size_t ev = rw_pos(w);
+	uint8_t *ev = p;
 
 	if (ws_span_in_arena(s, s->exc_msg_off, s->exc_msg_len))
-		put_kv_str(w, F_EVENT_ATTRIBUTES, "exception.message", s->strbuf + s->exc_msg_off,
-			   s->exc_msg_len);
+		p = put_kv_str(p, F_EVENT_ATTRIBUTES, EXC_MSG_KEY, sizeof(EXC_MSG_KEY) - 1,
+			       s->strbuf + s->exc_msg_off, s->exc_msg_len);
 	if (ws_span_in_arena(s, s->exc_type_off, s->exc_type_len))
-		put_kv_str(w, F_EVENT_ATTRIBUTES, "exception.type", s->strbuf + s->exc_type_off,
-			   s->exc_type_len);
-	put_text_field(w, F_EVENT_NAME, "exception", 9);
-	put_fixed64_field(w, F_EVENT_TIME, s->exc_time_unix_ns);
-	put_len_field(w, F_SPAN_EVENTS, ev);
+		p = put_kv_str(p, F_EVENT_ATTRIBUTES, EXC_TYPE_KEY, sizeof(EXC_TYPE_KEY) - 1,
+			       s->strbuf + s->exc_type_off, s->exc_type_len);
+	p = put_text_field(p, F_EVENT_NAME, "exception", 9);
+	p = put_fixed64_field(p, F_EVENT_TIME, s->exc_time_unix_ns);
+	return put_len_field(p, F_SPAN_EVENTS, ev);
 }
 
-static void put_link(struct rw *w, const struct ws_span_link *l)
+static size_t exception_max(const struct ws_span *s)
 {
-	size_t mark = rw_pos(w);
+	return KV_MAX(sizeof(EXC_MSG_KEY), s->exc_msg_len) +
+	       KV_MAX(sizeof(EXC_TYPE_KEY), s->exc_type_len) + TEXT_MAX(9) + 3 * FIELD_HEAD;
+}
+
+/* Room: LINK_MAX. */
+static uint8_t *put_link(uint8_t *p, const struct ws_span_link *l)
+{
+	uint8_t *mark = p;
 
 	if (l->trace_flags)
-		put_fixed32_field(w, F_LINK_FLAGS, l->trace_flags);
-	put_bytes_field(w, F_LINK_SPAN_ID, l->span_id, sizeof(l->span_id));
-	put_bytes_field(w, F_LINK_TRACE_ID, l->trace_id, sizeof(l->trace_id));
-	put_len_field(w, F_SPAN_LINKS, mark);
+		p = put_fixed32_field(p, F_LINK_FLAGS, l->trace_flags);
+	p = put_bytes_field(p, F_LINK_SPAN_ID, l->span_id, sizeof(l->span_id));
+	p = put_bytes_field(p, F_LINK_TRACE_ID, l->trace_id, sizeof(l->trace_id));
+	return put_len_field(p, F_SPAN_LINKS, mark);
 }
+
+#define LINK_MAX (4 * FIELD_HEAD + 4 + sizeof(((struct ws_span_link *)0)->span_id) + \
+		  sizeof(((struct ws_span_link *)0)->trace_id))
+/* Everything of a span but its attributes, tracestate and exception event. */
+#define SPAN_FIXED_MAX (16 * FIELD_HEAD + WS_SPAN_MAX_LINKS * LINK_MAX + \
+			TEXT_MAX(sizeof(((struct ws_span *)0)->name)) + 2 * 8 + 4 + 8 + 8 + 16)
 
 static void put_span(struct rw *w, const struct ws_span *s)
 {
 	size_t nattrs = s->nattrs < WS_SPAN_MAX_ATTRS ? s->nattrs : WS_SPAN_MAX_ATTRS;
 	size_t nlinks = s->nlinks < WS_SPAN_MAX_LINKS ? s->nlinks : WS_SPAN_MAX_LINKS;
+	size_t klen[WS_SPAN_MAX_ATTRS];
 	uint32_t dropped = s->dropped_attrs;
-	size_t mark = rw_pos(w), i;
+	size_t room = SPAN_FIXED_MAX + TEXT_MAX(s->tracestate_len), i;
+	uint8_t *p, *mark;
+
+	/* An attribute outside the arena would be a bug upstream: drop it, don't read it. */
+	for (i = 0; i < nattrs; i++) {
+		const struct ws_attr *at = &s->attrs[i];
+
+		if (!ws_attr_readable(s, at)) {
+			dropped++;
+			klen[i] = SIZE_MAX;
+			continue;
+		}
+		klen[i] = strlen(at->key);
+		room += KV_MAX(klen[i], at->type == WS_ATTR_STR ? at->len : 0);
+	}
+	if (s->exc_time_unix_ns)
+		room += exception_max(s);
+	if (!rw_room(w, room))
+		return;
+	p = mark = w->p;
 
 	/* Low 8 bits: W3C trace-flags. Whether the parent is remote is not known here. */
 	if (s->trace_flags)
-		put_fixed32_field(w, F_SPAN_FLAGS, s->trace_flags);
+		p = put_fixed32_field(p, F_SPAN_FLAGS, s->trace_flags);
 	/* Unset is the default: the Status message is left out then. */
 	if (s->status != WS_STATUS_UNSET) {
-		size_t st = rw_pos(w);
+		uint8_t *st = p;
 
-		put_varint_field(w, F_STATUS_CODE, s->status);
-		put_len_field(w, F_SPAN_STATUS, st);
+		p = put_varint_field(p, F_STATUS_CODE, s->status);
+		p = put_len_field(p, F_SPAN_STATUS, st);
 	}
 	for (i = nlinks; i-- > 0;)
-		put_link(w, &s->links[i]);
+		p = put_link(p, &s->links[i]);
 	if (s->exc_time_unix_ns)
-		put_exception_event(w, s);
-	/* An attribute outside the arena would be a bug upstream: drop it, don't read it. */
-	for (i = 0; i < nattrs; i++)
-		dropped += !ws_attr_readable(s, &s->attrs[i]);
+		p = put_exception_event(p, s);
 	if (dropped)
-		put_varint_field(w, F_SPAN_DROPPED_ATTRIBUTES, dropped);
+		p = put_varint_field(p, F_SPAN_DROPPED_ATTRIBUTES, dropped);
 	/* Attributes go out last to first, so they read in the order they were added. */
 	for (i = nattrs; i-- > 0;) {
 		const struct ws_attr *at = &s->attrs[i];
 
-		if (!ws_attr_readable(s, at))
+		if (klen[i] == SIZE_MAX)
 			continue;
 		if (at->type == WS_ATTR_STR)
-			put_kv_str(w, F_SPAN_ATTRIBUTES, at->key, s->strbuf + at->off, at->len);
+			p = put_kv_str(p, F_SPAN_ATTRIBUTES, at->key, klen[i], s->strbuf + at->off,
+				       at->len);
 		else
-			put_kv_int(w, F_SPAN_ATTRIBUTES, at->key, at->ival);
+			p = put_kv_int(p, F_SPAN_ATTRIBUTES, at->key, klen[i], at->ival);
 	}
-	put_fixed64_field(w, F_SPAN_END, s->end_unix_ns);
-	put_fixed64_field(w, F_SPAN_START, s->start_unix_ns);
+	p = put_fixed64_field(p, F_SPAN_END, s->end_unix_ns);
+	p = put_fixed64_field(p, F_SPAN_START, s->start_unix_ns);
 	if (s->kind)
-		put_varint_field(w, F_SPAN_KIND, s->kind);
-	put_field_text(w, F_SPAN_NAME, s->name, sizeof(s->name));
+		p = put_varint_field(p, F_SPAN_KIND, s->kind);
+	/* The name: NUL-terminated unless full. */
+	p = put_text_field(p, F_SPAN_NAME, s->name, strnlen(s->name, sizeof(s->name)));
 	/* A root span's parent is absent on the wire, not eight zero bytes. */
 	if (!ws_span_is_root(s))
-		put_bytes_field(w, F_SPAN_PARENT_SPAN_ID, s->parent_span_id,
-				sizeof(s->parent_span_id));
+		p = put_bytes_field(p, F_SPAN_PARENT_SPAN_ID, s->parent_span_id,
+				    sizeof(s->parent_span_id));
 	if (s->tracestate_len && ws_span_in_arena(s, s->tracestate_off, s->tracestate_len))
-		put_text_field(w, F_SPAN_TRACE_STATE, s->strbuf + s->tracestate_off,
-			       s->tracestate_len);
-	put_bytes_field(w, F_SPAN_SPAN_ID, s->span_id, sizeof(s->span_id));
-	put_bytes_field(w, F_SPAN_TRACE_ID, s->trace_id, sizeof(s->trace_id));
-	put_len_field(w, F_SS_SPANS, mark);
+		p = put_text_field(p, F_SPAN_TRACE_STATE, s->strbuf + s->tracestate_off,
+				   s->tracestate_len);
+	p = put_bytes_field(p, F_SPAN_SPAN_ID, s->span_id, sizeof(s->span_id));
+	p = put_bytes_field(p, F_SPAN_TRACE_ID, s->trace_id, sizeof(s->trace_id));
+	w->p = put_len_field(p, F_SS_SPANS, mark);
 }
 
 /* The InstrumentationScope: the same bytes in every ScopeSpans. */
 static void put_scope(struct rw *w)
 {
-	size_t mark = rw_pos(w);
+	uint8_t *p, *mark;
 
-	put_text_field(w, F_SCOPE_VERSION, WS_VERSION, sizeof(WS_VERSION) - 1);
-	put_text_field(w, F_SCOPE_NAME, "wirespan", 8);
-	put_len_field(w, F_SS_SCOPE, mark);
+	if (!rw_room(w, TEXT_MAX(sizeof(WS_VERSION)) + TEXT_MAX(8) + FIELD_HEAD))
+		return;
+	p = mark = w->p;
+	p = put_text_field(p, F_SCOPE_VERSION, WS_VERSION, sizeof(WS_VERSION) - 1);
+	p = put_text_field(p, F_SCOPE_NAME, "wirespan", 8);
+	w->p = put_len_field(p, F_SS_SCOPE, mark);
+}
+
+/* Closes a length-delimited field whose content was written since position mark. */
+static void close_field(struct rw *w, unsigned int field, size_t mark)
+{
+	if (rw_room(w, FIELD_HEAD))
+		w->p = put_len_field(w->p, field, w->p + (rw_pos(w) - mark));
 }
 
 static inline size_t ptr_hash(const void *p, size_t mask)
@@ -523,15 +635,18 @@ void ws_buf_release(struct ws_buf *b)
 	*b = (struct ws_buf)WS_BUF_INIT;
 }
 
-int ws_otlp_encode(struct ws_span *const *spans, size_t n, struct ws_buf *out)
+int ws_otlp_encode_end(struct ws_span *const *spans, size_t n, struct ws_buf *out,
+		       const uint8_t **data, size_t *len)
 {
 	struct group *groups;
 	uint32_t *order;
-	size_t ngroups, gi, len;
+	size_t ngroups, gi;
 	struct rw w;
 	int err;
 
 	out->len = 0;
+	*data = out->data;
+	*len = 0;
 	/* Indexes are 32-bit; no batch comes near. */
 	if (n > UINT32_MAX / 2)
 		return -ENOMEM;
@@ -554,15 +669,27 @@ int ws_otlp_encode(struct ws_span *const *spans, size_t n, struct ws_buf *out)
 		for (i = g->nspans; i-- > 0;)
 			put_span(&w, spans[order[g->first + i]]);
 		put_scope(&w);
-		put_len_field(&w, F_RS_SCOPE_SPANS, ss);
+		close_field(&w, F_RS_SCOPE_SPANS, ss);
 		put_resource(&w, g->res);
-		put_len_field(&w, F_REQ_RESOURCE_SPANS, rs);
+		close_field(&w, F_REQ_RESOURCE_SPANS, rs);
 	}
 	if (w.failed)
 		return -ENOMEM;
+	*data = w.p;
+	*len = rw_pos(&w);
+	return 0;
+}
+
+int ws_otlp_encode(struct ws_span *const *spans, size_t n, struct ws_buf *out)
+{
+	const uint8_t *data;
+	size_t len;
+	int err = ws_otlp_encode_end(spans, n, out, &data, &len);
+
+	if (err || !len)
+		return err;
 	/* The request ends at the buffer's end: move it to the front, where callers read it. */
-	len = rw_pos(&w);
-	memmove(out->data, w.p, len);
+	memmove(out->data, data, len);
 	out->len = len;
 	return 0;
 }

@@ -39,4 +39,13 @@ void ws_buf_release(struct ws_buf *b);
  */
 int ws_otlp_encode(struct ws_span *const *spans, size_t n, struct ws_buf *out);
 
+/*
+ * The same request, left where the encoder writes it, at the end of
+ * out->data (*data, *len; out->len is 0): no move of the whole request to
+ * the front for a caller that takes a pointer anyway. Valid until out is
+ * used again. 0, or -ENOMEM with *len 0.
+ */
+int ws_otlp_encode_end(struct ws_span *const *spans, size_t n, struct ws_buf *out,
+		       const uint8_t **data, size_t *len);
+
 #endif /* WS_OTLP_PB_H */

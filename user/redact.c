@@ -34,10 +34,13 @@ static bool is_unreserved(unsigned char c)
 	return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static bool is_sub_delim(unsigned char c)
-{
-	return c && strchr("!$&'()*+,;=", c);
-}
+/* unreserved / sub-delims by table: every byte of every host name goes through it. */
+static const bool reg_name_tab[256] = {
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+	['-'] = true, ['.'] = true, ['_'] = true, ['~'] = true,
+	['!'] = true, ['$'] = true, ['&'] = true, ['\''] = true, ['('] = true, [')'] = true,
+	['*'] = true, ['+'] = true, [','] = true, [';'] = true, ['='] = true,
+};
 
 /* reg-name or IPv4address: unreserved / pct-encoded / sub-delims. */
 static bool reg_name_ok(const char *h, size_t len)
@@ -47,13 +50,11 @@ static bool reg_name_ok(const char *h, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = h[i];
 
-		if (c == '%') {
-			if (len - i < 3 || !is_hex(h[i + 1]) || !is_hex(h[i + 2]))
-				return false;
-			i += 2;
-		} else if (!is_unreserved(c) && !is_sub_delim(c)) {
+		if (reg_name_tab[c])
+			continue;
+		if (c != '%' || len - i < 3 || !is_hex(h[i + 1]) || !is_hex(h[i + 2]))
 			return false;
-		}
+		i += 2;
 	}
 	return true;
 }

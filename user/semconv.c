@@ -50,13 +50,16 @@ static void add_cstr(struct ws_span *s, const char *key, const char *v)
 	ws_span_add_str(s, key, v, strlen(v));
 }
 
+static void add_value(struct ws_span *s, const char *key, const struct http1_header *hd)
+{
+	if (hd && hd->value_len)
+		ws_span_add_str(s, key, hd->value, hd->value_len);
+}
+
 static void add_hdr(struct ws_span *s, const char *key, const struct http1_head *h,
 		    const char *name)
 {
-	const struct http1_header *hd = http1_find(h, name);
-
-	if (hd && hd->value_len)
-		ws_span_add_str(s, key, hd->value, hd->value_len);
+	add_value(s, key, http1_find(h, name));
 }
 
 static void set_name_and_method(struct ws_span *s, const struct http1_head *h)
@@ -76,20 +79,26 @@ static void set_name_and_method(struct ws_span *s, const struct http1_head *h)
 }
 
 /*
- * The values of every header named name, joined with ',' as RFC 9110 allows
- * for list headers (tracestate, baggage may come in several lines). Returns
- * the length, or -ENOSPC when they do not fit; n counts the lines.
+ * The values of every header of a known name, joined with ',' as RFC 9110
+ * allows for list headers (tracestate, baggage may come in several lines).
+ * Returns the length, or -ENOSPC when they do not fit; n counts the lines.
+ * The parser indexed the first and counted them: most heads have none.
  */
-static int join_headers(const struct http1_head *h, const char *name, char *out, size_t outsz,
-			int *n)
+static int join_headers(const struct http1_head *h, enum http1_known k, char *out,
+			size_t outsz, int *n)
 {
-	size_t len = 0, nl = strlen(name);
+	const struct http1_header *first = http1_get(h, k);
+	size_t len = 0;
 
 	*n = 0;
-	for (size_t i = 0; i < h->nheaders; i++) {
+	out[0] = '\0';
+	if (!first)
+		return 0;
+	for (size_t i = h->known_first[k] - 1; i < h->nheaders && *n < h->known_n[k]; i++) {
 		const struct http1_header *x = &h->headers[i];
 
-		if (x->name_len != nl || strncasecmp(x->name, name, nl))
+		if (x->name_len != first->name_len ||
+		    strncasecmp(x->name, first->name, first->name_len))
 			continue;
 		if (len + (*n ? 1 : 0) + x->value_len >= outsz)
 			return -ENOSPC;
@@ -114,12 +123,12 @@ bool ws_semconv_trace_context(struct ws_span *s, const struct http1_head *h)
 	int n, len;
 
 	ws_ids_span(s->span_id);
-	len = join_headers(h, "traceparent", tp, sizeof(tp), &n);
+	len = join_headers(h, HTTP1_H_TRACEPARENT, tp, sizeof(tp), &n);
 	if (n == 1 && len > 0 && !ws_traceparent_parse(tp, len, &ctx)) {
 		memcpy(s->trace_id, ctx.trace_id, sizeof(s->trace_id));
 		memcpy(s->parent_span_id, ctx.parent_id, sizeof(s->parent_span_id));
 		s->trace_flags = ctx.flags;
-		len = join_headers(h, "tracestate", list, sizeof(list), &n);
+		len = join_headers(h, HTTP1_H_TRACESTATE, list, sizeof(list), &n);
 		if (len > 0)
 			len = ws_tracestate_check(list, len, norm, sizeof(norm));
 		if (len > 0)
@@ -135,7 +144,7 @@ bool ws_semconv_trace_context(struct ws_span *s, const struct http1_head *h)
 static void add_url_attrs(struct ws_span *s, const struct http1_head *h, const struct ws_tuple *t,
 			  bool server)
 {
-	const struct http1_header *hosth = http1_find(h, "host");
+	const struct http1_header *hosth = http1_get(h, HTTP1_H_HOST);
 	const char *host = NULL, *scheme = "http";
 	size_t host_len = 0, scheme_len = 4;
 	char peer[INET6_ADDRSTRLEN], q[1024], url[2048];
@@ -224,12 +233,12 @@ static void add_baggage(const struct ws_semconv_opts *o, struct ws_span *s,
 
 	if (!o || !o->baggage || !o->baggage->nkeys || !o->baggage_keys)
 		return;
-	len = join_headers(h, "baggage", list, sizeof(list), &n);
+	len = join_headers(h, HTTP1_H_BAGGAGE, list, sizeof(list), &n);
 	if (len > 0) {
 		ws_baggage_each_allowed(list, len, o->baggage, baggage_attr, &b);
 	} else if (len == -ENOSPC) {
 		/* Over the limit: the first line's members within it (the spec allows dropping). */
-		const struct http1_header *first = http1_find(h, "baggage");
+		const struct http1_header *first = http1_get(h, HTTP1_H_BAGGAGE);
 
 		ws_baggage_each_allowed(first->value, first->value_len, o->baggage,
 					baggage_attr, &b);
@@ -263,7 +272,7 @@ void ws_semconv_request(struct ws_span *s, const struct http1_head *h, const str
 	add_cstr(s, "network.protocol.version", h->version_minor ? "1.1" : "1.0");
 	if (server) {
 		add_cstr(s, "client.address", peer);
-		add_hdr(s, "user_agent.original", h, "user-agent");
+		add_value(s, "user_agent.original", http1_get(h, HTTP1_H_USER_AGENT));
 	} else {
 		add_partner(o, s);
 	}

@@ -87,7 +87,9 @@ struct ws_span *ws_span_new(void);
  * A finished span gives back the arena bytes it did not use (most of them:
  * a span's strings are a few hundred bytes), so queued spans cost what they
  * hold. strbuf[strbuf_used] stays readable and is NUL. The span is read-only
- * after this: nothing may be added. Returns the span (maybe moved).
+ * after this: nothing may be added. Returns the span (maybe moved). Only
+ * for a span of ws_span_new(), once: its full-size block is kept for the
+ * calling thread's next ws_span_new().
  */
 struct ws_span *ws_span_shrink(struct ws_span *s);
 /* Drops the resource reference, frees the span. NULL is a no-op. */

@@ -11,7 +11,8 @@
  *   D  A's stream in pieces, some of them replaced by a gap of their length.
  * Every run checks the caller's contract: progress or an event on every
  * call (a bounded number of calls), HEAD and END alternate, in_message
- * agrees, error codes, and every head pointer inside head_buf. With bit
+ * agrees, error codes, and every head pointer inside head_buf or, for a
+ * head parsed in place, inside the bytes the call consumed. With bit
  * 0x20 of byte 0, A, B and D ask for the first bytes of every body
  * (http1_want_body) and C may ask mid-stream: body bytes lie inside the fed
  * buffer, inside a message, never more than asked; A and B hand out the
@@ -44,6 +45,8 @@ struct run {
 	uint64_t want;	 /* body bytes asked for after every HEAD; 0: none */
 	uint64_t left;	 /* body bytes the parser may still hand out */
 	uint32_t body_hash; /* of the current message's body bytes */
+	const char *fed;    /* the bytes the last feed consumed: where an in-place head lies */
+	size_t fed_len;
 	struct rec ev[MAX_EVS];
 };
 
@@ -63,12 +66,15 @@ static uint32_t fnv(uint32_t h, const char *s, size_t n)
 	return h;
 }
 
-/* s..s+n lies inside the gathered head; every byte is read so ASan checks it. */
-static uint32_t check_span(const struct http1_parser *p, const char *s, size_t n, uint32_t h)
+/* s..s+n lies inside the gathered head or the bytes just fed; every byte is read so ASan checks it. */
+static uint32_t check_span(const struct run *r, const char *s, size_t n, uint32_t h)
 {
+	const struct http1_parser *p = &r->p;
 	uintptr_t b = (uintptr_t)p->head_buf, e = b + p->head_len, x = (uintptr_t)s;
+	uintptr_t fb = (uintptr_t)r->fed, fe = fb + r->fed_len;
 
-	ASSERT(s && x >= b && x <= e && n <= e - x);
+	ASSERT(s && ((p->head_len && x >= b && x <= e && n <= e - x) ||
+		     (!p->head_len && r->fed && x >= fb && x <= fe && n <= fe - x)));
 	return fnv(h, s, n);
 }
 
@@ -78,14 +84,14 @@ static void check_head(struct run *r, const struct http1_head *h, struct rec *ou
 	uint32_t hash = 2166136261u;
 
 	ASSERT(h == &p->head);
-	ASSERT(p->head_len > 0 && p->head_len <= HTTP1_HEAD_MAX);
+	ASSERT(p->head_len <= HTTP1_HEAD_MAX);
 	ASSERT(h->nheaders <= HTTP1_MAX_HEADERS);
 	ASSERT(h->version_minor == 0 || h->version_minor == 1);
 	ASSERT(h->content_length >= -1);
 	if (h->is_request) {
 		ASSERT(h->method_len >= 1 && h->method_len <= 20 && h->target_len >= 1);
-		hash = check_span(p, h->method, h->method_len, hash);
-		hash = check_span(p, h->target, h->target_len, hash);
+		hash = check_span(r, h->method, h->method_len, hash);
+		hash = check_span(r, h->target, h->target_len, hash);
 		ASSERT(p->kind != HTTP1_RESPONSES);
 	} else {
 		ASSERT(h->status >= 100 && h->status <= 999 && !h->method);
@@ -95,8 +101,8 @@ static void check_head(struct run *r, const struct http1_head *h, struct rec *ou
 		const struct http1_header *f = &h->headers[i];
 
 		ASSERT(f->name_len >= 1);
-		hash = check_span(p, f->name, f->name_len, hash);
-		hash = check_span(p, f->value, f->value_len, hash);
+		hash = check_span(r, f->name, f->name_len, hash);
+		hash = check_span(r, f->value, f->value_len, hash);
 		/* Trimmed values. */
 		ASSERT(!f->value_len || (f->value[0] != ' ' && f->value[f->value_len - 1] != ' '));
 	}
@@ -185,7 +191,10 @@ static void feed(struct run *r, const char *buf, size_t len)
 			len -= n;
 			continue;
 		}
+		r->fed = buf;
+		r->fed_len = (size_t)n;
 		on_event(r, &ev);
+		r->fed = NULL;
 		if (ev.type == HTTP1_EV_HEAD) {
 			r->body_hash = 2166136261u;
 			r->left = 0;

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -494,6 +495,44 @@ TEST(every_byte_in_a_field_value)
 	}
 }
 
+/* Every field char at every place of a value: parsed in place (not gathered), the value whole. */
+TEST(every_good_value_byte_parsed_in_place)
+{
+	for (int pos = 0; pos < 21; pos++) {
+		for (int b = 0; b < 256; b++) {
+			static const char pre[] = "GET / HTTP/1.1\r\nX-A: w", post[] = "w\r\nB: c\r\n\r\n";
+			char req[128], want[32];
+			struct http1_event ev;
+			size_t len = 0;
+
+			if ((b < 0x20 && b != '\t') || b == 0x7f)
+				continue;
+			memcpy(req, pre, sizeof(pre) - 1);
+			len += sizeof(pre) - 1;
+			memset(req + len, 'v', 21);
+			req[len + pos] = (char)b;
+			memcpy(want, "w", 1);
+			memcpy(want + 1, req + len, 21);
+			memcpy(want + 22, "w", 2);
+			len += 21;
+			memcpy(req + len, post, sizeof(post) - 1);
+			len += sizeof(post) - 1;
+			reinit(&P, HTTP1_REQUESTS);
+			CHECK_INT(http1_feed(&P, req, len, &ev), len);
+			CHECK_INT(ev.type, HTTP1_EV_HEAD);
+			CHECK_INT(P.head_len, 0);
+			if (ev.type != HTTP1_EV_HEAD || ev.head->nheaders != 2) {
+				fprintf(stderr, "    byte 0x%02x at %d\n", b, pos);
+				CHECK(0);
+				return;
+			}
+			CHECK(ev.head->headers[0].value_len == 23 &&
+			      !memcmp(ev.head->headers[0].value, want, 23));
+			CHECK_MEM(ev.head->headers[1].value, ev.head->headers[1].value_len, "c");
+		}
+	}
+}
+
 TEST(big_cookie_then_traceparent_found)
 {
 	static const char tp[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -940,6 +979,136 @@ TEST(find_is_case_insensitive)
 		CHECK_MEM(f->value, f->value_len, "spaced  value");
 }
 
+/* Whether [s, s + n) lies inside [b, b + len). */
+static bool inside(const char *s, size_t n, const char *b, size_t len)
+{
+	return s >= b && s <= b + len && n <= (size_t)(b + len - s);
+}
+
+TEST(whole_head_parsed_in_place_split_head_gathered)
+{
+	static const char req[] = "GET /in/place?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent: ua\r\n\r\n"
+				  "GET /next HTTP/1.1\r\n\r\n";
+	size_t hl = strlen(req) - strlen("GET /next HTTP/1.1\r\n\r\n");
+	const struct http1_head *h;
+	struct http1_event ev;
+
+	/* Whole in one feed: pointers into the caller's bytes, none copied. */
+	reinit(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, req, strlen(req), &ev), hl);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	h = ev.head;
+	CHECK_INT(P.head_len, 0);
+	CHECK(inside(h->method, h->method_len, req, hl));
+	CHECK(inside(h->target, h->target_len, req, hl));
+	CHECK_MEM(h->target, h->target_len, "/in/place?x=1");
+	CHECK_INT(h->nheaders, 2);
+	for (size_t i = 0; i < h->nheaders; i++) {
+		CHECK(inside(h->headers[i].name, h->headers[i].name_len, req, hl));
+		CHECK(inside(h->headers[i].value, h->headers[i].value_len, req, hl));
+	}
+	CHECK_MEM(h->headers[1].value, h->headers[1].value_len, "ua");
+	CHECK_INT(http1_feed(&P, NULL, 0, &ev), 0);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+
+	/* Ending exactly at the feed's end is whole too. */
+	reinit(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, req, hl, &ev), hl);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	CHECK(inside(ev.head->target, ev.head->target_len, req, hl));
+
+	/* Cut anywhere before its end (even inside the blank line): gathered in the parser's buffer. */
+	for (size_t at = 1; at < hl; at++) {
+		reinit(&P, HTTP1_REQUESTS);
+		CHECK_INT(http1_feed(&P, req, at, &ev), at);
+		CHECK_INT(ev.type, HTTP1_EV_NONE);
+		CHECK_INT(http1_feed(&P, req + at, strlen(req) - at, &ev), hl - at);
+		CHECK_INT(ev.type, HTTP1_EV_HEAD);
+		if (ev.type != HTTP1_EV_HEAD)
+			break;
+		h = ev.head;
+		CHECK_INT(P.head_len, hl);
+		CHECK(inside(h->target, h->target_len, P.head_buf, P.head_len));
+		CHECK_MEM(h->target, h->target_len, "/in/place?x=1");
+		CHECK(inside(h->headers[1].value, h->headers[1].value_len, P.head_buf, P.head_len));
+		CHECK_MEM(h->headers[1].value, h->headers[1].value_len, "ua");
+	}
+}
+
+/* A head whole in one feed that does not parse fails where a gathered one does: after its blank line. */
+TEST(bad_whole_head_fails_at_the_same_offset_as_a_split_one)
+{
+	static const char *const bad[] = {
+		"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n",
+		"GET / HTTP/1.1\r\n folded\r\n\r\n",
+		"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n",
+	};
+	struct http1_event ev;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = strlen(bad[i]);
+
+		reinit(&P, HTTP1_AUTO);
+		CHECK_INT(http1_feed(&P, bad[i], len, &ev), len);
+		CHECK_INT(ev.type, HTTP1_EV_ERROR);
+		CHECK_INT(ev.error, -EPROTO);
+		reinit(&P, HTTP1_AUTO);
+		CHECK_INT(http1_feed(&P, bad[i], 7, &ev), 7);
+		CHECK_INT(http1_feed(&P, bad[i] + 7, len - 7, &ev), len - 7);
+		CHECK_INT(ev.type, HTTP1_EV_ERROR);
+		CHECK_INT(ev.error, -EPROTO);
+	}
+	/* A bad start line fails at its own end, whole or not. */
+	reinit(&P, HTTP1_REQUESTS);
+	CHECK_INT(http1_feed(&P, "GET /x HTTP/2.0\r\nHost: a\r\n\r\n", 29, &ev), 17);
+	CHECK_INT(ev.type, HTTP1_EV_ERROR);
+}
+
+TEST(known_headers_indexed_as_find_finds_them)
+{
+	static const char req[] =
+		"GET / HTTP/1.1\r\nhOsT: a\r\nX-Host: no\r\nUSER-AGENT: ua\r\nUser_Agent: no\r\n"
+		"traceparent: t1\r\nTraceState: s1\r\nConnection: keep-alive\r\ntracestate: s2\r\n"
+		"Hos1: no\r\nTRACEPARENT: t2\r\nuser-agenT: ua2\r\n\r\n";
+	static const char *const names[HTTP1_H__COUNT] = { "host", "user-agent", "traceparent",
+							    "tracestate", "baggage" };
+	static const int counts[HTTP1_H__COUNT] = { 1, 2, 2, 2, 0 };
+	struct http1_event ev;
+
+	for (int split = 0; split < 2; split++) {
+		reinit(&P, HTTP1_REQUESTS);
+		if (split)
+			http1_feed(&P, req, 10, &ev);
+		http1_feed(&P, req + (split ? 10 : 0), strlen(req) - (split ? 10 : 0), &ev);
+		CHECK_INT(ev.type, HTTP1_EV_HEAD);
+		if (ev.type != HTTP1_EV_HEAD)
+			return;
+		for (int k = 0; k < HTTP1_H__COUNT; k++) {
+			CHECK(http1_get(ev.head, k) == http1_find(ev.head, names[k]));
+			CHECK_INT(ev.head->known_n[k], counts[k]);
+		}
+		CHECK_MEM(http1_get(ev.head, HTTP1_H_TRACESTATE)->value, 2, "s1");
+		CHECK_INT(ev.head->conn_close, 0);
+	}
+	/* Past the table: not indexed, as find does not find it either. */
+	{
+		char *buf = malloc(4096);
+		size_t n = sprintf(buf, "GET / HTTP/1.1\r\n");
+
+		for (int i = 0; i < HTTP1_MAX_HEADERS; i++)
+			n += sprintf(buf + n, "X-%d: v\r\n", i);
+		n += sprintf(buf + n, "Host: late\r\n\r\n");
+		reinit(&P, HTTP1_REQUESTS);
+		http1_feed(&P, buf, n, &ev);
+		CHECK_INT(ev.type, HTTP1_EV_HEAD);
+		CHECK(http1_get(ev.head, HTTP1_H_HOST) == NULL);
+		CHECK_INT(ev.head->known_n[HTTP1_H_HOST], 0);
+		free(buf);
+	}
+}
+
 TEST(looks_like_start_table)
 {
 	static const struct {
@@ -1163,6 +1332,7 @@ static const struct check_case cases[] = {
 	CASE(upgrade_101),
 	CASE(connection_close_flag),
 	CASE(every_byte_in_a_field_value),
+	CASE(every_good_value_byte_parsed_in_place),
 	CASE(big_cookie_then_traceparent_found),
 	CASE(head_over_16k_is_e2big_then_next_request_parses),
 	CASE(garbage_then_resync_onto_valid_request),
@@ -1181,6 +1351,9 @@ static const struct check_case cases[] = {
 	CASE(malformed_status_lines),
 	CASE(more_than_64_headers),
 	CASE(find_is_case_insensitive),
+	CASE(whole_head_parsed_in_place_split_head_gathered),
+	CASE(bad_whole_head_fails_at_the_same_offset_as_a_split_one),
+	CASE(known_headers_indexed_as_find_finds_them),
 	CASE(looks_like_start_table),
 	CASE(any_token_method_accepted_in_sync),
 	CASE(want_body_gives_the_first_bytes_of_each_body_asked_for),

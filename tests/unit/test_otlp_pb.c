@@ -513,6 +513,28 @@ TEST(encode_reuses_buffers)
 	ws_buf_release(&b);
 }
 
+/* Left at the buffer's end, the request is the same bytes ws_otlp_encode moves to the front. */
+TEST(encode_end_leaves_the_same_bytes_at_the_end)
+{
+	struct ws_buf a = WS_BUF_INIT, b = WS_BUF_INIT;
+	struct ws_span *sp[SAMPLE_N];
+	const uint8_t *data;
+	size_t len;
+
+	sample_make(sp);
+	CHECK_INT(ws_otlp_encode(sp, SAMPLE_N, &a), 0);
+	CHECK_INT(ws_otlp_encode_end(sp, SAMPLE_N, &b, &data, &len), 0);
+	CHECK_INT(len, a.len);
+	CHECK_INT(b.len, 0);
+	CHECK(data == b.data + b.cap - len);
+	CHECK(len == a.len && !memcmp(data, a.data, len));
+	CHECK_INT(ws_otlp_encode_end(NULL, 0, &b, &data, &len), 0);
+	CHECK_INT(len, 0);
+	sample_free(sp);
+	ws_buf_release(&a);
+	ws_buf_release(&b);
+}
+
 /* OTLP strings must be UTF-8 (receivers reject the request otherwise) and cannot hold NUL. */
 TEST(encode_repairs_text)
 {
@@ -544,6 +566,37 @@ TEST(encode_repairs_text)
 	decoded_free(r);
 	span_free(s);
 	ws_buf_release(&b);
+}
+
+/* One bad byte anywhere in a string of any length (word checks, the tail word, bytes): repaired. */
+TEST(encode_repairs_a_bad_byte_at_every_position)
+{
+	for (size_t len = 1; len <= 40; len++) {
+		for (size_t at = 0; at < len; at++) {
+			struct ws_span *s = span_make(&res_a, 9, 0, WS_KIND_SERVER, "GET");
+			struct ws_buf b = WS_BUF_INIT;
+			char val[40], want[48];
+			pb_request *r;
+
+			memset(val, 'a', len);
+			val[at] = (char)0xff;
+			memset(want, 'a', len + 2);
+			memcpy(want + at, "\xef\xbf\xbd", 3);
+			want[len + 2] = '\0';
+			ws_span_add_str(s, "v", val, len);
+			CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
+			r = decode(&b);
+			CHECK(r && r->n_resource_spans == 1);
+			if (r && r->n_resource_spans == 1) {
+				pb_span *m = r->resource_spans[0]->scope_spans[0]->spans[0];
+
+				CHECK_ATTR_STR(m->attributes, m->n_attributes, "v", want);
+			}
+			decoded_free(r);
+			span_free(s);
+			ws_buf_release(&b);
+		}
+	}
 }
 
 /* A full span: all attributes, the string arena filled to its last byte. */
@@ -1029,7 +1082,9 @@ static const struct check_case cases[] = {
 	CASE(encode_resource_attributes),
 	CASE(encode_many_resources),
 	CASE(encode_reuses_buffers),
+	CASE(encode_end_leaves_the_same_bytes_at_the_end),
 	CASE(encode_repairs_text),
+	CASE(encode_repairs_a_bad_byte_at_every_position),
 	CASE(encode_full_span),
 	CASE(encode_drops_strings_past_the_arena),
 	CASE(encode_links_and_exception),

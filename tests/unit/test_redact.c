@@ -361,6 +361,28 @@ static const struct u_row u_rows[] = {
 	{ "http", "h", 70000, "/", NULL, 256, -EINVAL, "" },
 };
 
+/* Every byte inside a host name: accepted exactly when RFC 3986 unreserved or sub-delims. */
+TEST(host_name_bytes_are_rfc3986_reg_name)
+{
+	static const char ok[] = "-._~!$&'()*+,;=";
+
+	for (int c = 1; c < 256; c++) {
+		char v[3] = { 'a', (char)c, 'b' };
+		const char *h;
+		size_t hl;
+		int port;
+		int want = (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+			   strchr(ok, c) != NULL;
+
+		if (c == ':' || c == '%')
+			continue; /* the port's separator; a percent-encoding's start */
+		if ((ws_parse_host_header(v, 3, &h, &hl, &port) == 0) != want) {
+			fprintf(stderr, "    byte 0x%02x\n", c);
+			CHECK(!"host byte accepted or refused wrongly");
+		}
+	}
+}
+
 TEST(build_url_full_table)
 {
 	for (size_t i = 0; i < sizeof(u_rows) / sizeof(u_rows[0]); i++) {
@@ -458,6 +480,7 @@ static const struct check_case cases[] = {
 	CASE(split_target_very_long_origin_form),
 	CASE(split_target_reads_only_len_bytes),
 	CASE(host_header_table),
+	CASE(host_name_bytes_are_rfc3986_reg_name),
 	CASE(build_url_full_table),
 	CASE(build_url_full_bad_buffers),
 	CASE(proxy_request_to_url_full_has_no_secrets),

@@ -242,8 +242,42 @@ TEST(shrink_keeps_every_value_and_a_nul_after_the_arena)
 	ws_span_free(s);
 }
 
+/* A finished span leaves as a copy; its full-size block makes the next span, zeroed as a new one. */
+TEST(shrink_gives_a_copy_and_the_block_makes_the_next_span)
+{
+	static const char zero[offsetof(struct ws_span, strbuf)];
+	struct ws_span *s = ws_span_new(), *n, *t;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	s->kind = WS_KIND_CLIENT;
+	strcpy(s->name, "GET");
+	CHECK_INT(ws_span_add_str(s, "url.path", "/x", 2), 0);
+	CHECK_INT(ws_span_add_int(s, "server.port", 80), 0);
+	n = ws_span_shrink(s);
+	CHECK(n != s);
+	CHECK_INT(n->kind, WS_KIND_CLIENT);
+	CHECK_STR(n->name, "GET");
+	CHECK_INT(n->nattrs, 2);
+	CHECK_MEM(ws_attr_str(n, &n->attrs[0]), n->attrs[0].len, "/x");
+	CHECK_INT(n->attrs[1].ival, 80);
+	CHECK_INT(n->strbuf[n->strbuf_used], 0);
+	t = ws_span_new();
+	CHECK(t == s);
+	if (t) {
+		CHECK(!memcmp(t, zero, sizeof(zero)));
+		/* The whole arena is there again. */
+		memset(t->strbuf, 'a', WS_SPAN_STRBUF);
+		CHECK_INT(ws_span_add_str(t, "k", "v", 1), 0);
+	}
+	ws_span_free(t);
+	ws_span_free(n);
+}
+
 static const struct check_case cases[] = {
 	CASE(shrink_keeps_every_value_and_a_nul_after_the_arena),
+	CASE(shrink_gives_a_copy_and_the_block_makes_the_next_span),
 	CASE(new_span_is_zeroed),
 	CASE(free_null_is_noop),
 	CASE(string_and_int_attrs_are_stored_in_order),
