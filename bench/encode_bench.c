@@ -65,7 +65,7 @@ static struct ws_span *span_like_assembled(unsigned int i)
 	strcpy(s->name, "GET");
 	s->start_unix_ns = 1764000000000000000ULL + i * 1000003ULL;
 	s->end_unix_ns = s->start_unix_ns + 250000 + i % 977;
-	s->tid = 4243;
+	s->exec.id = 4243;
 	s->res = &res;
 	snprintf(path, sizeof(path), "/api/v1/carts/%u/items", i % 10000);
 	snprintf(peer, sizeof(peer), "10.0.%u.%u", i % 7, i % 251);

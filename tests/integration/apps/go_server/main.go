@@ -31,6 +31,11 @@ func call(w http.ResponseWriter, r *http.Request) {
 		c = pool
 	}
 	resp, err := c.Get("http://127.0.0.1:" + q.Get("port") + q.Get("path"))
+	relay(w, resp, err)
+}
+
+// Answers with the call's status, its body read and dropped.
+func relay(w http.ResponseWriter, resp *http.Response, err error) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
@@ -50,13 +55,7 @@ func raw(w http.ResponseWriter, r *http.Request) {
 	defer conn.Close()
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: backend\r\nConnection: close\r\n\r\n", q.Get("path"))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	w.WriteHeader(resp.StatusCode)
+	relay(w, resp, err)
 }
 
 func main() {
