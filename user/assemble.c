@@ -391,11 +391,20 @@ static struct ws_link_ctx link_ctx(const struct ws_span *s)
  * without it (an old Go, goroutines not followed) nothing is inferred:
  * none rather than a wrong parent.
  */
-static struct ws_exec_ctx exec_of(const struct conn *c, const struct ws_data_rec *r)
+static struct ws_exec_ctx exec_of(const struct ws_assembler *a, const struct conn *c,
+				   const struct ws_data_rec *r)
 {
-	if (r->goroutine)
+	bool go = c->res && c->res->go;
+	/*
+	 * The kernel's mark outlives a Go process by up to the next sweep, and
+	 * an exec: trust a goroutine only where this process is Go (or where
+	 * no process can be read: a replay).
+	 */
+	bool replay = a->o.proc_root && !a->o.proc_root[0];
+
+	if (r->goroutine && (go || replay))
 		return (struct ws_exec_ctx){ .id = r->goroutine, .tgid = r->hdr.tgid };
-	if (c->res && c->res->go)
+	if (go)
 		return (struct ws_exec_ctx){ 0 };
 	return (struct ws_exec_ctx){ .id = r->hdr.tid };
 }
@@ -929,9 +938,9 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 	d->prev_ts = d->last_ts ? d->last_ts : h->ts_ns;
 	d->last_ts = h->ts_ns;
 	if (r->cap_len)
-		feed(a, c, r->dir, (const char *)(r + 1), r->cap_len, h->ts_ns, exec_of(c, r));
+		feed(a, c, r->dir, (const char *)(r + 1), r->cap_len, h->ts_ns, exec_of(a, c, r));
 	if (r->io_len > r->cap_len)
-		gap(a, c, r->dir, r->io_len - r->cap_len, h->ts_ns, exec_of(c, r));
+		gap(a, c, r->dir, r->io_len - r->cap_len, h->ts_ns, exec_of(a, c, r));
 	return 0;
 }
 

@@ -19,7 +19,7 @@
 #include "cgroup.h"
 #include "wirespan.skel.h"
 
-/* Where Go's net/http client is probed (bpf/go_uprobe.bpf.c), in every Go version since 1.0. */
+/* Where Go's net/http client is probed (bpf/go_uprobe.bpf.c): in every Go release followed (1.19+). */
 static const char *const go_funcs[] = { "net/http.(*Transport).roundTrip",
 					"net/http.(*Request).write" };
 #define GO_PROCS_MAX 4096	/* Go processes followed at once */
@@ -303,6 +303,8 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 
 	if (!b || !b->go_on)
 		return 0;
+	if (tgid / 64 >= b->go_words) /* pid_max was raised after the agent started */
+		return -ERANGE;
 	start = proc_start(tgid);
 	if (!start)
 		return -ESRCH;

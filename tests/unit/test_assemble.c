@@ -85,6 +85,7 @@ static uint64_t stat_of(const struct ws_assembler *a, enum ws_asm_stat i)
 struct cn {
 	uint64_t sock;
 	uint32_t tgid, tid;
+	uint64_t g; /* the goroutine its records carry (a Go process's), or 0 */
 	char comm[16];
 	struct ws_tuple t;
 };
@@ -160,6 +161,7 @@ static size_t build_data(void *buf, const struct cn *c, int dir, uint64_t ts, co
 	r->dir = dir;
 	r->role = WS_ROLE_UNKNOWN;
 	r->source = WS_SRC_SOCK_TP;
+	r->goroutine = c->g;
 	memcpy(r->comm, c->comm, sizeof(r->comm));
 	if (cap)
 		memcpy(r + 1, payload, cap);
@@ -1759,6 +1761,106 @@ TEST(call_made_while_handling_a_request_is_its_child)
 	asm_close(a);
 }
 
+/* A Go uprobe record: goroutine g of tgid asked for / writes request req. */
+static int rec_go(struct ws_assembler *a, uint32_t tgid, uint32_t event, uint64_t g,
+		  uint64_t req, uint64_t ts)
+{
+	_Alignas(8) struct ws_go_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.type = WS_REC_GO;
+	r.hdr.len = sizeof(r) - sizeof(r.hdr);
+	r.hdr.ts_ns = ts;
+	r.hdr.tgid = tgid;
+	r.goroutine = g;
+	r.req = req;
+	r.event = event;
+	return ws_assembler_record(a, &r, sizeof(r));
+}
+
+/* The client span of nspans' spans, its parent's span id compared with the server's. */
+static bool client_is_child_of_server(void)
+{
+	struct ws_span *srv = NULL, *cli = NULL;
+
+	for (size_t i = 0; i < nspans; i++)
+		*(spans[i]->kind == WS_KIND_SERVER ? &srv : &cli) = spans[i];
+	return srv && cli && !memcmp(cli->parent_span_id, srv->span_id, 8) &&
+	       !memcmp(cli->trace_id, srv->trace_id, 16);
+}
+
+/*
+ * Go (a replay trusts the records' goroutines): the goroutine, not the
+ * thread, says which request a call belongs to, and a call written by
+ * Transport's writer goroutine belongs to the goroutine that asked for it.
+ */
+TEST(go_calls_follow_the_goroutine_not_the_thread)
+{
+	struct ws_assembler_opts o = { .proc_root = "" };
+	struct ws_assembler *a = asm_open_opts(&o);
+	struct cn srv = server_cn(540), out = client_cn(541);
+
+	out.t = tuple4("127.0.0.1", 41000, "10.1.1.1", 9000);
+	srv.g = 0xc000102000;
+	/* The handler's goroutine moved to another thread before calling. */
+	out.g = srv.g;
+	out.tid = TID + 7;
+	SRV_REQ(a, &srv, 1000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_REQ(a, &out, 2000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	CLI_RESP(a, &out, 3000, RESP_OK);
+	SRV_RESP(a, &srv, 4000, RESP_OK);
+	CHECK_INT(nspans, 2);
+	CHECK(client_is_child_of_server());
+	spans_clear();
+
+	/* Another goroutine on the handler's very thread: not its call. */
+	out.tid = TID;
+	out.g = 0xc000104000;
+	SRV_REQ(a, &srv, 5000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_REQ(a, &out, 6000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	CLI_RESP(a, &out, 7000, RESP_OK);
+	SRV_RESP(a, &srv, 8000, RESP_OK);
+	CHECK_INT(nspans, 2);
+	CHECK(!client_is_child_of_server());
+	spans_clear();
+
+	/* http.Transport: asked for by the handler, written by the connection's writer. */
+	CHECK_INT(rec_go(a, TGID, WS_GO_ROUNDTRIP, srv.g, 0xc0001a0000, 9500), 0);
+	CHECK_INT(rec_go(a, TGID, WS_GO_REQ_WRITE, out.g, 0xc0001a0000, 9600), 0);
+	SRV_REQ(a, &srv, 9000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_REQ(a, &out, 10000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	CLI_RESP(a, &out, 11000, RESP_OK);
+	SRV_RESP(a, &srv, 12000, RESP_OK);
+	CHECK_INT(nspans, 2);
+	CHECK(client_is_child_of_server());
+	/* An event the kernel never sends is a bad record. */
+	CHECK_INT(rec_go(a, TGID, 99, srv.g, 1, 13000), -EINVAL);
+	CHECK_INT(stat_of(a, WS_ASM_BAD_RECORDS), 1);
+	asm_close(a);
+}
+
+/*
+ * The kernel's Go mark can outlive a Go process (a pid used again, an exec):
+ * in a process that is not Go, records' goroutines are register noise and
+ * the thread decides, as for any program.
+ */
+TEST(goroutines_of_a_process_that_is_not_go_are_ignored)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn srv = server_cn(550), out = client_cn(551);
+
+	out.t = tuple4("127.0.0.1", 41000, "10.1.1.1", 9000);
+	srv.g = 0x1111;
+	out.g = 0x2222;
+	SRV_REQ(a, &srv, 1000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_REQ(a, &out, 2000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	CLI_RESP(a, &out, 3000, RESP_OK);
+	SRV_RESP(a, &srv, 4000, RESP_OK);
+	CHECK_INT(nspans, 2);
+	CHECK(client_is_child_of_server());
+	asm_close(a);
+}
+
 /* Another thread, or two requests in flight on the thread: no parent is guessed. */
 TEST(call_from_another_thread_or_an_ambiguous_one_gets_no_parent)
 {
@@ -2807,6 +2909,8 @@ static const struct check_case cases[] = {
 	CASE(bytes_after_close_do_not_leak_into_the_next_connection),
 	CASE(call_made_while_handling_a_request_is_its_child),
 	CASE(call_from_another_thread_or_an_ambiguous_one_gets_no_parent),
+	CASE(go_calls_follow_the_goroutine_not_the_thread),
+	CASE(goroutines_of_a_process_that_is_not_go_are_ignored),
 	CASE(server_span_is_the_child_of_the_traced_client_at_the_other_end),
 	CASE(close_after_a_response_head_ends_the_span_at_the_last_bytes),
 	CASE(duplicated_traceparent_starts_a_new_trace),
