@@ -1737,6 +1737,16 @@ TEST(bytes_after_close_do_not_leak_into_the_next_connection)
 	asm_close(a);
 }
 
+/* srv reads a request at t, out makes a call, answered, then srv answers: two spans. */
+static void front_and_back(struct ws_assembler *a, const struct cn *srv, const struct cn *out,
+			   uint64_t t)
+{
+	SRV_REQ(a, srv, t, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_REQ(a, out, t + 1000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	CLI_RESP(a, out, t + 2000, RESP_OK);
+	SRV_RESP(a, srv, t + 3000, RESP_OK);
+}
+
 /* A thread handling one server request makes a call: the call is its child. */
 TEST(call_made_while_handling_a_request_is_its_child)
 {
@@ -1745,10 +1755,7 @@ TEST(call_made_while_handling_a_request_is_its_child)
 	struct ws_span *parent = NULL, *child = NULL;
 
 	out.t = tuple4("127.0.0.1", 41000, "10.1.1.1", 9000);
-	SRV_REQ(a, &srv, 1000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
-	CLI_REQ(a, &out, 2000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
-	CLI_RESP(a, &out, 3000, RESP_OK);
-	SRV_RESP(a, &srv, 4000, RESP_OK);
+	front_and_back(a, &srv, &out, 1000);
 	CHECK_INT(nspans, 2);
 	for (size_t i = 0; i < nspans; i++)
 		*(spans[i]->kind == WS_KIND_SERVER ? &parent : &child) = spans[i];
@@ -1805,10 +1812,7 @@ TEST(go_calls_follow_the_goroutine_not_the_thread)
 	/* The handler's goroutine moved to another thread before calling. */
 	out.g = srv.g;
 	out.tid = TID + 7;
-	SRV_REQ(a, &srv, 1000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
-	CLI_REQ(a, &out, 2000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
-	CLI_RESP(a, &out, 3000, RESP_OK);
-	SRV_RESP(a, &srv, 4000, RESP_OK);
+	front_and_back(a, &srv, &out, 1000);
 	CHECK_INT(nspans, 2);
 	CHECK(client_is_child_of_server());
 	spans_clear();
@@ -1816,10 +1820,7 @@ TEST(go_calls_follow_the_goroutine_not_the_thread)
 	/* Another goroutine on the handler's very thread: not its call. */
 	out.tid = TID;
 	out.g = 0xc000104000;
-	SRV_REQ(a, &srv, 5000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
-	CLI_REQ(a, &out, 6000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
-	CLI_RESP(a, &out, 7000, RESP_OK);
-	SRV_RESP(a, &srv, 8000, RESP_OK);
+	front_and_back(a, &srv, &out, 5000);
 	CHECK_INT(nspans, 2);
 	CHECK(!client_is_child_of_server());
 	spans_clear();
@@ -1827,10 +1828,7 @@ TEST(go_calls_follow_the_goroutine_not_the_thread)
 	/* http.Transport: asked for by the handler, written by the connection's writer. */
 	CHECK_INT(rec_go(a, TGID, WS_GO_ROUNDTRIP, srv.g, 0xc0001a0000, 9500), 0);
 	CHECK_INT(rec_go(a, TGID, WS_GO_REQ_WRITE, out.g, 0xc0001a0000, 9600), 0);
-	SRV_REQ(a, &srv, 9000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
-	CLI_REQ(a, &out, 10000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
-	CLI_RESP(a, &out, 11000, RESP_OK);
-	SRV_RESP(a, &srv, 12000, RESP_OK);
+	front_and_back(a, &srv, &out, 9000);
 	CHECK_INT(nspans, 2);
 	CHECK(client_is_child_of_server());
 	/* An event the kernel never sends is a bad record. */
@@ -1852,10 +1850,7 @@ TEST(goroutines_of_a_process_that_is_not_go_are_ignored)
 	out.t = tuple4("127.0.0.1", 41000, "10.1.1.1", 9000);
 	srv.g = 0x1111;
 	out.g = 0x2222;
-	SRV_REQ(a, &srv, 1000, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
-	CLI_REQ(a, &out, 2000, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
-	CLI_RESP(a, &out, 3000, RESP_OK);
-	SRV_RESP(a, &srv, 4000, RESP_OK);
+	front_and_back(a, &srv, &out, 1000);
 	CHECK_INT(nspans, 2);
 	CHECK(client_is_child_of_server());
 	asm_close(a);
