@@ -34,7 +34,7 @@ struct go_proc {
 
 struct ws_bpf {
 	struct wirespan *skel;
-	struct ring_buffer *rb;
+	struct ws_ring *rb;
 	int cgroup_fds[WS_MAX_SEL_CGROUPS];
 	int ncgroup_fds;
 	bool go_on; /* Go programs' goroutines are followed (not --no-goroutines, not --floor) */
@@ -174,7 +174,7 @@ static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err
 }
 
 struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *plan,
-			    ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errsz)
+			    ws_ring_cb sample_cb, void *ctx, char *err, size_t errsz)
 {
 	struct ws_bpf *b;
 	int ret;
@@ -228,7 +228,7 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 			 "grant CAP_BPF and CAP_PERFMON)", strerror(-ret));
 		goto fail;
 	}
-	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.rb), sample_cb, ctx, NULL);
+	b->rb = ws_ring_new(bpf_map__fd(b->skel->maps.rb), sample_cb, ctx);
 	if (!b->rb) {
 		ret = -errno;
 		snprintf(err, errsz, "opening the ring buffer failed: %s", strerror(errno));
@@ -241,7 +241,7 @@ fail:
 	return NULL;
 }
 
-struct ring_buffer *ws_bpf_ring(struct ws_bpf *b)
+struct ws_ring *ws_bpf_ring(struct ws_bpf *b)
 {
 	return b->rb;
 }
@@ -373,7 +373,7 @@ void ws_bpf_free(struct ws_bpf *b)
 	while (b->ngo)
 		go_forget(b, b->ngo - 1);
 	free(b->go);
-	ring_buffer__free(b->rb);
+	ws_ring_free(b->rb);
 	wirespan__destroy(b->skel);
 	for (int i = 0; i < b->ncgroup_fds; i++)
 		close(b->cgroup_fds[i]);

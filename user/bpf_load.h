@@ -14,6 +14,7 @@
 #include "config.h"
 #include "golang.h"
 #include "probe.h"
+#include "ringbuf.h"
 #include "wirespan.h"
 
 struct ws_bpf;
@@ -24,8 +25,8 @@ struct ws_bpf;
  * err (and what to do).
  */
 struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *plan,
-			    ring_buffer_sample_fn sample_cb, void *ctx, char *err, size_t errsz);
-struct ring_buffer *ws_bpf_ring(struct ws_bpf *b);
+			    ws_ring_cb sample_cb, void *ctx, char *err, size_t errsz);
+struct ws_ring *ws_bpf_ring(struct ws_bpf *b);
 /* Kernel counters summed over CPUs, indexed by enum ws_stat. 0 or -errno. */
 int ws_bpf_stats(struct ws_bpf *b, uint64_t out[WS_STAT__COUNT]);
 /*

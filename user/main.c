@@ -292,7 +292,7 @@ static int run_loop(struct agent *a)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
-	ev.data.fd = ring_buffer__epoll_fd(ws_bpf_ring(a->bpf));
+	ev.data.fd = ws_ring_fd(ws_bpf_ring(a->bpf));
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	if (a->metrics) {
 		ev.data.fd = ws_metrics_fd(a->metrics);
@@ -329,7 +329,7 @@ static int run_loop(struct agent *a)
 				if (read(tfd, &expirations, sizeof(expirations)) < 0)
 					continue;
 				ticks++;
-				ring_buffer__consume(ws_bpf_ring(a->bpf));
+				ws_ring_consume(ws_bpf_ring(a->bpf));
 				if (ticks % EXPIRE_EVERY_TICKS == 0) {
 					ws_assembler_expire(a->asm_, mono_ns());
 					ws_bpf_go_reap(a->bpf);
@@ -338,7 +338,7 @@ static int run_loop(struct agent *a)
 				    ticks % (a->cfg.stats_interval_s * 1000 / TICK_MS) == 0)
 					log_stats(a);
 			} else if (!serve_metrics(a, epfd, fd)) {
-				ring_buffer__consume(ws_bpf_ring(a->bpf));
+				ws_ring_consume(ws_bpf_ring(a->bpf));
 			}
 		}
 	}
@@ -510,7 +510,7 @@ int main(int argc, char **argv)
 	 * Take what the ring still holds, flush the exporter within its bound,
 	 * then report: what could not go out by then is in the counters too.
 	 */
-	ring_buffer__consume(ws_bpf_ring(a.bpf));
+	ws_ring_consume(ws_bpf_ring(a.bpf));
 	ws_batch_shutdown(a.batch);
 	log_stats(&a);
 	if (a.rec) {

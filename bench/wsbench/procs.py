@@ -182,7 +182,8 @@ def ticks_delta_s(before, after):
 def proc_mem_kib(pid):
     """VmRSS, VmHWM, RssAnon, RssFile, RssShmem from /proc/PID/status, and
     BpfMaps: the resident part of the process's BPF map mappings (the ring
-    buffer: its data pages are mapped twice, so an 8 MiB ring counts 16 MiB)."""
+    buffer: the agent maps its data pages once, user/ringbuf.c; libbpf's
+    consumer mapped them twice, so an 8 MiB ring counted 16 MiB)."""
     out = {}
     try:
         with open(f"/proc/{pid}/status") as f:

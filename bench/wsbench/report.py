@@ -222,7 +222,7 @@ class Report:
             per = (x["RssAnon"] - idle.get("RssAnon", 0)) / max(x["open"], 1)
             out.append(
                 f"**Memory: VmRSS {mib(x['VmRSS'])} at {x['open']} connections**, of which "
-                f"{mib(x.get('BpfMaps'))} is the ring buffer mapped twice (kernel memory counted "
+                f"{mib(x.get('BpfMaps'))} is the ring buffer (kernel memory counted "
                 f"in the agent's RSS) and {mib(x.get('RssFile', 0) - x.get('BpfMaps', 0))} shared "
                 f"libraries; the agent's own heap (RssAnon) is {mib(x['RssAnon'])}, "
                 f"{per:.2f} KiB per connection over idle. Without the ring buffer's mapping "
@@ -489,10 +489,11 @@ class Report:
             w(f"| clients closed | 0 | – | {mib(x.get('VmRSS'))} | {mib(x.get('VmHWM'))} | "
               f"{mib(x.get('RssAnon'))} | {mib(x.get('BpfMaps'))} | {x.get('conns_tracked')} |")
         w("")
-        w("The BPF map mappings are the ring buffer (8 MiB by default, its data pages mapped "
-          "twice so records can be read across the wrap: 16 MiB of VmRSS that is kernel "
-          "memory, not the agent's heap); the rest of the idle size is mostly shared "
-          "libraries (libcurl, its TLS stack, libbpf, libc).")
+        w("The BPF map mappings are the ring buffer (8 MiB by default: kernel memory, not "
+          "the agent's heap, mapped once by user/ringbuf.c; libbpf's consumer maps the data "
+          "pages twice so records read across the wrap in place, which VmRSS counts twice: "
+          "16 MiB); the rest of the idle size is mostly shared libraries (libcurl, its TLS "
+          "stack, libbpf, libc).")
         w("")
         x = r.get("after_first_request") or {}
         rss = max(x.get("VmRSS", 0), (r.get("after_second_request") or {}).get("VmRSS", 0))

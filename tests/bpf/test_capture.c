@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 static struct ws_features feat;
 static int skipped;
+static uint32_t ring_bytes; /* 0: the default ring size */
 
 static struct ws_bpf *start(enum ws_capture capture, uint32_t pid)
 {
@@ -68,6 +70,8 @@ static struct ws_bpf *start(enum ws_capture capture, uint32_t pid)
 	c.capture = capture;
 	c.capture_bytes = 4096;
 	c.trace_self = 1;
+	if (ring_bytes)
+		c.ringbuf_bytes = ring_bytes;
 	if (pid) {
 		c.pids[0] = pid;
 		c.npids = 1;
@@ -137,7 +141,7 @@ static void check_http_exchange(enum ws_capture capture)
 	close(cli);
 	close(srv);
 	usleep(100000);
-	ring_buffer__consume(ws_bpf_ring(b));
+	ws_ring_consume(ws_bpf_ring(b));
 
 	/* client egress: the request, from the connect()ed socket (role client) */
 	r = find(WS_DIR_EGRESS, 0);
@@ -210,7 +214,7 @@ TEST(test_non_http_connection_is_not_streamed)
 	}
 	close(cli);
 	close(srv);
-	ring_buffer__consume(ws_bpf_ring(b));
+	ws_ring_consume(ws_bpf_ring(b));
 	CHECK_INT(nrecs, 0);
 	CHECK_INT(ws_bpf_stats(b, st), 0);
 	CHECK_INT(st[WS_STAT_RECORDS], 0);
@@ -233,7 +237,7 @@ TEST(test_unselected_process_produces_no_records)
 	CHECK_INT(read(srv, buf, sizeof(buf)), sizeof(req) - 1);
 	close(cli);
 	close(srv);
-	ring_buffer__consume(ws_bpf_ring(b));
+	ws_ring_consume(ws_bpf_ring(b));
 	CHECK_INT(nrecs, 0);
 	ws_bpf_free(b);
 }
@@ -251,7 +255,7 @@ static int exchange_records(struct ws_bpf *b)
 	CHECK_INT(read(srv, buf, sizeof(buf)), sizeof(req) - 1);
 	close(cli);
 	close(srv);
-	ring_buffer__consume(ws_bpf_ring(b));
+	ws_ring_consume(ws_bpf_ring(b));
 	return nrecs;
 }
 
@@ -316,7 +320,7 @@ TEST(test_writev_is_copied_across_iovecs_and_truncated)
 	}
 	close(cli);
 	close(srv);
-	ring_buffer__consume(ws_bpf_ring(b));
+	ws_ring_consume(ws_bpf_ring(b));
 	for (int i = 0; i < nrecs && !r; i++)
 		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == WS_DIR_EGRESS)
 			r = &recs[i];
@@ -361,7 +365,7 @@ TEST(test_refused_connect_is_reported_with_who_and_when)
 	close(cli);
 	close(srv);
 	usleep(50000);
-	ring_buffer__consume(ws_bpf_ring(b));
+	ws_ring_consume(ws_bpf_ring(b));
 	for (int i = 0; i < nrecs; i++) {
 		if (recs[i].hdr.type == WS_REC_CONNECT_FAIL) {
 			r = &recs[i];
@@ -385,6 +389,56 @@ TEST(test_refused_connect_is_reported_with_who_and_when)
 	ws_bpf_free(b);
 }
 
+/*
+ * A 16 KiB ring and records of 200 sizes, read after each: records keep
+ * running past the ring's end, and each comes out whole (wrapped ones
+ * copied, since the data is mapped once).
+ */
+TEST(test_records_across_the_ring_end_come_out_whole)
+{
+	static char msg[2048], rbuf[2048];
+	struct ws_bpf *b;
+	uint64_t st[WS_STAT__COUNT];
+	int cli, srv, bad = 0;
+	uint16_t port;
+
+	ring_bytes = 16384;
+	b = start(WS_CAPTURE_SOCKET, getpid());
+	ring_bytes = 0;
+	if (!b)
+		return;
+	tcp_pair(&cli, &srv, &port);
+	for (int i = 0; i < 200; i++) {
+		int path = 1 + i * 37 % 1500, len;
+		struct rec *r = NULL;
+
+		len = snprintf(msg, sizeof(msg), "GET /%.*s HTTP/1.1\r\n\r\n", path,
+			       "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
+			       "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789");
+		for (int k = 5 + 144; k < 5 + path; k++)
+			msg[k] = (char)('a' + (i + k) % 26); /* past the literal: a pattern per record */
+		nrecs = 0;
+		CHECK_INT(write(cli, msg, len), len);
+		CHECK_INT(read(srv, rbuf, sizeof(rbuf)), len);
+		ws_ring_consume(ws_bpf_ring(b));
+		for (int k = 0; k < nrecs && !r; k++)
+			if (recs[k].hdr.type == WS_REC_DATA && recs[k].data.dir == WS_DIR_EGRESS)
+				r = &recs[k];
+		if (!r || r->data.cap_len != (uint32_t)len || memcmp(r->payload, msg, len))
+			bad++;
+	}
+	close(cli);
+	close(srv);
+	CHECK_INT(bad, 0);
+	/* ~180 KiB through 16 KiB: a record straddles the end on most laps. */
+	if (ws_ring_wrapped(ws_bpf_ring(b)) < 5)
+		fprintf(stderr, "    wrapped: %lu\n", ws_ring_wrapped(ws_bpf_ring(b)));
+	CHECK(ws_ring_wrapped(ws_bpf_ring(b)) >= 5);
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	CHECK_INT(st[WS_STAT_RB_FULL], 0);
+	ws_bpf_free(b);
+}
+
 static const struct check_case cases[] = {
 	CASE(test_socket_tracepoints_capture_an_http_exchange),
 	CASE(test_syscall_fallback_captures_an_http_exchange),
@@ -393,6 +447,7 @@ static const struct check_case cases[] = {
 	CASE(test_comm_selection_follows_a_rename),
 	CASE(test_writev_is_copied_across_iovecs_and_truncated),
 	CASE(test_refused_connect_is_reported_with_who_and_when),
+	CASE(test_records_across_the_ring_end_come_out_whole),
 };
 
 int main(void)
