@@ -20,12 +20,11 @@
 #if defined(__TARGET_ARCH_x86)
 #define WS_GO_ARG0(r) ((r)->ax)
 #define WS_GO_ARG1(r) ((r)->bx)
-#define WS_GO_G(r) ((r)->r14)
 #elif defined(__TARGET_ARCH_arm64)
 #define WS_GO_ARG0(r) ((r)->regs[0])
 #define WS_GO_ARG1(r) ((r)->regs[1])
-#define WS_GO_G(r) ((r)->regs[28])
 #endif
+#define WS_GO_G(r) ((r)->WS_REGS_GOROUTINE_FIELD) /* record.bpf.h: g's register */
 
 static __always_inline int ws_go_emit(__u64 goroutine, __u64 req, __u32 event)
 {
@@ -34,23 +33,13 @@ static __always_inline int ws_go_emit(__u64 goroutine, __u64 req, __u32 event)
 
 	if (floor_only || !ws_selected(id >> 32))
 		return 0;
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (!r) {
-		ws_stat(WS_STAT_RB_FULL);
+	r = ws_rec_reserve(sizeof(*r), WS_REC_GO, 0, id >> 32, (__u32)id, 0);
+	if (!r)
 		return 0;
-	}
-	r->hdr.type = WS_REC_GO;
-	r->hdr.flags = 0;
-	r->hdr.len = sizeof(*r) - sizeof(r->hdr);
-	r->hdr.ts_ns = bpf_ktime_get_ns();
-	r->hdr.tgid = id >> 32;
-	r->hdr.tid = (__u32)id;
-	r->hdr.sock_id = 0;
 	r->goroutine = goroutine;
 	r->req = req;
 	r->event = event;
-	r->pad = 0;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP); /* no wakeup per call: the drain tick reads it */
 	ws_stat(WS_STAT_GO_EVENTS);
 	return 0;
 }

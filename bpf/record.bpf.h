@@ -152,6 +152,32 @@ static __always_inline long ws_copy_user(__u8 *data, const struct ws_ubuf *ub, _
 	return -1;
 }
 
+/*
+ * A zeroed record of size bytes reserved in the ring, its header filled
+ * (len: what follows the header; ts: now), or NULL, counted as lost. Submit
+ * it with BPF_RB_NO_WAKEUP: the agent's drain tick, or the next data
+ * record past wake_bytes, reads it.
+ */
+static __always_inline void *ws_rec_reserve(__u32 size, __u16 type, __u16 flags, __u32 tgid,
+					    __u32 tid, __u64 sock_id)
+{
+	struct ws_rec_hdr *h = bpf_ringbuf_reserve(&rb, size, 0);
+
+	if (!h) {
+		ws_stat(WS_STAT_RB_FULL);
+		return NULL;
+	}
+	__builtin_memset(h, 0, size);
+	h->type = type;
+	h->flags = flags;
+	h->len = size - sizeof(*h);
+	h->ts_ns = bpf_ktime_get_ns();
+	h->tgid = tgid;
+	h->tid = tid;
+	h->sock_id = sock_id;
+	return h;
+}
+
 #if defined(__TARGET_ARCH_x86)
 #define WS_REGS_GOROUTINE_FIELD r14 /* Go's ABIInternal keeps g in R14 */
 #elif defined(__TARGET_ARCH_arm64)

@@ -118,19 +118,10 @@ static __always_inline void ws_emit_connect_fail(const struct sock *sk, const st
 
 	if (!flags)
 		return;
-	r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	if (!r) {
-		ws_stat(WS_STAT_RB_FULL);
+	r = ws_rec_reserve(sizeof(*r), WS_REC_CONNECT_FAIL, flags, c->open_tgid, c->open_tid,
+			   (__u64)sk);
+	if (!r)
 		return;
-	}
-	__builtin_memset(r, 0, sizeof(*r));
-	r->hdr.type = WS_REC_CONNECT_FAIL;
-	r->hdr.flags = flags;
-	r->hdr.len = sizeof(*r) - sizeof(r->hdr);
-	r->hdr.ts_ns = bpf_ktime_get_ns();
-	r->hdr.tgid = c->open_tgid;
-	r->hdr.tid = c->open_tid;
-	r->hdr.sock_id = (__u64)sk;
 	ws_fill_tuple(&r->tuple, (struct sock *)sk, BPF_CORE_READ(sk, __sk_common.skc_family));
 	r->start_ns = c->open_ns;
 	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
@@ -183,20 +174,13 @@ static __always_inline int ws_state_change(const struct sock *sk, int oldstate, 
 	if (!c)
 		return 0;
 	if (c->class == WS_CLASS_HTTP) {
-		r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+		r = ws_rec_reserve(sizeof(*r), WS_REC_CLOSE, ws_close_flags(sk, oldstate), 0, 0,
+				   sock_id);
 		if (r) {
-			__builtin_memset(r, 0, sizeof(*r));
-			r->hdr.type = WS_REC_CLOSE;
-			r->hdr.flags = ws_close_flags(sk, oldstate);
-			r->hdr.len = sizeof(*r) - sizeof(r->hdr);
-			r->hdr.ts_ns = bpf_ktime_get_ns();
-			r->hdr.sock_id = sock_id;
 			ws_fill_tuple(&r->tuple, (struct sock *)sk,
 				      BPF_CORE_READ(sk, __sk_common.skc_family));
 			bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 			ws_stat(WS_STAT_CLOSES);
-		} else {
-			ws_stat(WS_STAT_RB_FULL);
 		}
 	} else if (oldstate == WS_TCP_SYN_SENT && c->open_tgid) {
 		/* Refused, unanswered or unreachable: a call that never sent a byte. */

@@ -44,14 +44,15 @@ static uint16_t buildinfo_minor(int fd, uint64_t off, uint64_t size)
 {
 	static const char magic[14] = "\xff Go buildinf:";
 	uint8_t b[32 + 1 + 64];
+	size_t have = size < sizeof(b) ? size : sizeof(b);
 	const char *v, *end;
 	unsigned int len, minor = 0;
 
-	if (size < 34 || !read_at(fd, b, size < sizeof(b) ? size : sizeof(b), off) ||
-	    memcmp(b, magic, sizeof(magic)) || !(b[15] & 2))
+	if (size < 34 || !read_at(fd, b, have, off) || memcmp(b, magic, sizeof(magic)) ||
+	    !(b[15] & 2))
 		return 0;
 	len = b[32]; /* a varint: versions are far shorter than 128 bytes */
-	if (len >= 128 || 33 + len > (size < sizeof(b) ? size : sizeof(b)))
+	if (len >= 128 || 33 + len > have)
 		return 0;
 	v = (const char *)b + 33;
 	end = v + len;
