@@ -17,6 +17,7 @@
 
 #include "bpf_load.h"
 #include "cgroup.h"
+#include "readfd.h"
 #include "wirespan.skel.h"
 
 /* Where Go's net/http client is probed (bpf/go_uprobe.bpf.c): in every Go release followed (1.19+). */
@@ -67,14 +68,9 @@ static uint64_t proc_start(uint32_t tgid)
 	unsigned long long start = 0;
 	const char *p;
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = ws_read_file(path, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';

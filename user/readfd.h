@@ -8,6 +8,7 @@
 #define WS_READFD_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -29,6 +30,19 @@ static inline ssize_t ws_read_upto(int fd, char *buf, size_t cap)
 		got += n;
 	}
 	return (ssize_t)got;
+}
+
+/* Reads up to cap bytes of the file at path: the byte count, or -errno. */
+static inline ssize_t ws_read_file(const char *path, char *buf, size_t cap)
+{
+	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	got = ws_read_upto(fd, buf, cap);
+	close(fd);
+	return got;
 }
 
 #endif /* WS_READFD_H */

@@ -37,20 +37,6 @@ static void copy_bounded(char *dst, size_t dstsz, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-/* Reads up to bufsz bytes of a file. Returns the byte count, or -errno. */
-static ssize_t read_bounded(const char *path, char *buf, size_t bufsz)
-{
-	ssize_t got;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	got = ws_read_upto(fd, buf, bufsz);
-	close(fd);
-	return got;
-}
-
 /*
  * The value of variable name ("NAME=") in a NUL-separated environment block,
  * as getenv() would see it: the first definition, even an empty one. NULL
@@ -132,7 +118,7 @@ static void read_environ(const char *proc_root, uint32_t pid, struct ws_resource
 	own = malloc(sizeof(*own));
 	if (!buf || !own)
 		goto out;
-	n = read_bounded(path, buf, ENVIRON_READ_MAX);
+	n = ws_read_file(path, buf, ENVIRON_READ_MAX);
 	if (n <= 0)
 		goto out;
 	ws_res_attrs_init(own);
@@ -220,7 +206,7 @@ static void read_cgroup(const char *proc_root, uint32_t pid, struct ws_resource 
 	r->container_id[0] = unit[0] = '\0';
 	if (snprintf(path, sizeof(path), "%s/%u/cgroup", proc_root, pid) >= (int)sizeof(path))
 		return;
-	n = read_bounded(path, buf, sizeof(buf));
+	n = ws_read_file(path, buf, sizeof(buf));
 	if (n <= 0)
 		return;
 	container_id_of(buf, n, r->container_id);
@@ -259,7 +245,7 @@ static void read_container_name(const char *host_root, struct ws_resource *r)
 		if (snprintf(path, sizeof(path), runtimes[i].fmt, host_root, r->container_id) >=
 		    (int)sizeof(path))
 			continue;
-		n = read_bounded(path, buf, RUNTIME_READ_MAX);
+		n = ws_read_file(path, buf, RUNTIME_READ_MAX);
 		if (n <= 0)
 			continue;
 		len = ws_json_pick(buf, n, runtimes[i].path, runtimes[i].depth, r->container_name,
