@@ -42,7 +42,7 @@ struct ws_bpf {
 	uint32_t go_words; /* entries of go_procs: a bit per possible pid */
 	struct go_proc *go;
 	size_t ngo;
-	struct ws_go_stats go_stats;
+	struct ws_go_stats go_stats; /* the counters; procs is ngo */
 	int verbose;
 };
 
@@ -286,7 +286,6 @@ static void go_forget(struct ws_bpf *b, size_t i)
 		bpf_link__destroy(g->links[k]);
 	go_bit(b, g->tgid, false);
 	b->go[i] = b->go[--b->ngo];
-	b->go_stats.procs = b->ngo;
 }
 
 int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
@@ -304,12 +303,13 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 	start = proc_start(tgid);
 	if (!start)
 		return -ESRCH;
-	for (size_t i = 0; i < b->ngo && !g; i++) {
+	for (size_t i = 0; i < b->ngo; i++) {
 		if (b->go[i].tgid != tgid)
 			continue;
 		if (b->go[i].start == start)
 			return 0;
-		go_forget(b, i); /* the pid of a process that is gone */
+		go_forget(b, i); /* the pid of a process that is gone; a pid is listed once */
+		break;
 	}
 	if (b->ngo >= GO_PROCS_MAX) {
 		b->go_stats.not_followed++;
@@ -319,7 +319,6 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 		return -ENOMEM;
 	g = &b->go[b->ngo++];
 	*g = (struct go_proc){ .tgid = tgid, .start = start };
-	b->go_stats.procs = b->ngo;
 	go_bit(b, tgid, true);
 
 	/* The kernel opens the binary through the link: it works across mount namespaces. */
@@ -330,10 +329,8 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 		LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = go_funcs[k]);
 
 		g->links[k] = bpf_program__attach_uprobe_opts(progs[k], tgid, exe, 0, &o);
-		if (!g->links[k]) {
+		if (!g->links[k])
 			ret = -errno;
-			g->links[k] = NULL;
-		}
 	}
 	if (ret) {
 		b->go_stats.probe_failures++;
@@ -358,8 +355,10 @@ void ws_bpf_go_reap(struct ws_bpf *b)
 void ws_bpf_go_stats(const struct ws_bpf *b, struct ws_go_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (b)
-		*out = b->go_stats;
+	if (!b)
+		return;
+	*out = b->go_stats;
+	out->procs = b->ngo;
 }
 
 void ws_bpf_free(struct ws_bpf *b)
