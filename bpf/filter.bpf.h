@@ -32,7 +32,7 @@ static __always_inline int ws_selected(__u32 tgid)
 		return 0;
 	if (!filter_pid && !filter_cgroup && !filter_comm)
 		return 1;
-	if (filter_pid && bpf_map_lookup_elem(&sel_pids, &tgid))
+	if (filter_pid && ws_pid_bit(&sel_pids, tgid))
 		return 1;
 	if (filter_cgroup) {
 		for (__u32 i = 0; i < WS_MAX_CGROUPS; i++) {

@@ -23,8 +23,12 @@ const volatile __u32 n_cgroups __weak = 0; /* entries used in sel_cgroups */
 const volatile __u32 cap_bytes __weak = WS_CAP_DEFAULT;
 /* Benchmarks (--floor): every program returns at once; the verifier prunes the rest. */
 const volatile __u8 floor_only __weak = 0;
-/* Wake the consumer when this much is waiting (once per crossing); below it the agent's timer drains the ring. */
-const volatile __u64 wake_bytes __weak = 256 * 1024;
+/*
+ * Each CPU wakes the consumer once it has put this much in the ring since
+ * its last wakeup; below it the agent's timer drains the ring. User space
+ * sets it to its wake threshold over the CPUs.
+ */
+const volatile __u64 wake_bytes __weak = 128 * 1024;
 
 /* Go programs: records carry the goroutine (go_procs says which processes). */
 const volatile __u8 go_goroutines __weak = 0;
@@ -43,12 +47,17 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps") __weak;
 
-/* --pid: selected tgids. Written by user space; entries live until the agent exits. */
+/*
+ * --pid: selected tgids, one bit per pid (bit tgid % 64 of word tgid / 64),
+ * written by user space before attach. An array, like go_procs: a lookup
+ * is a bounds check and an add, inlined, where a hash lookup is a call on
+ * every socket I/O of every process on the host. Sized to pid_max / 64.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } sel_pids SEC(".maps") __weak;
 
 /* --cgroup: cgroup v2 directories whose subtrees are selected. Written by user space. */
@@ -92,6 +101,15 @@ struct {
 	__type(value, __u64);
 } go_procs SEC(".maps") __weak;
 
+/* Whether tgid's bit is set in a pid bitmap (sel_pids, go_procs). */
+static __always_inline int ws_pid_bit(void *bitmap, __u32 tgid)
+{
+	__u32 word = tgid / 64;
+	__u64 *bits = bpf_map_lookup_elem(bitmap, &word);
+
+	return bits && (*bits & (1ULL << (tgid % 64)));
+}
+
 /*
  * Sockets of selected processes: classification and role. Created on the
  * first I/O or the active open, deleted on TCP_CLOSE; LRU so sockets whose
@@ -116,6 +134,8 @@ struct ws_scratch {
 	 * < 2 * WS_CAP_MAX, so the verifier can bound every iovec copy.
 	 */
 	__u8 data[3 * WS_CAP_MAX];
+	/* Bytes this CPU put in the ring since it last woke the consumer. */
+	__u64 unwoken;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

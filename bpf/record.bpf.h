@@ -100,20 +100,27 @@ static __always_inline void ws_fill_tuple(struct ws_tuple *t, struct sock *sk, _
 	}
 }
 
-/* Copies up to cap bytes of an iovec array; returns bytes copied. */
+/*
+ * Copies up to cap bytes of an iovec array; returns bytes copied. The array
+ * is read in one go: every helper call counts (on a kernel with return
+ * thunks, each costs about as much as copying a few hundred bytes).
+ */
 static __always_inline __u32 ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u32 cap)
 {
-	__u32 off = 0;
+	struct iovec iov[WS_MAX_IOV];
+	__u32 off = 0, niov = iovcnt < WS_MAX_IOV ? iovcnt : WS_MAX_IOV;
 
+	barrier_var(niov);
+	niov &= 2 * WS_MAX_IOV - 1;
+	if (!niov || niov > WS_MAX_IOV ||
+	    bpf_probe_read_user(iov, niov * sizeof(iov[0]), (void *)iovp))
+		return 0;
 	for (int i = 0; i < WS_MAX_IOV; i++) {
-		struct iovec iov;
 		__u64 n;
 
-		if (i >= iovcnt || off >= cap)
+		if (i >= niov || off >= cap)
 			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(iovp + i * sizeof(iov))))
-			break;
-		n = iov.iov_len;
+		n = iov[i].iov_len;
 		if (n > cap - off)
 			n = cap - off;
 		/* Masks after a barrier, so clang keeps them for the verifier. */
@@ -121,7 +128,7 @@ static __always_inline __u32 ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, _
 		n &= 2 * WS_CAP_MAX - 1;
 		barrier_var(off);
 		off &= WS_CAP_MAX - 1;
-		if (n && bpf_probe_read_user(&data[off], n, iov.iov_base))
+		if (n && bpf_probe_read_user(&data[off], n, iov[i].iov_base))
 			break;
 		off += n;
 	}
@@ -192,14 +199,9 @@ static __always_inline void *ws_rec_reserve(__u32 size, __u16 type, __u16 flags,
  */
 static __always_inline __u64 ws_goroutine(__u32 tgid)
 {
-	__u32 word = tgid / 64;
 	struct pt_regs *regs;
-	__u64 *bits;
 
-	if (!go_goroutines)
-		return 0;
-	bits = bpf_map_lookup_elem(&go_procs, &word);
-	if (!bits || !(*bits & (1ULL << (tgid % 64))))
+	if (!go_goroutines || !ws_pid_bit(&go_procs, tgid))
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	return BPF_CORE_READ(regs, WS_REGS_GOROUTINE_FIELD);
@@ -229,19 +231,37 @@ static __always_inline struct ws_conn *ws_conn_get(struct sock *sk, const bool b
 }
 
 /*
- * One I/O of ret bytes on sk by the current (already selected) task. Only
- * TCP over IPv4/IPv6; only connections that look like HTTP/1.x are copied.
- * btf: sk is a BTF pointer (see WS_SK_READ).
+ * Whether this record should wake the consumer: once this CPU has put
+ * wake_bytes in the ring since its last wakeup. Waking with every record
+ * (until the agent gets the CPU and drains) queues an irq_work and a
+ * wait-queue wakeup, under irq-saving locks, in the traced process for each
+ * of them; asking the ring how much is waiting is a call and a read of the
+ * consumer's cache line. A wakeup lost to a race with a draining consumer
+ * is covered by the agent's drain tick.
+ */
+static __always_inline __u64 ws_wake_flag(struct ws_scratch *s, __u32 size)
+{
+	s->unwoken += size;
+	if (s->unwoken < wake_bytes)
+		return BPF_RB_NO_WAKEUP;
+	s->unwoken = 0;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
+/*
+ * One I/O of ret bytes on sk by the current (already selected) task, id its
+ * bpf_get_current_pid_tgid(). Only TCP over IPv4/IPv6; only connections
+ * that look like HTTP/1.x are sent on. btf: sk is a BTF pointer (see
+ * WS_SK_READ).
  */
 static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u8 source,
-					const struct ws_ubuf *ub, const bool btf)
+					const struct ws_ubuf *ub, const bool btf, __u64 id)
 {
-	__u64 id = bpf_get_current_pid_tgid(), sock_id = (__u64)sk;
+	__u64 sock_id = (__u64)sk;
 	struct task_struct *task;
 	struct ws_scratch *s;
 	struct ws_conn *c;
-	__u32 cpu = bpf_get_smp_processor_id(), cap = 0, portpair;
-	__u64 avail;
+	__u32 cpu = bpf_get_smp_processor_id(), cap, portpair;
 	__u16 family, flags = 0;
 	long n;
 
@@ -260,28 +280,17 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 		ws_stat(WS_STAT_NOT_HTTP);
 		return 0;
 	}
+	if (c->class == WS_CLASS_UNKNOWN && ub->kind == WS_BUF_NONE)
+		return 0; /* nothing to classify with */
 	s = bpf_map_lookup_elem(&scratch, &cpu);
 	if (!s)
 		return 0;
 
-	if (c->class == WS_CLASS_UNKNOWN) {
-		__u32 want = ret < 8 ? ret : 8;
-		__u8 head[8] = {};
-
-		n = ub->kind == WS_BUF_NONE ? -1 : ws_copy_user(s->data, ub, want);
-		if (n <= 0)
-			return 0;
-		__builtin_memcpy(head, s->data, 8);
-		if (!ws_looks_http(head, n)) {
-			c->tries++;
-			if (c->opened || c->tries >= WS_CLASSIFY_TRIES)
-				c->class = WS_CLASS_OTHER;
-			ws_stat(WS_STAT_NOT_HTTP);
-			return 0;
-		}
-		c->class = WS_CLASS_HTTP;
-	}
-
+	/*
+	 * One copy serves both: a connection still unclassified is judged by
+	 * the first bytes of this same capture (a second, 8-byte copy first
+	 * would cost a call per new connection).
+	 */
 	cap = ret < cap_bytes ? ret : cap_bytes;
 	if (ub->kind == WS_BUF_NONE) {
 		flags |= WS_F_NO_BUFFER;
@@ -295,6 +304,21 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 			n = 0;
 		}
 		cap = n;
+	}
+	if (c->class == WS_CLASS_UNKNOWN) {
+		__u8 head[8] = {};
+
+		if (!cap)
+			return 0;
+		__builtin_memcpy(head, s->data, 8);
+		if (!ws_looks_http(head, cap)) {
+			c->tries++;
+			if (c->opened || c->tries >= WS_CLASSIFY_TRIES)
+				c->class = WS_CLASS_OTHER;
+			ws_stat(WS_STAT_NOT_HTTP);
+			return 0;
+		}
+		c->class = WS_CLASS_HTTP;
 	}
 	if (cap < ret && !(flags & (WS_F_NO_BUFFER | WS_F_READ_FAILED))) {
 		flags |= WS_F_TRUNCATED;
@@ -326,18 +350,8 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	s->rec.source = source;
 	s->rec.goroutine = ws_goroutine(id >> 32);
 
-	/*
-	 * Wake the consumer once, with the record that takes the waiting bytes
-	 * past wake_bytes. Waking with every record above it (until the agent
-	 * gets the CPU and drains) queues an irq_work and a wait-queue wakeup,
-	 * under irq-saving locks, in the traced process for each of them. A
-	 * wakeup lost to a race with a draining consumer is covered by the
-	 * agent's drain tick.
-	 */
-	avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
-	n = avail < wake_bytes && avail + sizeof(s->rec) + cap >= wake_bytes ? BPF_RB_FORCE_WAKEUP
-									      : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&rb, s, sizeof(s->rec) + cap, n)) {
+	n = sizeof(s->rec) + cap;
+	if (bpf_ringbuf_output(&rb, &s->rec, n, ws_wake_flag(s, n))) {
 		ws_stat(WS_STAT_RB_FULL);
 		return 0;
 	}

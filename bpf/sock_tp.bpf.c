@@ -66,13 +66,18 @@ static __always_inline void ws_ubuf_from_syscall(struct ws_ubuf *ub)
 static __always_inline int ws_sock_io(struct sock *sk, int ret, int flags, __u8 dir)
 {
 	struct ws_ubuf ub = {};
+	__u64 id;
 
-	if (floor_only || !ws_selected(bpf_get_current_pid_tgid() >> 32))
+	/* Failed I/O (EAGAIN on every drained non-blocking read) costs nothing more. */
+	if (floor_only || ret <= 0 || !sk)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if (!ws_selected(id >> 32))
 		return 0;
 	if (flags & WS_MSG_PEEK) /* the same bytes come again in the real read */
 		return 0;
 	ws_ubuf_from_syscall(&ub);
-	return ws_emit_data(sk, ret, dir, WS_SRC_SOCK_TP, &ub, true);
+	return ws_emit_data(sk, ret, dir, WS_SRC_SOCK_TP, &ub, true, id);
 }
 
 /*

@@ -54,7 +54,8 @@ static __always_inline int ws_sys_enter(struct trace_event_raw_sys_enter *ctx, _
 
 static __always_inline int ws_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
 	struct ws_sys_args *a = floor_only ? NULL : bpf_map_lookup_elem(&sys_args, &tid);
 	struct ws_ubuf ub = {};
 	struct sock *sk;
@@ -69,7 +70,7 @@ static __always_inline int ws_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	sk = ws_fd_sock(a->fd);
 	bpf_map_delete_elem(&sys_args, &tid);
 	/* sk came from probe reads: not a pointer the verifier lets us load through */
-	return ws_emit_data(sk, ctx->ret, dir, WS_SRC_SYSCALL, &ub, false);
+	return ws_emit_data(sk, ctx->ret, dir, WS_SRC_SYSCALL, &ub, false, id);
 }
 
 #define WS_SYSCALL(name, kind, dir)                                                        \

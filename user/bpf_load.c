@@ -39,14 +39,14 @@ struct ws_bpf {
 	int cgroup_fds[WS_MAX_SEL_CGROUPS];
 	int ncgroup_fds;
 	bool go_on; /* Go programs' goroutines are followed (not --no-goroutines, not --floor) */
-	uint32_t go_words; /* entries of go_procs: a bit per possible pid */
+	uint32_t pid_words; /* entries of the pid bitmaps (sel_pids, go_procs): a bit per possible pid */
 	struct go_proc *go;
 	size_t ngo;
 	struct ws_go_stats go_stats; /* the counters; procs is ngo */
 	int verbose;
 };
 
-/* pid_max: the go_procs bitmap covers every pid the kernel can hand out. */
+/* pid_max: the pid bitmaps cover every pid the kernel can hand out. */
 static uint32_t pid_max(void)
 {
 	char buf[32] = "";
@@ -117,6 +117,29 @@ static void set_family(struct wirespan *s, const struct ws_plan *plan, const str
 	}
 }
 
+uint64_t ws_bpf_wake_bytes(uint64_t ringbuf_bytes)
+{
+	/* The waiting bytes stay well under the ring's size between drain ticks. */
+	uint64_t total = ringbuf_bytes / 8 < 256 * 1024 ? ringbuf_bytes / 8 : 256 * 1024;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	total /= ncpu > 0 ? (uint64_t)ncpu : 1;
+	return total > 4096 ? total : 4096;
+}
+
+/* Sets or clears tgid's bit in a pid bitmap, sel_pids or go_procs (only user space writes them). */
+static void pid_bit(struct ws_bpf *b, struct bpf_map *bitmap, uint32_t tgid, bool on)
+{
+	uint32_t word = tgid / 64;
+	uint64_t bits = 0;
+
+	if (word >= b->pid_words)
+		return;
+	bpf_map__lookup_elem(bitmap, &word, sizeof(word), &bits, sizeof(bits), 0);
+	bits = on ? bits | 1ull << (tgid % 64) : bits & ~(1ull << (tgid % 64));
+	bpf_map__update_elem(bitmap, &word, sizeof(word), &bits, sizeof(bits), BPF_ANY);
+}
+
 static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err, size_t errsz)
 {
 	char mount[4096], path[4096];
@@ -124,9 +147,12 @@ static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err
 	int ret;
 
 	for (size_t i = 0; i < c->npids; i++) {
-		if (bpf_map__update_elem(b->skel->maps.sel_pids, &c->pids[i], sizeof(__u32), &one,
-					 sizeof(one), BPF_ANY))
-			return -errno;
+		if (c->pids[i] / 64 >= b->pid_words) {
+			snprintf(err, errsz, "--pid %u: above the kernel's pid_max (%u)", c->pids[i],
+				 b->pid_words * 64);
+			return -ERANGE;
+		}
+		pid_bit(b, b->skel->maps.sel_pids, c->pids[i], true);
 	}
 	for (size_t i = 0; i < c->ncomms; i++) {
 		if (bpf_map__update_elem(b->skel->maps.sel_comms, c->comms[i], 16, &one,
@@ -191,11 +217,13 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 	b->skel->rodata->n_cgroups = c->ncgroups;
 	b->skel->rodata->cap_bytes = c->capture_bytes;
 	b->skel->rodata->floor_only = c->floor;
+	b->skel->rodata->wake_bytes = ws_bpf_wake_bytes(c->ringbuf_bytes);
 	b->go_on = !c->no_goroutines && !c->floor;
 	b->skel->rodata->go_goroutines = b->go_on;
-	b->go_words = (pid_max() + 63) / 64;
+	b->pid_words = (pid_max() + 63) / 64;
 	b->verbose = c->verbose;
-	bpf_map__set_max_entries(b->skel->maps.go_procs, b->go_words);
+	bpf_map__set_max_entries(b->skel->maps.go_procs, b->pid_words);
+	bpf_map__set_max_entries(b->skel->maps.sel_pids, c->npids ? b->pid_words : 1);
 	bpf_map__set_max_entries(b->skel->maps.rb, c->ringbuf_bytes);
 	bpf_map__set_max_entries(b->skel->maps.scratch, libbpf_num_possible_cpus());
 	set_family(b->skel, plan, c);
@@ -264,27 +292,13 @@ int ws_bpf_stats(struct ws_bpf *b, uint64_t out[WS_STAT__COUNT])
 	return 0;
 }
 
-/* Sets or clears tgid's bit in go_procs (only user space writes it). */
-static void go_bit(struct ws_bpf *b, uint32_t tgid, bool on)
-{
-	uint32_t word = tgid / 64;
-	uint64_t bits = 0;
-
-	if (word >= b->go_words)
-		return;
-	bpf_map__lookup_elem(b->skel->maps.go_procs, &word, sizeof(word), &bits, sizeof(bits), 0);
-	bits = on ? bits | 1ull << (tgid % 64) : bits & ~(1ull << (tgid % 64));
-	bpf_map__update_elem(b->skel->maps.go_procs, &word, sizeof(word), &bits, sizeof(bits),
-			     BPF_ANY);
-}
-
 static void go_forget(struct ws_bpf *b, size_t i)
 {
 	struct go_proc *g = &b->go[i];
 
 	for (int k = 0; k < 2; k++)
 		bpf_link__destroy(g->links[k]);
-	go_bit(b, g->tgid, false);
+	pid_bit(b, b->skel->maps.go_procs, g->tgid, false);
 	b->go[i] = b->go[--b->ngo];
 }
 
@@ -298,7 +312,7 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 
 	if (!b || !b->go_on)
 		return 0;
-	if (tgid / 64 >= b->go_words) /* pid_max was raised after the agent started */
+	if (tgid / 64 >= b->pid_words) /* pid_max was raised after the agent started */
 		return -ERANGE;
 	start = proc_start(tgid);
 	if (!start)
@@ -319,7 +333,7 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 		return -ENOMEM;
 	g = &b->go[b->ngo++];
 	*g = (struct go_proc){ .tgid = tgid, .start = start };
-	go_bit(b, tgid, true);
+	pid_bit(b, b->skel->maps.go_procs, tgid, true);
 
 	/* The kernel opens the binary through the link: it works across mount namespaces. */
 	snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);

@@ -27,6 +27,12 @@ struct ws_bpf;
 struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *plan,
 			    ws_ring_cb sample_cb, void *ctx, char *err, size_t errsz);
 struct ws_ring *ws_bpf_ring(struct ws_bpf *b);
+/*
+ * Bytes a CPU puts in a ring of ringbuf_bytes before it wakes the consumer
+ * (an eighth of the ring, at most 256 KiB, over the online CPUs; at least
+ * 4 KiB). Below it the agent's drain tick reads the ring.
+ */
+uint64_t ws_bpf_wake_bytes(uint64_t ringbuf_bytes);
 /* Kernel counters summed over CPUs, indexed by enum ws_stat. 0 or -errno. */
 int ws_bpf_stats(struct ws_bpf *b, uint64_t out[WS_STAT__COUNT]);
 /*

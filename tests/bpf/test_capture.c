@@ -8,10 +8,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -337,6 +339,132 @@ TEST(test_writev_is_copied_across_iovecs_and_truncated)
 	ws_bpf_free(b);
 }
 
+/*
+ * writev of six iovecs, one of them empty: the kernel reads the first
+ * WS_MAX_IOV entries (in one copy of the array) and their bytes in order;
+ * the rest of the I/O is flagged truncated.
+ */
+TEST(test_writev_past_the_iovec_limit_keeps_the_first_entries)
+{
+	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
+	struct iovec iov[6] = { { "GET /", 5 },	 { "", 0 },	  { "a", 1 },
+				{ " HTTP/1.1\r\n", 11 }, { "X: y\r\n", 6 }, { "\r\n", 2 } };
+	char rbuf[256];
+	int cli, srv, got = 0;
+	uint16_t port;
+	struct rec *r = NULL;
+
+	if (!b)
+		return;
+	tcp_pair(&cli, &srv, &port);
+	CHECK_INT(writev(cli, iov, 6), 25);
+	while (got < 25) {
+		int n = read(srv, rbuf, sizeof(rbuf));
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(cli);
+	close(srv);
+	ws_ring_consume(ws_bpf_ring(b));
+	for (int i = 0; i < nrecs && !r; i++)
+		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == WS_DIR_EGRESS)
+			r = &recs[i];
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(r->data.io_len, 25);
+		CHECK_MEM(r->payload, r->data.cap_len, "GET /a HTTP/1.1\r\n");
+		CHECK(r->hdr.flags & WS_F_TRUNCATED);
+	}
+	ws_bpf_free(b);
+}
+
+/* Whether the ring's fd became readable through a wakeup within ms. */
+static int woken(int epfd, int ms)
+{
+	struct epoll_event ev;
+
+	return epoll_wait(epfd, &ev, 1, ms) == 1;
+}
+
+/*
+ * Records do not wake the consumer one by one: a CPU wakes it once it has
+ * put ws_bpf_wake_bytes() in the ring since its last wakeup (the agent's
+ * drain tick reads the rest).
+ */
+TEST(test_consumer_is_woken_once_a_cpu_has_put_the_threshold)
+{
+	static char msg[1024], rbuf[2048];
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ws_bpf *b;
+	cpu_set_t one, saved;
+	uint64_t wake, put = 0;
+	int cli, srv, epfd, len;
+	uint16_t port;
+
+	/* One CPU: the threshold counts per CPU. */
+	CHECK_INT(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	CHECK_INT(sched_setaffinity(0, sizeof(one), &one), 0);
+	ring_bytes = 1 << 20;
+	b = start(WS_CAPTURE_SOCKET, getpid());
+	ring_bytes = 0;
+	if (!b)
+		goto out;
+	wake = ws_bpf_wake_bytes(1 << 20);
+	len = snprintf(msg, sizeof(msg), "GET /%0900d HTTP/1.1\r\n\r\n", 0);
+	tcp_pair(&cli, &srv, &port);
+	epfd = epoll_create1(0);
+	CHECK_INT(epoll_ctl(epfd, EPOLL_CTL_ADD, ws_ring_fd(ws_bpf_ring(b)), &ev), 0);
+	/* Each exchange puts two records of len bytes and a header. */
+	while (put + 2 * (len + sizeof(struct ws_data_rec) + 8) < wake / 2) {
+		CHECK_INT(write(cli, msg, len), len);
+		CHECK_INT(read(srv, rbuf, sizeof(rbuf)), len);
+		put += 2 * (len + sizeof(struct ws_data_rec) + 8);
+	}
+	CHECK(put > 0);
+	CHECK(!woken(epfd, 200)); /* half the threshold waiting: no wakeup */
+	while (put < wake + 4096) {
+		CHECK_INT(write(cli, msg, len), len);
+		CHECK_INT(read(srv, rbuf, sizeof(rbuf)), len);
+		put += 2 * (len + sizeof(struct ws_data_rec) + 8);
+	}
+	CHECK(woken(epfd, 1000)); /* past it: woken */
+	ws_ring_consume(ws_bpf_ring(b));
+	close(epfd);
+	close(cli);
+	close(srv);
+	ws_bpf_free(b);
+out:
+	sched_setaffinity(0, sizeof(saved), &saved);
+}
+
+/* A --pid above the kernel's pid_max cannot be selected: a clear error, not a silent miss. */
+TEST(test_pid_above_pid_max_is_refused)
+{
+	struct ws_config c;
+	struct ws_plan plan;
+	struct ws_bpf *b;
+	char err[512] = "";
+	char *argv[] = { "test", NULL };
+
+	ws_config_parse(&c, 1, argv, (ws_getenv_fn)getenv, stdout, stderr);
+	c.capture = WS_CAPTURE_SOCKET;
+	c.pids[0] = 1u << 30;
+	c.npids = 1;
+	if (ws_choose_hooks(&feat, &c, &plan)) {
+		printf("SKIP (kernel lacks a feature): %s\n", plan.desc);
+		skipped++;
+		return;
+	}
+	b = ws_bpf_start(&c, &plan, on_sample, NULL, err, sizeof(err));
+	CHECK(b == NULL);
+	CHECK(strstr(err, "--pid 1073741824: above the kernel's pid_max") != NULL);
+	ws_bpf_free(b);
+}
+
 /* A port nobody listens on: the connect is refused before any byte, and still reported. */
 TEST(test_refused_connect_is_reported_with_who_and_when)
 {
@@ -446,6 +574,9 @@ static const struct check_case cases[] = {
 	CASE(test_unselected_process_produces_no_records),
 	CASE(test_comm_selection_follows_a_rename),
 	CASE(test_writev_is_copied_across_iovecs_and_truncated),
+	CASE(test_writev_past_the_iovec_limit_keeps_the_first_entries),
+	CASE(test_consumer_is_woken_once_a_cpu_has_put_the_threshold),
+	CASE(test_pid_above_pid_max_is_refused),
 	CASE(test_refused_connect_is_reported_with_who_and_when),
 	CASE(test_records_across_the_ring_end_come_out_whole),
 };
