@@ -340,7 +340,7 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 	progs[0] = b->skel->progs.ws_go_roundtrip;
 	progs[1] = b->skel->progs.ws_go_req_write;
 	for (int k = 0; k < 2; k++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = go_funcs[k]);
+		struct bpf_uprobe_opts o = { .sz = sizeof(o), .func_name = go_funcs[k] };
 
 		g->links[k] = bpf_program__attach_uprobe_opts(progs[k], tgid, exe, 0, &o);
 		if (!g->links[k])
