@@ -101,20 +101,22 @@ static __always_inline void ws_fill_tuple(struct ws_tuple *t, struct sock *sk, _
 }
 
 /*
- * Copies up to cap bytes of an iovec array; returns bytes copied. The array
- * is read in one go: every helper call counts (on a kernel with return
- * thunks, each costs about as much as copying a few hundred bytes).
+ * Copies up to cap bytes of an iovec array; returns bytes copied, or -1
+ * when the array itself cannot be read. The array is read in one go, not
+ * entry by entry: a user-memory read is a helper call of its own, and
+ * costs over 100 ns on a kernel with return thunks (bench/RESULTS.md).
  */
-static __always_inline __u32 ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u32 cap)
+static __always_inline long ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u32 cap)
 {
 	struct iovec iov[WS_MAX_IOV];
 	__u32 off = 0, niov = iovcnt < WS_MAX_IOV ? iovcnt : WS_MAX_IOV;
 
 	barrier_var(niov);
 	niov &= 2 * WS_MAX_IOV - 1;
-	if (!niov || niov > WS_MAX_IOV ||
-	    bpf_probe_read_user(iov, niov * sizeof(iov[0]), (void *)iovp))
+	if (!niov || niov > WS_MAX_IOV)
 		return 0;
+	if (bpf_probe_read_user(iov, niov * sizeof(iov[0]), (void *)iovp))
+		return -1;
 	for (int i = 0; i < WS_MAX_IOV; i++) {
 		__u64 n;
 
