@@ -47,6 +47,8 @@ def machine_info():
         "node": sh(["node", "--version"]),
         "wrk": sh("wrk --version 2>&1 | head -1").split(" [")[0],
         "loadavg": open("/proc/loadavg").read().strip(),
+        # 1: someone left the BPF statistics on; every program run then pays for them.
+        "bpf_stats_enabled": sh("cat /proc/sys/kernel/bpf_stats_enabled"),
     }
 
 
