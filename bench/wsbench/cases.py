@@ -21,7 +21,7 @@ from wsbench.procs import (CLK_TCK, Cgroup, cgroup2_mount, cpu_busy_s, end_proce
 from wsbench.servers import Agent, Nginx, NodeServer, Receiver, agent_help, run_wrk, wrk_cmd
 from wsbench.stats import log_loss, med, stat, summarize
 
-CASES = ["nginx", "heavy", "otel", "replay", "encode", "loss", "memory", "profile"]
+CASES = ["nginx", "heavy", "otel", "replay", "encode", "loss", "memory", "profile", "kcost"]
 CASE_TITLES = {
     "nginx": "1. nginx, one worker, `return 200`",
     "heavy": "2. Heavier service: Node.js, ~100 µs of CPU per request",
@@ -31,6 +31,7 @@ CASE_TITLES = {
     "loss": "5. Event loss vs request rate",
     "memory": "6. Agent memory with 10,000 keep-alive connections",
     "profile": "Where the cost goes (perf)",
+    "kcost": "What the kernel path's operations cost on this kernel (BPF helpers)",
 }
 
 
@@ -349,6 +350,40 @@ class Bench:
         self.results["encode"] = {"rows": rows, "cpu_s_per_variant": secs,
                                   "cmd": f"taskset -c {self.a.server_cpu} "
                                          f"{exe.relative_to(REPO)} {secs}"}
+
+    def case_kcost(self):
+        """bench/kcost: what each operation of the per-I/O path costs per call, the
+        driver pinned to the server's CPU, in a cgroup of its own (selection by
+        cgroup is one of the operations)."""
+        exe = paths.BUILD / "bench" / "kcost"
+        if not exe.exists():
+            log(f"  kcost: {exe} missing (make {exe.relative_to(REPO)})")
+            self.results["kcost"] = {"skipped": f"{exe.relative_to(REPO)} not built"}
+            return
+        iters = 30_000 if self.a.quick else 100_000
+        self.wait_quiet()
+        cg = Cgroup("kcost")
+        try:
+            p = spawn([exe, "-n", iters, "-c", cg.path], cgroup=cg, cpu=self.a.server_cpu,
+                      stdout=PIPE, stderr=PIPE)
+            rc, _ = reap(p, 300)
+            out, err = p.stdout.read(), p.stderr.read()
+            end_process(p)
+        finally:
+            cg.destroy()
+        if rc != 0:
+            self.results["kcost"] = {"skipped": f"kcost exited {rc}: {err.strip()[-300:]}"}
+            return
+        rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        for r in rows:
+            log(f"  kcost: {json.dumps(r)}")
+            if r.get("failed"):
+                self.note(f"kcost: {r['failed']} of the {r['op']} operations failed (a full ring, "
+                          "a faulting read, the driver not in its cgroup): its cost is not the "
+                          "cost of one that succeeds")
+        self.results["kcost"] = {"rows": rows, "iters": iters,
+                                 "cmd": f"taskset -c {self.a.server_cpu} "
+                                        f"{exe.relative_to(REPO)} -n {iters} -c $CG"}
 
     def case_replay(self):
         self.help = agent_help()

@@ -79,8 +79,8 @@ class Report:
           "one: [README.md](README.md). Raw numbers of the last run: `bench/out/results.json`.\n")
         w("## Machine\n")
         w("| | |\n|---|---|")
-        for k in ("date", "host_cpu", "memory", "kernel", "os", "agent", "commit", "nginx", "node",
-                  "wrk"):
+        for k in ("date", "host_cpu", "memory", "kernel", "os", "mitigations", "agent", "commit",
+                  "nginx", "node", "wrk"):
             w(f"| {k} | {i.get(k, '')} |")
         w(f"| load average at start | {i['loadavg']} |")
         w("")
@@ -171,7 +171,7 @@ class Report:
                         f"{raw:.2f} µs per request inside the programs"
                         + (f", {raw - fl:.2f} beyond the floor's {fl:.2f} (which is mostly the "
                            "accounting itself)" if fl is not None else "")
-                        + ". ")
+                        + "; case kcost gives what each of their operations costs here. ")
             pt = prof.get("nginx, traced: nginx worker")
             if pt:
                 syms = ", ".join(f"`{x[2]}`" for x in pt["bpf_syms"][:5])
@@ -594,6 +594,100 @@ class Report:
                                  met(rss / 1024 < TARGET_RSS_MIB)))
         if r.get("final_stats"):
             w(f"Agent stats at exit: `{json.dumps(r['final_stats'])}`\n")
+
+    KCOST_OPS = {
+        "base": "a run that does nothing: the tracepoint's call into the program, the pid "
+                "check, the statistics' two clock reads (ns per run)",
+        "probe_read_user_stack": "`bpf_probe_read_user`, 100 B of the write's buffer, onto the "
+                                 "stack",
+        "probe_read_user_map": "the same into a map value (wirespan copies payload into its "
+                               "per-CPU scratch)",
+        "probe_read_kernel": "`bpf_probe_read_kernel`, 100 B of the socket (a `BPF_CORE_READ` "
+                             "where a plain load is not allowed)",
+        "ktime_get_ns": "`bpf_ktime_get_ns`: a record's timestamp",
+        "get_current_pid_tgid": "`bpf_get_current_pid_tgid`: every run",
+        "get_current_task_btf": "`bpf_get_current_task_btf`",
+        "task_pt_regs": "`bpf_task_pt_regs`: where the syscall's buffer is",
+        "lru_hash_lookup": "LRU hash lookup of a present u64 key: the connection table",
+        "hash_lookup": "hash lookup of a present u64 key",
+        "current_task_under_cgroup": "`bpf_current_task_under_cgroup`: selection by cgroup, "
+                                     "every run of every process",
+        "get_current_cgroup_id": "`bpf_get_current_cgroup_id`",
+        "ringbuf_output": "`bpf_ringbuf_output` of 256 B, no wakeup: data records",
+        "ringbuf_reserve_submit": "`bpf_ringbuf_reserve` + `bpf_ringbuf_submit` of 256 B, no "
+                                  "wakeup, nothing written: fixed-size records",
+    }
+
+    def section_kcost(self, w):
+        r = self.b.results["kcost"]
+        w(f"## {CASE_TITLES['kcost']}\n")
+        rows = {x["op"]: x for x in r["rows"]}
+        k = next((x["k"] for x in r["rows"] if "k" in x), None)
+        w(f"`{r['cmd']}` (`bench/kcost/`): one BPF program per operation on the tracepoint "
+          "of wirespan's data path (`tp_btf/sock_send_length`), loaded alone; it keeps only "
+          f"the driver's writes and does its operation {k} times per run. The driver writes "
+          f"100 bytes on a TCP loopback connection and reads them back, {r['iters']:,} times "
+          "per operation, and reads the program's run count and run time from the kernel (BPF "
+          "statistics, on for the driver's life). ns per call = (ns per run − base's) / "
+          f"{k}.\n")
+        w(f"Mitigations of this kernel: {self.info.get('mitigations') or 'unknown'}. With "
+          "them every return of a kernel function goes through a return thunk (SRSO's Safe "
+          "RET) and indirect calls through retpolines: every helper call pays for its "
+          "returns, every program run for the indirect call into it, and on this VM that is "
+          "dear.\n")
+        w("| operation | what it is in wirespan | ns per call |\n|---|---|---|")
+        for op, x in rows.items():
+            what = self.KCOST_OPS.get(op, "")
+            val = (f"skipped: {x['skipped']}" if "skipped" in x else
+                   f"{x['ns_per_run']:.0f} per run" if op == "base" else f"{x['ns_per_call']:.1f}")
+            w(f"| `{op}` | {what} | {val} |")
+        w("")
+        need = ("base", "current_task_under_cgroup", "get_current_task_btf", "task_pt_regs",
+                "lru_hash_lookup", "probe_read_user_map", "ktime_get_ns", "ringbuf_output")
+        if all(op in rows and "skipped" not in rows[op] for op in need):
+            c = {op: rows[op]["ns_per_call"] for op in need}
+            one = rows["base"]["ns_per_run"] + sum(v for op, v in c.items() if op != "base")
+            three = one + 2 * c["probe_read_user_map"]
+            txt = (f"**What a record costs.** One data record (a socket I/O of a selected "
+                   f"process) is a run ({rows['base']['ns_per_run']:.0f} ns), the selection "
+                   f"({c['current_task_under_cgroup']:.0f}), the syscall's registers "
+                   f"({c['get_current_task_btf'] + c['task_pt_regs']:.0f}), the connection "
+                   f"lookup ({c['lru_hash_lookup']:.0f}), one to three user copies "
+                   f"({c['probe_read_user_map']:.0f} each at 100 B: the buffer; for "
+                   "writev/sendmsg first the iovec or the msghdr), the timestamp "
+                   f"({c['ktime_get_ns']:.0f}) and the ring output ({c['ringbuf_output']:.0f}): "
+                   f"≈ {one:.0f} ns with one copy, {three:.0f} with three, before the "
+                   "program's own instructions. These are hot-cache costs (the same call "
+                   "on the same data, again and again); in a server the same calls meet "
+                   "colder caches. ")
+            w(txt + self.selected_runs() + "\n")
+
+    def selected_runs(self):
+        """Case 1's ns per run of the data programs, and an estimate of nginx's own
+        (selected) runs: each program runs once per request for wrk too, which
+        variant c's runs (nothing selected) price."""
+        bp = (self.b.results.get("nginx") or {}).get("bpf") or {}
+        t, o = (bp.get("traced") or {}).get("progs"), (bp.get("other") or {}).get("progs")
+        if not t:
+            return ""
+        got, sel = [], []
+        for n in ("ws_sock_recv", "ws_sock_send"):
+            x = t.get(n)
+            if not x or not x["runs"]:
+                continue
+            got.append(f"`{n}` {x['ns_per_run']:.0f} ns per run ({x['runs_per_req']:.2f} per "
+                       "request)")
+            y = (o or {}).get(n)
+            if y and y["runs"] and x["runs_per_req"] > y["runs_per_req"] / 2:
+                wrk = y["runs_per_req"] / 2
+                ns = (x["us_per_req"] * 1000 - wrk * y["ns_per_run"]) / (x["runs_per_req"] - wrk)
+                sel.append(f"{ns:.0f} ns per run of `{n}`")
+        txt = ("In case 1 (traced nginx) the kernel measured " + ", ".join(got)
+               + ", averages over nginx's selected runs and wrk's, which stop at the selection")
+        if sel:
+            txt += (" (variant c, where nothing is selected, prices those); nginx's own runs "
+                    "come to about " + " and ".join(sel))
+        return txt + "."
 
     def section_profile(self, w):
         r = self.b.results["profile"]
