@@ -660,7 +660,7 @@ class Report:
                    "program's own instructions. These are hot-cache costs (the same call "
                    "on the same data, again and again); in a server the same calls meet "
                    "colder caches. ")
-            w(txt + self.selected_runs() + "\n")
+            w((txt + self.selected_runs()).rstrip() + "\n")
 
     def selected_runs(self):
         """Case 1's ns per run of the data programs, and an estimate of nginx's own
