@@ -73,7 +73,7 @@ run: deps
 
 # Sets up and runs every test: unit (plain and ASan+UBSan), BPF, integration.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUT)/bench/encode_bench # built, so it cannot rot
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/bench/encode_bench $(OUT)/bench/kcost # built, so they cannot rot
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit-bins
 	$(Q)tests/run.sh
 
@@ -129,13 +129,26 @@ fuzz: $(FUZZ_BINS)
 # Measures what tracing costs (bench/README.md) and writes bench/RESULTS.md;
 # ARGS="--quick" or ARGS="--only nginx" pass options to bench/run.py.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUT)/bench/encode_bench
+	$(Q)$(MAKE) --no-print-directory all $(OUT)/bench/encode_bench $(OUT)/bench/kcost
 	$(Q)bench/run.sh $(ARGS)
 
 # Export encoding alone, per protocol (bench/README.md); run by make bench.
 $(OUT)/bench/encode_bench: bench/encode_bench.c $(PURE_OBJS) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< $(PURE_OBJS) $(LDFLAGS) $(LDLIBS) -o $@
+
+# What BPF helpers cost on this kernel (bench/README.md, case kcost); run by make bench.
+$(OUT)/bench/kcost.bpf.o: bench/kcost/kcost.bpf.c bench/kcost/kcost.h vmlinux/$(ARCH)/vmlinux.h | $(OUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bench/kcost.skel.h: $(OUT)/bench/kcost.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name kcost > $@
+
+$(OUT)/bench/kcost: bench/kcost/kcost.c bench/kcost/kcost.h $(OUT)/bench/kcost.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $< $(LDFLAGS) -lbpf -lelf -lz -o $@
 
 $(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/bench build-fuzz:
 	$(Q)mkdir -p $@

@@ -7,6 +7,7 @@
     servers  wrk, the agent, the OTLP receiver, nginx, the Node server
     stats    medians, loss counters, the per-variant summary
     perf     flat perf profiles
+    bpfstats the kernel's BPF statistics: on for a run, per program of an agent
     host     the machine: its description, busy processes, prerequisites
     cases    the Bench class: one method per case
     report   the Markdown report (RESULTS.md)

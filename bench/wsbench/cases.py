@@ -12,6 +12,7 @@ from pathlib import Path
 from subprocess import DEVNULL, PIPE
 
 from wsbench import paths
+from wsbench.bpfstats import prog_window
 from wsbench.common import Fatal, log
 from wsbench.paths import BENCH, PY, REPO
 from wsbench.perf import perf_top
@@ -20,7 +21,7 @@ from wsbench.procs import (CLK_TCK, Cgroup, cgroup2_mount, cpu_busy_s, end_proce
 from wsbench.servers import Agent, Nginx, NodeServer, Receiver, agent_help, run_wrk, wrk_cmd
 from wsbench.stats import log_loss, med, stat, summarize
 
-CASES = ["nginx", "heavy", "otel", "replay", "encode", "loss", "memory", "profile"]
+CASES = ["nginx", "heavy", "otel", "replay", "encode", "loss", "memory", "profile", "kcost"]
 CASE_TITLES = {
     "nginx": "1. nginx, one worker, `return 200`",
     "heavy": "2. Heavier service: Node.js, ~100 µs of CPU per request",
@@ -30,6 +31,7 @@ CASE_TITLES = {
     "loss": "5. Event loss vs request rate",
     "memory": "6. Agent memory with 10,000 keep-alive connections",
     "profile": "Where the cost goes (perf)",
+    "kcost": "What the kernel path's operations cost on this kernel (BPF helpers)",
 }
 
 
@@ -78,8 +80,10 @@ class Bench:
         return v
 
     def measure(self, server_cg, url, agent_args, threads, conns, duration, agent_cpu="load",
-                settle=0.3, env=None, await_export=False):
-        """One wrk run against a server, with or without an agent."""
+                settle=0.3, env=None, await_export=False, bpf_stats=False):
+        """One wrk run against a server, with or without an agent. bpf_stats: the
+        kernel's BPF statistics on during the wrk run, and the agent's programs'
+        runs and run time per request in r["bpf"] (bpfstats.py)."""
         cpu = self.a.load_cpu if agent_cpu == "load" else agent_cpu
         quiet = self.wait_quiet()
         self.runs_total += 1
@@ -92,9 +96,10 @@ class Bench:
         pids = server_cg.pids()
         s0, c0 = ticks_of(pids), server_cg.cpu_usec()
         a0, x0, b0 = (agent.cpu_s() if agent else 0), rx.cpu_s(), cpu_busy_s()
-        t0 = time.monotonic()
-        w = run_wrk(url, threads, conns, duration, cpu=self.a.load_cpu)
-        wall = time.monotonic() - t0
+        with prog_window(agent.pid if agent and bpf_stats else None) as progs:
+            t0 = time.monotonic()
+            w = run_wrk(url, threads, conns, duration, cpu=self.a.load_cpu)
+            wall = time.monotonic() - t0
         s1, c1 = ticks_of(server_cg.pids()), server_cg.cpu_usec()
         a1, x1, b1 = (agent.cpu_s() if agent else 0), rx.cpu_s(), cpu_busy_s()
         r = dict(w)
@@ -103,6 +108,9 @@ class Bench:
         req = max(w["requests"], 1)
         r["server_cpu_s"] = ticks_delta_s(s0, s1)
         r["server_us_per_req"] = r["server_cpu_s"] / req * 1e6
+        bpf = progs.result(w["requests"])
+        if bpf is not None:
+            r["bpf"] = bpf
         if c0 is not None and c1 is not None:
             r["cgroup_us_per_req"] = (c1 - c0) / req
         # CPU the machine spent on anything but this run's processes, in cores.
@@ -214,7 +222,29 @@ class Bench:
                                   + [a.replace(str(cgroup2_mount()) + "/", "$CG/") for a in args])
                       for v, args in variants if args},
         }
-        return summarize(runs)
+        s = summarize(runs)
+        s["bpf"] = self.bpf_runs(server_cg, url, variants, threads, conns)
+        return s
+
+    def bpf_runs(self, server_cg, url, variants, threads, conns):
+        """After the rounds, one more run of each variant with an agent, with the
+        kernel's BPF statistics on: the agent's programs' runs and time per request.
+        The statistics cost every program run two clock reads, so the rounds run
+        without them and these runs stay out of their numbers."""
+        out = {}
+        for v, args in variants:
+            if args is None:
+                continue
+            res = self.measure_clean(server_cg, url, args, threads, conns, self.a.duration,
+                                     bpf_stats=True)
+            b = res.get("bpf") or {}
+            out[v] = {**b, "rps": res["rps"], "server_us_per_req": res["server_us_per_req"],
+                      "agent_rc": (res.get("agent") or {}).get("rc")}
+            log(f"  bpf stats {v:9s} programs {b.get('us_per_req', 0):6.3f} us/req: "
+                + ", ".join(f"{n} {x['runs_per_req']:.2f} runs/req x {x['ns_per_run']:.0f} ns"
+                            for n, x in b.get("progs", {}).items() if x["runs"]))
+            time.sleep(0.3)
+        return out
 
     # ---- the cases
     def case_nginx(self):
@@ -320,6 +350,40 @@ class Bench:
         self.results["encode"] = {"rows": rows, "cpu_s_per_variant": secs,
                                   "cmd": f"taskset -c {self.a.server_cpu} "
                                          f"{exe.relative_to(REPO)} {secs}"}
+
+    def case_kcost(self):
+        """bench/kcost: what each operation of the per-I/O path costs per call, the
+        driver pinned to the server's CPU, in a cgroup of its own (selection by
+        cgroup is one of the operations)."""
+        exe = paths.BUILD / "bench" / "kcost"
+        if not exe.exists():
+            log(f"  kcost: {exe} missing (make {exe.relative_to(REPO)})")
+            self.results["kcost"] = {"skipped": f"{exe.relative_to(REPO)} not built"}
+            return
+        iters = 30_000 if self.a.quick else 100_000
+        self.wait_quiet()
+        cg = Cgroup("kcost")
+        try:
+            p = spawn([exe, "-n", iters, "-c", cg.path], cgroup=cg, cpu=self.a.server_cpu,
+                      stdout=PIPE, stderr=PIPE)
+            rc, _ = reap(p, 300)
+            out, err = p.stdout.read(), p.stderr.read()
+            end_process(p)
+        finally:
+            cg.destroy()
+        if rc != 0:
+            self.results["kcost"] = {"skipped": f"kcost exited {rc}: {err.strip()[-300:]}"}
+            return
+        rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        for r in rows:
+            log(f"  kcost: {json.dumps(r)}")
+            if r.get("failed"):
+                self.note(f"kcost: {r['failed']} of the {r['op']} operations failed (a full ring, "
+                          "a faulting read, the driver not in its cgroup): its cost is not the "
+                          "cost of one that succeeds")
+        self.results["kcost"] = {"rows": rows, "iters": iters,
+                                 "cmd": f"taskset -c {self.a.server_cpu} "
+                                        f"{exe.relative_to(REPO)} -n {iters} -c $CG"}
 
     def case_replay(self):
         self.help = agent_help()

@@ -6,6 +6,7 @@ import os
 import platform
 import shutil
 import subprocess
+from pathlib import Path
 
 from wsbench import paths
 from wsbench.common import Fatal
@@ -19,6 +20,19 @@ def sh(cmd):
                               shell=isinstance(cmd, str)).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return ""
+
+
+def mitigations():
+    """The CPU vulnerability mitigations that make calls and returns costly (return
+    thunks for SRSO, retpolines): what the kernel says of them."""
+    d = Path("/sys/devices/system/cpu/vulnerabilities")
+    out = []
+    for k in ("spec_rstack_overflow", "spectre_v2"):
+        try:
+            out.append(f"{k}: {(d / k).read_text().strip()}")
+        except OSError:
+            pass
+    return "; ".join(out)
 
 
 def machine_info():
@@ -47,6 +61,9 @@ def machine_info():
         "node": sh(["node", "--version"]),
         "wrk": sh("wrk --version 2>&1 | head -1").split(" [")[0],
         "loadavg": open("/proc/loadavg").read().strip(),
+        "mitigations": mitigations(),
+        # 1: someone left the BPF statistics on; every program run then pays for them.
+        "bpf_stats_enabled": sh("cat /proc/sys/kernel/bpf_stats_enabled"),
     }
 
 

@@ -24,6 +24,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 _procs = []
 _cgroups = []
+_undo = []  # functions that put back a setting of the host (bpfstats' sysctl)
 _cleanup_lock = threading.Lock()
 
 
@@ -130,7 +131,23 @@ def cleanup():
                 pass
         for cg in list(_cgroups):
             cg.destroy()
+        for fn in list(_undo):
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                pass
+            drop_cleanup(fn)
 
+
+def at_cleanup(fn):
+    """fn() puts back something changed on the host: cleanup() calls it if it
+    is still registered (drop_cleanup) when the run ends, however it ends."""
+    _undo.append(fn)
+
+
+def drop_cleanup(fn):
+    if fn in _undo:
+        _undo.remove(fn)
 
 
 def free_port():
@@ -244,28 +261,32 @@ def ws_programs():
     return {pr["id"]: pr.get("name", "") for pr in progs if pr.get("name", "").startswith("ws_")}
 
 
-def bpf_owners(prog_ids):
-    """Pids holding a file descriptor (program or link) of one of prog_ids."""
-    owners = set()
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
+def prog_ids_held(pid):
+    """Ids of the BPF programs process pid holds a file descriptor of (program or
+    link), from /proc/PID/fdinfo."""
+    d, ids = Path(f"/proc/{pid}"), set()
+    try:
+        fds = list((d / "fd").iterdir())
+    except OSError:
+        return ids
+    for fd in fds:
         try:
-            fds = list((d / "fd").iterdir())
+            if not os.readlink(fd).startswith("anon_inode:bpf"):
+                continue
+            info = (d / "fdinfo" / fd.name).read_text()
         except OSError:
             continue
-        for fd in fds:
-            try:
-                if not os.readlink(fd).startswith("anon_inode:bpf"):
-                    continue
-                info = (d / "fdinfo" / fd.name).read_text()
-            except OSError:
-                continue
-            m = re.search(r"^prog_id:\s+(\d+)", info, re.M)
-            if m and int(m.group(1)) in prog_ids:
-                owners.add(int(d.name))
-                break
-    return owners
+        m = re.search(r"^prog_id:\s+(\d+)", info, re.M)
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def bpf_owners(prog_ids):
+    """Pids holding a file descriptor (program or link) of one of prog_ids."""
+    want = set(prog_ids)
+    return {int(d.name) for d in Path("/proc").iterdir()
+            if d.name.isdigit() and prog_ids_held(d.name) & want}
 
 
 def foreign_agents(mine=()):

@@ -14,6 +14,17 @@ TARGET_ENCODE_SPS = 200_000  # encoding plus gzip, spans per second per core (is
 TARGET_RSS_MIB = 32  # agent resident memory at 10,000 connections
 TARGET_LOSS_RPS = 50_000  # no lost records at this request rate
 
+BPF_STATS_TEXT = (
+    "**Kernel programs µs/req**: the time spent inside wirespan's BPF programs and the "
+    "helpers they call, per request, as the kernel accounts it (BPF statistics: run count and "
+    "run time per program), in one extra run of each variant after the rounds; the "
+    "accounting costs every program run two clock reads, so the rounds above run without "
+    "it. It counts every run during the wrk run, the server's and also wrk's and the agent's "
+    "own socket I/O, which the selection turns away at its first check. It is a lower bound "
+    "of what tracing adds to the server: cache and TLB effects on the server's own code come "
+    "on top; the accounting itself adds about the floor's figure (programs that return at "
+    "once), so \"beyond the floor\" is the programs' own work.")
+
 
 def fmt(x, nd=2, unit=""):
     if x is None:
@@ -68,11 +79,15 @@ class Report:
           "one: [README.md](README.md). Raw numbers of the last run: `bench/out/results.json`.\n")
         w("## Machine\n")
         w("| | |\n|---|---|")
-        for k in ("date", "host_cpu", "memory", "kernel", "os", "agent", "commit", "nginx", "node",
-                  "wrk"):
+        for k in ("date", "host_cpu", "memory", "kernel", "os", "mitigations", "agent", "commit",
+                  "nginx", "node", "wrk"):
             w(f"| {k} | {i.get(k, '')} |")
         w(f"| load average at start | {i['loadavg']} |")
         w("")
+        if i.get("bpf_stats_enabled") == "1":
+            w("**`kernel.bpf_stats_enabled` was 1 when the run started** (someone left the "
+              "kernel's BPF statistics on): every program run in every round also paid for "
+              "the accounting, two clock reads.\n")
         shared = self.busy_before or self.busy_after
         w("**Noise.** 2 cores shared by the server, the load generator, the agent and the "
           "OTLP receiver. The server is pinned to CPU "
@@ -150,6 +165,13 @@ class Report:
                         f"{f:+.2f} µs; the remaining {d - f:+.2f} µs is the programs' work on each "
                         "I/O: selection, connection lookup, copy of the payload from user memory, "
                         "ring buffer output. ")
+            raw, fl = self.prog_us(R["nginx"], "traced"), self.prog_us(R["nginx"], "floor")
+            if raw is not None:
+                txt += (f"The kernel's own accounting (a run with BPF statistics on) puts "
+                        f"{raw:.2f} µs per request inside the programs"
+                        + (f", {raw - fl:.2f} beyond the floor's {fl:.2f} (which is mostly the "
+                           "accounting itself)" if fl is not None else "")
+                        + "; case kcost gives what each of their operations costs here. ")
             pt = prof.get("nginx, traced: nginx worker")
             if pt:
                 syms = ", ".join(f"`{x[2]}`" for x in pt["bpf_syms"][:5])
@@ -288,14 +310,12 @@ class Report:
             w("d. floor: not available (`build/wirespan --help` lists no `--floor`).\n")
         w(self.variant_table(s, labels))
         w("")
+        self.bpf_table(w, s, labels)
         v = s["variants"]
         base = v["none"]
         noise = base["server_us_max"] - base["server_us_min"]
         if "traced" in v:
-            d = v["traced"]["d_server_us"]
-            self.targets.append(("traced nginx: ≤ +1.0 µs CPU per request over no agent",
-                                 f"{d:+.2f} µs/req (server) + {fmt(v['traced']['agent_us'])} "
-                                 "µs/req in the agent", met(d <= TARGET_TRACED_US)))
+            self.targets.append(self.traced_target(s))
         if "other" in v:
             d = v["other"]["d_server_us"]
             self.targets.append(("unselected nginx within noise of no agent",
@@ -303,6 +323,63 @@ class Report:
                                  f"{noise:.2f} µs", met(abs(d) <= max(noise, 0.05))))
         w(f"Noise band of the no-agent runs (max − min over rounds): {noise:.2f} µs/req.\n")
         self.cmds(w, "nginx")
+
+    def bpf_table(self, w, s, labels):
+        """The agent's programs' own time per request per variant (the runs with
+        the kernel's BPF statistics on), and per program in a details block."""
+        bp = {v: x for v, x in (s.get("bpf") or {}).items() if x.get("progs")}
+        if not bp:
+            return
+        floor = bp.get("floor", {}).get("us_per_req")
+        has_floor = floor is not None
+        w(BPF_STATS_TEXT + "\n")
+        w("| case | kernel programs µs/req | " + ("beyond the floor | " if has_floor else "")
+          + "program runs/req | ns/run | rps of that run |\n|---|---|---|---|---|"
+          + ("---|" if has_floor else ""))
+        for v, x in bp.items():
+            runs = x["runs_per_req"]
+            beyond = ("" if not has_floor else "– | " if v == "floor"
+                      else f"{x['us_per_req'] - floor:+.3f} | ")
+            w(f"| {labels.get(v, v)} | {x['us_per_req']:.3f} | {beyond}{runs:.2f} | "
+              f"{fmt(x['us_per_req'] * 1000 / runs if runs else None, 0)} | {x['rps']:.0f} |")
+        w("")
+        w("<details><summary>kernel programs, per program</summary>\n")
+        w("| case | program | runs/req | ns/run | µs/req |\n|---|---|---|---|---|")
+        for v, x in bp.items():
+            for name, pr in sorted(x["progs"].items(), key=lambda kv: -kv[1]["ns"]):
+                if pr["runs"]:
+                    w(f"| {labels.get(v, v)} | `{name}` | {pr['runs_per_req']:.2f} | "
+                      f"{fmt(pr['ns_per_run'], 0)} | {pr['us_per_req']:.3f} |")
+        w("\n</details>\n")
+
+    @staticmethod
+    def prog_us(s, variant):
+        """Kernel programs µs/req of a variant's statistics run, or None."""
+        x = (s.get("bpf") or {}).get(variant) or {}
+        return x.get("us_per_req") if x.get("progs") else None
+
+    def traced_target(self, s):
+        """Traced nginx: MET only if neither the server's added CPU (paired rounds)
+        nor the programs' own time beyond the floor's (statistics run) exceeds the
+        target; the measured cell gives both, and the raw program time."""
+        t = s["variants"]["traced"]
+        d = t["d_server_us"]
+        measured = f"{d:+.2f} µs/req (server) + {fmt(t['agent_us'])} µs/req in the agent"
+        fails = []
+        if d > TARGET_TRACED_US:
+            fails.append(f"Δ server CPU {d:+.2f} > +{TARGET_TRACED_US:.1f}")
+        raw, floor = self.prog_us(s, "traced"), self.prog_us(s, "floor")
+        if raw is not None:
+            own = raw - (floor or 0)
+            if floor is not None:
+                measured += (f"; kernel programs {own:.2f} µs/req beyond the floor's "
+                             f"{floor:.2f} (raw {raw:.2f})")
+            else:
+                measured += f"; kernel programs {raw:.2f} µs/req (raw: no floor run)"
+            if own > TARGET_TRACED_US:
+                fails.append(f"programs alone {own:.2f} > {TARGET_TRACED_US:.1f}")
+        verdict = met(not fails) + (f" ({'; '.join(fails)})" if fails else "")
+        return ("traced nginx: ≤ +1.0 µs CPU per request over no agent", measured, verdict)
 
     def section_heavy(self, w):
         s = self.b.results["heavy"]
@@ -315,14 +392,23 @@ class Report:
             w("d. floor: not available.\n")
         w(self.variant_table(s, labels))
         w("")
+        self.bpf_table(w, s, labels)
         if "traced" in s["variants"]:
             r = s["variants"]["traced"]["rps_ratio"]
             n = s["variants"]["none"]
             spread = (n["rps_max"] - n["rps_min"]) / n["rps"] * 100
+            measured = (f"{(r - 1) * 100:+.2f}% rps (median of paired rounds; the no-agent "
+                        f"rounds spread over {spread:.0f}% of their median)")
+            prog, other = self.prog_us(s, "traced"), self.prog_us(s, "other")
+            if prog is not None:
+                measured += (f"; kernel programs: {prog:.2f} µs of {n['server_us']:.0f} µs "
+                             f"server CPU per request = {prog / n['server_us'] * 100:.1f}%")
+                if other is not None:
+                    # wrk's runs: half of variant c's, where nobody is selected.
+                    measured += (f" ({(prog - other / 2) / n['server_us'] * 100:.1f}% without "
+                                 "wrk's runs)")
             self.targets.append(("heavier service (Node, ~100 µs/request): < 1% throughput loss",
-                                 f"{(r - 1) * 100:+.2f}% rps (median of paired rounds; the "
-                                 f"no-agent rounds spread over {spread:.0f}% of their median)",
-                                 met(r > 1 - TARGET_HEAVY_LOSS)))
+                                 measured, met(r > 1 - TARGET_HEAVY_LOSS)))
         self.cmds(w, "heavy")
 
     def section_otel(self, w):
@@ -508,6 +594,100 @@ class Report:
                                  met(rss / 1024 < TARGET_RSS_MIB)))
         if r.get("final_stats"):
             w(f"Agent stats at exit: `{json.dumps(r['final_stats'])}`\n")
+
+    KCOST_OPS = {
+        "base": "a run that does nothing: the tracepoint's call into the program, the pid "
+                "check, the statistics' two clock reads (ns per run)",
+        "probe_read_user_stack": "`bpf_probe_read_user`, 100 B of the write's buffer, onto the "
+                                 "stack",
+        "probe_read_user_map": "the same into a map value (wirespan copies payload into its "
+                               "per-CPU scratch)",
+        "probe_read_kernel": "`bpf_probe_read_kernel`, 100 B of the socket (a `BPF_CORE_READ` "
+                             "where a plain load is not allowed)",
+        "ktime_get_ns": "`bpf_ktime_get_ns`: a record's timestamp",
+        "get_current_pid_tgid": "`bpf_get_current_pid_tgid`: every run",
+        "get_current_task_btf": "`bpf_get_current_task_btf`",
+        "task_pt_regs": "`bpf_task_pt_regs`: where the syscall's buffer is",
+        "lru_hash_lookup": "LRU hash lookup of a present u64 key: the connection table",
+        "hash_lookup": "hash lookup of a present u64 key",
+        "current_task_under_cgroup": "`bpf_current_task_under_cgroup`: selection by cgroup, "
+                                     "every run of every process",
+        "get_current_cgroup_id": "`bpf_get_current_cgroup_id`",
+        "ringbuf_output": "`bpf_ringbuf_output` of 256 B, no wakeup: data records",
+        "ringbuf_reserve_submit": "`bpf_ringbuf_reserve` + `bpf_ringbuf_submit` of 256 B, no "
+                                  "wakeup, nothing written: fixed-size records",
+    }
+
+    def section_kcost(self, w):
+        r = self.b.results["kcost"]
+        w(f"## {CASE_TITLES['kcost']}\n")
+        rows = {x["op"]: x for x in r["rows"]}
+        k = next((x["k"] for x in r["rows"] if "k" in x), None)
+        w(f"`{r['cmd']}` (`bench/kcost/`): one BPF program per operation on the tracepoint "
+          "of wirespan's data path (`tp_btf/sock_send_length`), loaded alone; it keeps only "
+          f"the driver's writes and does its operation {k} times per run. The driver writes "
+          f"100 bytes on a TCP loopback connection and reads them back, {r['iters']:,} times "
+          "per operation, and reads the program's run count and run time from the kernel (BPF "
+          "statistics, on for the driver's life). ns per call = (ns per run − base's) / "
+          f"{k}.\n")
+        w(f"Mitigations of this kernel: {self.info.get('mitigations') or 'unknown'}. With "
+          "them every return of a kernel function goes through a return thunk (SRSO's Safe "
+          "RET) and indirect calls through retpolines: every helper call pays for its "
+          "returns, every program run for the indirect call into it, and on this VM that is "
+          "dear.\n")
+        w("| operation | what it is in wirespan | ns per call |\n|---|---|---|")
+        for op, x in rows.items():
+            what = self.KCOST_OPS.get(op, "")
+            val = (f"skipped: {x['skipped']}" if "skipped" in x else
+                   f"{x['ns_per_run']:.0f} per run" if op == "base" else f"{x['ns_per_call']:.1f}")
+            w(f"| `{op}` | {what} | {val} |")
+        w("")
+        need = ("base", "current_task_under_cgroup", "get_current_task_btf", "task_pt_regs",
+                "lru_hash_lookup", "probe_read_user_map", "ktime_get_ns", "ringbuf_output")
+        if all(op in rows and "skipped" not in rows[op] for op in need):
+            c = {op: rows[op]["ns_per_call"] for op in need}
+            one = rows["base"]["ns_per_run"] + sum(v for op, v in c.items() if op != "base")
+            three = one + 2 * c["probe_read_user_map"]
+            txt = (f"**What a record costs.** One data record (a socket I/O of a selected "
+                   f"process) is a run ({rows['base']['ns_per_run']:.0f} ns), the selection "
+                   f"({c['current_task_under_cgroup']:.0f}), the syscall's registers "
+                   f"({c['get_current_task_btf'] + c['task_pt_regs']:.0f}), the connection "
+                   f"lookup ({c['lru_hash_lookup']:.0f}), one to three user copies "
+                   f"({c['probe_read_user_map']:.0f} each at 100 B: the buffer; for "
+                   "writev/sendmsg first the iovec or the msghdr), the timestamp "
+                   f"({c['ktime_get_ns']:.0f}) and the ring output ({c['ringbuf_output']:.0f}): "
+                   f"≈ {one:.0f} ns with one copy, {three:.0f} with three, before the "
+                   "program's own instructions. These are hot-cache costs (the same call "
+                   "on the same data, again and again); in a server the same calls meet "
+                   "colder caches. ")
+            w((txt + self.selected_runs()).rstrip() + "\n")
+
+    def selected_runs(self):
+        """Case 1's ns per run of the data programs, and an estimate of nginx's own
+        (selected) runs: each program runs once per request for wrk too, which
+        variant c's runs (nothing selected) price."""
+        bp = (self.b.results.get("nginx") or {}).get("bpf") or {}
+        t, o = (bp.get("traced") or {}).get("progs"), (bp.get("other") or {}).get("progs")
+        if not t:
+            return ""
+        got, sel = [], []
+        for n in ("ws_sock_recv", "ws_sock_send"):
+            x = t.get(n)
+            if not x or not x["runs"]:
+                continue
+            got.append(f"`{n}` {x['ns_per_run']:.0f} ns per run ({x['runs_per_req']:.2f} per "
+                       "request)")
+            y = (o or {}).get(n)
+            if y and y["runs"] and x["runs_per_req"] > y["runs_per_req"] / 2:
+                wrk = y["runs_per_req"] / 2
+                ns = (x["us_per_req"] * 1000 - wrk * y["ns_per_run"]) / (x["runs_per_req"] - wrk)
+                sel.append(f"{ns:.0f} ns per run of `{n}`")
+        txt = ("In case 1 (traced nginx) the kernel measured " + ", ".join(got)
+               + ", averages over nginx's selected runs and wrk's, which stop at the selection")
+        if sel:
+            txt += (" (variant c, where nothing is selected, prices those); nginx's own runs "
+                    "come to about " + " and ".join(sel))
+        return txt + "."
 
     def section_profile(self, w):
         r = self.b.results["profile"]
