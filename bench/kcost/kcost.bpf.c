@@ -47,7 +47,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, char[KCOST_REC_BYTES]);
+	__type(value, char[KCOST_BIG_BYTES]);
 } scratch SEC(".maps");
 
 /* Entry 0: the driver's cgroup (wirespan's selection by cgroup). */
@@ -102,6 +102,23 @@ KCOST_PROG(base)
 	return 0;
 }
 
+/* The user copy of n bytes (a constant once inlined) into the scratch value, KCOST_K times. */
+static __always_inline int kcost_read_user_into_map(__u32 n)
+{
+	__u32 zero = 0;
+	const void *u;
+	char *v;
+
+	if (!kcost_mine())
+		return 0;
+	v = bpf_map_lookup_elem(&scratch, &zero);
+	if (!v)
+		return 0;
+	u = kcost_user_buf();
+	KCOST_LOOP kcost_check(bpf_probe_read_user(v, n, u));
+	return 0;
+}
+
 KCOST_PROG(probe_read_user_stack)
 {
 	char b[KCOST_IO_BYTES];
@@ -116,18 +133,17 @@ KCOST_PROG(probe_read_user_stack)
 
 KCOST_PROG(probe_read_user_map)
 {
-	__u32 zero = 0;
-	const void *u;
-	char *v;
+	return kcost_read_user_into_map(KCOST_IO_BYTES);
+}
 
-	if (!kcost_mine())
-		return 0;
-	v = bpf_map_lookup_elem(&scratch, &zero);
-	if (!v)
-		return 0;
-	u = kcost_user_buf();
-	KCOST_LOOP kcost_check(bpf_probe_read_user(v, KCOST_IO_BYTES, u));
-	return 0;
+KCOST_PROG(probe_read_user_8)
+{
+	return kcost_read_user_into_map(KCOST_SMALL_BYTES);
+}
+
+KCOST_PROG(probe_read_user_1000)
+{
+	return kcost_read_user_into_map(KCOST_BIG_BYTES);
 }
 
 KCOST_PROG(probe_read_kernel)

@@ -87,11 +87,12 @@ static int ignore_record(void *ctx, void *data, size_t len)
 /* iters writes of KCOST_IO_BYTES on p.tx, each read back whole from p.rx. */
 static void io(struct pair p, long iters, struct ring_buffer *ring)
 {
-	char out[KCOST_IO_BYTES], in[KCOST_IO_BYTES];
+	/* Room for the programs' largest user copy; KCOST_IO_BYTES of it are sent. */
+	char out[KCOST_BIG_BYTES], in[KCOST_IO_BYTES];
 
 	memset(out, 'x', sizeof(out));
 	for (long i = 0; i < iters; i++) {
-		if (write(p.tx, out, sizeof(out)) != sizeof(out))
+		if (write(p.tx, out, KCOST_IO_BYTES) != KCOST_IO_BYTES)
 			die("write");
 		for (size_t got = 0; got < sizeof(in);) {
 			ssize_t n = read(p.rx, in + got, sizeof(in) - got);

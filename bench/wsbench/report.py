@@ -602,6 +602,9 @@ class Report:
                                  "stack",
         "probe_read_user_map": "the same into a map value (wirespan copies payload into its "
                                "per-CPU scratch)",
+        "probe_read_user_8": "the same, 8 B",
+        "probe_read_user_1000": "the same, 1000 B (from the same buffer): the price is per "
+                                "call far more than per byte",
         "probe_read_kernel": "`bpf_probe_read_kernel`, 100 B of the socket (a `BPF_CORE_READ` "
                              "where a plain load is not allowed)",
         "ktime_get_ns": "`bpf_ktime_get_ns`: a record's timestamp",
