@@ -191,24 +191,25 @@ KCOST_PROG(task_pt_regs)
 	return 0;
 }
 
-KCOST_PROG(lru_hash_lookup)
+/* A lookup of the key the driver put in map, KCOST_K times. */
+static __always_inline int kcost_lookup(void *map)
 {
 	__u64 key = KCOST_KEY;
 
 	if (!kcost_mine())
 		return 0;
-	KCOST_LOOP kcost_check(!bpf_map_lookup_elem(&lru, &key));
+	KCOST_LOOP kcost_check(!bpf_map_lookup_elem(map, &key));
 	return 0;
+}
+
+KCOST_PROG(lru_hash_lookup)
+{
+	return kcost_lookup(&lru);
 }
 
 KCOST_PROG(hash_lookup)
 {
-	__u64 key = KCOST_KEY;
-
-	if (!kcost_mine())
-		return 0;
-	KCOST_LOOP kcost_check(!bpf_map_lookup_elem(&hash, &key));
-	return 0;
+	return kcost_lookup(&hash);
 }
 
 KCOST_PROG(current_task_under_cgroup)

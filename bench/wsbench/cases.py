@@ -330,12 +330,19 @@ class Bench:
         s["sdk_alive"] = sdk_alive
         self.results["otel"] = s
 
+    def bench_tool(self, case, name):
+        """build/bench/NAME, or None with the case marked skipped (not built)."""
+        exe = paths.BUILD / "bench" / name
+        if exe.exists():
+            return exe
+        log(f"  {case}: {exe} missing (make {exe.relative_to(REPO)})")
+        self.results[case] = {"skipped": f"{exe.relative_to(REPO)} not built"}
+        return None
+
     def case_encode(self):
         """bench/encode_bench.c: request bodies per protocol, against protobuf-c."""
-        exe = paths.BUILD / "bench" / "encode_bench"
-        if not exe.exists():
-            log(f"  encode: {exe} missing (make {exe.relative_to(REPO)})")
-            self.results["encode"] = {"skipped": f"{exe.relative_to(REPO)} not built"}
+        exe = self.bench_tool("encode", "encode_bench")
+        if not exe:
             return
         secs = 0.5 if self.a.quick else 2.0
         cmd = ["taskset", "-c", str(self.a.server_cpu), str(exe), str(secs)]
@@ -355,10 +362,8 @@ class Bench:
         """bench/kcost: what each operation of the per-I/O path costs per call, the
         driver pinned to the server's CPU, in a cgroup of its own (selection by
         cgroup is one of the operations)."""
-        exe = paths.BUILD / "bench" / "kcost"
-        if not exe.exists():
-            log(f"  kcost: {exe} missing (make {exe.relative_to(REPO)})")
-            self.results["kcost"] = {"skipped": f"{exe.relative_to(REPO)} not built"}
+        exe = self.bench_tool("kcost", "kcost")
+        if not exe:
             return
         iters = 30_000 if self.a.quick else 100_000
         self.wait_quiet()

@@ -295,37 +295,49 @@ TEST(test_comm_selection_follows_a_rename)
 	ws_bpf_free(b);
 }
 
-/* writev with three iovecs and a capture smaller than the I/O: truncated, flagged, counted. */
-TEST(test_writev_is_copied_across_iovecs_and_truncated)
+/*
+ * writev(iov, n) of total bytes on a fresh loopback pair, read whole on the
+ * other side; the sender's record, or NULL.
+ */
+static struct rec *writev_record(struct ws_bpf *b, const struct iovec *iov, int n, int total)
 {
-	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
-	static char big[8192], rbuf[16384];
-	struct iovec iov[3] = { { "POST / HTTP/1.1\r\n", 17 },
-				{ "Content-Length: 8192\r\n\r\n", 24 },
-				{ big, sizeof(big) } };
-	uint64_t st[WS_STAT__COUNT];
+	static char rbuf[16384];
 	int cli, srv, got = 0;
 	uint16_t port;
-	struct rec *r = NULL;
 
-	if (!b)
-		return;
-	memset(big, 'x', sizeof(big));
 	tcp_pair(&cli, &srv, &port);
-	CHECK_INT(writev(cli, iov, 3), 17 + 24 + 8192);
-	while (got < 17 + 24 + 8192) {
-		int n = read(srv, rbuf, sizeof(rbuf));
+	CHECK_INT(writev(cli, iov, n), total);
+	while (got < total) {
+		int k = read(srv, rbuf, sizeof(rbuf));
 
-		if (n <= 0)
+		if (k <= 0)
 			break;
-		got += n;
+		got += k;
 	}
 	close(cli);
 	close(srv);
 	ws_ring_consume(ws_bpf_ring(b));
-	for (int i = 0; i < nrecs && !r; i++)
+	for (int i = 0; i < nrecs; i++)
 		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == WS_DIR_EGRESS)
-			r = &recs[i];
+			return &recs[i];
+	return NULL;
+}
+
+/* writev with three iovecs and a capture smaller than the I/O: truncated, flagged, counted. */
+TEST(test_writev_is_copied_across_iovecs_and_truncated)
+{
+	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
+	static char big[8192];
+	struct iovec iov[3] = { { "POST / HTTP/1.1\r\n", 17 },
+				{ "Content-Length: 8192\r\n\r\n", 24 },
+				{ big, sizeof(big) } };
+	uint64_t st[WS_STAT__COUNT];
+	struct rec *r;
+
+	if (!b)
+		return;
+	memset(big, 'x', sizeof(big));
+	r = writev_record(b, iov, 3, 17 + 24 + 8192);
 	CHECK(r != NULL);
 	if (r) {
 		CHECK_INT(r->data.io_len, 17 + 24 + 8192);
@@ -349,28 +361,11 @@ TEST(test_writev_past_the_iovec_limit_keeps_the_first_entries)
 	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
 	struct iovec iov[6] = { { "GET /", 5 },	 { "", 0 },	  { "a", 1 },
 				{ " HTTP/1.1\r\n", 11 }, { "X: y\r\n", 6 }, { "\r\n", 2 } };
-	char rbuf[256];
-	int cli, srv, got = 0;
-	uint16_t port;
-	struct rec *r = NULL;
+	struct rec *r;
 
 	if (!b)
 		return;
-	tcp_pair(&cli, &srv, &port);
-	CHECK_INT(writev(cli, iov, 6), 25);
-	while (got < 25) {
-		int n = read(srv, rbuf, sizeof(rbuf));
-
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	close(cli);
-	close(srv);
-	ws_ring_consume(ws_bpf_ring(b));
-	for (int i = 0; i < nrecs && !r; i++)
-		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == WS_DIR_EGRESS)
-			r = &recs[i];
+	r = writev_record(b, iov, 6, 25);
 	CHECK(r != NULL);
 	if (r) {
 		CHECK_INT(r->data.io_len, 25);
