@@ -148,13 +148,21 @@ enum ws_stat {
 	WS_STAT_CLOSES,           /* close records submitted */
 	WS_STAT_CONNECT_FAILS,    /* failed-connect records submitted */
 	WS_STAT_GO_EVENTS,        /* Go client records submitted */
+	/*
+	 * Program runs the kernel skipped because the same program was already
+	 * running on that CPU (an interrupt came in the middle of it, e.g. a
+	 * softirq's TCP state change during a close()): that I/O or state
+	 * change is lost. Filled by user space from the programs' info
+	 * (recursion_misses), never by the programs.
+	 */
+	WS_STAT_RECURSION_MISSES,
 	WS_STAT__COUNT,
 };
 
 /* Stat names, in enum order: one name in BPF stats, logs and self-metrics. */
 #define WS_STAT_NAMES                                                                      \
 	{ "records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",  \
-	  "conn_table_full", "closes", "connect_failures", "go_events" }
+	  "conn_table_full", "closes", "connect_failures", "go_events", "recursion_misses" }
 
 /* Kernel-side state of a socket of a selected process (map `conns`). */
 enum ws_conn_class {

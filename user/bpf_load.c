@@ -270,6 +270,24 @@ struct ws_ring *ws_bpf_ring(struct ws_bpf *b)
 	return b->rb;
 }
 
+/* Runs of our programs the kernel skipped as recursive, summed (WS_STAT_RECURSION_MISSES). */
+static uint64_t recursion_misses(const struct ws_bpf *b)
+{
+	struct bpf_program *prog;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(prog, b->skel->obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 int ws_bpf_stats(struct ws_bpf *b, uint64_t out[WS_STAT__COUNT])
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -289,6 +307,7 @@ int ws_bpf_stats(struct ws_bpf *b, uint64_t out[WS_STAT__COUNT])
 			out[k] += vals[i];
 	}
 	free(vals);
+	out[WS_STAT_RECURSION_MISSES] += recursion_misses(b);
 	return 0;
 }
 

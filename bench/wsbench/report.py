@@ -13,6 +13,8 @@ TARGET_REPLAY_SPS = 500_000  # spans per second per core in replay
 TARGET_ENCODE_SPS = 200_000  # encoding plus gzip, spans per second per core (issue 5)
 TARGET_RSS_MIB = 32  # agent resident memory at 10,000 connections
 TARGET_LOSS_RPS = 50_000  # no lost records at this request rate
+# Kernel counters of records lost before user space saw them.
+RECORD_LOSSES = ("ringbuf_full", "conn_table_full", "recursion_misses")
 
 BPF_STATS_TEXT = (
     "**Kernel programs µs/req**: the time spent inside wirespan's BPF programs and the "
@@ -500,7 +502,7 @@ class Report:
           "pinned. Offered load raised with wrk's connection count (nginx on CPU "
           f"{self.a.server_cpu}, wrk on CPU {self.a.load_cpu}); then nginx with 2 workers and "
           "nothing pinned (everything competes for both cores). Records lost = kernel "
-          "`ringbuf_full` + `conn_table_full`; pipeline losses = user-side loss counters and "
+          "`ringbuf_full` + `conn_table_full` + `recursion_misses`; pipeline losses = user-side loss counters and "
           "requests wrk completed without a span; export drops = `dropped_queue_full` + "
           "`export_failed` (spans made but not delivered).\n")
         w("| wrk | setup | achieved rps | requests | records | spans | records lost | "
@@ -510,11 +512,10 @@ class Report:
         clean_rec = clean_any = 0
         for r in rows:
             ls = losses(r)
-            rec = ls.get("ringbuf_full", 0) + ls.get("conn_table_full", 0)
+            rec = sum(ls.get(k, 0) for k in RECORD_LOSSES)
             exp = ls.get("dropped_queue_full", 0) + ls.get("export_failed", 0)
-            pipe = {k: x for k, x in ls.items() if k not in ("ringbuf_full", "conn_table_full",
-                                                               "dropped_queue_full",
-                                                               "export_failed")}
+            pipe = {k: x for k, x in ls.items()
+                    if k not in RECORD_LOSSES + ("dropped_queue_full", "export_failed")}
             short = spans_short(r)
             if short:
                 pipe["requests_without_span"] = short

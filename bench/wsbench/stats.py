@@ -15,7 +15,7 @@ def stat(res, part, key):
     return ((res.get("agent") or {}).get("stats") or {}).get(part, {}).get(key)
 
 
-LOSS_KEYS = [("kernel", "ringbuf_full"), ("kernel", "conn_table_full"),
+LOSS_KEYS = [("kernel", "ringbuf_full"), ("kernel", "conn_table_full"), ("kernel", "recursion_misses"),
              ("kernel", "read_failed"), ("user", "bad_records"), ("user", "pipeline_full"),
              ("user", "conns_evicted"), ("user", "gap_desync"), ("user", "http_parse_errors"),
              ("user", "http_head_too_big"), ("user", "response_without_request"),
