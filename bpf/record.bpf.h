@@ -37,6 +37,8 @@ struct ws_ubuf {
 	__u64 ptr;
 	__u64 iovcnt;
 	__u8 kind;
+	/* The syscall's saved user registers when the caller has them (BTF pointer), or NULL. */
+	struct pt_regs *regs;
 };
 
 /*
@@ -195,18 +197,18 @@ static __always_inline void *ws_rec_reserve(__u32 size, __u16 type, __u16 flags,
 
 /*
  * The goroutine running in a Go program user space marked in go_procs, or
- * 0. At a syscall Go's code has g in its register (the syscall stubs are
+ * 0; regs: the syscall's user registers when the caller has them. At a
+ * syscall Go's code has g in its register (the syscall stubs are
  * ABIInternal since Go 1.19): the user registers saved at kernel entry
  * still hold it.
  */
-static __always_inline __u64 ws_goroutine(__u32 tgid)
+static __always_inline __u64 ws_goroutine(__u32 tgid, struct pt_regs *regs)
 {
-	struct pt_regs *regs;
-
 	if (!go_goroutines || !ws_pid_bit(&go_procs, tgid))
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	return BPF_CORE_READ(regs, WS_REGS_GOROUTINE_FIELD);
+	if (!regs)
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return regs->WS_REGS_GOROUTINE_FIELD; /* a BTF pointer: a plain load */
 }
 
 /*
@@ -350,7 +352,7 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	s->rec.dir = dir;
 	s->rec.role = c->role;
 	s->rec.source = source;
-	s->rec.goroutine = ws_goroutine(id >> 32);
+	s->rec.goroutine = ws_goroutine(id >> 32, ub->regs);
 
 	n = sizeof(s->rec) + cap;
 	if (bpf_ringbuf_output(&rb, &s->rec, n, ws_wake_flag(s, n))) {

@@ -40,6 +40,7 @@ static __always_inline void ws_ubuf_from_syscall(struct ws_ubuf *ub)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
+	ub->regs = regs; /* for the goroutine too */
 	ub->kind = WS_BUF_NONE;
 	switch (WS_REGS_NR(regs)) {
 	case NR_READ:
