@@ -59,6 +59,7 @@ static __always_inline int ws_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	struct ws_sys_args *a = floor_only ? NULL : bpf_map_lookup_elem(&sys_args, &tid);
 	struct ws_ubuf ub = {};
 	struct sock *sk;
+	__u32 fd;
 	__u8 dir;
 
 	if (!a) /* not selected at entry, or --floor */
@@ -67,8 +68,11 @@ static __always_inline int ws_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	ub.iovcnt = a->iovcnt;
 	ub.kind = a->kind;
 	dir = a->dir;
-	sk = ws_fd_sock(a->fd);
+	fd = a->fd;
 	bpf_map_delete_elem(&sys_args, &tid);
+	if (ctx->ret <= 0) /* EAGAIN and errors: no need to walk the fd table */
+		return 0;
+	sk = ws_fd_sock(fd);
 	/* sk came from probe reads: not a pointer the verifier lets us load through */
 	return ws_emit_data(sk, ctx->ret, dir, WS_SRC_SYSCALL, &ub, false, id);
 }
