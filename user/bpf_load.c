@@ -127,17 +127,22 @@ uint64_t ws_bpf_wake_bytes(uint64_t ringbuf_bytes)
 	return total > 4096 ? total : 4096;
 }
 
-/* Sets or clears tgid's bit in a pid bitmap, sel_pids or go_procs (only user space writes them). */
-static void pid_bit(struct ws_bpf *b, struct bpf_map *bitmap, uint32_t tgid, bool on)
+/*
+ * Sets or clears tgid's bit in a pid bitmap, sel_pids or go_procs (only user
+ * space writes them). 0, -ERANGE for a pid beyond the bitmaps, or -errno.
+ */
+static int pid_bit(struct ws_bpf *b, struct bpf_map *bitmap, uint32_t tgid, bool on)
 {
 	uint32_t word = tgid / 64;
 	uint64_t bits = 0;
 
 	if (word >= b->pid_words)
-		return;
+		return -ERANGE;
 	bpf_map__lookup_elem(bitmap, &word, sizeof(word), &bits, sizeof(bits), 0);
 	bits = on ? bits | 1ull << (tgid % 64) : bits & ~(1ull << (tgid % 64));
-	bpf_map__update_elem(bitmap, &word, sizeof(word), &bits, sizeof(bits), BPF_ANY);
+	if (bpf_map__update_elem(bitmap, &word, sizeof(word), &bits, sizeof(bits), BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err, size_t errsz)
@@ -147,12 +152,12 @@ static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err
 	int ret;
 
 	for (size_t i = 0; i < c->npids; i++) {
-		if (c->pids[i] / 64 >= b->pid_words) {
+		ret = pid_bit(b, b->skel->maps.sel_pids, c->pids[i], true);
+		if (ret == -ERANGE)
 			snprintf(err, errsz, "--pid %u: above the kernel's pid_max (%u)", c->pids[i],
 				 b->pid_words * 64);
-			return -ERANGE;
-		}
-		pid_bit(b, b->skel->maps.sel_pids, c->pids[i], true);
+		if (ret)
+			return ret;
 	}
 	for (size_t i = 0; i < c->ncomms; i++) {
 		if (bpf_map__update_elem(b->skel->maps.sel_comms, c->comms[i], 16, &one,
