@@ -4,15 +4,13 @@ accounted only while turned on (the accounting itself costs two clock reads per
 program run, so it is on only during dedicated runs), and read per program of
 one agent."""
 import ctypes
-import json
 import os
 import platform
-import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
 from wsbench.common import Fatal
-from wsbench.procs import at_cleanup, drop_cleanup, prog_ids_held
+from wsbench.procs import at_cleanup, bpf_progs, drop_cleanup, prog_ids_held
 
 SYSCTL = Path("/proc/sys/kernel/bpf_stats_enabled")
 # bpf(2): BPF_ENABLE_STATS (command 32) with BPF_STATS_RUN_TIME (0).
@@ -77,12 +75,7 @@ def prog_stats(pid):
     holds, programs of one name summed. Who holds a program: bpftool's "pids"
     where its JSON has them, else /proc/PID/fdinfo; programs named ws_* if
     neither tells (the harness makes sure no other agent is loaded)."""
-    p = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
-                       timeout=30)
-    try:
-        progs = json.loads(p.stdout or "[]")
-    except ValueError as e:
-        raise Fatal(f"bpftool -j prog show: unreadable output ({e}): {p.stderr.strip()}")
+    progs = bpf_progs(strict=True)
     if any("pids" in pr for pr in progs):
         held = {pr["id"] for pr in progs if any(x.get("pid") == pid for x in pr.get("pids", []))}
     else:

@@ -250,15 +250,24 @@ def cpu_busy_s():
     return (sum(v) - v[3] - v[4]) / CLK_TCK
 
 
-def ws_programs():
-    """wirespan BPF programs loaded on the host: {prog id: name}."""
+def bpf_progs(strict=False):
+    """Every BPF program loaded on the host, as `bpftool -j prog show` lists them
+    (with run_cnt and run_time_ns while the statistics are on). [] when bpftool
+    fails or says nothing readable; with strict, Fatal instead."""
     try:
         p = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
-                           timeout=10)
-        progs = json.loads(p.stdout or "[]")
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return {}
-    return {pr["id"]: pr.get("name", "") for pr in progs if pr.get("name", "").startswith("ws_")}
+                           timeout=30)
+        return json.loads(p.stdout or "[]")
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        if strict:
+            raise Fatal(f"bpftool -j prog show failed: {e}")
+        return []
+
+
+def ws_programs():
+    """wirespan BPF programs loaded on the host: {prog id: name}."""
+    return {pr["id"]: pr.get("name", "") for pr in bpf_progs()
+            if pr.get("name", "").startswith("ws_")}
 
 
 def prog_ids_held(pid):

@@ -158,7 +158,7 @@ class Report:
         n = (R.get("nginx") or {}).get("variants")
         if n and "traced" in n:
             t = n["traced"]
-            d, base = t["d_server_us"], n["none"]["server_us"]
+            d = t["d_server_us"]
             txt = (f"**Traced nginx: {d:+.2f} µs of nginx CPU per request** (target +1.0), "
                    f"{t.get('records_per_req', 0):.2f} records per request. ")
             if "floor" in n:
