@@ -214,21 +214,30 @@ static __always_inline __u64 ws_goroutine(__u32 tgid, struct pt_regs *regs)
 /*
  * The connection state of sk, created on first sight. NULL when the table
  * refused it, or when sk is already closed: its close record is gone, so an
- * entry made now would outlive the socket and mislead the next one at its
- * address (a send racing the peer's reset ends up here).
+ * entry made now would outlive the connection and mislead the next one on
+ * this socket or at its address (a send racing the peer's reset ends up
+ * here). btf: sk is a BTF pointer, whose own storage holds the state
+ * (sk_conns); otherwise the hash keyed by its address does (conns).
  */
 static __always_inline struct ws_conn *ws_conn_get(struct sock *sk, const bool btf)
 {
 	__u64 sock_id = (__u64)sk;
 	struct ws_conn fresh = {}, *c;
 
-	c = bpf_map_lookup_elem(&conns, &sock_id);
+	if (btf)
+		c = bpf_sk_storage_get(&sk_conns, sk, 0, 0);
+	else
+		c = bpf_map_lookup_elem(&conns, &sock_id);
 	if (c)
 		return c;
 	if (WS_SK_READ(btf, sk, __sk_common.skc_state) == WS_TCP_CLOSE)
 		return NULL;
-	bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_NOEXIST);
-	c = bpf_map_lookup_elem(&conns, &sock_id);
+	if (btf) {
+		c = bpf_sk_storage_get(&sk_conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	} else {
+		bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&conns, &sock_id);
+	}
 	if (!c)
 		ws_stat(WS_STAT_CONN_TABLE_FULL);
 	return c;

@@ -150,7 +150,13 @@ static __always_inline __u16 ws_close_flags(const struct sock *sk, int oldstate)
 	return f;
 }
 
-static __always_inline int ws_state_change(const struct sock *sk, int oldstate, int newstate)
+/*
+ * A TCP state change of sk. btf: sk is a BTF pointer and its state lives in
+ * its own storage (sk_conns), as for the socket tracepoints; otherwise in
+ * the hash keyed by its address (conns), as for the syscall fallback.
+ */
+static __always_inline int ws_state_change(struct sock *sk, int oldstate, int newstate,
+					   const bool btf)
 {
 	__u64 sock_id = (__u64)sk;
 	struct ws_close_rec *r;
@@ -170,21 +176,32 @@ static __always_inline int ws_state_change(const struct sock *sk, int oldstate, 
 		fresh.open_ns = bpf_ktime_get_ns();
 		BPF_CORE_READ_STR_INTO(&fresh.comm, (struct task_struct *)bpf_get_current_task(),
 				       group_leader, comm);
-		bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_ANY);
+		if (btf) {
+			/* A socket connect()ed again after a failure starts afresh. */
+			c = bpf_sk_storage_get(&sk_conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+			if (c)
+				*c = fresh;
+			else
+				ws_stat(WS_STAT_CONN_TABLE_FULL);
+		} else {
+			bpf_map_update_elem(&conns, &sock_id, &fresh, BPF_ANY);
+		}
 		return 0;
 	}
 	if (newstate != WS_TCP_CLOSE)
 		return 0;
 	/* Often in softirq context: the socket's own entry says whether it is ours. */
-	c = bpf_map_lookup_elem(&conns, &sock_id);
+	if (btf)
+		c = bpf_sk_storage_get(&sk_conns, sk, 0, 0);
+	else
+		c = bpf_map_lookup_elem(&conns, &sock_id);
 	if (!c)
 		return 0;
 	if (c->class == WS_CLASS_HTTP) {
 		r = ws_rec_reserve(sizeof(*r), WS_REC_CLOSE, ws_close_flags(sk, oldstate), 0, 0,
 				   sock_id);
 		if (r) {
-			ws_fill_tuple(&r->tuple, (struct sock *)sk,
-				      BPF_CORE_READ(sk, __sk_common.skc_family));
+			ws_fill_tuple(&r->tuple, sk, BPF_CORE_READ(sk, __sk_common.skc_family));
 			bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 			ws_stat(WS_STAT_CLOSES);
 		}
@@ -192,15 +209,29 @@ static __always_inline int ws_state_change(const struct sock *sk, int oldstate, 
 		/* Refused, unanswered or unreachable: a call that never sent a byte. */
 		ws_emit_connect_fail(sk, c);
 	}
-	bpf_map_delete_elem(&conns, &sock_id);
+	if (btf)
+		bpf_sk_storage_delete(&sk_conns, sk);
+	else
+		bpf_map_delete_elem(&conns, &sock_id);
 	return 0;
 }
 
-/* include/trace/events/sock.h: TP_PROTO(const struct sock *sk, const int oldstate, const int newstate) */
+/*
+ * include/trace/events/sock.h: TP_PROTO(const struct sock *sk, const int oldstate, const int newstate).
+ * tp_btf, with the socket tracepoints: sk is a BTF pointer, so its state
+ * is found in its own storage, where their programs keep it.
+ */
+SEC("?tp_btf/inet_sock_set_state")
+int BPF_PROG(ws_inet_state_btf, const struct sock *sk, int oldstate, int newstate)
+{
+	return ws_state_change((struct sock *)sk, oldstate, newstate, true);
+}
+
+/* The same, raw, with the syscall fallback (its state is in conns). */
 SEC("?raw_tp/inet_sock_set_state")
 int BPF_PROG(ws_inet_state, const struct sock *sk, int oldstate, int newstate)
 {
-	return ws_state_change(sk, oldstate, newstate);
+	return ws_state_change((struct sock *)sk, oldstate, newstate, false);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -144,7 +144,7 @@ enum ws_stat {
 	WS_STAT_READ_FAILED,      /* user buffer could not be read */
 	WS_STAT_NO_BUFFER,        /* I/O from a syscall we cannot take the buffer of */
 	WS_STAT_NOT_HTTP,         /* I/O skipped on a connection classified as not HTTP */
-	WS_STAT_CONN_TABLE_FULL,  /* connection could not be tracked (map update failed) */
+	WS_STAT_CONN_TABLE_FULL,  /* connection could not be tracked (no memory for its state) */
 	WS_STAT_CLOSES,           /* close records submitted */
 	WS_STAT_CONNECT_FAILS,    /* failed-connect records submitted */
 	WS_STAT_GO_EVENTS,        /* Go client records submitted */
@@ -164,7 +164,7 @@ enum ws_stat {
 	{ "records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",  \
 	  "conn_table_full", "closes", "connect_failures", "go_events", "recursion_misses" }
 
-/* Kernel-side state of a socket of a selected process (map `conns`). */
+/* Kernel-side state of a socket of a selected process (maps `sk_conns`, `conns`). */
 enum ws_conn_class {
 	WS_CLASS_UNKNOWN = 0, /* still looking at its first messages */
 	WS_CLASS_HTTP = 1,    /* looks like HTTP/1.x: streamed */

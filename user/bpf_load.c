@@ -107,8 +107,10 @@ static void set_family(struct wirespan *s, const struct ws_plan *plan, const str
 			on = plan->sock_tp;
 		else if (strstr(sec, "tracepoint/syscalls/"))
 			on = plan->syscalls;
+		else if (strstr(sec, "tp_btf/inet_sock_set_state"))
+			on = plan->inet_state && plan->sock_tp; /* state in the socket: sk_conns */
 		else if (strstr(sec, "raw_tp/inet_sock_set_state"))
-			on = plan->inet_state;
+			on = plan->inet_state && !plan->sock_tp; /* state by address: conns */
 		else if (strstr(sec, "raw_tp/task_rename") || strstr(sec, "raw_tp/sched_process_fork"))
 			on = c->ncomms > 0 && !c->floor; /* upkeep of the --comm cache */
 		else if (!strcmp(sec, "uprobe"))
@@ -231,6 +233,8 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 	bpf_map__set_max_entries(b->skel->maps.sel_pids, c->npids ? b->pid_words : 1);
 	bpf_map__set_max_entries(b->skel->maps.rb, c->ringbuf_bytes);
 	bpf_map__set_max_entries(b->skel->maps.scratch, libbpf_num_possible_cpus());
+	if (plan->sock_tp) /* connection state lives in the sockets (sk_conns): ~10 MiB less */
+		bpf_map__set_max_entries(b->skel->maps.conns, 1);
 	set_family(b->skel, plan, c);
 
 	if (plan->syscalls && (ret = ensure_tracefs())) {

@@ -42,6 +42,14 @@ struct {
 	__type(value, __u64);
 } hash SEC(".maps");
 
+/* Per-socket storage: the alternative to a hash keyed by the socket's address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} sks SEC(".maps");
+
 /* A record's worth of memory, like wirespan's per-CPU scratch. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -210,6 +218,16 @@ KCOST_PROG(lru_hash_lookup)
 KCOST_PROG(hash_lookup)
 {
 	return kcost_lookup(&hash);
+}
+
+/* The socket's own storage (created by the first run), KCOST_K times. */
+KCOST_PROG(sk_storage_get)
+{
+	if (!kcost_mine())
+		return 0;
+	bpf_sk_storage_get(&sks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	KCOST_LOOP kcost_check(!bpf_sk_storage_get(&sks, sk, 0, 0));
+	return 0;
 }
 
 KCOST_PROG(current_task_under_cgroup)

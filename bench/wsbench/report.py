@@ -629,8 +629,11 @@ class Report:
         "get_current_pid_tgid": "`bpf_get_current_pid_tgid`: every run",
         "get_current_task_btf": "`bpf_get_current_task_btf`",
         "task_pt_regs": "`bpf_task_pt_regs`: where the syscall's buffer is",
-        "lru_hash_lookup": "LRU hash lookup of a present u64 key: the connection table",
+        "lru_hash_lookup": "LRU hash lookup of a present u64 key: the connection table of "
+                           "the syscall fallback",
         "hash_lookup": "hash lookup of a present u64 key",
+        "sk_storage_get": "`bpf_sk_storage_get` of the socket's own storage: the connection "
+                          "state on the socket tracepoints",
         "current_task_under_cgroup": "`bpf_current_task_under_cgroup`: selection by cgroup, "
                                      "every run of every process",
         "get_current_cgroup_id": "`bpf_get_current_cgroup_id`",
@@ -664,7 +667,7 @@ class Report:
             w(f"| `{op}` | {what} | {val} |")
         w("")
         need = ("base", "current_task_under_cgroup", "get_current_task_btf", "task_pt_regs",
-                "lru_hash_lookup", "probe_read_user_map", "ktime_get_ns", "ringbuf_output")
+                "sk_storage_get", "probe_read_user_map", "ktime_get_ns", "ringbuf_output")
         if all(op in rows and "skipped" not in rows[op] for op in need):
             c = {op: rows[op]["ns_per_call"] for op in need}
             one = rows["base"]["ns_per_run"] + sum(v for op, v in c.items() if op != "base")
@@ -673,7 +676,7 @@ class Report:
                    f"process) is a run ({rows['base']['ns_per_run']:.0f} ns), the selection "
                    f"({c['current_task_under_cgroup']:.0f}), the syscall's registers "
                    f"({c['get_current_task_btf'] + c['task_pt_regs']:.0f}), the connection "
-                   f"lookup ({c['lru_hash_lookup']:.0f}), one to three user copies "
+                   f"lookup in the socket's storage ({c['sk_storage_get']:.0f}), one to three user copies "
                    f"({c['probe_read_user_map']:.0f} each at 100 B: the buffer; for "
                    "writev/sendmsg first the iovec or the msghdr), the timestamp "
                    f"({c['ktime_get_ns']:.0f}) and the ring output ({c['ringbuf_output']:.0f}): "
