@@ -48,7 +48,8 @@ static __always_inline int ws_sys_enter(struct trace_event_raw_sys_enter *ctx, _
 	a.iovcnt = ctx->args[2];
 	a.kind = kind;
 	a.dir = dir;
-	bpf_map_update_elem(&sys_args, &tid, &a, BPF_ANY);
+	if (bpf_map_update_elem(&sys_args, &tid, &a, BPF_ANY))
+		ws_stat(WS_STAT_SYSCALLS_UNTRACKED);
 	return 0;
 }
 

@@ -156,13 +156,20 @@ enum ws_stat {
 	 * (recursion_misses), never by the programs.
 	 */
 	WS_STAT_RECURSION_MISSES,
+	/*
+	 * Syscall fallback: socket syscalls of selected processes not followed,
+	 * because the table of syscalls in flight (one entry per thread inside
+	 * one) was full: their I/O is lost.
+	 */
+	WS_STAT_SYSCALLS_UNTRACKED,
 	WS_STAT__COUNT,
 };
 
 /* Stat names, in enum order: one name in BPF stats, logs and self-metrics. */
 #define WS_STAT_NAMES                                                                      \
 	{ "records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",  \
-	  "conn_table_full", "closes", "connect_failures", "go_events", "recursion_misses" }
+	  "conn_table_full", "closes", "connect_failures", "go_events", "recursion_misses", \
+	  "syscalls_untracked" }
 
 /* Kernel-side state of a socket of a selected process (maps `sk_conns`, `conns`). */
 enum ws_conn_class {

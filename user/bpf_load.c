@@ -233,8 +233,11 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 	bpf_map__set_max_entries(b->skel->maps.sel_pids, c->npids ? b->pid_words : 1);
 	bpf_map__set_max_entries(b->skel->maps.rb, c->ringbuf_bytes);
 	bpf_map__set_max_entries(b->skel->maps.scratch, libbpf_num_possible_cpus());
-	if (plan->sock_tp) /* connection state lives in the sockets (sk_conns): ~10 MiB less */
-		bpf_map__set_max_entries(b->skel->maps.conns, 1);
+	/* Tables only the syscall fallback uses: ~10 MiB of kernel memory otherwise. */
+	if (!plan->syscalls) {
+		bpf_map__set_max_entries(b->skel->maps.conns, 1); /* state in sk_conns */
+		bpf_map__set_max_entries(b->skel->maps.sys_args, 1);
+	}
 	set_family(b->skel, plan, c);
 
 	if (plan->syscalls && (ret = ensure_tracefs())) {

@@ -14,7 +14,7 @@ TARGET_ENCODE_SPS = 200_000  # encoding plus gzip, spans per second per core (is
 TARGET_RSS_MIB = 32  # agent resident memory at 10,000 connections
 TARGET_LOSS_RPS = 50_000  # no lost records at this request rate
 # Kernel counters of records lost before user space saw them.
-RECORD_LOSSES = ("ringbuf_full", "conn_table_full", "recursion_misses")
+RECORD_LOSSES = ("ringbuf_full", "conn_table_full", "recursion_misses", "syscalls_untracked")
 
 BPF_STATS_TEXT = (
     "**Kernel programs µs/req**: the time spent inside wirespan's BPF programs and the "
@@ -519,7 +519,8 @@ class Report:
           "pinned. Offered load raised with wrk's connection count (nginx on CPU "
           f"{self.a.server_cpu}, wrk on CPU {self.a.load_cpu}); then nginx with 2 workers and "
           "nothing pinned (everything competes for both cores). Records lost = kernel "
-          "`ringbuf_full` + `conn_table_full` + `recursion_misses`; pipeline losses = user-side loss counters and "
+          "`ringbuf_full` + `conn_table_full` + `recursion_misses` + `syscalls_untracked`; "
+          "pipeline losses = user-side loss counters and "
           "requests wrk completed without a span; export drops = `dropped_queue_full` + "
           "`export_failed` (spans made but not delivered).\n")
         w("| wrk | setup | achieved rps | requests | records | spans | records lost | "

@@ -19,6 +19,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "bpf_load.h"
 #include "check.h"
 #include "config.h"
@@ -562,6 +564,63 @@ TEST(test_records_across_the_ring_end_come_out_whole)
 	ws_bpf_free(b);
 }
 
+/*
+ * fd of the newest BPF map named name (the agent does not expose its maps),
+ * its value size in *value_size; or -1.
+ */
+static int newest_map_fd(const char *name, uint32_t *value_size)
+{
+	uint32_t id = 0, best = 0;
+
+	while (!bpf_map_get_next_id(id, &id)) {
+		struct bpf_map_info info = {};
+		uint32_t len = sizeof(info);
+		int fd = bpf_map_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, name)) {
+			best = id;
+			*value_size = info.value_size;
+		}
+		close(fd);
+	}
+	return best ? bpf_map_get_fd_by_id(best) : -1;
+}
+
+/*
+ * The syscall fallback keeps each selected thread's socket syscall in a
+ * table until it returns: with the table full, the syscall is not followed,
+ * and that is counted, not silent.
+ */
+TEST(test_syscall_fallback_counts_what_its_full_table_drops)
+{
+	struct ws_bpf *b = start(WS_CAPTURE_SYSCALLS, getpid());
+	uint64_t st[WS_STAT__COUNT], v[8] = {};
+	uint32_t tid, filled = 0, vsize = 0;
+	int fd;
+
+	if (!b)
+		return;
+	fd = newest_map_fd("sys_args", &vsize);
+	CHECK(fd >= 0);
+	CHECK(vsize <= sizeof(v));
+	/* Threads that do not exist, in syscalls that never return: the table is full. */
+	for (tid = 1u << 30; !bpf_map_update_elem(fd, &tid, &v, BPF_NOEXIST); tid++)
+		filled++;
+	CHECK(filled >= 1024);
+	CHECK_INT(exchange_records(b), 0);
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	CHECK(st[WS_STAT_SYSCALLS_UNTRACKED] >= 2); /* the write and the read at least */
+	CHECK_INT(st[WS_STAT_RECORDS], 0);
+	/* Room again: followed again. */
+	for (tid = 1u << 30; filled--; tid++)
+		CHECK_INT(bpf_map_delete_elem(fd, &tid), 0);
+	CHECK(exchange_records(b) >= 2); /* the write and the read at least */
+	close(fd);
+	ws_bpf_free(b);
+}
+
 static const struct check_case cases[] = {
 	CASE(test_socket_tracepoints_capture_an_http_exchange),
 	CASE(test_syscall_fallback_captures_an_http_exchange),
@@ -574,6 +633,7 @@ static const struct check_case cases[] = {
 	CASE(test_pid_above_pid_max_is_refused),
 	CASE(test_refused_connect_is_reported_with_who_and_when),
 	CASE(test_records_across_the_ring_end_come_out_whole),
+	CASE(test_syscall_fallback_counts_what_its_full_table_drops),
 };
 
 int main(void)
