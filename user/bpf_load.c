@@ -147,6 +147,46 @@ static int pid_bit(struct ws_bpf *b, struct bpf_map *bitmap, uint32_t tgid, bool
 	return 0;
 }
 
+/*
+ * The process (thread group) of pid: pid itself for a process, its
+ * process's id for a thread; 0 when no such task exists.
+ */
+static uint32_t pid_tgid(uint32_t pid)
+{
+	char path[64], buf[4096];
+	const char *t;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	n = ws_read_file(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	t = strstr(buf, "\nTgid:");
+	return t ? (uint32_t)strtoul(t + 6, NULL, 10) : 0;
+}
+
+/*
+ * --pid selects running processes: a pid with no process would trace
+ * nothing now and, once reused, a stranger; a thread's id never matches
+ * (selection is by process).
+ */
+static int check_pid(uint32_t pid, char *err, size_t errsz)
+{
+	uint32_t tgid = pid_tgid(pid);
+
+	if (!tgid) {
+		snprintf(err, errsz, "--pid %u: no such process", pid);
+		return -ESRCH;
+	}
+	if (tgid != pid) {
+		snprintf(err, errsz, "--pid %u: a thread of process %u (select the process: --pid %u)",
+			 pid, tgid, tgid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err, size_t errsz)
 {
 	char mount[4096], path[4096];
@@ -158,6 +198,8 @@ static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err
 		if (ret == -ERANGE)
 			snprintf(err, errsz, "--pid %u: above the kernel's pid_max (%u)", c->pids[i],
 				 b->pid_words * 64);
+		else if (!ret)
+			ret = 0 && check_pid(c->pids[i], err, errsz);
 		if (ret)
 			return ret;
 	}

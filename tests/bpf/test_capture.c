@@ -11,12 +11,14 @@
 #include <sched.h>
 #include <stdio.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -439,7 +441,8 @@ out:
 }
 
 /* A --pid above the kernel's pid_max cannot be selected: a clear error, not a silent miss. */
-TEST(test_pid_above_pid_max_is_refused)
+/* Starting with --pid pid fails, with an error that says want. */
+static void check_pid_refused(uint32_t pid, const char *want)
 {
 	struct ws_config c;
 	struct ws_plan plan;
@@ -449,7 +452,7 @@ TEST(test_pid_above_pid_max_is_refused)
 
 	ws_config_parse(&c, 1, argv, (ws_getenv_fn)getenv, stdout, stderr);
 	c.capture = WS_CAPTURE_SOCKET;
-	c.pids[0] = 1u << 30;
+	c.pids[0] = pid;
 	c.npids = 1;
 	if (ws_choose_hooks(&feat, &c, &plan)) {
 		printf("SKIP (kernel lacks a feature): %s\n", plan.desc);
@@ -458,8 +461,50 @@ TEST(test_pid_above_pid_max_is_refused)
 	}
 	b = ws_bpf_start(&c, &plan, on_sample, NULL, err, sizeof(err));
 	CHECK(b == NULL);
-	CHECK(strstr(err, "--pid 1073741824: above the kernel's pid_max") != NULL);
+	if (!strstr(err, want))
+		fprintf(stderr, "    error: %s\n    wanted: %s\n", err, want);
+	CHECK(strstr(err, want) != NULL);
 	ws_bpf_free(b);
+}
+
+TEST(test_pid_above_pid_max_is_refused)
+{
+	check_pid_refused(1u << 30, "--pid 1073741824: above the kernel's pid_max");
+}
+
+static void *park(void *arg)
+{
+	int *tid = arg;
+
+	__atomic_store_n(tid, gettid(), __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(tid, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return NULL;
+}
+
+/* A pid with no process, or a thread's id, would select nothing: both are refused. */
+TEST(test_pid_of_no_process_or_of_a_thread_is_refused)
+{
+	char want[128];
+	pthread_t th;
+	int tid = 0;
+	pid_t gone = fork();
+
+	CHECK(gone >= 0);
+	if (!gone)
+		_exit(0);
+	CHECK_INT(waitpid(gone, NULL, 0), gone);
+	snprintf(want, sizeof(want), "--pid %d: no such process", gone);
+	check_pid_refused(gone, want);
+
+	CHECK_INT(pthread_create(&th, NULL, park, &tid), 0);
+	while (!__atomic_load_n(&tid, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	snprintf(want, sizeof(want), "--pid %d: a thread of process %d (select the process: --pid %d)",
+		 tid, getpid(), getpid());
+	check_pid_refused(tid, want);
+	__atomic_store_n(&tid, 0, __ATOMIC_SEQ_CST);
+	pthread_join(th, NULL);
 }
 
 /* A port nobody listens on: the connect is refused before any byte, and still reported. */
@@ -631,6 +676,7 @@ static const struct check_case cases[] = {
 	CASE(test_writev_past_the_iovec_limit_keeps_the_first_entries),
 	CASE(test_consumer_is_woken_once_a_cpu_has_put_the_threshold),
 	CASE(test_pid_above_pid_max_is_refused),
+	CASE(test_pid_of_no_process_or_of_a_thread_is_refused),
 	CASE(test_refused_connect_is_reported_with_who_and_when),
 	CASE(test_records_across_the_ring_end_come_out_whole),
 	CASE(test_syscall_fallback_counts_what_its_full_table_drops),
