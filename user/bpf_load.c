@@ -199,7 +199,7 @@ static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err
 			snprintf(err, errsz, "--pid %u: above the kernel's pid_max (%u)", c->pids[i],
 				 b->pid_words * 64);
 		else if (!ret)
-			ret = 0 && check_pid(c->pids[i], err, errsz);
+			ret = check_pid(c->pids[i], err, errsz);
 		if (ret)
 			return ret;
 	}

@@ -26,7 +26,7 @@ static const char usage[] =
 	"OpenTelemetry spans. With no selector every process but wirespan is traced.\n"
 	"\n"
 	"Selection (any match selects a process; repeatable):\n"
-	"  -p, --pid PID          trace process PID\n"
+	"  -p, --pid PID          trace running process PID (a process id, not a thread's)\n"
 	"  -c, --cgroup PATH      trace every process in the cgroup v2 subtree PATH\n"
 	"                         (absolute, or relative to the cgroup2 mount)\n"
 	"  -n, --comm NAME        trace processes named NAME (as in /proc/PID/comm)\n"
