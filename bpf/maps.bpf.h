@@ -142,6 +142,19 @@ struct {
 } conns SEC(".maps") __weak;
 
 /*
+ * Stretches of large bodies user space has no use for (struct ws_skip), by
+ * sock_id. Written by user space, looked up only for I/O of at least
+ * WS_SKIP_MIN_IO bytes. LRU: entries of connections whose close the agent
+ * missed age out (a stale one is ignored anyway: see ws_skip.ts).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct ws_skip);
+} skips SEC(".maps") __weak;
+
+/*
  * One record being built per CPU: too big for the stack, and over the 32 KiB
  * value limit of per-CPU maps, so a plain array indexed by CPU id (user space
  * sizes it to the possible CPUs; programs do not migrate while they run).

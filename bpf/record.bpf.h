@@ -243,6 +243,34 @@ static __always_inline struct ws_conn *ws_conn_get(struct sock *sk, const bool b
 	return c;
 }
 
+enum { WS_SKIP_NONE, WS_SKIP_ALL, WS_SKIP_LAST };
+
+/*
+ * Whether user space asked not to copy this I/O of ret bytes at stream
+ * position seq in direction dir (map skips): WS_SKIP_ALL when it lies
+ * inside the stretch, WS_SKIP_LAST when it ends it (a record without
+ * bytes carries its time), WS_SKIP_NONE otherwise. Positions wrap at 2^32:
+ * differences, not comparisons, of u32s.
+ */
+static __always_inline int ws_body_skip(const struct ws_conn *c, __u64 sock_id, __u8 dir,
+					__u32 seq, long ret)
+{
+	const struct ws_skip *k;
+	__u32 span, at;
+
+	if (ret < WS_SKIP_MIN_IO || !c->born_ns)
+		return WS_SKIP_NONE;
+	k = bpf_map_lookup_elem(&skips, &sock_id);
+	dir &= 1;
+	if (!k || k->ts[dir] < c->born_ns) /* none, or left by an earlier connection here */
+		return WS_SKIP_NONE;
+	span = k->until[dir] - k->from[dir];
+	at = seq - k->from[dir];
+	if (at >= span || span - at < ret)
+		return WS_SKIP_NONE; /* starts outside the stretch, or runs past its end */
+	return span - at == ret ? WS_SKIP_LAST : WS_SKIP_ALL;
+}
+
 /*
  * Whether this record should wake the consumer: once this CPU has put
  * wake_bytes in the ring since its last wakeup. Waking with every record
@@ -274,8 +302,9 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	struct task_struct *task;
 	struct ws_scratch *s;
 	struct ws_conn *c;
-	__u32 cpu = bpf_get_smp_processor_id(), cap, portpair;
+	__u32 cpu = bpf_get_smp_processor_id(), cap, portpair, seq;
 	__u16 family, flags = 0;
+	int skip = WS_SKIP_NONE;
 	long n;
 
 	if (ret <= 0 || !sk)
@@ -295,6 +324,14 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	}
 	if (c->class == WS_CLASS_UNKNOWN && ub->kind == WS_BUF_NONE)
 		return 0; /* nothing to classify with */
+	/* Atomic: two threads may share a socket; each I/O gets its own stretch. */
+	seq = __sync_fetch_and_add(&c->seq[dir & 1], (__u32)ret);
+	if (c->class == WS_CLASS_HTTP)
+		skip = ws_body_skip(c, sock_id, dir, seq, ret);
+	if (skip == WS_SKIP_ALL) {
+		ws_stat(WS_STAT_BODY_SKIPPED);
+		return 0;
+	}
 	s = bpf_map_lookup_elem(&scratch, &cpu);
 	if (!s)
 		return 0;
@@ -308,6 +345,10 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	if (ub->kind == WS_BUF_NONE) {
 		flags |= WS_F_NO_BUFFER;
 		ws_stat(WS_STAT_NO_BUFFER);
+		cap = 0;
+	} else if (skip == WS_SKIP_LAST) {
+		flags |= WS_F_SKIPPED;
+		ws_stat(WS_STAT_BODY_SKIPPED);
 		cap = 0;
 	} else {
 		n = ws_copy_user(s->data, ub, cap);
@@ -333,7 +374,7 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 		}
 		c->class = WS_CLASS_HTTP;
 	}
-	if (cap < ret && !(flags & (WS_F_NO_BUFFER | WS_F_READ_FAILED))) {
+	if (cap < ret && !(flags & (WS_F_NO_BUFFER | WS_F_READ_FAILED | WS_F_SKIPPED))) {
 		flags |= WS_F_TRUNCATED;
 		ws_stat(WS_STAT_TRUNCATED);
 	}
@@ -341,9 +382,11 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 		cap = WS_CAP_MAX;
 
 	s->rec.hdr.type = WS_REC_DATA;
-	s->rec.hdr.flags = flags;
+	s->rec.hdr.flags = flags | WS_F_SEQ;
 	s->rec.hdr.len = sizeof(s->rec) - sizeof(s->rec.hdr) + cap;
 	s->rec.hdr.ts_ns = bpf_ktime_get_ns();
+	if (!c->born_ns)
+		c->born_ns = s->rec.hdr.ts_ns;
 	s->rec.hdr.tgid = id >> 32;
 	s->rec.hdr.tid = (__u32)id;
 	s->rec.hdr.sock_id = sock_id;
@@ -358,6 +401,7 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	__builtin_memcpy(s->rec.comm, c->comm, sizeof(s->rec.comm));
 	s->rec.io_len = ret;
 	s->rec.cap_len = cap;
+	s->rec.seq = seq;
 	s->rec.dir = dir;
 	s->rec.role = c->role;
 	s->rec.source = source;

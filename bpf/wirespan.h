@@ -21,6 +21,12 @@
 #define WS_CLASSIFY_TRIES 32
 /* iovec entries walked for readv/writev/sendmsg/recvmsg. */
 #define WS_MAX_IOV 4
+/*
+ * Smallest I/O that looks up whether user space asked not to copy it (map
+ * skips): smaller ones are copied without asking, so small requests pay
+ * nothing for large bodies.
+ */
+#define WS_SKIP_MIN_IO 4096
 
 enum ws_rec_type {
 	WS_REC_DATA = 1,  /* struct ws_data_rec + payload */
@@ -49,6 +55,10 @@ enum ws_source {
 #define WS_F_TRUNCATED 0x1  /* cap_len < io_len: the rest of the I/O was not copied */
 #define WS_F_NO_BUFFER 0x2  /* the I/O came from a syscall whose buffer we cannot read */
 #define WS_F_READ_FAILED 0x4 /* bpf_probe_read_user failed: cap_len is 0 */
+/* The I/O ends a stretch of a body user space asked not to copy (map skips): cap_len is 0 */
+#define WS_F_SKIPPED 0x8
+/* seq is set (records of older agents, in old record files, leave it 0) */
+#define WS_F_SEQ 0x400
 /* ws_close_rec flags: how the connection ended, when the kernel says */
 #define WS_F_CLOSED_BY_PEER 0x10 /* the peer closed first (FIN received: via CLOSE_WAIT) */
 #define WS_F_RESET 0x20		 /* a reset was received (sk_err ECONNRESET) */
@@ -87,7 +97,14 @@ struct ws_data_rec {
 	__u8 dir;      /* enum ws_dir */
 	__u8 role;     /* enum ws_role, as far as the kernel knows it */
 	__u8 source;   /* enum ws_source */
-	__u8 pad[5];
+	__u8 pad;
+	/*
+	 * With WS_F_SEQ: where the I/O's first byte is in its direction's
+	 * stream (bytes the connection moved that way since the kernel first
+	 * saw it, mod 2^32). Bytes between two records that no record carried
+	 * were skipped (map skips) or lost.
+	 */
+	__u32 seq;
 	char comm[16]; /* the process's (thread group leader's) comm, NUL-padded */
 	/*
 	 * In a Go program user space asked about (map go_procs): the goroutine
@@ -162,6 +179,8 @@ enum ws_stat {
 	 * one) was full: their I/O is lost.
 	 */
 	WS_STAT_SYSCALLS_UNTRACKED,
+	/* I/O inside a body user space asked not to copy (map skips): not copied */
+	WS_STAT_BODY_SKIPPED,
 	WS_STAT__COUNT,
 };
 
@@ -169,7 +188,7 @@ enum ws_stat {
 #define WS_STAT_NAMES                                                                      \
 	{ "records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",  \
 	  "conn_table_full", "closes", "connect_failures", "go_events", "recursion_misses", \
-	  "syscalls_untracked" }
+	  "syscalls_untracked", "body_skipped" }
 
 /* Kernel-side state of a socket of a selected process (maps `sk_conns`, `conns`). */
 enum ws_conn_class {
@@ -196,6 +215,25 @@ struct ws_conn {
 	__u32 open_tgid; /* 0: not opened by a selected process's connect() */
 	__u32 open_tid;
 	__u64 open_ns;
+	__u32 seq[2];	/* bytes moved per direction (enum ws_dir) since first seen, mod 2^32 */
+	__u64 born_ns;	/* timestamp of its first record; 0: none yet */
 };
+
+/*
+ * Map `skips`, by sock_id, written by user space: per direction (enum
+ * ws_dir), the stretch [from, until) of the stream (ws_data_rec.seq
+ * positions, mod 2^32) inside a Content-Length body whose bytes the agent
+ * has no use for. An I/O of at least WS_SKIP_MIN_IO bytes wholly inside it
+ * is not copied and sends no record, unless it ends the stretch: that one
+ * sends a record without bytes (WS_F_SKIPPED), whose timestamp ends the
+ * message. ts: the timestamp of the record the hint was derived from; a
+ * connection first seen after it (a new one at the same address) ignores it.
+ */
+struct ws_skip {
+	__u64 ts[2];
+	__u32 from[2];
+	__u32 until[2];
+};
+_Static_assert(sizeof(struct ws_skip) == 32, "map ABI");
 
 #endif /* WIRESPAN_H */

@@ -79,6 +79,8 @@ struct dir_state {
 	uint64_t prev_ts;      /* time of the record before it: an inferred end */
 	bool gathering;	       /* bytes of a message have been fed since its start */
 	bool in_msg;	       /* its HEAD was seen, its END not yet */
+	bool have_seq;	       /* next_seq is known */
+	uint32_t next_seq;     /* stream position after the latest record (ws_data_rec.seq) */
 	struct http1_parser p;
 };
 
@@ -98,6 +100,8 @@ struct conn {
 	struct pending *q; /* q_inline, or PIPELINE_MAX entries on the heap */
 	struct pending q_inline[PIPELINE_INLINE];
 	struct hook_body *hook; /* NULL unless a webhook body is being read */
+	bool skip_set;	       /* the kernel side was given skip (skip_body) */
+	struct ws_skip skip;   /* the stretches it was asked to skip, per direction */
 	struct dir_state d[2]; /* indexed by enum ws_dir */
 };
 
@@ -249,6 +253,15 @@ static void hook_drop(struct ws_assembler *a, struct conn *c)
 	a->nhooks--;
 }
 
+/* The kernel side forgets what it was asked to skip on c. */
+static void skip_forget(struct ws_assembler *a, struct conn *c)
+{
+	if (c->skip_set && a->o.skip_body)
+		a->o.skip_body(a->ctx, c->key, NULL);
+	c->skip_set = false;
+	memset(&c->skip, 0, sizeof(c->skip));
+}
+
 static void conn_free(struct ws_assembler *a, struct conn *c)
 {
 	struct conn **pp = &a->buckets[hash64(c->key, a->nbuckets)];
@@ -258,6 +271,7 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 	*pp = c->hnext;
 	lru_unlink(a, c);
 	hook_drop(a, c);
+	skip_forget(a, c);
 	pending_drop_all(a, c);
 	links_forget(a, c);
 	ws_resource_put(c->res);
@@ -272,6 +286,7 @@ static void conn_free(struct ws_assembler *a, struct conn *c)
 static void conn_reset(struct ws_assembler *a, struct conn *c, uint32_t tgid)
 {
 	hook_drop(a, c);
+	skip_forget(a, c);
 	pending_drop_all(a, c);
 	links_forget(a, c);
 	ws_resource_put(c->res);
@@ -777,6 +792,69 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 	feed(a, c, dir, "", 0, ts, x);
 }
 
+/* Whether the stream bytes [from, from + n) lie inside the stretch of dir c asked to skip. */
+static bool skip_covers(const struct conn *c, int dir, uint32_t from, uint32_t n)
+{
+	uint32_t span = c->skip.until[dir] - c->skip.from[dir], at = from - c->skip.from[dir];
+
+	return c->skip_set && c->skip.ts[dir] && at < span && span - at >= n;
+}
+
+/*
+ * The record r says where its bytes are in their stream: bytes before them
+ * that no record brought (the kernel skipped them, or their records were
+ * lost) are a gap inside a message, so a Content-Length body stays in sync
+ * across them. Between messages they most likely held whole messages (an
+ * I/O ends where a message does): their answers came, or will come,
+ * unpaired and counted, and r starts the next message. Records from the
+ * past (two threads on one socket) leave the position be.
+ */
+static void stream_position(struct ws_assembler *a, struct conn *c, const struct ws_data_rec *r,
+			    struct ws_exec_ctx x)
+{
+	struct dir_state *d = &c->d[r->dir];
+	uint32_t missing = r->seq - d->next_seq;
+
+	if (!(r->hdr.flags & WS_F_SEQ))
+		return;
+	if (d->have_seq && missing >= 1u << 31)
+		return;
+	if (d->have_seq && missing) {
+		if (!skip_covers(c, r->dir, d->next_seq, missing))
+			a->stats[WS_ASM_STREAM_GAPS]++;
+		if (d->in_msg || d->gathering)
+			gap(a, c, r->dir, missing, r->hdr.ts_ns, x);
+	}
+	d->next_seq = r->seq + r->io_len;
+	d->have_seq = true;
+}
+
+/*
+ * A long Content-Length body is under way in direction dir of c: its bytes
+ * will only be counted, so the kernel side need not copy them (a stretch
+ * below 2^31 bytes: positions wrap at 2^32). ts: the latest record's.
+ */
+static void skip_ask(struct ws_assembler *a, struct conn *c, int dir, uint64_t ts)
+{
+	struct dir_state *d = &c->d[dir];
+	uint64_t left = http1_body_left(&d->p);
+	uint32_t until;
+
+	if (!a->o.skip_body || !d->have_seq || left < WS_SKIP_MIN_BODY || c->tunnel)
+		return;
+	if (left > INT32_MAX)
+		left = INT32_MAX;
+	until = d->next_seq + (uint32_t)left;
+	if (c->skip.ts[dir] && c->skip.until[dir] == until)
+		return; /* asked already */
+	c->skip.ts[dir] = ts;
+	c->skip.from[dir] = d->next_seq;
+	c->skip.until[dir] = until;
+	c->skip_set = true;
+	a->o.skip_body(a->ctx, c->key, &c->skip);
+	a->stats[WS_ASM_BODIES_SKIPPED]++;
+}
+
 /*
  * Calls still waiting when the peer reset the connection, hung up, or
  * stopped answering: failed calls, recorded as errors that end at the close.
@@ -937,10 +1015,12 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 	d = &c->d[r->dir];
 	d->prev_ts = d->last_ts ? d->last_ts : h->ts_ns;
 	d->last_ts = h->ts_ns;
+	stream_position(a, c, r, exec_of(a, c, r));
 	if (r->cap_len)
 		feed(a, c, r->dir, (const char *)(r + 1), r->cap_len, h->ts_ns, exec_of(a, c, r));
 	if (r->io_len > r->cap_len)
 		gap(a, c, r->dir, r->io_len - r->cap_len, h->ts_ns, exec_of(a, c, r));
+	skip_ask(a, c, r->dir, h->ts_ns);
 	return 0;
 }
 

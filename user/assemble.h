@@ -19,6 +19,7 @@ struct ws_partners;
 struct ws_baggage_allow;
 struct ws_res_attrs;
 struct ws_webhooks;
+struct ws_skip;
 
 /* Receives each finished span and takes ownership of it. */
 typedef void (*ws_span_cb)(void *ctx, struct ws_span *span);
@@ -44,7 +45,18 @@ struct ws_assembler_opts {
 	 * callback's ctx. NULL: not called.
 	 */
 	void (*go_process)(void *ctx, uint32_t tgid);
+	/*
+	 * A Content-Length body of at least WS_SKIP_MIN_BODY bytes is under
+	 * way on connection sock_id: have the kernel side skip what is left of
+	 * it (hint: both directions' stretches, for map skips), or, with hint
+	 * NULL, forget the connection's. Called with the span callback's ctx.
+	 * NULL: not called (replay).
+	 */
+	void (*skip_body)(void *ctx, uint64_t sock_id, const struct ws_skip *hint);
 };
+
+/* Smallest body whose bytes the kernel side is asked not to copy (skip_body). */
+#define WS_SKIP_MIN_BODY (32 * 1024)
 
 /* Counters; names in WS_ASM_STAT_NAMES, in order. */
 enum ws_asm_stat {
@@ -63,13 +75,16 @@ enum ws_asm_stat {
 	WS_ASM_WEBHOOK_NO_CONTEXT, /* webhook bodies without a whole, valid context in their first bytes */
 	WS_ASM_WEBHOOK_BUSY,	  /* webhook bodies not read: too many being read at once */
 	WS_ASM_CONNECT_FAIL_OTHER, /* failed connects to endpoints not seen speaking HTTP: no span */
+	WS_ASM_STREAM_GAPS,	  /* bytes of a stream no record brought, outside skipped bodies */
+	WS_ASM_BODIES_SKIPPED,	  /* bodies the kernel side was asked not to copy (skip_body) */
 	WS_ASM_STAT__COUNT,
 };
 #define WS_ASM_STAT_NAMES                                                                  \
 	{ "records", "bad_records", "spans", "http_parse_errors", "http_head_too_big",     \
 	  "response_without_request", "request_without_response", "pipeline_full",         \
 	  "conns_evicted", "gap_desync", "resource_attrs_dropped", "webhook_linked",          \
-	  "webhook_no_context", "webhook_busy", "connect_failures_not_http" }
+	  "webhook_no_context", "webhook_busy", "connect_failures_not_http", "stream_gaps",   \
+	  "bodies_skipped" }
 
 struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
 				      void *ctx);

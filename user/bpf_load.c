@@ -429,6 +429,18 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 	return ret;
 }
 
+int ws_bpf_skip(struct ws_bpf *b, uint64_t sock_id, const struct ws_skip *hint)
+{
+	struct bpf_map *m = b->skel->maps.skips;
+	int ret;
+
+	if (hint)
+		ret = bpf_map__update_elem(m, &sock_id, sizeof(sock_id), hint, sizeof(*hint), BPF_ANY);
+	else
+		ret = bpf_map__delete_elem(m, &sock_id, sizeof(sock_id), 0);
+	return ret == -ENOENT && !hint ? 0 : ret;
+}
+
 void ws_bpf_go_reap(struct ws_bpf *b)
 {
 	for (size_t i = 0; b && i < b->ngo;) {

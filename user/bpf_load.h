@@ -42,6 +42,13 @@ int ws_bpf_stats(struct ws_bpf *b, uint64_t out[WS_STAT__COUNT]);
  * still carry goroutines when only the probes failed; counted, logged).
  */
 int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid);
+/*
+ * Asks the kernel side to skip stretches of connection sock_id's streams
+ * (struct ws_skip; the assembler's skip_body), or, with hint NULL, forgets
+ * its entry. 0 or -errno (best effort: a failure only means bytes are
+ * copied after all).
+ */
+int ws_bpf_skip(struct ws_bpf *b, uint64_t sock_id, const struct ws_skip *hint);
 /* Forgets the Go processes that have exited (their probes, their bit). */
 void ws_bpf_go_reap(struct ws_bpf *b);
 void ws_bpf_go_stats(const struct ws_bpf *b, struct ws_go_stats *out);

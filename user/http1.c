@@ -1244,6 +1244,13 @@ void http1_want_body(struct http1_parser *p, uint64_t n)
 		p->body_want = n;
 }
 
+uint64_t http1_body_left(const struct http1_parser *p)
+{
+	if (p->state != ST_BODY || p->body_mode != HTTP1_BODY_LENGTH || p->body_want)
+		return 0;
+	return p->remaining;
+}
+
 int http1_lost_sync(const struct http1_parser *p)
 {
 	return p->state == ST_RESYNC;

@@ -165,6 +165,13 @@ void http1_no_body(struct http1_parser *p);
  */
 void http1_want_body(struct http1_parser *p, uint64_t n);
 
+/*
+ * Bytes of a Content-Length body still to come that nobody asked to see
+ * (http1_want_body): they will only be counted. 0 anywhere else, in chunked
+ * bodies too (their framing is in the bytes).
+ */
+uint64_t http1_body_left(const struct http1_parser *p);
+
 /* 1 while the parser is skipping bytes to find a message start (after an error or a gap). */
 int http1_lost_sync(const struct http1_parser *p);
 

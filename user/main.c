@@ -84,6 +84,15 @@ static void on_go_process(void *ctx, uint32_t tgid)
 	ws_bpf_go_process(a->bpf, tgid);
 }
 
+/* A long body is under way: the kernel side need not copy the rest of it. */
+static void on_skip_body(void *ctx, uint64_t sock_id, const struct ws_skip *hint)
+{
+	struct agent *a = ctx;
+
+	if (a->bpf) /* gone at shutdown, when the assembler lets its connections go */
+		ws_bpf_skip(a->bpf, sock_id, hint);
+}
+
 static void replay_export(struct agent *a)
 {
 	struct ws_exporter *e = a->replay_exp;
@@ -477,6 +486,7 @@ int main(int argc, char **argv)
 	}
 	aopts.mono_to_unix_ns = mono_to_unix_ns();
 	aopts.go_process = on_go_process;
+	aopts.skip_body = on_skip_body;
 	a.asm_ = ws_assembler_new(&aopts, on_span, &a);
 	if (!a.asm_) {
 		fprintf(stderr, "wirespan: %s\n", strerror(errno));
@@ -526,6 +536,7 @@ cleanup:
 	ws_recw_close(a.rec);
 	ws_metrics_close(a.metrics);
 	ws_bpf_free(a.bpf);
+	a.bpf = NULL;
 	ws_assembler_free(a.asm_);
 	ws_batch_free(a.batch);
 	return ret ? 1 : 0;

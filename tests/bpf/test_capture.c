@@ -202,6 +202,131 @@ TEST(test_syscall_fallback_captures_an_http_exchange)
 	check_http_exchange(WS_CAPTURE_SYSCALLS);
 }
 
+/* One write of n bytes of 'x' on srv, read back whole on cli. */
+static void body_write(int srv, int cli, size_t n)
+{
+	static char out[65536], in[65536];
+	size_t got = 0;
+
+	memset(out, 'x', n);
+	CHECK_INT(write(srv, out, n), n);
+	while (got < n) {
+		ssize_t r = read(cli, in, n - got);
+
+		CHECK(r > 0);
+		if (r <= 0)
+			break;
+		got += r;
+	}
+}
+
+/* The server's egress data records (local port port) from index from on. */
+static int egress_recs(uint16_t port, int from, struct rec **out, int max)
+{
+	int n = 0;
+
+	for (int i = from; i < nrecs && n < max; i++)
+		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == WS_DIR_EGRESS &&
+		    recs[i].data.tuple.sport == port)
+			out[n++] = &recs[i];
+	return n;
+}
+
+/*
+ * A body user space asked not to copy: its writes send no record but the
+ * last, without bytes, at its end; records say where they are in the
+ * stream; a hint older than the connection is ignored.
+ */
+static void check_body_skip(enum ws_capture capture)
+{
+	enum { BODY = 8 * 16384, W = 16384 };
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 131072\r\n\r\n";
+	const uint32_t hl = sizeof(head) - 1;
+	struct ws_bpf *b = start(capture, getpid());
+	struct ws_skip hint = {};
+	uint64_t st[WS_STAT__COUNT];
+	struct rec *r[16];
+	uint64_t sock, born;
+	int cli, srv, mark;
+	char buf[256];
+	uint16_t port;
+
+	if (!b)
+		return;
+	tcp_pair(&cli, &srv, &port);
+	CHECK_INT(write(srv, head, hl), hl);
+	CHECK_INT(read(cli, buf, sizeof(buf)), hl);
+	ws_ring_consume(ws_bpf_ring(b));
+	CHECK_INT(egress_recs(port, 0, r, 16), 1);
+	if (nrecs == 0 || !egress_recs(port, 0, r, 1))
+		goto out;
+	CHECK(r[0]->hdr.flags & WS_F_SEQ);
+	CHECK_INT(r[0]->data.seq, 0);
+	sock = r[0]->hdr.sock_id;
+	born = r[0]->hdr.ts_ns;
+
+	/* Derived from a record older than the connection: another one's, ignored. */
+	hint.ts[WS_DIR_EGRESS] = born - 1;
+	hint.from[WS_DIR_EGRESS] = hl;
+	hint.until[WS_DIR_EGRESS] = hl + BODY;
+	CHECK_INT(ws_bpf_skip(b, sock, &hint), 0);
+	mark = nrecs;
+	body_write(srv, cli, W);
+	ws_ring_consume(ws_bpf_ring(b));
+	CHECK_INT(egress_recs(port, mark, r, 16), 1);
+	if (egress_recs(port, mark, r, 1)) {
+		CHECK_INT(r[0]->data.seq, hl);
+		CHECK_INT(r[0]->data.cap_len, 4096); /* copied as usual */
+	}
+
+	/* The rest of the body: seven writes, one byteless record at its end. */
+	hint.ts[WS_DIR_EGRESS] = born;
+	hint.from[WS_DIR_EGRESS] = hl + W;
+	CHECK_INT(ws_bpf_skip(b, sock, &hint), 0);
+	mark = nrecs;
+	for (int i = 0; i < 7; i++)
+		body_write(srv, cli, W);
+	ws_ring_consume(ws_bpf_ring(b));
+	CHECK_INT(egress_recs(port, mark, r, 16), 1);
+	if (egress_recs(port, mark, r, 1)) {
+		CHECK_INT(r[0]->data.seq, hl + BODY - W);
+		CHECK_INT(r[0]->data.io_len, W);
+		CHECK_INT(r[0]->data.cap_len, 0);
+		CHECK_INT(r[0]->hdr.flags, WS_F_SKIPPED | WS_F_SEQ);
+	}
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	CHECK_INT(st[WS_STAT_BODY_SKIPPED], 7);
+
+	/* A write that runs past a stretch's end (into a next message) is copied as usual. */
+	hint.from[WS_DIR_EGRESS] = hl + BODY;
+	hint.until[WS_DIR_EGRESS] = hl + BODY + W - 1;
+	CHECK_INT(ws_bpf_skip(b, sock, &hint), 0);
+	mark = nrecs;
+	body_write(srv, cli, W);
+	ws_ring_consume(ws_bpf_ring(b));
+	CHECK_INT(egress_recs(port, mark, r, 16), 1);
+	if (egress_recs(port, mark, r, 1)) {
+		CHECK_INT(r[0]->data.seq, hl + BODY);
+		CHECK_INT(r[0]->data.cap_len, 4096);
+	}
+	CHECK_INT(ws_bpf_skip(b, sock, NULL), 0);
+	CHECK_INT(ws_bpf_skip(b, sock, NULL), 0); /* forgetting twice is no error */
+out:
+	close(cli);
+	close(srv);
+	ws_bpf_free(b);
+}
+
+TEST(test_socket_tracepoints_skip_a_body_user_space_does_not_need)
+{
+	check_body_skip(WS_CAPTURE_SOCKET);
+}
+
+TEST(test_syscall_fallback_skips_a_body_user_space_does_not_need)
+{
+	check_body_skip(WS_CAPTURE_SYSCALLS);
+}
+
 /* Non-HTTP bytes on an opened connection: classified at once, nothing copied. */
 TEST(test_non_http_connection_is_not_streamed)
 {
@@ -669,6 +794,8 @@ TEST(test_syscall_fallback_counts_what_its_full_table_drops)
 static const struct check_case cases[] = {
 	CASE(test_socket_tracepoints_capture_an_http_exchange),
 	CASE(test_syscall_fallback_captures_an_http_exchange),
+	CASE(test_socket_tracepoints_skip_a_body_user_space_does_not_need),
+	CASE(test_syscall_fallback_skips_a_body_user_space_does_not_need),
 	CASE(test_non_http_connection_is_not_streamed),
 	CASE(test_unselected_process_produces_no_records),
 	CASE(test_comm_selection_follows_a_rename),

@@ -1257,6 +1257,186 @@ TEST(truncated_response_body_ends_the_span)
 	asm_close(a);
 }
 
+/* ---- stream positions and skipped bodies ---- */
+
+/* A data record that says where its bytes are in their stream (WS_F_SEQ). */
+static int rec_at(struct ws_assembler *a, const struct cn *c, int dir, uint64_t ts, uint32_t seq,
+		  const void *payload, size_t cap, size_t io)
+{
+	struct ws_data_rec *r = (struct ws_data_rec *)recbuf;
+	size_t n;
+
+	if (cap > sizeof(recbuf) - sizeof(struct ws_data_rec)) {
+		CHECK(!"payload too big for recbuf");
+		return -1;
+	}
+	n = build_data(recbuf, c, dir, ts, payload, cap, io);
+	r->hdr.flags |= WS_F_SEQ | (!cap && io ? WS_F_SKIPPED : 0);
+	r->seq = seq;
+	return ws_assembler_record(a, recbuf, n);
+}
+
+/* What the assembler asked the kernel side to skip (skip_body). */
+static struct {
+	int calls, forgets;
+	uint64_t sock_id;
+	struct ws_skip last;
+} skips;
+
+static void on_skip(void *ctx, uint64_t sock_id, const struct ws_skip *hint)
+{
+	(void)ctx;
+	skips.sock_id = sock_id;
+	if (!hint) {
+		skips.forgets++;
+		return;
+	}
+	skips.calls++;
+	skips.last = *hint;
+}
+
+static struct ws_assembler *asm_open_skipping(void)
+{
+	struct ws_assembler_opts o = { .proc_root = "/nonexistent", .skip_body = on_skip };
+
+	memset(&skips, 0, sizeof(skips));
+	return asm_open_opts(&o);
+}
+
+/* Records lost inside a Content-Length body: the positions say how much, the stream stays whole. */
+TEST(lost_records_inside_a_body_keep_the_stream_in_sync)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = server_cn(21);
+	const char *head = "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n";
+	const char *next = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+	uint32_t hl = strlen(head), body_end = hl + 100000;
+	static char buf[4096];
+	struct ws_span *s;
+
+	memcpy(buf, head, hl);
+	memset(buf + hl, 'b', 1000);
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 1000, 0, buf, hl + 1000, hl + 1000), 0);
+	/* The records of 50,000 body bytes were lost; these 1000 come after them. */
+	memset(buf, 'b', 1000);
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 2000, hl + 51000, buf, 1000, 1000), 0);
+	/* The body's last 1000 bytes, then the next request in the same read. */
+	memcpy(buf + 1000, next, strlen(next));
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 3000, body_end - 1000, buf,
+			 1000 + strlen(next), 1000 + strlen(next)), 0);
+	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 4000, 0, RESP_OK, strlen(RESP_OK), strlen(RESP_OK)),
+		  0);
+	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 5000, strlen(RESP_OK), RESP_OK, strlen(RESP_OK),
+			 strlen(RESP_OK)), 0);
+	CHECK_INT(nspans, 2);
+	if ((s = span_at(0)))
+		CHECK_ATTR_STR(s, "url.path", "/upload");
+	if ((s = span_at(1))) {
+		CHECK_ATTR_STR(s, "url.path", "/next");
+		CHECK_INT(s->start_unix_ns, 3000);
+	}
+	CHECK_INT(stat_of(a, WS_ASM_STREAM_GAPS), 2); /* the 50,000 bytes and 48,000 more */
+	CHECK_INT(stat_of(a, WS_ASM_GAP_DESYNC), 0);
+	CHECK_INT(stat_of(a, WS_ASM_PARSE_ERRORS), 0);
+	asm_close(a);
+}
+
+/* A request whose record was lost: counted; the stream finds the next request. */
+TEST(lost_request_between_two_is_counted_and_the_next_is_found)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = server_cn(22);
+	const char *one = "GET /one HTTP/1.1\r\nHost: h\r\n\r\n";
+	const char *three = "GET /three HTTP/1.1\r\nHost: h\r\n\r\n";
+	uint32_t rl = strlen(RESP_OK);
+	struct ws_span *s;
+
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 1000, 0, one, strlen(one), strlen(one)), 0);
+	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 2000, 0, RESP_OK, rl, rl), 0);
+	/* /two's 40 bytes never came; its response did. */
+	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 4000, rl, RESP_OK, rl, rl), 0);
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 5000, strlen(one) + 40, three, strlen(three),
+			 strlen(three)), 0);
+	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 6000, 2 * rl, RESP_OK, rl, rl), 0);
+	CHECK_INT(nspans, 2);
+	if ((s = span_at(0)))
+		CHECK_ATTR_STR(s, "url.path", "/one");
+	if ((s = span_at(1))) {
+		CHECK_ATTR_STR(s, "url.path", "/three");
+		CHECK_INT(s->end_unix_ns, 6000);
+	}
+	CHECK_INT(stat_of(a, WS_ASM_STREAM_GAPS), 1);
+	asm_close(a);
+}
+
+/*
+ * A long body: the kernel side is asked to skip the rest of it once, and
+ * its records then stop but for a byteless one at the body's end, whose
+ * time ends the message. The hint goes when the connection does.
+ */
+TEST(long_body_is_skipped_by_the_kernel_and_ends_on_time)
+{
+	struct ws_assembler *a = asm_open_skipping();
+	struct cn c = client_cn(23);
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
+	uint32_t hl = strlen(head), from = hl + 8192, until = hl + 1000000;
+	static char buf[16384];
+	struct ws_span *s;
+
+	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 1000, 0, REQ_HELLO, strlen(REQ_HELLO),
+			 strlen(REQ_HELLO)), 0);
+	memcpy(buf, head, hl);
+	memset(buf + hl, 'r', 8192);
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 2000, 0, buf, hl + 8192, hl + 8192), 0);
+	CHECK_INT(skips.calls, 1);
+	CHECK(skips.sock_id == 23);
+	CHECK(skips.last.ts[WS_DIR_INGRESS] == 2000);
+	CHECK_INT(skips.last.from[WS_DIR_INGRESS], from);
+	CHECK_INT(skips.last.until[WS_DIR_INGRESS], until);
+	CHECK(skips.last.ts[WS_DIR_EGRESS] == 0);
+	/* A record the kernel sent before the hint reached it: no new hint. */
+	memset(buf, 'r', 8192);
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 2500, from, buf, 8192, 65536), 0);
+	CHECK_INT(skips.calls, 1);
+	CHECK_INT(nspans, 0);
+	/* The body's last read: no bytes, its time. */
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 9000, until - 65536, NULL, 0, 65536), 0);
+	CHECK_INT(nspans, 1);
+	if ((s = span_at(0))) {
+		CHECK_INT(s->end_unix_ns, 9000);
+		CHECK_ATTR_INT(s, "http.response.status_code", 200);
+	}
+	CHECK_INT(stat_of(a, WS_ASM_STREAM_GAPS), 0);
+	CHECK_INT(stat_of(a, WS_ASM_BODIES_SKIPPED), 1);
+	CHECK_INT(skips.forgets, 0);
+	CHECK_INT(rec_close(a, &c, 9500), 0);
+	CHECK_INT(skips.forgets, 1);
+	asm_close(a);
+}
+
+/* Short bodies, and chunked ones (their framing is in their bytes), are never skipped. */
+TEST(short_and_chunked_bodies_are_not_skipped)
+{
+	struct ws_assembler *a = asm_open_skipping();
+	struct cn c = client_cn(24);
+	const char *small = "HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n";
+	const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+			      "100000\r\n";
+	uint32_t q = strlen(REQ_HELLO);
+
+	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 1000, 0, REQ_HELLO, q, q), 0);
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 2000, 0, small, strlen(small), strlen(small)), 0);
+	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 3000, q, REQ_HELLO, q, q), 0);
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 4000, strlen(small) + 20000, chunked,
+			 strlen(chunked), strlen(chunked)), 0);
+	CHECK_INT(nspans, 1);
+	CHECK_INT(skips.calls, 0);
+	CHECK_INT(stat_of(a, WS_ASM_STREAM_GAPS), 1); /* the small body's 20000 bytes never came */
+	CHECK_INT(rec_close(a, &c, 5000), 0);
+	CHECK_INT(skips.forgets, 0);
+	asm_close(a);
+}
+
 TEST(truncated_request_head_desyncs_without_wrong_span)
 {
 	struct ws_assembler *a = asm_open();
@@ -2884,6 +3064,10 @@ static const struct check_case cases[] = {
 	CASE(malformed_later_response_drops_its_request_only),
 	CASE(server_garbage_answer_to_first_request_drops_it),
 	CASE(head_too_big_is_counted_and_its_response_skipped),
+	CASE(lost_records_inside_a_body_keep_the_stream_in_sync),
+	CASE(lost_request_between_two_is_counted_and_the_next_is_found),
+	CASE(long_body_is_skipped_by_the_kernel_and_ends_on_time),
+	CASE(short_and_chunked_bodies_are_not_skipped),
 	CASE(truncated_body_still_builds_the_span),
 	CASE(truncated_response_body_ends_the_span),
 	CASE(truncated_request_head_desyncs_without_wrong_span),

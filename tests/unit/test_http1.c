@@ -661,6 +661,23 @@ TEST(gap_inside_content_length_body_keeps_sync)
 	CHECK_STR(LOG, "R:200 E");
 }
 
+/* What is left of a body that will only be counted: Content-Length bodies nobody reads. */
+TEST(body_left_only_for_counted_content_length_bodies)
+{
+	LOG[0] = 0;
+	reinit(&P, HTTP1_RESPONSES);
+	CHECK(http1_body_left(&P) == 0);
+	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nabc", LOG);
+	CHECK(http1_body_left(&P) == 100000 - 3);
+	http1_want_body(&P, 10); /* someone reads its first bytes: they are not to be skipped */
+	CHECK(http1_body_left(&P) == 0);
+	gap_all(&P, 100000 - 3, LOG);
+	CHECK(http1_body_left(&P) == 0); /* between messages */
+	feed_str(&P, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000\r\nab", LOG);
+	CHECK(http1_body_left(&P) == 0); /* the chunk framing is in the bytes */
+	CHECK_STR(LOG, "R:200 E R:200");
+}
+
 TEST(gap_in_head_resyncs)
 {
 	struct http1_event ev;
@@ -1338,6 +1355,7 @@ static const struct check_case cases[] = {
 	CASE(garbage_then_resync_onto_valid_request),
 	CASE(auto_kind_decided_by_first_parsed_head),
 	CASE(gap_inside_content_length_body_keeps_sync),
+	CASE(body_left_only_for_counted_content_length_bodies),
 	CASE(gap_in_head_resyncs),
 	CASE(gap_in_chunk_framing_gives_inferred_end),
 	CASE(conflicting_content_length_is_error),
