@@ -446,8 +446,8 @@ static bool name_is(const char *n, size_t len, const char *lit)
 /* A list element of a field value is lit (4 bytes or more), in any case. */
 #define token_is(e, elen, lit) ((elen) == sizeof(lit) - 1 && name_is(e, elen, lit ""))
 
-/* Which known header name l[0..n) is, by its length first; K_NONE for any other. */
-static int classify(const char *l, size_t n)
+/* Which known header name l[0..n) is, by its length first; K_NONE for any other. Once a field. */
+static inline __attribute__((always_inline)) int classify(const char *l, size_t n)
 {
 	switch (n) {
 	case 4:
