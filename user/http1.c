@@ -129,9 +129,6 @@ static bool ieq_n(const char *a, size_t alen, const char *lit, size_t litlen)
 	return true;
 }
 
-/* Case-insensitive match against a string literal, its length known at compile time. */
-#define ieq(a, alen, lit) ieq_n(a, alen, lit "", sizeof(lit) - 1)
-
 /* Next non-empty element of a comma-separated list in [*s, end), OWS trimmed. */
 static bool next_elem(const char **s, const char *end, const char **e, size_t *elen)
 {
@@ -383,9 +380,17 @@ static int parse_start_line(struct http1_head *h, int resp, const char *l, size_
 static int parse_content_length(const char *v, size_t n, int64_t *out)
 {
 	const char *s = v, *e;
-	size_t elen;
+	size_t elen, i;
 	int64_t val = -1;
 
+	/* One plain number, as nearly every sender writes it: no list to split. */
+	for (i = 0, val = 0; i < n && i < CL_DIGITS_MAX && is_digit(v[i]); i++)
+		val = val * 10 + (v[i] - '0');
+	if (i && i == n) {
+		*out = val;
+		return 0;
+	}
+	val = -1;
 	while (next_elem(&s, v + n, &e, &elen)) {
 		int64_t x = 0;
 
@@ -410,10 +415,12 @@ static int parse_content_length(const char *v, size_t n, int64_t *out)
 enum { K_NONE = -1, K_CONTENT_LENGTH = HTTP1_H__COUNT, K_TRANSFER_ENCODING, K_CONNECTION };
 
 /*
- * Whether name n (len bytes, tchars only) is lit (as long, lower case,
+ * Whether name n (len >= 4 bytes, tchars only) is lit (as long, lower case,
  * letters, digits and '-') in any case: OR-ing 0x20 folds a tchar onto a
  * lower-case letter only from that letter's capital, and onto '-' or a
- * digit only from itself, so whole words compare at once.
+ * digit only from itself, so whole words compare at once. The same holds
+ * for the bytes of a field value (HT, SP to '~', obs-text): only CR, never
+ * in one, would fold onto '-'.
  */
 static bool name_is(const char *n, size_t len, const char *lit)
 {
@@ -436,8 +443,11 @@ static bool name_is(const char *n, size_t len, const char *lit)
 	}
 }
 
-/* Which known header name l[0..n) is, by its length first; K_NONE for any other. */
-static int classify(const char *l, size_t n)
+/* A list element of a field value is lit (4 bytes or more), in any case. */
+#define token_is(e, elen, lit) ((elen) == sizeof(lit) - 1 && name_is(e, elen, lit ""))
+
+/* Which known header name l[0..n) is, by its length first; K_NONE for any other. Once a field. */
+static inline __attribute__((always_inline)) int classify(const char *l, size_t n)
 {
 	switch (n) {
 	case 4:
@@ -472,15 +482,55 @@ struct head_scan {
 	bool keep_alive;
 };
 
+/* The framing fields' values (kind k): Content-Length, Transfer-Encoding, Connection. */
+static int field_frame(struct http1_head *h, int k, const char *v, const char *ve,
+		       struct head_scan *sc)
+{
+	const char *s = v, *e;
+	size_t elen;
+
+	if (k == K_CONTENT_LENGTH) {
+		int64_t cl;
+
+		if (parse_content_length(v, ve - v, &cl))
+			return -1;
+		if (h->content_length >= 0 && cl != h->content_length)
+			return -1;
+		h->content_length = cl;
+	} else if (k == K_TRANSFER_ENCODING) {
+		while (next_elem(&s, ve, &e, &elen)) {
+			const char *semi = memchr(e, ';', elen);
+
+			if (semi)
+				elen = semi - e;
+			while (elen && ws_is_ows(e[elen - 1]))
+				elen--;
+			/* Only the last coding decides (RFC 9112 6.3). */
+			h->chunked = token_is(e, elen, "chunked");
+			sc->te = true;
+		}
+	} else if (k == K_CONNECTION) {
+		while (next_elem(&s, ve, &e, &elen)) {
+			if (token_is(e, elen, "close"))
+				sc->close = true;
+			else if (token_is(e, elen, "keep-alive"))
+				sc->keep_alive = true;
+			else if (token_is(e, elen, "upgrade"))
+				h->upgrade = 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * A field whose name (l, i bytes of tchars) and value bytes [v, ve) (field
  * chars) were checked: trimmed, stored, indexed, and read for the framing.
+ * Inline: it runs for every field, and most need nothing more.
  */
-static int field_store(struct http1_head *h, const char *l, size_t i, const char *v,
-		       const char *ve, struct head_scan *sc)
+static inline __attribute__((always_inline)) int
+field_store(struct http1_head *h, const char *l, size_t i, const char *v, const char *ve,
+	    struct head_scan *sc)
 {
-	const char *s, *e;
-	size_t elen;
 	int k;
 
 	while (v < ve && ws_is_ows(*v))
@@ -501,40 +551,7 @@ static int field_store(struct http1_head *h, const char *l, size_t i, const char
 			h->known_n[k]++;
 		}
 	}
-
-	if (k == K_CONTENT_LENGTH) {
-		int64_t cl;
-
-		if (parse_content_length(v, ve - v, &cl))
-			return -1;
-		if (h->content_length >= 0 && cl != h->content_length)
-			return -1;
-		h->content_length = cl;
-	} else if (k == K_TRANSFER_ENCODING) {
-		s = v;
-		while (next_elem(&s, ve, &e, &elen)) {
-			const char *semi = memchr(e, ';', elen);
-
-			if (semi)
-				elen = semi - e;
-			while (elen && ws_is_ows(e[elen - 1]))
-				elen--;
-			/* Only the last coding decides (RFC 9112 6.3). */
-			h->chunked = ieq(e, elen, "chunked");
-			sc->te = true;
-		}
-	} else if (k == K_CONNECTION) {
-		s = v;
-		while (next_elem(&s, ve, &e, &elen)) {
-			if (ieq(e, elen, "close"))
-				sc->close = true;
-			else if (ieq(e, elen, "keep-alive"))
-				sc->keep_alive = true;
-			else if (ieq(e, elen, "upgrade"))
-				h->upgrade = 1;
-		}
-	}
-	return 0;
+	return k >= HTTP1_H__COUNT ? field_frame(h, k, v, ve, sc) : 0;
 }
 
 static int parse_field(struct http1_head *h, const char *l, size_t n, struct head_scan *sc)
@@ -561,8 +578,12 @@ static const char *field_in_place(struct http1_head *h, const char *l, const cha
 				  struct head_scan *sc)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	const char *p = l, *v;
+	const char *p = l, *v, *next;
 
+	/* Four name bytes a test while four are left: every byte of every name comes here. */
+	while (end - p >= 4 && ws_is_tchar(p[0]) && ws_is_tchar(p[1]) && ws_is_tchar(p[2]) &&
+	       ws_is_tchar(p[3]))
+		p += 4;
 	while (p < end && ws_is_tchar(*p))
 		p++;
 	if (p == l || p >= end || *p != ':')
@@ -599,17 +620,13 @@ static const char *field_in_place(struct http1_head *h, const char *l, const cha
 		}
 		break;
 	}
-	if (*p == '\n') {
-		if (field_store(h, l, v - 1 - l, v, p, sc))
-			return NULL;
-		return p + 1;
-	}
-	if (*p == '\r' && end - p >= 2 && p[1] == '\n') {
-		if (field_store(h, l, v - 1 - l, v, p, sc))
-			return NULL;
-		return p + 2;
-	}
-	return NULL;
+	if (*p == '\n')
+		next = p + 1;
+	else if (*p == '\r' && end - p >= 2 && p[1] == '\n')
+		next = p + 2;
+	else
+		return NULL;
+	return field_store(h, l, v - 1 - l, v, p, sc) ? NULL : next;
 }
 
 /* Parses the complete head in head_buf (it ends with the empty line). */

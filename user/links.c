@@ -16,6 +16,12 @@
 
 #define NBUCKETS 4096 /* a power of two */
 #define SENT_MAX 8    /* unmatched client requests kept per connection */
+/*
+ * Thread entries kept for reuse: a server thread's entry lives from its
+ * request's head to its response's end, so without them every request
+ * paid a calloc and a free.
+ */
+#define THR_SPARE_MAX 64
 
 struct thr {
 	struct ws_exec_ctx x;
@@ -52,6 +58,8 @@ struct cli {
 
 struct ws_links {
 	size_t max_entries, nthr, ncli;
+	struct thr *thr_spare; /* chained by next; nspare of them */
+	size_t nspare;
 	struct thr *thr[NBUCKETS];
 	struct cli *cli[NBUCKETS];
 };
@@ -140,10 +148,40 @@ struct ws_links *ws_links_new(size_t max_entries)
 	return l;
 }
 
+/* A zeroed thread entry, a spare one when there is; NULL when memory ran out. */
+static struct thr *thr_alloc(struct ws_links *l)
+{
+	struct thr *t = l->thr_spare;
+
+	if (!t)
+		return calloc(1, sizeof(*t));
+	l->thr_spare = t->next;
+	l->nspare--;
+	memset(t, 0, sizeof(*t));
+	return t;
+}
+
+static void thr_release(struct ws_links *l, struct thr *t)
+{
+	if (l->nspare >= THR_SPARE_MAX) {
+		free(t);
+		return;
+	}
+	t->next = l->thr_spare;
+	l->thr_spare = t;
+	l->nspare++;
+}
+
 void ws_links_free(struct ws_links *l)
 {
 	if (!l)
 		return;
+	while (l->thr_spare) {
+		struct thr *t = l->thr_spare;
+
+		l->thr_spare = t->next;
+		free(t);
+	}
 	for (size_t i = 0; i < NBUCKETS; i++) {
 		while (l->thr[i]) {
 			struct thr *t = l->thr[i];
@@ -170,7 +208,7 @@ void ws_links_server_begin(struct ws_links *l, struct ws_exec_ctx x, const struc
 	pp = thr_slot(l, x);
 	t = *pp;
 	if (!t) {
-		if (l->nthr >= l->max_entries || !(t = calloc(1, sizeof(*t))))
+		if (l->nthr >= l->max_entries || !(t = thr_alloc(l)))
 			return; /* unknown thread: its client requests get no parent */
 		t->x = x;
 		t->valid = true;
@@ -194,7 +232,7 @@ void ws_links_server_end(struct ws_links *l, struct ws_exec_ctx x)
 	if (!t || --t->nactive)
 		return;
 	*pp = t->next;
-	free(t);
+	thr_release(l, t);
 	l->nthr--;
 }
 

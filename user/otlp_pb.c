@@ -443,7 +443,7 @@ static void put_span(struct rw *w, const struct ws_span *s)
 			klen[i] = SIZE_MAX;
 			continue;
 		}
-		klen[i] = strlen(at->key);
+		klen[i] = ws_attr_klen(at);
 		room += KV_MAX(klen[i], at->type == WS_ATTR_STR ? at->len : 0);
 	}
 	if (s->exc_time_unix_ns)

@@ -45,9 +45,16 @@ static const bool reg_name_tab[256] = {
 /* reg-name or IPv4address: unreserved / pct-encoded / sub-delims. */
 static bool reg_name_ok(const char *h, size_t len)
 {
+	size_t i = 0;
+
 	if (!len)
 		return false;
-	for (size_t i = 0; i < len; i++) {
+	/* Four bytes a test while four are left: names have no '%' to decode, as a rule. */
+	while (len - i >= 4 && reg_name_tab[(unsigned char)h[i]] &&
+	       reg_name_tab[(unsigned char)h[i + 1]] && reg_name_tab[(unsigned char)h[i + 2]] &&
+	       reg_name_tab[(unsigned char)h[i + 3]])
+		i += 4;
+	for (; i < len; i++) {
 		unsigned char c = h[i];
 
 		if (reg_name_tab[c])
@@ -290,7 +297,8 @@ int ws_split_target(const char *target, size_t len, struct ws_target *out)
 	if (!target || !len)
 		return -EINVAL;
 
-	colon = memchr(target, ':', len);
+	/* Only a target not in origin form (not "/...") can have a scheme or a port. */
+	colon = target[0] == '/' ? NULL : memchr(target, ':', len);
 	if (target[0] == '/') {
 		t.form = WS_TARGET_ORIGIN;
 		split_path_query(target, len, &t);

@@ -106,7 +106,14 @@ static int arena_put(struct ws_span *s, const char *val, size_t len, uint16_t *o
 	return 0;
 }
 
-int ws_span_add_str(struct ws_span *s, const char *key, const char *val, size_t len)
+/* A key too long for klen is measured when read, as one of an unknown length. */
+static uint16_t klen_of(size_t klen)
+{
+	return klen <= UINT16_MAX ? (uint16_t)klen : 0;
+}
+
+int ws_span_add_str_kl(struct ws_span *s, const char *key, size_t klen, const char *val,
+		       size_t len)
 {
 	struct ws_attr *a;
 	uint16_t off;
@@ -127,11 +134,12 @@ int ws_span_add_str(struct ws_span *s, const char *key, const char *val, size_t 
 	a->type = WS_ATTR_STR;
 	a->off = off;
 	a->len = len;
+	a->klen = klen_of(klen);
 	a->ival = 0;
 	return 0;
 }
 
-int ws_span_add_int(struct ws_span *s, const char *key, int64_t val)
+int ws_span_add_int_kl(struct ws_span *s, const char *key, size_t klen, int64_t val)
 {
 	struct ws_attr *a;
 
@@ -146,6 +154,7 @@ int ws_span_add_int(struct ws_span *s, const char *key, int64_t val)
 	a->type = WS_ATTR_INT;
 	a->off = 0;
 	a->len = 0;
+	a->klen = klen_of(klen);
 	a->ival = val;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "resource.h"
 
@@ -28,6 +29,7 @@ struct ws_attr {
 	uint8_t type;	 /* enum ws_attr_type */
 	uint16_t off;	 /* WS_ATTR_STR: value at span->strbuf + off */
 	uint16_t len;	 /* WS_ATTR_STR: value length, no NUL counted */
+	uint16_t klen;	 /* strlen(key), or 0 when not known: see ws_attr_klen() */
 	int64_t ival;	 /* WS_ATTR_INT */
 };
 
@@ -95,9 +97,27 @@ struct ws_span *ws_span_shrink(struct ws_span *s);
 /* Drops the resource reference, frees the span. NULL is a no-op. */
 void ws_span_free(struct ws_span *s);
 
-/* Append attributes; values longer than WS_ATTR_VALUE_MAX are cut. 0 or -ENOSPC (counted in dropped_attrs). */
-int ws_span_add_str(struct ws_span *s, const char *key, const char *val, size_t len);
-int ws_span_add_int(struct ws_span *s, const char *key, int64_t val);
+/*
+ * Append attributes; values longer than WS_ATTR_VALUE_MAX are cut. 0 or
+ * -ENOSPC (counted in dropped_attrs). klen is strlen(key).
+ */
+int ws_span_add_str_kl(struct ws_span *s, const char *key, size_t klen, const char *val,
+		       size_t len);
+int ws_span_add_int_kl(struct ws_span *s, const char *key, size_t klen, int64_t val);
+
+/*
+ * The same, measuring the key here: inline, so that a literal key's length
+ * is a constant and no exporter measures it again for every span.
+ */
+static inline int ws_span_add_str(struct ws_span *s, const char *key, const char *val, size_t len)
+{
+	return ws_span_add_str_kl(s, key, key ? strlen(key) : 0, val, len);
+}
+
+static inline int ws_span_add_int(struct ws_span *s, const char *key, int64_t val)
+{
+	return ws_span_add_int_kl(s, key, key ? strlen(key) : 0, val);
+}
 /* Stores the tracestate header value in the arena. 0 or -ENOSPC. */
 int ws_span_set_tracestate(struct ws_span *s, const char *val, size_t len);
 
@@ -130,6 +150,12 @@ static inline bool ws_span_in_arena(const struct ws_span *s, size_t off, size_t 
 	size_t used = s->strbuf_used < WS_SPAN_STRBUF ? s->strbuf_used : WS_SPAN_STRBUF;
 
 	return off <= used && len <= used - off;
+}
+
+/* The length of a's key: measured only for an attribute not made by ws_span_add_*(). */
+static inline size_t ws_attr_klen(const struct ws_attr *a)
+{
+	return a->klen ? a->klen : strlen(a->key);
 }
 
 /* Whether an exporter can send attribute a of s (else: counted as dropped). */

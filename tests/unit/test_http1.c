@@ -495,6 +495,43 @@ TEST(every_byte_in_a_field_value)
 	}
 }
 
+/*
+ * Names are read four bytes a test, then byte by byte: every name length,
+ * the colon at every place of a group of four and no space after it, is
+ * parsed in place (not gathered); a byte outside tchar anywhere in a name
+ * makes the head malformed.
+ */
+TEST(every_name_length_parsed_in_place)
+{
+	static const char name[] = "X-aBcDeFgHiJk";
+
+	for (size_t n = 1; n < sizeof(name); n++) {
+		char req[64];
+		struct http1_event ev;
+		int len = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n%.*s:v1\r\n\r\n", (int)n,
+				   name);
+
+		reinit(&P, HTTP1_REQUESTS);
+		CHECK_INT(http1_feed(&P, req, len, &ev), len);
+		CHECK_INT(ev.type, HTTP1_EV_HEAD);
+		CHECK_INT(P.head_len, 0);
+		if (ev.type != HTTP1_EV_HEAD || ev.head->nheaders != 1) {
+			fprintf(stderr, "    name length %zu\n", n);
+			CHECK(0);
+			continue;
+		}
+		CHECK_INT(ev.head->headers[0].name_len, n);
+		CHECK_MEM(ev.head->headers[0].value, ev.head->headers[0].value_len, "v1");
+		for (size_t bad = 0; bad < n; bad++) {
+			req[16 + bad] = '@';
+			reinit(&P, HTTP1_REQUESTS);
+			http1_feed(&P, req, len, &ev);
+			CHECK_INT(ev.type, HTTP1_EV_ERROR);
+			req[16 + bad] = name[bad];
+		}
+	}
+}
+
 /* Every field char at every place of a value: parsed in place (not gathered), the value whole. */
 TEST(every_good_value_byte_parsed_in_place)
 {
@@ -1349,6 +1386,7 @@ static const struct check_case cases[] = {
 	CASE(upgrade_101),
 	CASE(connection_close_flag),
 	CASE(every_byte_in_a_field_value),
+	CASE(every_name_length_parsed_in_place),
 	CASE(every_good_value_byte_parsed_in_place),
 	CASE(big_cookie_then_traceparent_found),
 	CASE(head_over_16k_is_e2big_then_next_request_parses),

@@ -219,6 +219,47 @@ TEST(tables_are_bounded)
 	ws_links_free(l);
 }
 
+/* Entries of threads gone idle are reused: one must carry nothing of its last thread. */
+TEST(reused_thread_entries_start_fresh)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_link_ctx a = ctx(1), b = ctx(2), got;
+
+	ws_links_server_begin(l, T(1), &a);
+	ws_links_server_begin(l, T(2), &a);
+	ws_links_server_end(l, T(1));
+	ws_links_server_end(l, T(2));
+	ws_links_server_begin(l, T(1), &b); /* a spare whose chain link was another spare */
+	CHECK_INT(ws_links_thread_parent(l, T(1), &got), 0);
+	CHECK(!memcmp(&got, &b, sizeof(got)));
+	ws_links_server_end(l, T(1));
+	CHECK_INT(ws_links_thread_parent(l, T(1), &got), -ENOENT);
+	CHECK_INT(ws_links_thread_parent(l, T(2), &got), -ENOENT);
+	ws_links_free(l);
+}
+
+/* More threads at once than spares are kept: some entries come new, the rest are freed. */
+TEST(many_threads_reuse_and_free_entries)
+{
+	struct ws_links *l = ws_links_new(0);
+	struct ws_link_ctx got;
+
+	for (int round = 0; round < 2; round++) {
+		for (uint8_t i = 1; i <= 200; i++) {
+			struct ws_link_ctx c = ctx(i);
+
+			ws_links_server_begin(l, T(i), &c);
+		}
+		for (uint8_t i = 1; i <= 200; i++) {
+			CHECK_INT(ws_links_thread_parent(l, T(i), &got), 0);
+			CHECK_INT(got.span_id[0], i);
+			ws_links_server_end(l, T(i));
+			CHECK_INT(ws_links_thread_parent(l, T(i), &got), -ENOENT);
+		}
+	}
+	ws_links_free(l);
+}
+
 static const struct check_case cases[] = {
 	CASE(thread_with_one_server_request_is_the_parent),
 	CASE(goroutines_are_told_apart_by_process_and_from_threads),
@@ -230,6 +271,8 @@ static const struct check_case cases[] = {
 	CASE(closed_client_and_oldest_unclaimed_requests_are_forgotten),
 	CASE(a_late_send_never_pairs_with_a_later_read),
 	CASE(tables_are_bounded),
+	CASE(reused_thread_entries_start_fresh),
+	CASE(many_threads_reuse_and_free_entries),
 };
 
 CHECK_MAIN("links", cases)

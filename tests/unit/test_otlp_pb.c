@@ -657,6 +657,42 @@ TEST(encode_drops_strings_past_the_arena)
 	ws_buf_release(&b);
 }
 
+/*
+ * Keys carry their length when added; an attribute made some other way
+ * (klen 0) has its key measured, and a runtime key (not a literal) is
+ * measured when added: all three go out whole.
+ */
+TEST(encode_keys_of_known_and_unknown_length)
+{
+	struct ws_buf b = WS_BUF_INIT;
+	struct ws_span *s = span_make(&res_a, 7, 0, WS_KIND_SERVER, "GET");
+	char runtime_key[] = "partner.request_id";
+	pb_request *r;
+
+	ws_span_add_str(s, "known.key", "v1", 2);
+	ws_span_add_str(s, runtime_key, "v2", 2);
+	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "made.by.hand", .type = WS_ATTR_INT,
+						   .ival = 3 };
+	s = ws_span_shrink(s);
+	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
+	r = decode(&b);
+	CHECK(r && r->n_resource_spans == 1);
+	if (r && r->n_resource_spans == 1) {
+		pb_span *m = r->resource_spans[0]->scope_spans[0]->spans[0];
+
+		CHECK_INT(m->n_attributes, 3);
+		if (m->n_attributes == 3) {
+			CHECK_STR(m->attributes[0]->key, "known.key");
+			CHECK_STR(m->attributes[1]->key, "partner.request_id");
+			CHECK_STR(m->attributes[2]->key, "made.by.hand");
+			CHECK_INT(m->attributes[2]->value->int_value, 3);
+		}
+	}
+	decoded_free(r);
+	span_free(s);
+	ws_buf_release(&b);
+}
+
 /* Links and the exception event, next to everything else a span holds. */
 TEST(encode_links_and_exception)
 {
@@ -1087,6 +1123,7 @@ static const struct check_case cases[] = {
 	CASE(encode_repairs_a_bad_byte_at_every_position),
 	CASE(encode_full_span),
 	CASE(encode_drops_strings_past_the_arena),
+	CASE(encode_keys_of_known_and_unknown_length),
 	CASE(encode_links_and_exception),
 	CASE(encode_grows_buffer),
 	CASE(export_delivers),
