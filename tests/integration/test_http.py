@@ -95,6 +95,43 @@ def test_keep_alive_connection_with_50_requests_gives_50_spans(cgroup, receiver,
 
 
 @pytest.mark.parametrize("capture", CAPTURES)
+def test_long_bodies_are_skipped_in_the_kernel_and_spans_stay_whole(cgroup, receiver,
+                                                                    start_agent, capture):
+    """2 MiB answers written 64 KiB at a time: once the agent has read a head,
+    the kernel stops copying the body (no record but a byteless last one),
+    and every span, and the request after them, still comes out right."""
+    agent = start_agent("--cgroup", str(cgroup.path), capture=capture)
+    server, port = start_py_server(cgroup)
+    size = 2 << 20
+    script = ("import http.client\n"
+              f"c=http.client.HTTPConnection('127.0.0.1',{port})\n"
+              "for i in range(3):\n"
+              f"    c.request('GET','/big?bytes={size}&pace_ms=10'); r=c.getresponse()\n"
+              f"    assert r.status==200 and len(r.read())=={size}\n"
+              "c.request('GET','/after'); r=c.getresponse(); r.read(); assert r.status==200\n")
+    res, client_pid = cgroup.run(["/usr/bin/python3", "-c", script], timeout=60)
+    assert res.returncode == 0, res.stderr
+    spans = receiver.wait_for(lambda s: len(s) >= 8, timeout=20)
+    stats = agent.stop()
+    srv = spans_of(spans, SERVER, pid=server.pid)
+    cli = spans_of(spans, CLIENT, pid=client_pid)
+    assert [s["attributes"]["url.path"] for s in srv] == ["/big"] * 3 + ["/after"]
+    assert [s["attributes"]["url.full"].split("?")[0].rsplit("/", 1)[1] for s in cli] == (
+        ["big"] * 3 + ["after"])
+    for s in srv[:3] + cli[:3]:
+        assert s["attributes"]["http.response.status_code"] == 200
+        # 32 writes 10 ms apart: the end is the last write's, not a later event's
+        assert 0.3e9 <= s["end_ns"] - s["start_ns"] < 5e9, s
+    # the server's 32 body writes per answer: most are never copied
+    assert stats["kernel"]["body_skipped"] >= 3 * 16, stats
+    assert stats["user"]["bodies_skipped"] >= 3, stats
+    for k in ("stream_gaps", "gap_desync", "http_parse_errors", "response_without_request",
+              "request_without_response"):
+        assert stats["user"][k] == 0, (k, stats)
+    assert stats["kernel"]["ringbuf_full"] == 0
+
+
+@pytest.mark.parametrize("capture", CAPTURES)
 def test_traceparent_sets_trace_and_parent(cgroup, receiver, start_agent, capture):
     agent = start_agent("--cgroup", str(cgroup.path), capture=capture)
     server, port = start_py_server(cgroup)

@@ -2,6 +2,7 @@
 """A thread-per-request HTTP/1.1 server for the integration tests.
 
 Routes: /error -> 500, /missing -> 404, /slow?ms=N sleeps N ms,
+/big?bytes=N&pace_ms=M answers N bytes in 64 KiB writes M ms apart,
 /call?port=P&path=X makes a GET to 127.0.0.1:P X from the handling thread
 and answers with its status, /charge -> 402 with a Request-Id header (a
 payment partner saying no), anything else -> 200 "ok". Binds 127.0.0.1 (or ::1 with --ipv6, or --bind ADDR) on an ephemeral port
@@ -45,12 +46,27 @@ class Handler(BaseHTTPRequestHandler):
             r.read()
             c.close()
             self._reply(r.status)
+        elif url.path == "/big":
+            self._big(parse_qs(url.query))
         elif url.path == "/slow":
             ms = int(parse_qs(url.query).get("ms", ["100"])[0])
             time.sleep(ms / 1000)
             self._reply(200)
         else:
             self._reply(200)
+
+    def _big(self, q):
+        """bytes=N of body in 64 KiB writes, pace_ms=M between them."""
+        n, pace = int(q["bytes"][0]), float(q.get("pace_ms", ["0"])[0]) / 1000
+        chunk = b"x" * 65536
+        self.send_response(200)
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        while n:
+            k = min(n, len(chunk))
+            self.wfile.write(chunk[:k])
+            n -= k
+            time.sleep(pace)
 
     do_HEAD = do_GET
 
