@@ -168,6 +168,8 @@ struct ws_scratch {
 	__u8 data[3 * WS_CAP_MAX];
 	/* Bytes this CPU put in the ring since it last woke the consumer. */
 	__u64 unwoken;
+	/* When this CPU last woke it (ws_wake_flag). */
+	__u64 woke_ns;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

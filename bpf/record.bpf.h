@@ -279,13 +279,19 @@ static __always_inline int ws_body_skip(const struct ws_conn *c, __u64 sock_id, 
  * of them; asking the ring how much is waiting is a call and a read of the
  * consumer's cache line. A wakeup lost to a race with a draining consumer
  * is covered by the agent's drain tick.
+ *
+ * prompt (a large I/O not copied whole, now its time): woken at once, at
+ * most every WS_PROMPT_WAKE_NS, so that the agent can ask to skip a long
+ * body (map skips) before most of it has been copied.
  */
-static __always_inline __u64 ws_wake_flag(struct ws_scratch *s, __u32 size)
+static __always_inline __u64 ws_wake_flag(struct ws_scratch *s, __u32 size, bool prompt,
+					  __u64 now)
 {
 	s->unwoken += size;
-	if (s->unwoken < wake_bytes)
+	if (s->unwoken < wake_bytes && !(prompt && now - s->woke_ns >= WS_PROMPT_WAKE_NS))
 		return BPF_RB_NO_WAKEUP;
 	s->unwoken = 0;
+	s->woke_ns = now;
 	return BPF_RB_FORCE_WAKEUP;
 }
 
@@ -408,7 +414,9 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	s->rec.goroutine = ws_goroutine(id >> 32, ub->regs);
 
 	n = sizeof(s->rec) + cap;
-	if (bpf_ringbuf_output(&rb, &s->rec, n, ws_wake_flag(s, n))) {
+	if (bpf_ringbuf_output(&rb, &s->rec, n,
+			       ws_wake_flag(s, n, (flags & WS_F_TRUNCATED) && ret >= WS_SKIP_MIN_IO,
+					    s->rec.hdr.ts_ns))) {
 		ws_stat(WS_STAT_RB_FULL);
 		return 0;
 	}

@@ -27,6 +27,12 @@
  * nothing for large bodies.
  */
 #define WS_SKIP_MIN_IO 4096
+/*
+ * A CPU wakes the consumer at once for an I/O of WS_SKIP_MIN_IO bytes or
+ * more that was not copied whole (it may start a long body the agent would
+ * have skipped), at most once per this many ns.
+ */
+#define WS_PROMPT_WAKE_NS 1000000
 
 enum ws_rec_type {
 	WS_REC_DATA = 1,  /* struct ws_data_rec + payload */
