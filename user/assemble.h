@@ -75,7 +75,7 @@ enum ws_asm_stat {
 	WS_ASM_WEBHOOK_NO_CONTEXT, /* webhook bodies without a whole, valid context in their first bytes */
 	WS_ASM_WEBHOOK_BUSY,	  /* webhook bodies not read: too many being read at once */
 	WS_ASM_CONNECT_FAIL_OTHER, /* failed connects to endpoints not seen speaking HTTP: no span */
-	WS_ASM_STREAM_GAPS,	  /* bytes of a stream no record brought, outside skipped bodies */
+	WS_ASM_STREAM_GAPS,	  /* holes in a stream (bytes no record brought) outside skipped bodies */
 	WS_ASM_BODIES_SKIPPED,	  /* bodies the kernel side was asked not to copy (skip_body) */
 	WS_ASM_STAT__COUNT,
 };

@@ -17,7 +17,8 @@ def stat(res, part, key):
 
 LOSS_KEYS = [("kernel", "ringbuf_full"), ("kernel", "conn_table_full"), ("kernel", "recursion_misses"),
              ("kernel", "syscalls_untracked"), ("kernel", "read_failed"), ("user", "bad_records"), ("user", "pipeline_full"),
-             ("user", "conns_evicted"), ("user", "gap_desync"), ("user", "http_parse_errors"),
+             ("user", "conns_evicted"), ("user", "gap_desync"), ("user", "stream_gaps"),
+             ("user", "http_parse_errors"),
              ("user", "http_head_too_big"), ("user", "response_without_request"),
              ("user", "request_without_response"), ("export", "dropped_queue_full"),
              ("export", "export_failed")]
