@@ -21,9 +21,10 @@ from wsbench.procs import (CLK_TCK, Cgroup, cgroup2_mount, cpu_busy_s, end_proce
 from wsbench.servers import Agent, Nginx, NodeServer, Receiver, agent_help, run_wrk, wrk_cmd
 from wsbench.stats import log_loss, med, stat, summarize
 
-CASES = ["nginx", "heavy", "otel", "replay", "encode", "loss", "memory", "profile", "kcost"]
+CASES = ["nginx", "large", "heavy", "otel", "replay", "encode", "loss", "memory", "profile", "kcost"]
 CASE_TITLES = {
     "nginx": "1. nginx, one worker, `return 200`",
+    "large": "1b. Large answers: nginx sending a 4 MiB file in 64 KiB writes",
     "heavy": "2. Heavier service: Node.js, ~100 µs of CPU per request",
     "otel": "3. Node.js: OpenTelemetry SDK vs wirespan",
     "replay": "4. Replay: the user-space pipeline alone",
@@ -33,6 +34,7 @@ CASE_TITLES = {
     "profile": "Where the cost goes (perf)",
     "kcost": "What the kernel path's operations cost on this kernel (BPF helpers)",
 }
+LARGE_MIB = 4  # case large: the file's size
 
 
 class Bench:
@@ -261,6 +263,31 @@ class Bench:
             scg.destroy()
             ecg.destroy()
         self.results["nginx"] = s
+
+    def case_large(self):
+        scg = Cgroup("large")
+        ng = Nginx(self.tmp, scg, cpu=self.a.server_cpu, name="nginx-large", big_mib=LARGE_MIB)
+        url = ng.url + "big.bin"
+        try:
+            run_wrk(url, 1, 2, 1, cpu=self.a.load_cpu)  # warm-up
+            v = [("none", None), ("traced", ["--capture", "socket", "--cgroup", str(scg.path)])]
+            s = self.compare("large", scg, url, v, 1, 2)
+            self.commands["large"]["server"] = (f"taskset -c {self.a.server_cpu} "
+                                                + " ".join(ng.cmd) + "  (1 worker)")
+            self.commands["large"]["nginx.conf"] = ng.conf.read_text()
+        finally:
+            ng.stop()
+            scg.destroy()
+        if s["variants"]["none"]["errors"]:
+            raise Fatal(f"nginx did not serve {url}: {s['variants']['none']['errors']} "
+                        f"errors or non-2xx answers (see {ng.dir / 'error.log'})")
+        t = [r for r in s["runs"]["traced"] if r.get("agent")]
+        req = max(sum(r["requests"] for r in t), 1)
+        s["large"] = {"mib": LARGE_MIB,
+                      "records_per_req": sum(stat(r, "kernel", "records") or 0 for r in t) / req,
+                      "skipped_per_req": sum(stat(r, "kernel", "body_skipped") or 0
+                                             for r in t) / req}
+        self.results["large"] = s
 
     def case_heavy(self):
         scg, ecg = Cgroup("node"), Cgroup("empty")

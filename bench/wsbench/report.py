@@ -323,6 +323,24 @@ class Report:
         w(f"Noise band of the no-agent runs (max − min over rounds): {noise:.2f} µs/req.\n")
         self.cmds(w, "nginx")
 
+    def section_large(self, w):
+        s = self.b.results["large"]
+        x = s["large"]
+        w(f"## {CASE_TITLES['large']}\n")
+        w(f"nginx 1 worker serving a {x['mib']} MiB file with `sendfile off` and "
+          "`output_buffers 2 64k` (64 KiB writes from user memory: what a tracer could copy) "
+          f"pinned to CPU {self.a.server_cpu}; `wrk -t1 -c2` on CPU {self.a.load_cpu}. Once "
+          "the agent has read an answer's head it asks the kernel to skip the rest of its "
+          "body: those writes send no record but the last (README, How it works).\n")
+        w(self.variant_table(s, dict(self.LABELS)))
+        w("")
+        self.bpf_table(w, s, dict(self.LABELS))
+        writes = x["mib"] * 16
+        w(f"Traced rounds: {x['records_per_req']:.1f} records per answer; "
+          f"{x['skipped_per_req']:.1f} of its {writes} body writes not copied "
+          "(`body_skipped`).\n")
+        self.cmds(w, "large")
+
     def bpf_table(self, w, s, labels):
         """The agent's programs' own time per request per variant (the runs with
         the kernel's BPF statistics on), and per program in a details block."""

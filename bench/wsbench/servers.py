@@ -205,9 +205,24 @@ class Receiver:
 
 class Nginx:
     def __init__(self, tmp, cgroup, cpu=None, workers=1, worker_connections=4096, name="nginx",
-                 body="hello from the wirespan bench\\n"):
+                 body="hello from the wirespan bench\\n", big_mib=0):
+        """big_mib: also serve /big.bin, a file of that many MiB, from user memory
+        (sendfile off: 64 KiB writes whose bytes a tracer could copy)."""
         self.dir = Path(tmp) / name
         self.dir.mkdir(parents=True, exist_ok=True)
+        big = ""
+        if big_mib:
+            (self.dir / "www").mkdir(exist_ok=True)
+            (self.dir / "www" / "big.bin").write_bytes(b"x" * (big_mib << 20))
+            # nginx's workers run as nobody: the path must be open to them.
+            for p in (self.dir.parent, self.dir, self.dir / "www"):
+                os.chmod(p, 0o755)
+            big = f"""
+        location = /big.bin {{
+            root {self.dir / "www"};
+            sendfile off;
+            output_buffers 2 64k;
+        }}"""
         self.port = free_port()
         self.cgroup = cgroup
         self.conf = self.dir / "nginx.conf"
@@ -237,7 +252,7 @@ http {{
         location / {{
             default_type text/plain;
             return 200 "{body}";
-        }}
+        }}{big}
     }}
 }}
 """)
