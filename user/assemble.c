@@ -916,6 +916,12 @@ static void on_close(struct ws_assembler *a, struct conn *c, uint16_t flags, uin
 	for (int dir = 0; dir < 2 && !c->tunnel; dir++) {
 		struct dir_state *d = &c->d[dir];
 
+		/*
+		 * A body cut short while the kernel skipped it: its last bytes
+		 * went unseen, and the close is the best bound of their time.
+		 */
+		if (d->in_msg && http1_body_left(&d->p) && skip_covers(c, dir, d->next_seq, 1))
+			d->last_ts = ts > d->last_ts ? ts : d->last_ts;
 		http1_close(&d->p, &ev);
 		d->prev_ts = d->last_ts; /* an end inferred at close is the last bytes seen */
 		if (ev.type != HTTP1_EV_NONE)

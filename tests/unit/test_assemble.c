@@ -1414,6 +1414,31 @@ TEST(long_body_is_skipped_by_the_kernel_and_ends_on_time)
 	asm_close(a);
 }
 
+/* A skipped body cut short by a close: the span ends at the close, not at the last record. */
+TEST(skipped_body_cut_by_a_close_ends_at_the_close)
+{
+	struct ws_assembler *a = asm_open_skipping();
+	struct cn c = server_cn(25);
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
+	uint32_t hl = strlen(head), q = strlen(REQ_HELLO);
+	static char buf[16384];
+	struct ws_span *s;
+
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 1000, 0, REQ_HELLO, q, q), 0);
+	memcpy(buf, head, hl);
+	memset(buf + hl, 'r', 8192);
+	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 2000, 0, buf, hl + 8192, hl + 8192), 0);
+	CHECK_INT(skips.calls, 1);
+	/* The client went away half way: the writes the kernel skipped never showed. */
+	CHECK_INT(rec_close_flags(a, &c, 7000, WS_F_RESET), 0);
+	CHECK_INT(nspans, 1);
+	if ((s = span_at(0))) {
+		CHECK_INT(s->end_unix_ns, 7000);
+		CHECK_ATTR_INT(s, "http.response.status_code", 200);
+	}
+	asm_close(a);
+}
+
 /* Short bodies, and chunked ones (their framing is in their bytes), are never skipped. */
 TEST(short_and_chunked_bodies_are_not_skipped)
 {
@@ -3067,6 +3092,7 @@ static const struct check_case cases[] = {
 	CASE(lost_records_inside_a_body_keep_the_stream_in_sync),
 	CASE(lost_request_between_two_is_counted_and_the_next_is_found),
 	CASE(long_body_is_skipped_by_the_kernel_and_ends_on_time),
+	CASE(skipped_body_cut_by_a_close_ends_at_the_close),
 	CASE(short_and_chunked_bodies_are_not_skipped),
 	CASE(truncated_body_still_builds_the_span),
 	CASE(truncated_response_body_ends_the_span),
