@@ -160,16 +160,20 @@ struct {
  * sizes it to the possible CPUs; programs do not migrate while they run).
  */
 struct ws_scratch {
-	struct ws_data_rec rec;
+	/*
+	 * In front, on the record header's cache line: after the data they
+	 * would be 48 KiB away, a line (and a page) more per record.
+	 */
+	/* Bytes this CPU put in the ring since it last woke the consumer. */
+	__u64 unwoken;
+	/* When this CPU last woke it (ws_wake_flag). */
+	__u64 woke_ns;
+	struct ws_data_rec rec; /* the record goes out from here with data: contiguous */
 	/*
 	 * Thrice the cap: offsets are masked to < WS_CAP_MAX and lengths to
 	 * < 2 * WS_CAP_MAX, so the verifier can bound every iovec copy.
 	 */
 	__u8 data[3 * WS_CAP_MAX];
-	/* Bytes this CPU put in the ring since it last woke the consumer. */
-	__u64 unwoken;
-	/* When this CPU last woke it (ws_wake_flag). */
-	__u64 woke_ns;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
