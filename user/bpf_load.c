@@ -61,19 +61,27 @@ static uint32_t pid_max(void)
 	return v && v <= (1u << 22) ? (uint32_t)v : 1u << 22; /* 4194304: the kernel's limit */
 }
 
+/* /proc/PID/name read into buf (NUL-terminated): its length, or <= 0 when gone. */
+static ssize_t proc_read(uint32_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/%s", pid, name);
+	n = ws_read_file(path, buf, size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 /* Field 22 of /proc/PID/stat, the start time in clock ticks; 0 when gone. */
 static uint64_t proc_start(uint32_t tgid)
 {
-	char path[64], buf[1024];
+	char buf[1024];
 	unsigned long long start = 0;
 	const char *p;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
-	n = ws_read_file(path, buf, sizeof(buf) - 1);
-	if (n <= 0)
+	if (proc_read(tgid, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
-	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
 	/* Each space after the ')' starts the next field: 3 (state), 4, ... 22. */
 	for (int field = 2; p && field < 22; field++)
@@ -153,15 +161,11 @@ static int pid_bit(struct ws_bpf *b, struct bpf_map *bitmap, uint32_t tgid, bool
  */
 static uint32_t pid_tgid(uint32_t pid)
 {
-	char path[64], buf[4096];
+	char buf[4096];
 	const char *t;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	n = ws_read_file(path, buf, sizeof(buf) - 1);
-	if (n <= 0)
+	if (proc_read(pid, "status", buf, sizeof(buf)) <= 0)
 		return 0;
-	buf[n] = 0;
 	t = strstr(buf, "\nTgid:");
 	return t ? (uint32_t)strtoul(t + 6, NULL, 10) : 0;
 }

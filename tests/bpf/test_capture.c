@@ -220,16 +220,33 @@ static void body_write(int srv, int cli, size_t n)
 	}
 }
 
-/* The server's egress data records (local port port) from index from on. */
+/* The server's egress data records (local port port) from index from on; out[0] NULL if none. */
 static int egress_recs(uint16_t port, int from, struct rec **out, int max)
 {
 	int n = 0;
 
+	out[0] = NULL;
 	for (int i = from; i < nrecs && n < max; i++)
 		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == WS_DIR_EGRESS &&
 		    recs[i].data.tuple.sport == port)
 			out[n++] = &recs[i];
 	return n;
+}
+
+/*
+ * Gives the kernel side hint for sock, then makes n body writes of w bytes:
+ * the server's egress records they made (in r, at most 16).
+ */
+static int hinted_writes(struct ws_bpf *b, uint64_t sock, const struct ws_skip *hint, int srv,
+			 int cli, int n, size_t w, uint16_t port, struct rec **r)
+{
+	int mark = nrecs;
+
+	CHECK_INT(ws_bpf_skip(b, sock, hint), 0);
+	for (int i = 0; i < n; i++)
+		body_write(srv, cli, w);
+	ws_ring_consume(ws_bpf_ring(b));
+	return egress_recs(port, mark, r, 16);
 }
 
 /*
@@ -247,7 +264,7 @@ static void check_body_skip(enum ws_capture capture)
 	uint64_t st[WS_STAT__COUNT];
 	struct rec *r[16];
 	uint64_t sock, born;
-	int cli, srv, mark;
+	int cli, srv;
 	char buf[256];
 	uint16_t port;
 
@@ -269,12 +286,8 @@ static void check_body_skip(enum ws_capture capture)
 	hint.ts[WS_DIR_EGRESS] = born - 1;
 	hint.from[WS_DIR_EGRESS] = hl;
 	hint.until[WS_DIR_EGRESS] = hl + BODY;
-	CHECK_INT(ws_bpf_skip(b, sock, &hint), 0);
-	mark = nrecs;
-	body_write(srv, cli, W);
-	ws_ring_consume(ws_bpf_ring(b));
-	CHECK_INT(egress_recs(port, mark, r, 16), 1);
-	if (egress_recs(port, mark, r, 1)) {
+	CHECK_INT(hinted_writes(b, sock, &hint, srv, cli, 1, W, port, r), 1);
+	if (r[0]) {
 		CHECK_INT(r[0]->data.seq, hl);
 		CHECK_INT(r[0]->data.cap_len, 4096); /* copied as usual */
 	}
@@ -282,13 +295,8 @@ static void check_body_skip(enum ws_capture capture)
 	/* The rest of the body: seven writes, one byteless record at its end. */
 	hint.ts[WS_DIR_EGRESS] = born;
 	hint.from[WS_DIR_EGRESS] = hl + W;
-	CHECK_INT(ws_bpf_skip(b, sock, &hint), 0);
-	mark = nrecs;
-	for (int i = 0; i < 7; i++)
-		body_write(srv, cli, W);
-	ws_ring_consume(ws_bpf_ring(b));
-	CHECK_INT(egress_recs(port, mark, r, 16), 1);
-	if (egress_recs(port, mark, r, 1)) {
+	CHECK_INT(hinted_writes(b, sock, &hint, srv, cli, 7, W, port, r), 1);
+	if (r[0]) {
 		CHECK_INT(r[0]->data.seq, hl + BODY - W);
 		CHECK_INT(r[0]->data.io_len, W);
 		CHECK_INT(r[0]->data.cap_len, 0);
@@ -300,12 +308,8 @@ static void check_body_skip(enum ws_capture capture)
 	/* A write that runs past a stretch's end (into a next message) is copied as usual. */
 	hint.from[WS_DIR_EGRESS] = hl + BODY;
 	hint.until[WS_DIR_EGRESS] = hl + BODY + W - 1;
-	CHECK_INT(ws_bpf_skip(b, sock, &hint), 0);
-	mark = nrecs;
-	body_write(srv, cli, W);
-	ws_ring_consume(ws_bpf_ring(b));
-	CHECK_INT(egress_recs(port, mark, r, 16), 1);
-	if (egress_recs(port, mark, r, 1)) {
+	CHECK_INT(hinted_writes(b, sock, &hint, srv, cli, 1, W, port, r), 1);
+	if (r[0]) {
 		CHECK_INT(r[0]->data.seq, hl + BODY);
 		CHECK_INT(r[0]->data.cap_len, 4096);
 	}
