@@ -299,7 +299,8 @@ static inline uint8_t *put_key(uint8_t *p, const char *key, size_t klen)
 /*
  * A KeyValue with a string AnyValue, as field `field` (< 16) of the
  * enclosing message. Most fit in 128 bytes: every length is then one byte,
- * written as such.
+ * written as such. ascii: the span found the value plain ASCII when it
+ * copied it in (span.h), so it needs no UTF-8 check here.
  */
 static uint8_t *put_kv_str_long(uint8_t *p, unsigned int field, const char *key, size_t klen,
 				const char *val, size_t len, size_t rlen)
@@ -313,9 +314,9 @@ static uint8_t *put_kv_str_long(uint8_t *p, unsigned int field, const char *key,
 }
 
 static inline uint8_t *put_kv_str(uint8_t *p, unsigned int field, const char *key, size_t klen,
-				  const char *val, size_t len)
+				  const char *val, size_t len, bool ascii)
 {
-	size_t rlen = text_len((const unsigned char *)val, len);
+	size_t rlen = ascii ? len : text_len((const unsigned char *)val, len);
 
 	if (rlen != len || klen + len + 6 >= 128)
 		return put_kv_str_long(p, field, key, klen, val, len, rlen);
@@ -392,10 +393,10 @@ static uint8_t *put_exception_event(uint8_t *p, const struct ws_span *s)
 
 	if (ws_span_in_arena(s, s->exc_msg_off, s->exc_msg_len))
 		p = put_kv_str(p, F_EVENT_ATTRIBUTES, EXC_MSG_KEY, sizeof(EXC_MSG_KEY) - 1,
-			       s->strbuf + s->exc_msg_off, s->exc_msg_len);
+			       s->strbuf + s->exc_msg_off, s->exc_msg_len, false);
 	if (ws_span_in_arena(s, s->exc_type_off, s->exc_type_len))
 		p = put_kv_str(p, F_EVENT_ATTRIBUTES, EXC_TYPE_KEY, sizeof(EXC_TYPE_KEY) - 1,
-			       s->strbuf + s->exc_type_off, s->exc_type_len);
+			       s->strbuf + s->exc_type_off, s->exc_type_len, false);
 	p = put_text_field(p, F_EVENT_NAME, "exception", 9);
 	p = put_fixed64_field(p, F_EVENT_TIME, s->exc_time_unix_ns);
 	return put_len_field(p, F_SPAN_EVENTS, ev);
@@ -476,7 +477,7 @@ static void put_span(struct rw *w, const struct ws_span *s)
 			continue;
 		if (at->type == WS_ATTR_STR)
 			p = put_kv_str(p, F_SPAN_ATTRIBUTES, at->key, klen[i], s->strbuf + at->off,
-				       at->len);
+				       at->len, at->ascii);
 		else
 			p = put_kv_int(p, F_SPAN_ATTRIBUTES, at->key, klen[i], at->ival);
 	}

@@ -7,7 +7,9 @@
  * below is each thread's own.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +96,51 @@ static size_t cut_len(const char *val, size_t len, size_t max)
 	return n;
 }
 
+/*
+ * Copies len bytes to dst; true when each is 0x01..0x7f, text that is
+ * UTF-8 as it is (NUL is not: encoders repair it). The test rides on the
+ * copy, eight bytes a step, so encoders skip their own pass over values.
+ */
+static bool copy_ascii(char *dst, const char *src, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t w, bad = 0;
+	uint32_t v, bad4 = 0;
+	size_t i;
+
+	if (len >= 8) {
+		for (i = 0; len - i >= 8; i += 8) {
+			memcpy(&w, src + i, 8);
+			memcpy(dst + i, &w, 8);
+			bad |= w | ((w - ones) & ~w);
+		}
+		/* The tail as one word overlapping the last: its bytes are written twice, the same. */
+		if (i < len) {
+			memcpy(&w, src + len - 8, 8);
+			memcpy(dst + len - 8, &w, 8);
+			bad |= w | ((w - ones) & ~w);
+		}
+		return !(bad & 0x80 * ones);
+	}
+	if (len >= 4) {
+		/* Two four-byte words that may overlap. */
+		memcpy(&v, src, 4);
+		memcpy(dst, &v, 4);
+		bad4 = v | ((v - 0x01010101U) & ~v);
+		memcpy(&v, src + len - 4, 4);
+		memcpy(dst + len - 4, &v, 4);
+		bad4 |= v | ((v - 0x01010101U) & ~v);
+		return !(bad4 & 0x80808080U);
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = src[i];
+
+		dst[i] = c;
+		bad4 |= c ? c : 0x80;
+	}
+	return !(bad4 & 0x80);
+}
+
 /* Copies len bytes into the arena; the offset in *off, or -ENOSPC. */
 static int arena_put(struct ws_span *s, const char *val, size_t len, uint16_t *off)
 {
@@ -125,11 +172,14 @@ int ws_span_add_str_kl(struct ws_span *s, const char *key, size_t klen, const ch
 		return -ENOSPC;
 	}
 	len = cut_len(val, len, WS_ATTR_VALUE_MAX);
-	if (arena_put(s, val, len, &off)) {
+	if (len > (size_t)(WS_SPAN_STRBUF - s->strbuf_used)) {
 		count_dropped(s);
 		return -ENOSPC;
 	}
+	off = s->strbuf_used;
+	s->strbuf_used += len;
 	a = &s->attrs[s->nattrs++];
+	a->ascii = copy_ascii(s->strbuf + off, val, len);
 	a->key = key;
 	a->type = WS_ATTR_STR;
 	a->off = off;
@@ -152,6 +202,7 @@ int ws_span_add_int_kl(struct ws_span *s, const char *key, size_t klen, int64_t 
 	a = &s->attrs[s->nattrs++];
 	a->key = key;
 	a->type = WS_ATTR_INT;
+	a->ascii = 0;
 	a->off = 0;
 	a->len = 0;
 	a->klen = klen_of(klen);

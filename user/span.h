@@ -27,6 +27,7 @@ enum ws_attr_type { WS_ATTR_STR = 1, WS_ATTR_INT = 2 };
 struct ws_attr {
 	const char *key; /* a literal, or a token checked by the configuration: ASCII, never copied or freed */
 	uint8_t type;	 /* enum ws_attr_type */
+	uint8_t ascii;	 /* WS_ATTR_STR: 1: every value byte is 0x01..0x7f (sent unchecked); 0: not known */
 	uint16_t off;	 /* WS_ATTR_STR: value at span->strbuf + off */
 	uint16_t len;	 /* WS_ATTR_STR: value length, no NUL counted */
 	uint16_t klen;	 /* strlen(key), or 0 when not known: see ws_attr_klen() */

@@ -143,8 +143,17 @@ static struct ws_span *make_span(struct in *in, struct ws_resource *res)
 	if (flags & 0x20) {
 		uint16_t off = (uint16_t)(byte(in) << 8 | byte(in));
 
-		if (s->nattrs)
-			s->attrs[byte(in) % s->nattrs].off = off;
+		/*
+		 * The ascii flag speaks for the bytes at the old offset: a bug
+		 * moving one would carry it along wrongly, which no encoder can
+		 * see (span.c alone writes both). Cleared, the text is checked.
+		 */
+		if (s->nattrs) {
+			struct ws_attr *a = &s->attrs[byte(in) % s->nattrs];
+
+			a->off = off;
+			a->ascii = 0;
+		}
 		s->tracestate_len = byte(in);
 		s->exc_msg_off = off;
 		s->exc_type_len = byte(in);

@@ -693,6 +693,40 @@ TEST(encode_keys_of_known_and_unknown_length)
 	ws_buf_release(&b);
 }
 
+/*
+ * A value flagged ascii when added goes out unchecked; cleared, the same
+ * value takes the checking path: both give the same bytes, at lengths on
+ * both sides of the one-byte length, and a value that is not ASCII (no
+ * flag) is still repaired.
+ */
+TEST(encode_ascii_flag_gives_the_bytes_of_the_checked_path)
+{
+	static const size_t lens[] = { 0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 100, 121, 122, 200 };
+	struct ws_buf fast = WS_BUF_INIT, slow = WS_BUF_INIT;
+	struct ws_span *s = span_make(&res_a, 7, 0, WS_KIND_SERVER, "GET");
+	char val[200];
+	size_t i;
+
+	for (i = 0; i < sizeof(val); i++)
+		val[i] = (char)('!' + i % 90);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		CHECK_INT(ws_span_add_str(s, "k", val, lens[i]), 0);
+	CHECK_INT(ws_span_add_str(s, "bad", "a\xff" "b", 3), 0);
+	for (i = 0; i + 1 < s->nattrs; i++)
+		CHECK_INT(s->attrs[i].ascii, 1);
+	CHECK_INT(s->attrs[i].ascii, 0);
+	CHECK_INT(ws_otlp_encode(&s, 1, &fast), 0);
+	for (i = 0; i < s->nattrs; i++)
+		s->attrs[i].ascii = 0;
+	CHECK_INT(ws_otlp_encode(&s, 1, &slow), 0);
+	CHECK_INT(fast.len, slow.len);
+	CHECK(fast.len == slow.len && !memcmp(fast.data, slow.data, fast.len));
+	CHECK(memmem(fast.data, fast.len, "a\xef\xbf\xbd" "b", 5) != NULL);
+	span_free(s);
+	ws_buf_release(&fast);
+	ws_buf_release(&slow);
+}
+
 /* Links and the exception event, next to everything else a span holds. */
 TEST(encode_links_and_exception)
 {
@@ -1124,6 +1158,7 @@ static const struct check_case cases[] = {
 	CASE(encode_full_span),
 	CASE(encode_drops_strings_past_the_arena),
 	CASE(encode_keys_of_known_and_unknown_length),
+	CASE(encode_ascii_flag_gives_the_bytes_of_the_checked_path),
 	CASE(encode_links_and_exception),
 	CASE(encode_grows_buffer),
 	CASE(export_delivers),

@@ -123,6 +123,47 @@ TEST(non_utf8_bytes_are_cut_at_the_limit)
 	ws_span_free(s);
 }
 
+/*
+ * The ascii flag (encoders send a flagged value without looking at it) is
+ * set only when no byte is NUL or above 0x7f, at every length the copy
+ * takes apart (byte loop, two four-byte words, words and an overlapping
+ * tail), and whatever the flag the value is copied whole.
+ */
+TEST(ascii_flag_is_set_only_for_bytes_1_to_7f)
+{
+	static const unsigned char odd[] = { 0x80, 0xc3, 0xff, 0x00 };
+	char val[40];
+
+	for (size_t len = 0; len <= sizeof(val); len++) {
+		struct ws_span *s = ws_span_new();
+		const struct ws_attr *a;
+
+		for (size_t i = 0; i < len; i++)
+			val[i] = (char)(0x01 + (i * 37) % 0x7f);
+		CHECK_INT(ws_span_add_str(s, "k", val, len), 0);
+		a = &s->attrs[0];
+		CHECK_INT(a->ascii, 1);
+		CHECK(!memcmp(ws_attr_str(s, a), val, len));
+		for (size_t j = 0; j < len; j++) {
+			for (size_t o = 0; o < sizeof(odd); o++) {
+				char c = val[j];
+
+				val[j] = (char)odd[o];
+				s->nattrs = 0;
+				s->strbuf_used = 0;
+				CHECK_INT(ws_span_add_str(s, "k", val, len), 0);
+				if (a->ascii)
+					fprintf(stderr, "    len %zu, 0x%02x at %zu\n", len, odd[o], j);
+				CHECK_INT(a->ascii, 0);
+				CHECK_INT(a->len, len);
+				CHECK(!memcmp(ws_attr_str(s, a), val, len));
+				val[j] = c;
+			}
+		}
+		ws_span_free(s);
+	}
+}
+
 TEST(full_attr_table_returns_enospc_and_counts)
 {
 	struct ws_span *s = ws_span_new();
@@ -286,6 +327,7 @@ static const struct check_case cases[] = {
 	CASE(long_value_is_cut_to_value_max),
 	CASE(cut_never_splits_a_utf8_character),
 	CASE(non_utf8_bytes_are_cut_at_the_limit),
+	CASE(ascii_flag_is_set_only_for_bytes_1_to_7f),
 	CASE(full_attr_table_returns_enospc_and_counts),
 	CASE(full_arena_returns_enospc_and_counts),
 	CASE(bad_arguments_are_einval),
