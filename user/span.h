@@ -84,7 +84,11 @@ struct ws_span {
 	char strbuf[WS_SPAN_STRBUF];
 };
 
-/* A zeroed span; NULL with errno ENOMEM. */
+/*
+ * A new span, zeroed up to its attribute table: nattrs and strbuf_used are
+ * 0, and the table's slots and the arena hold garbage until added to (so
+ * nothing may read attrs[] at or past nattrs). NULL with errno ENOMEM.
+ */
 struct ws_span *ws_span_new(void);
 /*
  * A finished span gives back the arena bytes it did not use (most of them:

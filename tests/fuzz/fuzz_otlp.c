@@ -157,7 +157,12 @@ static struct ws_span *make_span(struct in *in, struct ws_resource *res)
 		s->tracestate_len = byte(in);
 		s->exc_msg_off = off;
 		s->exc_type_len = byte(in);
-		s->nattrs += byte(in) % 2;
+		/* One slot more, keyless (past nattrs a span holds garbage: span.h), or past the table. */
+		if (byte(in) % 2) {
+			if (s->nattrs < WS_SPAN_MAX_ATTRS)
+				s->attrs[s->nattrs] = (struct ws_attr){ .type = WS_ATTR_STR };
+			s->nattrs++;
+		}
 		s->nlinks = byte(in);
 	}
 	return s;

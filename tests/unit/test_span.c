@@ -283,10 +283,14 @@ TEST(shrink_keeps_every_value_and_a_nul_after_the_arena)
 	ws_span_free(s);
 }
 
-/* A finished span leaves as a copy; its full-size block makes the next span, zeroed as a new one. */
+/*
+ * A finished span leaves as a copy; its full-size block makes the next
+ * span, zeroed up to its attribute table as a new one (the table and the
+ * arena are written before they are read).
+ */
 TEST(shrink_gives_a_copy_and_the_block_makes_the_next_span)
 {
-	static const char zero[offsetof(struct ws_span, strbuf)];
+	static const char zero[offsetof(struct ws_span, attrs)];
 	struct ws_span *s = ws_span_new(), *n, *t;
 
 	CHECK(s != NULL);
@@ -296,6 +300,11 @@ TEST(shrink_gives_a_copy_and_the_block_makes_the_next_span)
 	strcpy(s->name, "GET");
 	CHECK_INT(ws_span_add_str(s, "url.path", "/x", 2), 0);
 	CHECK_INT(ws_span_add_int(s, "server.port", 80), 0);
+	/* Every field up to the table set, so the next span shows what is zeroed again. */
+	memset(s->trace_id, 1, sizeof(s->trace_id));
+	s->tracestate_len = s->dropped_attrs = 1;
+	CHECK_INT(ws_span_add_link(s, s->trace_id, s->trace_id, 1), 0);
+	CHECK_INT(ws_span_set_exception(s, 1, "T", "m"), 0);
 	n = ws_span_shrink(s);
 	CHECK(n != s);
 	CHECK_INT(n->kind, WS_KIND_CLIENT);
@@ -308,6 +317,9 @@ TEST(shrink_gives_a_copy_and_the_block_makes_the_next_span)
 	CHECK(t == s);
 	if (t) {
 		CHECK(!memcmp(t, zero, sizeof(zero)));
+		CHECK_INT(t->nattrs, 0);
+		CHECK_INT(t->strbuf_used, 0);
+		CHECK(ws_span_attr(t, "url.path") == NULL);
 		/* The whole arena is there again. */
 		memset(t->strbuf, 'a', WS_SPAN_STRBUF);
 		CHECK_INT(ws_span_add_str(t, "k", "v", 1), 0);
