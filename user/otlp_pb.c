@@ -433,19 +433,26 @@ static void put_span(struct rw *w, const struct ws_span *s)
 	size_t klen[WS_SPAN_MAX_ATTRS];
 	uint32_t dropped = s->dropped_attrs;
 	size_t room = SPAN_FIXED_MAX + TEXT_MAX(s->tracestate_len), i;
+	size_t used = s->strbuf_used < WS_SPAN_STRBUF ? s->strbuf_used : WS_SPAN_STRBUF;
 	uint8_t *p, *mark;
 
-	/* An attribute outside the arena would be a bug upstream: drop it, don't read it. */
+	/*
+	 * An attribute outside the arena would be a bug upstream: drop it,
+	 * don't read it. ws_attr_readable() with the arena's end read once:
+	 * off and len are 16 bits, so their sum does not wrap.
+	 */
 	for (i = 0; i < nattrs; i++) {
 		const struct ws_attr *at = &s->attrs[i];
+		size_t vlen = at->type == WS_ATTR_STR ? at->len : 0;
 
-		if (!ws_attr_readable(s, at)) {
+		if (!at->key || (at->type != WS_ATTR_INT &&
+				 (at->type != WS_ATTR_STR || (size_t)at->off + vlen > used))) {
 			dropped++;
 			klen[i] = SIZE_MAX;
 			continue;
 		}
 		klen[i] = ws_attr_klen(at);
-		room += KV_MAX(klen[i], at->type == WS_ATTR_STR ? at->len : 0);
+		room += KV_MAX(klen[i], vlen);
 	}
 	if (s->exc_time_unix_ns)
 		room += exception_max(s);

@@ -658,6 +658,54 @@ TEST(encode_drops_strings_past_the_arena)
 }
 
 /*
+ * Which made-up attributes are readable, at the arena's end: a value
+ * ending on its last byte, or empty at its end, goes out; one byte past it,
+ * a missing key or an unknown type is dropped and counted; an int's
+ * offset does not matter.
+ */
+TEST(encode_reads_attributes_up_to_the_arena_end)
+{
+	struct ws_buf b = WS_BUF_INIT;
+	struct ws_span *s = span_make(&res_a, 7, 0, WS_KIND_SERVER, "GET");
+	uint16_t used;
+	pb_request *r;
+
+	ws_span_add_str(s, "ok", "abcdef", 6);
+	s = ws_span_shrink(s);
+	used = s->strbuf_used;
+	s->nattrs = 0;
+	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "end", .type = WS_ATTR_STR,
+						   .off = used - 2, .len = 2 };
+	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "empty", .type = WS_ATTR_STR,
+						   .off = used, .len = 0 };
+	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "past", .type = WS_ATTR_STR,
+						   .off = used - 1, .len = 2 };
+	s->attrs[s->nattrs++] = (struct ws_attr){ .type = WS_ATTR_STR, .len = 1 };
+	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "odd", .type = 9, .len = 1 };
+	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "int", .type = WS_ATTR_INT,
+						   .off = 60000, .len = 60000, .ival = 5 };
+	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
+	r = decode(&b);
+	CHECK(r && r->n_resource_spans == 1);
+	if (r && r->n_resource_spans == 1) {
+		pb_span *m = r->resource_spans[0]->scope_spans[0]->spans[0];
+
+		CHECK_INT(m->n_attributes, 3);
+		CHECK_INT(m->dropped_attributes_count, 3);
+		if (m->n_attributes == 3) {
+			CHECK_STR(m->attributes[0]->key, "end");
+			CHECK_STR(m->attributes[0]->value->string_value, "ef");
+			CHECK_STR(m->attributes[1]->key, "empty");
+			CHECK_STR(m->attributes[2]->key, "int");
+			CHECK_INT(m->attributes[2]->value->int_value, 5);
+		}
+	}
+	decoded_free(r);
+	span_free(s);
+	ws_buf_release(&b);
+}
+
+/*
  * Keys carry their length when added; an attribute made some other way
  * (klen 0) has its key measured, and a runtime key (not a literal) is
  * measured when added: all three go out whole.
@@ -1157,6 +1205,7 @@ static const struct check_case cases[] = {
 	CASE(encode_repairs_a_bad_byte_at_every_position),
 	CASE(encode_full_span),
 	CASE(encode_drops_strings_past_the_arena),
+	CASE(encode_reads_attributes_up_to_the_arena_end),
 	CASE(encode_keys_of_known_and_unknown_length),
 	CASE(encode_ascii_flag_gives_the_bytes_of_the_checked_path),
 	CASE(encode_links_and_exception),
