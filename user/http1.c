@@ -289,7 +289,10 @@ static int parse_version(const char *l, size_t n)
 
 /*
  * Bytes of [s, s + n) before the first SP, control or DEL: eight at a time
- * while a word has none of them (every target byte goes through here).
+ * while a word has none of them (every target byte goes through here). The
+ * lowest flagged byte of a word is a true one (as in field_in_place()), so
+ * the word that has one gives the answer; a target is followed by its
+ * line's " HTTP/1.x", so the byte loop takes only short lines.
  */
 static size_t target_run(const char *s, size_t n)
 {
@@ -297,12 +300,14 @@ static size_t target_run(const char *s, size_t n)
 	size_t i = 0;
 
 	for (; n - i >= 8; i += 8) {
-		uint64_t w, del;
+		uint64_t w, del, m;
 
 		memcpy(&w, s + i, 8);
+		w = le64toh(w);
 		del = w ^ (0x7f * ones);
-		if (((w - 0x21 * ones) & ~w & highs) || ((del - ones) & ~del & highs))
-			break;
+		m = ((w - 0x21 * ones) & ~w & highs) | ((del - ones) & ~del & highs);
+		if (m)
+			return i + __builtin_ctzll(m) / 8;
 	}
 	while (i < n && (unsigned char)s[i] > ' ' && s[i] != 0x7f)
 		i++;
@@ -818,14 +823,17 @@ static size_t head_in_place(struct http1_parser *p, const char *buf, size_t len,
 	h->headers = (struct http1_header *)(void *)p->head_mem; /* the table only */
 	memset(&sc, 0, sizeof(sc));
 	for (s = nl + 1;;) {
-		/* The empty line ends the head. */
-		if (s < end && *s == '\n') {
-			s++;
-			break;
-		}
-		if (end - s >= 2 && s[0] == '\r' && s[1] == '\n') {
-			s += 2;
-			break;
+		/* A line that does not start with a name byte is the empty one ending the head, or bad. */
+		if (s < end && !ws_is_tchar(*s)) {
+			if (*s == '\n') {
+				s++;
+				break;
+			}
+			if (*s == '\r' && end - s >= 2 && s[1] == '\n') {
+				s += 2;
+				break;
+			}
+			return 0;
 		}
 		s = field_in_place(h, s, end, &sc);
 		if (!s)

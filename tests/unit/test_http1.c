@@ -532,6 +532,93 @@ TEST(every_name_length_parsed_in_place)
 	}
 }
 
+/*
+ * Every target length across the eight-byte steps, with a control, DEL, HT
+ * or SP at each place: refused; obs-text there is target. Whole heads go
+ * the in-place way, heads fed a byte at a time the gathering one: both
+ * give the same.
+ */
+TEST(every_target_byte_at_every_place)
+{
+	static const unsigned char bad[] = { 0x01, 0x7f, '\t', 0x00 }, good[] = { 0x80, 0xff, '~' };
+
+	for (size_t n = 1; n <= 40; n++) {
+		char req[96], whole[LOG_MAX];
+		struct http1_event ev;
+		size_t len;
+
+		memset(req, 0, sizeof(req));
+		memcpy(req, "GET /", 5);
+		memset(req + 5, 'a', n - 1);
+		len = 4 + n + (size_t)sprintf(req + 4 + n, " HTTP/1.1\r\nA: b\r\n\r\n");
+		reinit(&P, HTTP1_REQUESTS);
+		CHECK_INT(http1_feed(&P, req, len, &ev), len);
+		CHECK_INT(ev.type, HTTP1_EV_HEAD);
+		if (ev.type == HTTP1_EV_HEAD)
+			CHECK_INT(ev.head->target_len, n);
+		for (size_t at = 1; at < n; at++) {
+			for (size_t k = 0; k < sizeof(bad) + sizeof(good); k++) {
+				bool ok = k >= sizeof(bad);
+				unsigned char b = ok ? good[k - sizeof(bad)] : bad[k];
+
+				req[4 + at] = (char)b;
+				reinit(&P, HTTP1_REQUESTS);
+				http1_feed(&P, req, len, &ev);
+				if (ev.type != (ok ? HTTP1_EV_HEAD : HTTP1_EV_ERROR))
+					fprintf(stderr, "    target length %zu, 0x%02x at %zu\n", n, b,
+						at);
+				CHECK_INT(ev.type, ok ? HTTP1_EV_HEAD : HTTP1_EV_ERROR);
+				if (ok && ev.type == HTTP1_EV_HEAD)
+					CHECK_INT(ev.head->target_len, n);
+				strcpy(whole, run(HTTP1_REQUESTS, req, len, 0));
+				CHECK_STR(run(HTTP1_REQUESTS, req, len, 1), whole);
+				req[4 + at] = 'a';
+			}
+		}
+	}
+}
+
+/*
+ * A line that does not start with a name byte: the empty line (CRLF or a
+ * bare LF) ends the head, anything else is an error, and a head cut before
+ * its end waits; whole (in place) as one byte at a time (gathered).
+ */
+TEST(line_not_starting_with_a_name_ends_the_head_or_fails)
+{
+	static const struct {
+		const char *head;
+		int type;
+	} t[] = {
+		{ "GET / HTTP/1.1\r\nA: b\r\n\r\n", HTTP1_EV_HEAD },
+		{ "GET / HTTP/1.1\r\nA: b\r\n\n", HTTP1_EV_HEAD },
+		{ "GET / HTTP/1.1\nA: b\n\n", HTTP1_EV_HEAD },
+		{ "GET / HTTP/1.1\r\n\r\n", HTTP1_EV_HEAD },
+		{ "GET / HTTP/1.1\r\nA: b\r\n\rx\r\n\r\n", HTTP1_EV_ERROR },
+		{ "GET / HTTP/1.1\r\nA: b\r\n x\r\n\r\n", HTTP1_EV_ERROR },
+		{ "GET / HTTP/1.1\r\nA: b\r\n@x: y\r\n\r\n", HTTP1_EV_ERROR },
+		{ "GET / HTTP/1.1\r\nA: b\r\n:y\r\n\r\n", HTTP1_EV_ERROR },
+		{ "GET / HTTP/1.1\r\nA: b\r\n\r", HTTP1_EV_NONE },
+		{ "GET / HTTP/1.1\r\nA: b\r\n", HTTP1_EV_NONE },
+	};
+	char whole[LOG_MAX];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t len = strlen(t[i].head);
+		struct http1_event ev;
+		long n;
+
+		reinit(&P, HTTP1_REQUESTS);
+		n = http1_feed(&P, t[i].head, len, &ev);
+		if ((int)ev.type != t[i].type)
+			fprintf(stderr, "    case %zu\n", i);
+		CHECK_INT(ev.type, t[i].type);
+		if (t[i].type != HTTP1_EV_ERROR)
+			CHECK_INT(n, len);
+		strcpy(whole, run(HTTP1_REQUESTS, t[i].head, len, 0));
+		CHECK_STR(run(HTTP1_REQUESTS, t[i].head, len, 1), whole);
+	}
+}
+
 /* Every field char at every place of a value: parsed in place (not gathered), the value whole. */
 TEST(every_good_value_byte_parsed_in_place)
 {
@@ -1387,6 +1474,8 @@ static const struct check_case cases[] = {
 	CASE(connection_close_flag),
 	CASE(every_byte_in_a_field_value),
 	CASE(every_name_length_parsed_in_place),
+	CASE(every_target_byte_at_every_place),
+	CASE(line_not_starting_with_a_name_ends_the_head_or_fails),
 	CASE(every_good_value_byte_parsed_in_place),
 	CASE(big_cookie_then_traceparent_found),
 	CASE(head_over_16k_is_e2big_then_next_request_parses),
