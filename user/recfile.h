@@ -14,6 +14,8 @@
  *     uint64_t reserved      0
  *   then per record: uint32_t size, uint32_t 0, size bytes, zero padding to 8.
  * Records stay 8-byte aligned in the file, so a reader can use them in place.
+ * Version 1 holds records with and without stream positions (WS_F_SEQ: the
+ * field was padding before), so files of older agents replay as they were.
  */
 #ifndef WS_RECFILE_H
 #define WS_RECFILE_H
