@@ -21,7 +21,8 @@ from wsbench.procs import (CLK_TCK, Cgroup, cgroup2_mount, cpu_busy_s, end_proce
 from wsbench.servers import Agent, Nginx, NodeServer, Receiver, agent_help, run_wrk, wrk_cmd
 from wsbench.stats import log_loss, med, stat, summarize
 
-CASES = ["nginx", "large", "heavy", "otel", "replay", "encode", "loss", "memory", "profile", "kcost"]
+CASES = ["nginx", "large", "heavy", "otel", "replay", "encode", "loss", "memory", "profile",
+         "kcost"]
 CASE_TITLES = {
     "nginx": "1. nginx, one worker, `return 200`",
     "large": "1b. Large answers: nginx sending a 4 MiB file in 64 KiB writes",
