@@ -55,8 +55,11 @@ struct ws_assembler_opts {
 	void (*skip_body)(void *ctx, uint64_t sock_id, const struct ws_skip *hint);
 };
 
-/* Smallest body whose bytes the kernel side is asked not to copy (skip_body). */
-#define WS_SKIP_MIN_BODY (32 * 1024)
+/*
+ * Smallest rest of a body the kernel side is asked not to copy (skip_body):
+ * asking is a system call, worth it when several large I/O are left.
+ */
+#define WS_SKIP_MIN_BODY (64 * 1024)
 
 /* Counters; names in WS_ASM_STAT_NAMES, in order. */
 enum ws_asm_stat {
