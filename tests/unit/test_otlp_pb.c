@@ -140,6 +140,17 @@ static void decoded_free(pb_request *r)
 		protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
+/* Encodes the one span *s and decodes the body: its span message, or NULL (a failed check). */
+static pb_span *encode_one(struct ws_span **s, struct ws_buf *b, pb_request **r)
+{
+	CHECK_INT(ws_otlp_encode(s, 1, b), 0);
+	*r = decode(b);
+	CHECK(*r && (*r)->n_resource_spans == 1);
+	if (!*r || (*r)->n_resource_spans != 1)
+		return NULL;
+	return (*r)->resource_spans[0]->scope_spans[0]->spans[0];
+}
+
 static const pb_any *kv_find(pb_kv **kvs, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++)
@@ -541,18 +552,15 @@ TEST(encode_repairs_text)
 	struct ws_buf b = WS_BUF_INIT;
 	struct ws_span *s = span_make(&res_a, 9, 0, WS_KIND_SERVER, "GET");
 	pb_request *r;
+	pb_span *m;
 
 	ws_span_add_str(s, "ok", "h\xc3\xa9llo \xf0\x9f\x98\x80", 11);
 	ws_span_add_str(s, "bad", "a\xff" "b\xc3", 4); /* a stray byte, a cut sequence */
 	ws_span_add_str(s, "nul", "x\0y", 3);
 	ws_span_add_str(s, "overlong", "\xc0\xaf\xed\xa0\x80", 5); /* overlong '/', surrogate */
 	ws_span_add_str(s, "empty", "", 0);
-	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
-	r = decode(&b);
-	CHECK(r && r->n_resource_spans == 1);
-	if (r && r->n_resource_spans == 1) {
-		pb_span *m = r->resource_spans[0]->scope_spans[0]->spans[0];
-
+	m = encode_one(&s, &b, &r);
+	if (m) {
 		pb_kv **kv = m->attributes;
 		size_t n = m->n_attributes;
 
@@ -635,6 +643,7 @@ TEST(encode_drops_strings_past_the_arena)
 	struct ws_buf b = WS_BUF_INIT;
 	struct ws_span *s = span_make(&res_a, 7, 0, WS_KIND_SERVER, "GET");
 	pb_request *r;
+	pb_span *m;
 
 	ws_span_add_str(s, "ok", "fine", 4);
 	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "bad", .type = WS_ATTR_STR,
@@ -642,12 +651,8 @@ TEST(encode_drops_strings_past_the_arena)
 	s->tracestate_off = s->strbuf_used + 4;
 	s->tracestate_len = 3;
 	s = ws_span_shrink(s);
-	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
-	r = decode(&b);
-	CHECK(r && r->n_resource_spans == 1);
-	if (r && r->n_resource_spans == 1) {
-		pb_span *m = r->resource_spans[0]->scope_spans[0]->spans[0];
-
+	m = encode_one(&s, &b, &r);
+	if (m) {
 		CHECK_INT(m->n_attributes, 1);
 		CHECK_INT(m->dropped_attributes_count, 1);
 		CHECK_STR(m->trace_state, "");
@@ -669,6 +674,7 @@ TEST(encode_reads_attributes_up_to_the_arena_end)
 	struct ws_span *s = span_make(&res_a, 7, 0, WS_KIND_SERVER, "GET");
 	uint16_t used;
 	pb_request *r;
+	pb_span *m;
 
 	ws_span_add_str(s, "ok", "abcdef", 6);
 	s = ws_span_shrink(s);
@@ -684,12 +690,8 @@ TEST(encode_reads_attributes_up_to_the_arena_end)
 	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "odd", .type = 9, .len = 1 };
 	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "int", .type = WS_ATTR_INT,
 						   .off = 60000, .len = 60000, .ival = 5 };
-	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
-	r = decode(&b);
-	CHECK(r && r->n_resource_spans == 1);
-	if (r && r->n_resource_spans == 1) {
-		pb_span *m = r->resource_spans[0]->scope_spans[0]->spans[0];
-
+	m = encode_one(&s, &b, &r);
+	if (m) {
 		CHECK_INT(m->n_attributes, 3);
 		CHECK_INT(m->dropped_attributes_count, 3);
 		if (m->n_attributes == 3) {
@@ -716,18 +718,15 @@ TEST(encode_keys_of_known_and_unknown_length)
 	struct ws_span *s = span_make(&res_a, 7, 0, WS_KIND_SERVER, "GET");
 	char runtime_key[] = "partner.request_id";
 	pb_request *r;
+	pb_span *m;
 
 	ws_span_add_str(s, "known.key", "v1", 2);
 	ws_span_add_str(s, runtime_key, "v2", 2);
 	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "made.by.hand", .type = WS_ATTR_INT,
 						   .ival = 3 };
 	s = ws_span_shrink(s);
-	CHECK_INT(ws_otlp_encode(&s, 1, &b), 0);
-	r = decode(&b);
-	CHECK(r && r->n_resource_spans == 1);
-	if (r && r->n_resource_spans == 1) {
-		pb_span *m = r->resource_spans[0]->scope_spans[0]->spans[0];
-
+	m = encode_one(&s, &b, &r);
+	if (m) {
 		CHECK_INT(m->n_attributes, 3);
 		if (m->n_attributes == 3) {
 			CHECK_STR(m->attributes[0]->key, "known.key");
