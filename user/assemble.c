@@ -954,6 +954,7 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 {
 	const struct ws_rec_hdr *h = data;
 	const struct ws_data_rec *r = data;
+	struct ws_exec_ctx x;
 	struct conn *c;
 	struct dir_state *d;
 
@@ -1021,11 +1022,12 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 	d = &c->d[r->dir];
 	d->prev_ts = d->last_ts ? d->last_ts : h->ts_ns;
 	d->last_ts = h->ts_ns;
-	stream_position(a, c, r, exec_of(a, c, r));
+	x = exec_of(a, c, r);
+	stream_position(a, c, r, x);
 	if (r->cap_len)
-		feed(a, c, r->dir, (const char *)(r + 1), r->cap_len, h->ts_ns, exec_of(a, c, r));
+		feed(a, c, r->dir, (const char *)(r + 1), r->cap_len, h->ts_ns, x);
 	if (r->io_len > r->cap_len)
-		gap(a, c, r->dir, r->io_len - r->cap_len, h->ts_ns, exec_of(a, c, r));
+		gap(a, c, r->dir, r->io_len - r->cap_len, h->ts_ns, x);
 	skip_ask(a, c, r->dir, h->ts_ns);
 	return 0;
 }
