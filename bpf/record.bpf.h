@@ -212,22 +212,43 @@ static __always_inline __u64 ws_goroutine(__u32 tgid, struct pt_regs *regs)
 }
 
 /*
+ * The connection state of sk, or NULL. btf: sk is a BTF pointer, whose own
+ * storage holds the state (sk_conns); otherwise the hash keyed by its
+ * address does (conns).
+ */
+static __always_inline struct ws_conn *ws_conn_find(struct sock *sk, const bool btf)
+{
+	__u64 sock_id = (__u64)sk;
+
+	if (btf)
+		return bpf_sk_storage_get(&sk_conns, sk, 0, 0);
+	return bpf_map_lookup_elem(&conns, &sock_id);
+}
+
+/* Forgets the connection state of sk (see ws_conn_find). */
+static __always_inline void ws_conn_drop(struct sock *sk, const bool btf)
+{
+	__u64 sock_id = (__u64)sk;
+
+	if (btf)
+		bpf_sk_storage_delete(&sk_conns, sk);
+	else
+		bpf_map_delete_elem(&conns, &sock_id);
+}
+
+/*
  * The connection state of sk, created on first sight. NULL when the table
  * refused it, or when sk is already closed: its close record is gone, so an
  * entry made now would outlive the connection and mislead the next one on
  * this socket or at its address (a send racing the peer's reset ends up
- * here). btf: sk is a BTF pointer, whose own storage holds the state
- * (sk_conns); otherwise the hash keyed by its address does (conns).
+ * here). btf: as for ws_conn_find.
  */
 static __always_inline struct ws_conn *ws_conn_get(struct sock *sk, const bool btf)
 {
 	__u64 sock_id = (__u64)sk;
 	struct ws_conn fresh = {}, *c;
 
-	if (btf)
-		c = bpf_sk_storage_get(&sk_conns, sk, 0, 0);
-	else
-		c = bpf_map_lookup_elem(&conns, &sock_id);
+	c = ws_conn_find(sk, btf);
 	if (c)
 		return c;
 	if (WS_SK_READ(btf, sk, __sk_common.skc_state) == WS_TCP_CLOSE)

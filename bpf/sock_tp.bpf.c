@@ -191,10 +191,7 @@ static __always_inline int ws_state_change(struct sock *sk, int oldstate, int ne
 	if (newstate != WS_TCP_CLOSE)
 		return 0;
 	/* Often in softirq context: the socket's own entry says whether it is ours. */
-	if (btf)
-		c = bpf_sk_storage_get(&sk_conns, sk, 0, 0);
-	else
-		c = bpf_map_lookup_elem(&conns, &sock_id);
+	c = ws_conn_find(sk, btf);
 	if (!c)
 		return 0;
 	if (c->class == WS_CLASS_HTTP) {
@@ -209,10 +206,7 @@ static __always_inline int ws_state_change(struct sock *sk, int oldstate, int ne
 		/* Refused, unanswered or unreachable: a call that never sent a byte. */
 		ws_emit_connect_fail(sk, c);
 	}
-	if (btf)
-		bpf_sk_storage_delete(&sk_conns, sk);
-	else
-		bpf_map_delete_elem(&conns, &sock_id);
+	ws_conn_drop(sk, btf);
 	return 0;
 }
 
