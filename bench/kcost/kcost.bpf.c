@@ -80,6 +80,16 @@ struct {
 
 #define KCOST_LOOP for (int i = 0; i < KCOST_K; i++)
 
+/* A program that does stmt KCOST_K times per run of the driver's writes. */
+#define KCOST_OP(name, stmt)                                                               \
+	KCOST_PROG(name)                                                                   \
+	{                                                                                  \
+		if (!kcost_mine())                                                         \
+			return 0;                                                          \
+		KCOST_LOOP stmt;                                                           \
+		return 0;                                                                  \
+	}
+
 static __always_inline int kcost_mine(void)
 {
 	if ((bpf_get_current_pid_tgid() >> 32) != tpid)
@@ -164,29 +174,11 @@ KCOST_PROG(probe_read_kernel)
 	return 0;
 }
 
-KCOST_PROG(ktime_get_ns)
-{
-	if (!kcost_mine())
-		return 0;
-	KCOST_LOOP bpf_ktime_get_ns();
-	return 0;
-}
+KCOST_OP(ktime_get_ns, bpf_ktime_get_ns())
 
-KCOST_PROG(get_current_pid_tgid)
-{
-	if (!kcost_mine())
-		return 0;
-	KCOST_LOOP bpf_get_current_pid_tgid();
-	return 0;
-}
+KCOST_OP(get_current_pid_tgid, bpf_get_current_pid_tgid())
 
-KCOST_PROG(get_current_task_btf)
-{
-	if (!kcost_mine())
-		return 0;
-	KCOST_LOOP bpf_get_current_task_btf();
-	return 0;
-}
+KCOST_OP(get_current_task_btf, bpf_get_current_task_btf())
 
 KCOST_PROG(task_pt_regs)
 {
@@ -230,21 +222,10 @@ KCOST_PROG(sk_storage_get)
 	return 0;
 }
 
-KCOST_PROG(current_task_under_cgroup)
-{
-	if (!kcost_mine())
-		return 0;
-	KCOST_LOOP kcost_check(bpf_current_task_under_cgroup(&cgroups, 0) != 1);
-	return 0;
-}
+KCOST_OP(current_task_under_cgroup,
+	 kcost_check(bpf_current_task_under_cgroup(&cgroups, 0) != 1))
 
-KCOST_PROG(get_current_cgroup_id)
-{
-	if (!kcost_mine())
-		return 0;
-	KCOST_LOOP bpf_get_current_cgroup_id();
-	return 0;
-}
+KCOST_OP(get_current_cgroup_id, bpf_get_current_cgroup_id())
 
 KCOST_PROG(ringbuf_output)
 {
