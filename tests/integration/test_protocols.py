@@ -22,9 +22,14 @@ def agent_for(start_agent, receiver, cgroup, protocol, *args, env=None):
 
 
 def curl(cgroup, port, path, *extra):
-    """One GET with curl in the cgroup: a CLIENT span and the server's SERVER span."""
-    res, _ = cgroup.run([b"curl", b"-s", b"-o", b"/dev/null", *extra,
-                         f"http://127.0.0.1:{port}{path}".encode()])
+    """One GET with curl in the cgroup: a CLIENT span and the server's SERVER span.
+    curl then lives a third of a second more (a local file:// transfer paced by
+    --rate, no socket I/O): the agent reads a process's /proc entry when it first
+    drains its records, up to a drain tick (50 ms) later, and a curl gone by then
+    would have no process.executable.path in one protocol's run but not another's."""
+    res, _ = cgroup.run([b"curl", b"-s", b"--rate", b"3/s", b"-o", b"/dev/null", *extra,
+                         f"http://127.0.0.1:{port}{path}".encode(),
+                         b"-o", b"/dev/null", b"file:///dev/null"])
     assert res.returncode == 0, res
 
 
