@@ -24,6 +24,11 @@ const volatile __u32 cap_bytes __weak = WS_CAP_DEFAULT;
 /* Benchmarks (--floor): every program returns at once; the verifier prunes the rest. */
 const volatile __u8 floor_only __weak = 0;
 /*
+ * Benchmarks (--floor-copy): the socket tracepoints' programs only select,
+ * copy and output (ws_emit_floor_copy); the others return at once.
+ */
+const volatile __u8 floor_copy __weak = 0;
+/*
  * Each CPU wakes the consumer once it has put this much in the ring since
  * its last wakeup; below it the agent's timer drains the ring. User space
  * sets it to its wake threshold over the CPUs.

@@ -445,4 +445,45 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	return 0;
 }
 
+/*
+ * --floor-copy, for benchmarks: the least any capture does with an I/O of
+ * a selected process (its syscall's registers are in ub): copy as many
+ * bytes as a data record would, time them and put them in the ring, waking
+ * the consumer as data records do. No connection state, classification,
+ * stream position, tuple or name: what ws_emit_data costs beyond this is
+ * wirespan's own. The agent counts these records and drops them.
+ */
+static __always_inline int ws_emit_floor_copy(struct sock *sk, long ret, __u8 dir,
+					      const struct ws_ubuf *ub, __u64 id)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct ws_scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
+	long n;
+
+	if (!s)
+		return 0;
+	n = ws_copy_user(s->data, ub, ret < cap_bytes ? ret : cap_bytes);
+	if (n < 0)
+		n = 0;
+	if (n > WS_CAP_MAX)
+		n = WS_CAP_MAX;
+	s->rec.hdr.type = WS_REC_FLOOR;
+	s->rec.hdr.flags = 0;
+	s->rec.hdr.len = sizeof(s->rec) - sizeof(s->rec.hdr) + n;
+	s->rec.hdr.ts_ns = bpf_ktime_get_ns();
+	s->rec.hdr.tgid = id >> 32;
+	s->rec.hdr.tid = (__u32)id;
+	s->rec.hdr.sock_id = (__u64)sk;
+	s->rec.io_len = ret;
+	s->rec.cap_len = n;
+	s->rec.dir = dir;
+	n += sizeof(s->rec);
+	if (bpf_ringbuf_output(&rb, &s->rec, n, ws_wake_flag(s, n, false, s->rec.hdr.ts_ns))) {
+		ws_stat(WS_STAT_RB_FULL);
+		return 0;
+	}
+	ws_stat(WS_STAT_RECORDS);
+	return 0;
+}
+
 #endif /* WS_RECORD_BPF_H */

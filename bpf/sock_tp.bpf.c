@@ -78,6 +78,8 @@ static __always_inline int ws_sock_io(struct sock *sk, int ret, int flags, __u8 
 	if (flags & WS_MSG_PEEK) /* the same bytes come again in the real read */
 		return 0;
 	ws_ubuf_from_syscall(&ub);
+	if (floor_copy)
+		return ws_emit_floor_copy(sk, ret, dir, &ub, id);
 	return ws_emit_data(sk, ret, dir, WS_SRC_SOCK_TP, &ub, true, id);
 }
 
@@ -162,7 +164,7 @@ static __always_inline int ws_state_change(struct sock *sk, int oldstate, int ne
 	struct ws_close_rec *r;
 	struct ws_conn *c;
 
-	if (floor_only)
+	if (floor_only || floor_copy)
 		return 0;
 	if (newstate == WS_TCP_SYN_SENT) {
 		/* connect() runs in the caller's context: select, then remember who and when. */

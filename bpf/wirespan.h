@@ -39,6 +39,7 @@ enum ws_rec_type {
 	WS_REC_CLOSE = 2, /* struct ws_close_rec: connection of a streamed socket closed */
 	WS_REC_CONNECT_FAIL = 3, /* struct ws_connect_fail_rec: a connect() failed before any byte */
 	WS_REC_GO = 4,	  /* struct ws_go_rec: a Go program's HTTP client at work (uprobes) */
+	WS_REC_FLOOR = 5, /* --floor-copy: a struct ws_data_rec's header, lengths and dir, and the bytes */
 };
 
 enum ws_dir {

@@ -982,6 +982,8 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 			return bad(a);
 		return 0;
 	}
+	if (h->type == WS_REC_FLOOR)
+		return 0; /* --floor-copy: a benchmark's bytes, counted in records only */
 	if (h->type == WS_REC_CONNECT_FAIL) {
 		const struct ws_connect_fail_rec *f = data;
 

@@ -120,7 +120,8 @@ static void set_family(struct wirespan *s, const struct ws_plan *plan, const str
 		else if (strstr(sec, "raw_tp/inet_sock_set_state"))
 			on = plan->inet_state && !plan->sock_tp; /* state by address: conns */
 		else if (strstr(sec, "raw_tp/task_rename") || strstr(sec, "raw_tp/sched_process_fork"))
-			on = c->ncomms > 0 && !c->floor; /* upkeep of the --comm cache */
+			/* upkeep of the --comm cache; --floor-copy selects as tracing does */
+			on = c->ncomms > 0 && c->floor != WS_FLOOR_RETURN;
 		else if (!strcmp(sec, "uprobe"))
 			on = !c->no_goroutines && !c->floor; /* Go's net/http client */
 		bpf_program__set_autoload(prog, on);
@@ -269,7 +270,8 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 	b->skel->rodata->filter_comm = c->ncomms > 0;
 	b->skel->rodata->n_cgroups = c->ncgroups;
 	b->skel->rodata->cap_bytes = c->capture_bytes;
-	b->skel->rodata->floor_only = c->floor;
+	b->skel->rodata->floor_only = c->floor == WS_FLOOR_RETURN;
+	b->skel->rodata->floor_copy = c->floor == WS_FLOOR_COPY;
 	b->skel->rodata->wake_bytes = ws_bpf_wake_bytes(c->ringbuf_bytes);
 	b->go_on = !c->no_goroutines && !c->floor;
 	b->skel->rodata->go_goroutines = b->go_on;

@@ -78,6 +78,9 @@ static const char usage[] =
 	"                         assembly and export, report the rate, exit\n"
 	"      --floor            attach every hook with programs that return at once:\n"
 	"                         the hooks' own cost, for benchmarks; no spans\n"
+	"      --floor-copy       the least a capture does, for benchmarks: select each\n"
+	"                         socket I/O, copy its first bytes into the ring buffer,\n"
+	"                         count and drop them; no spans (socket tracepoints only)\n"
 	"\n"
 	"  -v, --verbose          more messages on stderr\n"
 	"  -h, --help             this help\n"
@@ -107,6 +110,7 @@ enum {
 	OPT_RECORD,
 	OPT_REPLAY,
 	OPT_FLOOR,
+	OPT_FLOOR_COPY,
 	OPT_PARTNER,
 	OPT_REQID,
 	OPT_BAGGAGE,
@@ -134,6 +138,7 @@ static const struct option long_opts[] = {
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "floor", no_argument, NULL, OPT_FLOOR },
+	{ "floor-copy", no_argument, NULL, OPT_FLOOR_COPY },
 	{ "partner", required_argument, NULL, OPT_PARTNER },
 	{ "request-id-headers", required_argument, NULL, OPT_REQID },
 	{ "baggage-keys", required_argument, NULL, OPT_BAGGAGE },
@@ -501,7 +506,10 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 			c->replay = optarg;
 			break;
 		case OPT_FLOOR:
-			c->floor = 1;
+			c->floor = WS_FLOOR_RETURN;
+			break;
+		case OPT_FLOOR_COPY:
+			c->floor = WS_FLOOR_COPY;
 			break;
 		case OPT_NO_GOROUTINES:
 			c->no_goroutines = 1;
@@ -566,8 +574,13 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 		return -EINVAL;
 	}
 	if (c->replay && (c->record || c->floor || c->npids || c->ncgroups || c->ncomms)) {
-		fprintf(err, "wirespan: --replay reads a file: it takes no selector, --record or "
-			     "--floor\n");
+		fprintf(err, "wirespan: --replay reads a file: it takes no selector, --record, "
+			     "--floor or --floor-copy\n");
+		return -EINVAL;
+	}
+	if (c->floor == WS_FLOOR_COPY && c->capture == WS_CAPTURE_SYSCALLS) {
+		fprintf(err, "wirespan: --floor-copy measures the socket tracepoints' path: it "
+			     "takes no --capture syscalls\n");
 		return -EINVAL;
 	}
 	/* The specification's defaults: port 4317 for gRPC, 4318 for HTTP. */

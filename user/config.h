@@ -26,6 +26,13 @@
 enum ws_capture { WS_CAPTURE_AUTO = 0, WS_CAPTURE_SOCKET, WS_CAPTURE_SYSCALLS };
 enum ws_exporter_kind { WS_EXP_CONSOLE = 0, WS_EXP_OTLP, WS_EXP_NONE, WS_EXP_DISCARD };
 
+/* Benchmarks' references: what the hooks and the least capture cost, without tracing. */
+enum ws_floor {
+	WS_FLOOR_OFF = 0,
+	WS_FLOOR_RETURN = 1, /* --floor: every hook attached, its program returns at once */
+	WS_FLOOR_COPY = 2,   /* --floor-copy: socket I/O selected, copied, put in the ring; no spans */
+};
+
 struct ws_config {
 	uint32_t pids[WS_MAX_PIDS];
 	size_t npids;
@@ -50,7 +57,7 @@ struct ws_config {
 	int trace_self; /* tests only: let the agent's own process be selected */
 	const char *record; /* --record: also write every ring buffer record here */
 	const char *replay; /* --replay: no BPF, records from this file */
-	int floor;	    /* --floor: hooks attached, programs return at once */
+	int floor;	    /* enum ws_floor: benchmarks' reference programs instead of tracing */
 	int no_goroutines;  /* --no-goroutines: Go programs get no goroutine ids, no uprobes */
 	struct ws_partners partners;	 /* --partner, --request-id-headers */
 	struct ws_baggage_allow baggage; /* --baggage-keys: nothing by default */

@@ -96,6 +96,12 @@ int ws_choose_hooks(const struct ws_features *f, const struct ws_config *c, stru
 		}
 		break;
 	}
+	if (c->floor == WS_FLOOR_COPY && !p->sock_tp) {
+		snprintf(p->desc, sizeof(p->desc),
+			 "--floor-copy measures the socket tracepoints' path: the kernel lacks "
+			 "sock:sock_send_length (Linux 6.3+)");
+		return -ENOTSUP;
+	}
 	snprintf(p->desc, sizeof(p->desc), "capture: %s, connection state: inet_sock_set_state",
 		 p->sock_tp ? "socket tracepoints (sock_send_length/sock_recv_length)"
 			    : "syscall tracepoints (fallback)");

@@ -51,7 +51,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	r = &recs[nrecs++];
 	memset(r, 0, sizeof(*r));
 	memcpy(&r->hdr, data, sizeof(r->hdr));
-	if (r->hdr.type == WS_REC_DATA && size >= sizeof(struct ws_data_rec)) {
+	if ((r->hdr.type == WS_REC_DATA || r->hdr.type == WS_REC_FLOOR) &&
+	    size >= sizeof(struct ws_data_rec)) {
 		memcpy(&r->data, data, sizeof(r->data));
 		memcpy(r->payload, (char *)data + sizeof(r->data), size - sizeof(r->data));
 	}
@@ -63,6 +64,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 static struct ws_features feat;
 static int skipped;
 static uint32_t ring_bytes; /* 0: the default ring size */
+static int floor_mode;	    /* enum ws_floor of the next start() */
 
 static struct ws_bpf *start(enum ws_capture capture, uint32_t pid)
 {
@@ -78,6 +80,7 @@ static struct ws_bpf *start(enum ws_capture capture, uint32_t pid)
 	c.trace_self = 1;
 	if (ring_bytes)
 		c.ringbuf_bytes = ring_bytes;
+	c.floor = floor_mode;
 	if (pid) {
 		c.pids[0] = pid;
 		c.npids = 1;
@@ -200,6 +203,65 @@ TEST(test_socket_tracepoints_capture_an_http_exchange)
 TEST(test_syscall_fallback_captures_an_http_exchange)
 {
 	check_http_exchange(WS_CAPTURE_SYSCALLS);
+}
+
+/*
+ * --floor-copy: each I/O of the selected process gives one record of its
+ * bytes, length and direction, whatever they are (not HTTP here), and
+ * nothing else: no data record, no connection state, so no close record.
+ */
+TEST(test_floor_copy_outputs_the_bytes_of_each_io_and_nothing_else)
+{
+	static const char head[] = "\x16\x03\x01 not http", tail[] = "and more";
+	struct iovec iov[2] = { { (void *)head, sizeof(head) - 1 }, { (void *)tail, sizeof(tail) - 1 } };
+	size_t total = sizeof(head) - 1 + sizeof(tail) - 1;
+	uint64_t st[WS_STAT__COUNT];
+	int cli, srv, floors = 0, others = 0;
+	struct rec *w = NULL, *r = NULL;
+	uint16_t port;
+	char buf[64];
+	struct ws_bpf *b;
+
+	floor_mode = WS_FLOOR_COPY;
+	b = start(WS_CAPTURE_SOCKET, getpid());
+	floor_mode = WS_FLOOR_OFF;
+	if (!b)
+		return;
+	tcp_pair(&cli, &srv, &port);
+	CHECK_INT(writev(srv, iov, 2), total);
+	CHECK_INT(read(cli, buf, sizeof(buf)), total);
+	close(cli);
+	close(srv);
+	usleep(100000);
+	ws_ring_consume(ws_bpf_ring(b));
+	for (int i = 0; i < nrecs; i++) {
+		if (recs[i].hdr.type != WS_REC_FLOOR) {
+			others++;
+			continue;
+		}
+		floors++;
+		if (recs[i].data.dir == WS_DIR_EGRESS)
+			w = &recs[i];
+		else
+			r = &recs[i];
+	}
+	CHECK_INT(floors, 2);
+	CHECK_INT(others, 0);
+	CHECK(w != NULL && r != NULL);
+	for (int i = 0; i < 2 && w && r; i++) {
+		struct rec *x = i ? r : w;
+
+		CHECK_INT(x->data.io_len, total);
+		CHECK_INT(x->data.cap_len, total);
+		CHECK_INT(x->hdr.len, sizeof(x->data) - sizeof(x->hdr) + total);
+		CHECK_MEM(x->payload, sizeof(head) - 1, head);
+		CHECK_MEM(x->payload + sizeof(head) - 1, sizeof(tail) - 1, tail);
+		CHECK_INT(x->hdr.tgid, getpid());
+	}
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	CHECK_INT(st[WS_STAT_RECORDS], 2);
+	CHECK_INT(st[WS_STAT_NOT_HTTP], 0);
+	ws_bpf_free(b);
 }
 
 /* One write of n bytes of 'x' on srv, read back whole on cli. */
@@ -816,6 +878,7 @@ static const struct check_case cases[] = {
 	CASE(test_socket_tracepoints_skip_a_body_user_space_does_not_need),
 	CASE(test_syscall_fallback_skips_a_body_user_space_does_not_need),
 	CASE(test_non_http_connection_is_not_streamed),
+	CASE(test_floor_copy_outputs_the_bytes_of_each_io_and_nothing_else),
 	CASE(test_unselected_process_produces_no_records),
 	CASE(test_comm_selection_follows_a_rename),
 	CASE(test_writev_is_copied_across_iovecs_and_truncated),

@@ -103,3 +103,17 @@ def test_floor_attaches_every_hook_and_captures_nothing(cgroup, receiver, start_
     assert stats["kernel"]["records"] == 0 and stats["kernel"]["closes"] == 0, stats
     assert stats["user"]["spans"] == 0
     assert receiver.spans() == []
+
+
+def test_floor_copy_copies_each_io_and_builds_nothing(cgroup, receiver, start_agent):
+    agent = start_agent("--cgroup", str(cgroup.path), "--floor-copy")
+    server, port = start_py_server(cgroup)
+    res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/f"])
+    assert res.returncode == 0
+    time.sleep(0.5)
+    stats = agent.stop()
+    # curl's request and answer, the server's read and write: four I/Os at least
+    assert stats["kernel"]["records"] >= 4, stats
+    assert stats["kernel"]["ringbuf_full"] == 0 and stats["user"]["bad_records"] == 0, stats
+    assert stats["kernel"]["closes"] == 0 and stats["user"]["spans"] == 0, stats
+    assert receiver.spans() == []

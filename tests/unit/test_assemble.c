@@ -1680,6 +1680,30 @@ TEST(no_buffer_record_is_a_gap)
 	asm_close(a);
 }
 
+/* ---- benchmarks' records ---- */
+
+/* --floor-copy: an exchange's bytes come as WS_REC_FLOOR; counted, never a span. */
+TEST(floor_copy_records_are_counted_and_dropped)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = server_cn(25);
+	static _Alignas(8) unsigned char buf[4096];
+	size_t n;
+
+	n = build_data(buf, &c, WS_DIR_INGRESS, 1000, REQ_HELLO, strlen(REQ_HELLO),
+		       strlen(REQ_HELLO));
+	((struct ws_rec_hdr *)buf)->type = WS_REC_FLOOR;
+	CHECK_INT(ws_assembler_record(a, buf, n), 0);
+	n = build_data(buf, &c, WS_DIR_EGRESS, 2000, RESP_OK, strlen(RESP_OK), strlen(RESP_OK));
+	((struct ws_rec_hdr *)buf)->type = WS_REC_FLOOR;
+	CHECK_INT(ws_assembler_record(a, buf, n), 0);
+	ws_assembler_expire(a, UINT64_MAX);
+	CHECK_INT(nspans, 0);
+	CHECK_INT(stat_of(a, WS_ASM_RECORDS), 2);
+	CHECK_INT(stat_of(a, WS_ASM_BAD_RECORDS), 0);
+	asm_close(a);
+}
+
 /* ---- malformed records ---- */
 
 TEST(bad_records_are_rejected_and_counted)
@@ -1717,6 +1741,8 @@ TEST(bad_records_are_rejected_and_counted)
 	r->hdr.type = 0;
 	EXPECT_BAD(n);
 	r->hdr.type = WS_REC_CONNECT_FAIL + 1;
+	EXPECT_BAD(n);
+	r->hdr.type = WS_REC_FLOOR + 1;
 	EXPECT_BAD(n);
 	r->hdr.type = 0xffff;
 	EXPECT_BAD(n);
@@ -3104,6 +3130,7 @@ static const struct check_case cases[] = {
 	CASE(close_after_lost_sync_ends_at_last_record),
 	CASE(lost_sync_ends_at_next_response_start),
 	CASE(no_buffer_record_is_a_gap),
+	CASE(floor_copy_records_are_counted_and_dropped),
 	CASE(bad_records_are_rejected_and_counted),
 	CASE(flagged_records_with_cap_over_io_are_taken),
 	CASE(pipeline_full_drops_and_counts),

@@ -166,7 +166,7 @@ TEST(test_record_replay_floor_and_discard)
 	CHECK_INT(parse(&c, NULL, 5, "--record", "/tmp/x.wsrec", "--floor", "--comm", "nginx"),
 		  WS_CONFIG_RUN);
 	CHECK_STR(c.record, "/tmp/x.wsrec");
-	CHECK_INT(c.floor, 1);
+	CHECK_INT(c.floor, WS_FLOOR_RETURN);
 	CHECK(c.replay == NULL);
 	CHECK_INT(parse(&c, NULL, 4, "--replay", "/tmp/x.wsrec", "--exporter", "discard"),
 		  WS_CONFIG_RUN);
@@ -179,6 +179,12 @@ TEST(test_record_replay_floor_and_discard)
 	CHECK_INT(parse(&c, NULL, 4, "--replay", "a", "--record", "b"), -EINVAL);
 	CHECK_INT(parse(&c, NULL, 2, "--record", ""), -EINVAL);
 	CHECK(strstr(errbuf, "--record") != NULL);
+	CHECK_INT(parse(&c, NULL, 1, "--floor-copy"), WS_CONFIG_RUN);
+	CHECK_INT(c.floor, WS_FLOOR_COPY);
+	/* it measures the socket tracepoints' path, which the fallback does not take */
+	CHECK_INT(parse(&c, NULL, 3, "--floor-copy", "--capture", "syscalls"), -EINVAL);
+	CHECK(strstr(errbuf, "--floor-copy") != NULL);
+	CHECK_INT(parse(&c, NULL, 3, "--replay", "a", "--floor-copy"), -EINVAL);
 }
 
 TEST(test_otlp_headers_and_compression)

@@ -54,6 +54,20 @@ TEST(test_forced_family_missing_is_refused_with_what_to_do)
 	CHECK_INT(ws_choose_hooks(&f, &c, &p), -ENOTSUP);
 }
 
+TEST(test_floor_copy_needs_the_socket_tracepoints)
+{
+	struct ws_features f = all;
+	struct ws_config c = { .capture = WS_CAPTURE_AUTO, .floor = WS_FLOOR_COPY };
+	struct ws_plan p;
+
+	CHECK_INT(ws_choose_hooks(&f, &c, &p), 0);
+	CHECK_INT(p.sock_tp, 1);
+	/* auto would fall back to the syscalls: not the path it measures */
+	f.sock_tp = 0;
+	CHECK_INT(ws_choose_hooks(&f, &c, &p), -ENOTSUP);
+	CHECK(strstr(p.desc, "--floor-copy") != NULL);
+}
+
 TEST(test_missing_essentials_are_refused)
 {
 	struct ws_config c = { 0 };
@@ -130,6 +144,7 @@ static const struct check_case cases[] = {
 	CASE(test_auto_prefers_socket_tracepoints),
 	CASE(test_auto_falls_back_to_syscalls_before_6_3),
 	CASE(test_forced_family_missing_is_refused_with_what_to_do),
+	CASE(test_floor_copy_needs_the_socket_tracepoints),
 	CASE(test_missing_essentials_are_refused),
 	CASE(test_cgroup2_mount_is_read_from_mountinfo),
 	CASE(test_cgroup_paths_resolve_relative_or_absolute),
