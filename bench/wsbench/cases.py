@@ -49,6 +49,7 @@ class Bench:
         self.rx = None
         self.help = agent_help()
         self.has_floor = "--floor" in self.help
+        self.has_floor_copy = "--floor-copy" in self.help
         self.has_replay = "--replay" in self.help and "--record" in self.help
         # Waiting for a quiet machine is bounded in total, so a busy machine cannot
         # stretch a full run past its half hour.
@@ -78,6 +79,12 @@ class Bench:
                                     str(server_cg.path)]))
             else:
                 log("  floor: not available (build/wirespan --help does not list --floor)")
+            if self.has_floor_copy:
+                v.append(("floorcopy", ["--floor-copy", "--capture", "socket", "--cgroup",
+                                        str(server_cg.path)]))
+            else:
+                log("  floor-copy: not available (build/wirespan --help does not list "
+                    "--floor-copy)")
         if with_syscalls:
             v.append(("syscalls", ["--capture", "syscalls", "--cgroup", str(server_cg.path)]))
         return v
