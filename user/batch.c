@@ -275,41 +275,52 @@ err_free:
 	return NULL;
 }
 
-void ws_batch_add(struct ws_batch *b, struct ws_span *s)
+void ws_batch_add_many(struct ws_batch *b, struct ws_span **s, size_t n)
 {
-	bool wake;
+	size_t took = 0, before;
+	bool stopped;
 
-	if (!s)
-		return;
 	if (!b) {
-		ws_span_free(s);
+		for (size_t i = 0; i < n; i++)
+			ws_span_free(s[i]);
 		return;
 	}
 	pthread_mutex_lock(&b->lock);
-	if (b->stopped) {
-		/* Nothing will export it any more: accepted and failed, so the sums hold. */
+	stopped = b->stopped;
+	before = b->count;
+	for (size_t i = 0; i < n; i++) {
+		if (!s[i])
+			continue;
+		if (stopped) {
+			/* Nothing will export it any more: accepted and failed, so the sums hold. */
+			b->st.queued++;
+			b->st.export_failed++;
+			continue;
+		}
+		if (b->count == b->o.max_queue) {
+			b->st.dropped_full++;
+			continue;
+		}
+		b->ring[(b->head + b->count) % b->o.max_queue] = s[i];
+		s[i] = NULL; /* the queue's now */
+		b->count++;
+		b->added++;
 		b->st.queued++;
-		b->st.export_failed++;
-		pthread_mutex_unlock(&b->lock);
-		ws_span_free(s);
-		return;
+		took++;
 	}
-	if (b->count == b->o.max_queue) {
-		b->st.dropped_full++;
-		pthread_mutex_unlock(&b->lock);
-		/* Outside the lock: freeing is the slowest part of a drop. */
-		ws_span_free(s);
-		return;
-	}
-	b->ring[(b->head + b->count) % b->o.max_queue] = s;
-	b->count++;
-	b->added++;
-	b->st.queued++;
-	/* Once per full batch: the thread rechecks the count before it sleeps. */
-	wake = b->count == b->o.max_batch;
 	pthread_mutex_unlock(&b->lock);
-	if (wake)
+	/* Outside the lock: freeing is the slowest part of a drop. */
+	for (size_t i = 0; took < n && i < n; i++)
+		ws_span_free(s[i]);
+	/* Once per full batch: the thread rechecks the count before it sleeps. */
+	if (before < b->o.max_batch && before + took >= b->o.max_batch)
 		pthread_cond_signal(&b->wake);
+}
+
+void ws_batch_add(struct ws_batch *b, struct ws_span *s)
+{
+	if (s)
+		ws_batch_add_many(b, &s, 1);
 }
 
 /* A negative timeout waits as long as it takes. */

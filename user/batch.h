@@ -38,6 +38,12 @@ struct ws_batch;
 struct ws_batch *ws_batch_new(const struct ws_batch_opts *opts, struct ws_exporter *exp);
 /* Takes ownership of s. Never blocks: a full queue frees s and counts it. */
 void ws_batch_add(struct ws_batch *b, struct ws_span *s);
+/*
+ * The same for n spans (NULL entries skipped) under one lock: the capture
+ * loop hands over what one drain of the ring made. The array's entries are
+ * consumed (set to NULL or freed).
+ */
+void ws_batch_add_many(struct ws_batch *b, struct ws_span **s, size_t n);
 /* Exports everything queued now, waiting at most timeout_ms. 0 or -ETIMEDOUT. */
 int ws_batch_flush(struct ws_batch *b, long timeout_ms);
 void ws_batch_stats(struct ws_batch *b, struct ws_batch_stats *out);

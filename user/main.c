@@ -32,6 +32,7 @@
 #define TICK_MS 50		/* ring buffer drain period: wakeups are not per record */
 #define EXPIRE_EVERY_TICKS 200	/* idle connection sweep, every 10 s */
 #define REPLAY_BATCH 512	/* spans per export call in replay: the OTLP default batch */
+#define STAGE_SPANS 64		/* spans handed to the export queue under one lock */
 
 struct agent {
 	struct ws_config cfg;
@@ -39,6 +40,9 @@ struct agent {
 	struct ws_bpf *bpf;
 	struct ws_assembler *asm_;
 	struct ws_batch *batch;
+	/* Spans made by the current drain, handed to batch at its end (hand_over). */
+	struct ws_span *staged[STAGE_SPANS];
+	size_t nstaged;
 	uint64_t spans_unexported; /* exporter none */
 	struct ws_export_counters export_counters; /* the exporter's failures, by kind */
 	struct ws_rec_writer *rec;  /* --record */
@@ -115,6 +119,20 @@ static void replay_export(struct agent *a)
 	a->replay_n = 0;
 }
 
+/* The staged spans go to the export queue: one lock for all, not one per span. */
+static void hand_over(struct agent *a)
+{
+	ws_batch_add_many(a->batch, a->staged, a->nstaged);
+	a->nstaged = 0;
+}
+
+/* Takes what the ring holds; the spans it made go to the export queue at once. */
+static void drain(struct agent *a)
+{
+	ws_ring_consume(ws_bpf_ring(a->bpf));
+	hand_over(a);
+}
+
 static void on_span(void *ctx, struct ws_span *s)
 {
 	struct agent *a = ctx;
@@ -126,7 +144,9 @@ static void on_span(void *ctx, struct ws_span *s)
 		return;
 	}
 	if (a->batch) {
-		ws_batch_add(a->batch, s);
+		a->staged[a->nstaged++] = s;
+		if (a->nstaged == STAGE_SPANS)
+			hand_over(a);
 		return;
 	}
 	a->spans_unexported++;
@@ -338,16 +358,17 @@ static int run_loop(struct agent *a)
 				if (read(tfd, &expirations, sizeof(expirations)) < 0)
 					continue;
 				ticks++;
-				ws_ring_consume(ws_bpf_ring(a->bpf));
+				drain(a);
 				if (ticks % EXPIRE_EVERY_TICKS == 0) {
 					ws_assembler_expire(a->asm_, mono_ns());
+					hand_over(a);
 					ws_bpf_go_reap(a->bpf);
 				}
 				if (a->cfg.stats_interval_s &&
 				    ticks % (a->cfg.stats_interval_s * 1000 / TICK_MS) == 0)
 					log_stats(a);
 			} else if (!serve_metrics(a, epfd, fd)) {
-				ws_ring_consume(ws_bpf_ring(a->bpf));
+				drain(a);
 			}
 		}
 	}
@@ -520,7 +541,7 @@ int main(int argc, char **argv)
 	 * Take what the ring still holds, flush the exporter within its bound,
 	 * then report: what could not go out by then is in the counters too.
 	 */
-	ws_ring_consume(ws_bpf_ring(a.bpf));
+	drain(&a);
 	ws_batch_shutdown(a.batch);
 	log_stats(&a);
 	if (a.rec) {

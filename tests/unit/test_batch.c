@@ -282,6 +282,49 @@ TEST(full_queue_drops_and_counts_without_leaking)
 	rec_destroy(&r);
 }
 
+/*
+ * Many at once: a full queue drops the newest and counts them, NULL entries
+ * are skipped, order is kept, and a call that crosses a full batch wakes the
+ * thread (a full batch goes out with no flush and no timer).
+ */
+TEST(add_many_queues_drops_and_wakes_as_adds_do)
+{
+	struct ws_batch_opts o = { .max_queue = 8, .max_batch = 4, .schedule_delay_ms = 60000 };
+	struct ws_span *s[12];
+	struct ws_batch_stats st;
+	struct rec_exp r;
+	struct ws_batch *b;
+
+	rec_init(&r);
+	gate(&r, true);
+	b = ws_batch_new(&o, &r.base);
+	/* Let the thread reach its wait: a thread not asleep yet would see the batch unwoken. */
+	nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+	for (uint32_t i = 0; i < 3; i++)
+		s[i] = seq_span(i);
+	s[3] = NULL;
+	s[4] = seq_span(3);
+	ws_batch_add_many(b, s, 5); /* 4 spans: a full batch, taken without a flush */
+	CHECK(wait_in_export(&r));
+	for (uint32_t i = 0; i < 12; i++)
+		s[i] = seq_span(4 + i);
+	ws_batch_add_many(b, s, 12); /* room for 8 of them */
+	for (uint32_t i = 0; i < 12; i++)
+		CHECK(s[i] == NULL || i >= 8);
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.queued, 12);
+	CHECK_INT(st.dropped_full, 4);
+	gate(&r, false);
+	CHECK_INT(ws_batch_flush(b, 5000), 0);
+	ws_batch_stats(b, &st);
+	CHECK_INT(st.exported, 12);
+	CHECK(r.order_ok);
+	CHECK_INT(r.next_seq, 12);
+	ws_batch_add_many(NULL, s, 0);
+	ws_batch_free(b);
+	rec_destroy(&r);
+}
+
 TEST(blocked_exporter_never_blocks_add)
 {
 	struct ws_batch_opts o = { .max_queue = 64, .max_batch = 8, .schedule_delay_ms = 60000 };
@@ -643,6 +686,7 @@ static const struct check_case cases[] = {
 	CASE(flush_exports_a_partial_batch_before_the_delay),
 	CASE(schedule_delay_exports_without_a_flush),
 	CASE(full_queue_drops_and_counts_without_leaking),
+	CASE(add_many_queues_drops_and_wakes_as_adds_do),
 	CASE(blocked_exporter_never_blocks_add),
 	CASE(flush_times_out_while_exporter_is_blocked),
 	CASE(export_failures_are_counted_and_spans_freed),
