@@ -93,25 +93,25 @@ def test_replay_of_a_cut_recording_replays_what_is_whole(cgroup, start_agent, tm
     assert "is cut or corrupt after" in r.stderr, r.stderr
 
 
-def test_floor_attaches_every_hook_and_captures_nothing(cgroup, receiver, start_agent):
-    agent = start_agent("--cgroup", str(cgroup.path), "--floor")
+def one_exchange_stats(cgroup, start_agent, mode):
+    """The agent's exit stats after one curl request to a server, both selected, in mode."""
+    agent = start_agent("--cgroup", str(cgroup.path), mode)
     server, port = start_py_server(cgroup)
     res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/f"])
     assert res.returncode == 0
     time.sleep(0.5)
-    stats = agent.stop()
+    return agent.stop()
+
+
+def test_floor_attaches_every_hook_and_captures_nothing(cgroup, receiver, start_agent):
+    stats = one_exchange_stats(cgroup, start_agent, "--floor")
     assert stats["kernel"]["records"] == 0 and stats["kernel"]["closes"] == 0, stats
     assert stats["user"]["spans"] == 0
     assert receiver.spans() == []
 
 
 def test_floor_copy_copies_each_io_and_builds_nothing(cgroup, receiver, start_agent):
-    agent = start_agent("--cgroup", str(cgroup.path), "--floor-copy")
-    server, port = start_py_server(cgroup)
-    res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/f"])
-    assert res.returncode == 0
-    time.sleep(0.5)
-    stats = agent.stop()
+    stats = one_exchange_stats(cgroup, start_agent, "--floor-copy")
     # curl's request and answer, the server's read and write: four I/Os at least
     assert stats["kernel"]["records"] >= 4, stats
     assert stats["kernel"]["ringbuf_full"] == 0 and stats["user"]["bad_records"] == 0, stats
