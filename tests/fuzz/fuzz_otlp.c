@@ -106,7 +106,8 @@ static struct ws_span *make_span(struct in *in, struct ws_resource *res)
 		uint8_t t = byte(in);
 
 		if (t & 1) {
-			int64_t v = (int64_t)((uint64_t)byte(in) << 56) - byte(in);
+			/* Unsigned arithmetic: INT64_MIN - n would overflow; the wrap is meant. */
+			int64_t v = (int64_t)(((uint64_t)byte(in) << 56) - byte(in));
 
 			ws_span_add_int(s, keys[t % 5], v);
 		} else {
