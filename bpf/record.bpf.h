@@ -317,6 +317,38 @@ static __always_inline __u64 ws_wake_flag(struct ws_scratch *s, __u32 size, bool
 }
 
 /*
+ * The header and lengths of the scratch record of an I/O of ret bytes by
+ * id (bpf_get_current_pid_tgid()) on sock_id in direction dir, whose first
+ * cap bytes are in s->data; its time is now.
+ */
+static __always_inline void ws_scratch_head(struct ws_scratch *s, __u16 type, __u16 flags,
+					    __u64 id, __u64 sock_id, long ret, __u32 cap, __u8 dir)
+{
+	s->rec.hdr.type = type;
+	s->rec.hdr.flags = flags;
+	s->rec.hdr.len = sizeof(s->rec) - sizeof(s->rec.hdr) + cap;
+	s->rec.hdr.ts_ns = bpf_ktime_get_ns();
+	s->rec.hdr.tgid = id >> 32;
+	s->rec.hdr.tid = (__u32)id;
+	s->rec.hdr.sock_id = sock_id;
+	s->rec.io_len = ret;
+	s->rec.cap_len = cap;
+	s->rec.dir = dir;
+}
+
+/* Puts the scratch record and its cap bytes in the ring, counted; prompt: see ws_wake_flag. */
+static __always_inline void ws_scratch_submit(struct ws_scratch *s, __u32 cap, bool prompt)
+{
+	__u32 n = sizeof(s->rec) + cap;
+
+	if (bpf_ringbuf_output(&rb, &s->rec, n, ws_wake_flag(s, n, prompt, s->rec.hdr.ts_ns))) {
+		ws_stat(WS_STAT_RB_FULL);
+		return;
+	}
+	ws_stat(WS_STAT_RECORDS);
+}
+
+/*
  * One I/O of ret bytes on sk by the current (already selected) task, id its
  * bpf_get_current_pid_tgid(). Only TCP over IPv4/IPv6; only connections
  * that look like HTTP/1.x are sent on. btf: sk is a BTF pointer (see
@@ -408,15 +440,9 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	if (cap > WS_CAP_MAX)
 		cap = WS_CAP_MAX;
 
-	s->rec.hdr.type = WS_REC_DATA;
-	s->rec.hdr.flags = flags | WS_F_SEQ;
-	s->rec.hdr.len = sizeof(s->rec) - sizeof(s->rec.hdr) + cap;
-	s->rec.hdr.ts_ns = bpf_ktime_get_ns();
+	ws_scratch_head(s, WS_REC_DATA, flags | WS_F_SEQ, id, sock_id, ret, cap, dir);
 	if (!c->born_ns)
 		c->born_ns = s->rec.hdr.ts_ns;
-	s->rec.hdr.tgid = id >> 32;
-	s->rec.hdr.tid = (__u32)id;
-	s->rec.hdr.sock_id = sock_id;
 	portpair = WS_SK_READ(btf, sk, __sk_common.skc_portpair);
 	if (c->portpair != portpair || !portpair) {
 		task = (struct task_struct *)bpf_get_current_task();
@@ -426,22 +452,11 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	}
 	__builtin_memcpy(&s->rec.tuple, &c->tuple, sizeof(s->rec.tuple));
 	__builtin_memcpy(s->rec.comm, c->comm, sizeof(s->rec.comm));
-	s->rec.io_len = ret;
-	s->rec.cap_len = cap;
 	s->rec.seq = seq;
-	s->rec.dir = dir;
 	s->rec.role = c->role;
 	s->rec.source = source;
 	s->rec.goroutine = ws_goroutine(id >> 32, ub->regs);
-
-	n = sizeof(s->rec) + cap;
-	if (bpf_ringbuf_output(&rb, &s->rec, n,
-			       ws_wake_flag(s, n, (flags & WS_F_TRUNCATED) && ret >= WS_SKIP_MIN_IO,
-					    s->rec.hdr.ts_ns))) {
-		ws_stat(WS_STAT_RB_FULL);
-		return 0;
-	}
-	ws_stat(WS_STAT_RECORDS);
+	ws_scratch_submit(s, cap, (flags & WS_F_TRUNCATED) && ret >= WS_SKIP_MIN_IO);
 	return 0;
 }
 
@@ -467,22 +482,8 @@ static __always_inline int ws_emit_floor_copy(struct sock *sk, long ret, __u8 di
 		n = 0;
 	if (n > WS_CAP_MAX)
 		n = WS_CAP_MAX;
-	s->rec.hdr.type = WS_REC_FLOOR;
-	s->rec.hdr.flags = 0;
-	s->rec.hdr.len = sizeof(s->rec) - sizeof(s->rec.hdr) + n;
-	s->rec.hdr.ts_ns = bpf_ktime_get_ns();
-	s->rec.hdr.tgid = id >> 32;
-	s->rec.hdr.tid = (__u32)id;
-	s->rec.hdr.sock_id = (__u64)sk;
-	s->rec.io_len = ret;
-	s->rec.cap_len = n;
-	s->rec.dir = dir;
-	n += sizeof(s->rec);
-	if (bpf_ringbuf_output(&rb, &s->rec, n, ws_wake_flag(s, n, false, s->rec.hdr.ts_ns))) {
-		ws_stat(WS_STAT_RB_FULL);
-		return 0;
-	}
-	ws_stat(WS_STAT_RECORDS);
+	ws_scratch_head(s, WS_REC_FLOOR, 0, id, (__u64)sk, ret, n, dir);
+	ws_scratch_submit(s, n, false);
 	return 0;
 }
 
