@@ -103,12 +103,15 @@ static __always_inline void ws_fill_tuple(struct ws_tuple *t, struct sock *sk, _
 }
 
 /*
- * Copies up to cap bytes of an iovec array; returns bytes copied, or -1
- * when the array itself cannot be read. The array is read in one go, not
- * entry by entry: a user-memory read is a helper call of its own, and
- * costs over 100 ns on a kernel with return thunks (bench/RESULTS.md).
+ * Copies up to cap bytes of an iovec array, from byte skip of what it
+ * holds; returns bytes copied, or -1 when the array itself cannot be read.
+ * The array is read in one go, not entry by entry: a user-memory read is a
+ * helper call of its own, and costs over 100 ns on a kernel with return
+ * thunks (bench/RESULTS.md). skip is 0 but for the parts of a long head
+ * (a constant 0 compiles the skipping away).
  */
-static __always_inline long ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u32 cap)
+static __always_inline long ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u32 skip,
+					__u32 cap)
 {
 	struct iovec iov[WS_MAX_IOV];
 	__u32 off = 0, niov = iovcnt < WS_MAX_IOV ? iovcnt : WS_MAX_IOV;
@@ -120,11 +123,20 @@ static __always_inline long ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __
 	if (bpf_probe_read_user(iov, niov * sizeof(iov[0]), (void *)iovp))
 		return -1;
 	for (int i = 0; i < WS_MAX_IOV; i++) {
-		__u64 n;
+		__u64 n, from = 0;
 
 		if (i >= niov || off >= cap)
 			break;
 		n = iov[i].iov_len;
+		if (skip) {
+			if (n <= skip) {
+				skip -= n;
+				continue;
+			}
+			from = skip;
+			n -= skip;
+			skip = 0;
+		}
 		if (n > cap - off)
 			n = cap - off;
 		/* Masks after a barrier, so clang keeps them for the verifier. */
@@ -132,15 +144,19 @@ static __always_inline long ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __
 		n &= 2 * WS_CAP_MAX - 1;
 		barrier_var(off);
 		off &= WS_CAP_MAX - 1;
-		if (n && bpf_probe_read_user(&data[off], n, iov[i].iov_base))
+		if (n && bpf_probe_read_user(&data[off], n, iov[i].iov_base + from))
 			break;
 		off += n;
 	}
 	return off;
 }
 
-/* Copies the first cap bytes of the I/O into data; returns bytes copied, or -1. */
-static __always_inline long ws_copy_user(__u8 *data, const struct ws_ubuf *ub, __u32 cap)
+/*
+ * Copies cap bytes of the I/O, from its byte skip on, into data; returns
+ * bytes copied, or -1.
+ */
+static __always_inline long ws_copy_user(__u8 *data, const struct ws_ubuf *ub, __u32 skip,
+					 __u32 cap)
 {
 	struct user_msghdr msg;
 
@@ -150,15 +166,15 @@ static __always_inline long ws_copy_user(__u8 *data, const struct ws_ubuf *ub, _
 	case WS_BUF_FLAT:
 		barrier_var(cap);
 		cap &= 2 * WS_CAP_MAX - 1;
-		if (bpf_probe_read_user(data, cap, (void *)ub->ptr))
+		if (bpf_probe_read_user(data, cap, (void *)(ub->ptr + skip)))
 			return -1;
 		return cap;
 	case WS_BUF_IOV:
-		return ws_copy_iov(data, ub->ptr, ub->iovcnt, cap);
+		return ws_copy_iov(data, ub->ptr, ub->iovcnt, skip, cap);
 	case WS_BUF_MSG:
 		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)ub->ptr))
 			return -1;
-		return ws_copy_iov(data, (__u64)msg.msg_iov, msg.msg_iovlen, cap);
+		return ws_copy_iov(data, (__u64)msg.msg_iov, msg.msg_iovlen, skip, cap);
 	}
 	return -1;
 }
@@ -348,6 +364,103 @@ static __always_inline void ws_scratch_submit(struct ws_scratch *s, __u32 cap, b
 	ws_stat(WS_STAT_RECORDS);
 }
 
+/* Whether a message's first bytes b[0..len) are a request line's: 3 to 7 capitals, a space. */
+static __always_inline bool ws_starts_request(const __u8 *b, __u32 len)
+{
+	for (int i = 0; i < 8; i++) {
+		if (i >= len)
+			return false;
+		if (b[i] == ' ')
+			return i >= 3;
+		if (b[i] < 'A' || b[i] > 'Z')
+			return false;
+	}
+	return false;
+}
+
+/* An I/O whose long request head is copied on (ws_emit_head_parts), on the caller's stack. */
+struct ws_parts_ctx {
+	__u64 id;
+	__u64 sock_id;
+	__u64 ptr;    /* struct ws_ubuf's, as scalars */
+	__u64 iovcnt;
+	__u8 kind;
+	__u8 dir;
+	__u32 ret;
+	__u32 off;    /* the next part's first byte in the I/O */
+	__u32 seq;    /* the I/O's stream position */
+};
+
+/*
+ * The rest of an I/O that starts a request head longer than the capture
+ * (described by p; its first p->off bytes are already in the ring): copied
+ * on up to WS_HEAD_MAX bytes from its start, in parts of at most
+ * WS_CAP_MAX bytes (WS_F_PART). The scratch record still holds the first
+ * part's tuple, name, role and goroutine.
+ *
+ * Only for I/O that start a request: a head longer than the capture is a
+ * request's (a large cookie) and its traceparent may come late; an answer's
+ * status is in its first line, and large answers in one write are common,
+ * so they are not copied on.
+ *
+ * A global function, so the verifier checks it once, not once for every
+ * way a data record can reach it (inlined, the parts times the buffer
+ * kinds times the callers' paths pass a million instructions). Weak: every
+ * program file that includes this header has it, the linked object one.
+ */
+__weak __noinline int ws_emit_head_parts(struct ws_parts_ctx *p)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct ws_scratch *s;
+
+	if (!p)
+		return 0;
+	s = bpf_map_lookup_elem(&scratch, &cpu);
+	if (!s)
+		return 0;
+	/* From at least 64 bytes (the smallest capture), 4 parts reach WS_HEAD_MAX. */
+	for (int i = 0; i < (WS_HEAD_MAX + WS_CAP_MAX - 1) / WS_CAP_MAX; i++) {
+		struct ws_ubuf ub = { .ptr = p->ptr, .iovcnt = p->iovcnt, .kind = p->kind };
+		__u32 off = p->off, left, want, n;
+		__u16 flags = WS_F_SEQ | WS_F_PART;
+		long got;
+
+		if (off >= p->ret || off >= WS_HEAD_MAX)
+			break;
+		left = p->ret - off;
+		want = WS_HEAD_MAX - off;
+		if (want > WS_CAP_MAX)
+			want = WS_CAP_MAX;
+		if (want > left)
+			want = left;
+		got = ws_copy_user(s->data, &ub, off, want);
+		if (got < 0) {
+			flags |= WS_F_READ_FAILED;
+			ws_stat(WS_STAT_READ_FAILED);
+			got = 0;
+		}
+		n = got < WS_CAP_MAX ? got : WS_CAP_MAX;
+		ws_stat(WS_STAT_HEAD_PARTS);
+		s->rec.seq = p->seq + off;
+		if (n < want || off + n >= WS_HEAD_MAX || off + n >= p->ret) {
+			/* The last part stands for the rest of the I/O, copied or not. */
+			if (n < left && !(flags & WS_F_READ_FAILED)) {
+				flags |= WS_F_TRUNCATED;
+				ws_stat(WS_STAT_TRUNCATED);
+			}
+			ws_scratch_head(s, WS_REC_DATA, flags, p->id, p->sock_id, left, n, p->dir);
+			s->rec.seq = p->seq + off;
+			ws_scratch_submit(s, n, false);
+			break;
+		}
+		ws_scratch_head(s, WS_REC_DATA, flags, p->id, p->sock_id, n, n, p->dir);
+		s->rec.seq = p->seq + off;
+		ws_scratch_submit(s, n, false);
+		p->off = off + n;
+	}
+	return 0;
+}
+
 /*
  * One I/O of ret bytes on sk by the current (already selected) task, id its
  * bpf_get_current_pid_tgid(). Only TCP over IPv4/IPv6; only connections
@@ -410,7 +523,7 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 		ws_stat(WS_STAT_BODY_SKIPPED);
 		cap = 0;
 	} else {
-		n = ws_copy_user(s->data, ub, cap);
+		n = ws_copy_user(s->data, ub, 0, cap);
 		if (n < 0) {
 			flags |= WS_F_READ_FAILED;
 			ws_stat(WS_STAT_READ_FAILED);
@@ -433,14 +546,19 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 		}
 		c->class = WS_CLASS_HTTP;
 	}
-	if (cap < ret && !(flags & (WS_F_NO_BUFFER | WS_F_READ_FAILED | WS_F_SKIPPED))) {
-		flags |= WS_F_TRUNCATED;
-		ws_stat(WS_STAT_TRUNCATED);
-	}
 	if (cap > WS_CAP_MAX)
 		cap = WS_CAP_MAX;
+	if (cap < ret && !(flags & (WS_F_NO_BUFFER | WS_F_READ_FAILED | WS_F_SKIPPED))) {
+		if (ws_starts_request(s->data, cap)) {
+			flags |= WS_F_PART; /* the rest of the head follows: ws_emit_head_parts */
+		} else {
+			flags |= WS_F_TRUNCATED;
+			ws_stat(WS_STAT_TRUNCATED);
+		}
+	}
 
-	ws_scratch_head(s, WS_REC_DATA, flags | WS_F_SEQ, id, sock_id, ret, cap, dir);
+	ws_scratch_head(s, WS_REC_DATA, flags | WS_F_SEQ, id, sock_id,
+			flags & WS_F_PART ? cap : ret, cap, dir);
 	if (!c->born_ns)
 		c->born_ns = s->rec.hdr.ts_ns;
 	portpair = WS_SK_READ(btf, sk, __sk_common.skc_portpair);
@@ -457,6 +575,14 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	s->rec.source = source;
 	s->rec.goroutine = ws_goroutine(id >> 32, ub->regs);
 	ws_scratch_submit(s, cap, (flags & WS_F_TRUNCATED) && ret >= WS_SKIP_MIN_IO);
+	if (flags & WS_F_PART) {
+		struct ws_parts_ctx p = {
+			.id = id, .sock_id = sock_id, .ptr = ub->ptr, .iovcnt = ub->iovcnt,
+			.kind = ub->kind, .dir = dir, .ret = ret, .off = cap, .seq = seq,
+		};
+
+		ws_emit_head_parts(&p);
+	}
 	return 0;
 }
 
@@ -477,7 +603,7 @@ static __always_inline int ws_emit_floor_copy(struct sock *sk, long ret, __u8 di
 
 	if (!s)
 		return 0;
-	n = ws_copy_user(s->data, ub, ret < cap_bytes ? ret : cap_bytes);
+	n = ws_copy_user(s->data, ub, 0, ret < cap_bytes ? ret : cap_bytes);
 	if (n < 0)
 		n = 0;
 	if (n > WS_CAP_MAX)

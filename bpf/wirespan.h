@@ -33,6 +33,12 @@
  * have skipped), at most once per this many ns.
  */
 #define WS_PROMPT_WAKE_NS 1000000
+/*
+ * Longest request head an I/O is copied for (WS_F_PART): past the capture,
+ * a head is copied on in records of WS_CAP_MAX bytes up to this many bytes
+ * from the I/O's start, so a traceparent behind a large cookie is seen.
+ */
+#define WS_HEAD_MAX 65536
 
 enum ws_rec_type {
 	WS_REC_DATA = 1,  /* struct ws_data_rec + payload */
@@ -66,6 +72,13 @@ enum ws_source {
 #define WS_F_SKIPPED 0x8
 /* seq is set (records of older agents, in old record files, leave it 0) */
 #define WS_F_SEQ 0x400
+/*
+ * One part of an I/O that starts a request head longer than the capture:
+ * the record stands for io_len bytes of it from seq on (the last part for
+ * the rest of the I/O), and the next part, if any, follows it in the ring.
+ * To user space the parts read as consecutive I/O.
+ */
+#define WS_F_PART 0x800
 /* ws_close_rec flags: how the connection ended, when the kernel says */
 #define WS_F_CLOSED_BY_PEER 0x10 /* the peer closed first (FIN received: via CLOSE_WAIT) */
 #define WS_F_RESET 0x20		 /* a reset was received (sk_err ECONNRESET) */
@@ -99,7 +112,7 @@ _Static_assert(sizeof(struct ws_tuple) == 40, "ring buffer ABI");
 struct ws_data_rec {
 	struct ws_rec_hdr hdr;
 	struct ws_tuple tuple;
-	__u32 io_len;  /* bytes the I/O moved (the syscall's return value) */
+	__u32 io_len;  /* bytes the I/O moved (the syscall's return value); WS_F_PART: see there */
 	__u32 cap_len; /* bytes of it copied after this struct, from the start of the I/O */
 	__u8 dir;      /* enum ws_dir */
 	__u8 role;     /* enum ws_role, as far as the kernel knows it */
@@ -188,6 +201,8 @@ enum ws_stat {
 	WS_STAT_SYSCALLS_UNTRACKED,
 	/* I/O inside a body user space asked not to copy (map skips): not copied */
 	WS_STAT_BODY_SKIPPED,
+	/* Records carrying a request head past the capture (WS_F_PART), beyond the I/O's first */
+	WS_STAT_HEAD_PARTS,
 	WS_STAT__COUNT,
 };
 
@@ -195,7 +210,7 @@ enum ws_stat {
 #define WS_STAT_NAMES                                                                      \
 	{ "records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",  \
 	  "conn_table_full", "closes", "connect_failures", "go_events", "recursion_misses", \
-	  "syscalls_untracked", "body_skipped" }
+	  "syscalls_untracked", "body_skipped", "head_parts" }
 
 /* Kernel-side state of a socket of a selected process (maps `sk_conns`, `conns`). */
 enum ws_conn_class {

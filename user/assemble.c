@@ -682,6 +682,7 @@ static void on_event(struct ws_assembler *a, struct conn *c, int dir, const stru
 	switch (ev->type) {
 	case HTTP1_EV_HEAD:
 		d->in_msg = true;
+		a->stats[WS_ASM_FIELDS_DROPPED] += ev->head->fields_dropped;
 		if (ev->head->is_request)
 			on_request_head(a, c, dir, ev->head, x);
 		else

@@ -80,6 +80,7 @@ enum ws_asm_stat {
 	WS_ASM_CONNECT_FAIL_OTHER, /* failed connects to endpoints not seen speaking HTTP: no span */
 	WS_ASM_STREAM_GAPS,	  /* holes in a stream (bytes no record brought) outside skipped bodies */
 	WS_ASM_BODIES_SKIPPED,	  /* bodies the kernel side was asked not to copy (skip_body) */
+	WS_ASM_FIELDS_DROPPED,	  /* header fields left out: a byte the RFC forbids in the value */
 	WS_ASM_STAT__COUNT,
 };
 #define WS_ASM_STAT_NAMES                                                                  \
@@ -87,7 +88,7 @@ enum ws_asm_stat {
 	  "response_without_request", "request_without_response", "pipeline_full",         \
 	  "conns_evicted", "gap_desync", "resource_attrs_dropped", "webhook_linked",          \
 	  "webhook_no_context", "webhook_busy", "connect_failures_not_http", "stream_gaps",   \
-	  "bodies_skipped" }
+	  "bodies_skipped", "header_fields_dropped" }
 
 struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
 				      void *ctx);

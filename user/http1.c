@@ -373,6 +373,7 @@ static void head_reset(struct http1_head *h)
 	h->upgrade = 0;
 	memset(h->known_first, 0, sizeof(h->known_first));
 	memset(h->known_n, 0, sizeof(h->known_n));
+	h->fields_dropped = 0;
 }
 
 static int parse_start_line(struct http1_head *h, int resp, const char *l, size_t n)
@@ -536,6 +537,7 @@ static inline __attribute__((always_inline)) int
 field_store(struct http1_head *h, const char *l, size_t i, const char *v, const char *ve,
 	    struct head_scan *sc)
 {
+	bool known;
 	int k;
 
 	while (v < ve && ws_is_ows(*v))
@@ -543,19 +545,20 @@ field_store(struct http1_head *h, const char *l, size_t i, const char *v, const 
 	while (ve > v && ws_is_ows(ve[-1]))
 		ve--;
 	k = classify(l, i);
-	if (h->nheaders < HTTP1_MAX_HEADERS) {
+	known = k >= 0 && k < HTTP1_H__COUNT;
+	if (h->nheaders < HTTP1_MAX_HEADERS - HTTP1_H__COUNT ||
+	    (known && !h->known_first[k] && h->nheaders < HTTP1_MAX_HEADERS)) {
 		struct http1_header *f = &h->headers[h->nheaders++];
 
 		f->name = l;
 		f->name_len = i;
 		f->value = v;
 		f->value_len = ve - v;
-		if (k >= 0 && k < HTTP1_H__COUNT) {
-			if (!h->known_first[k])
-				h->known_first[k] = (uint8_t)h->nheaders;
-			h->known_n[k]++;
-		}
+		if (known && !h->known_first[k])
+			h->known_first[k] = (uint8_t)h->nheaders;
 	}
+	if (known && h->known_n[k] < UINT8_MAX)
+		h->known_n[k]++;
 	return k >= HTTP1_H__COUNT ? field_frame(h, k, v, ve, sc) : 0;
 }
 
@@ -568,8 +571,19 @@ static int parse_field(struct http1_head *h, const char *l, size_t n, struct hea
 		i++;
 	if (i == 0 || i >= n || l[i] != ':')
 		return -1;
-	if (!field_chars_ok(l + i + 1, l + n))
-		return -1;
+	if (!field_chars_ok(l + i + 1, l + n)) {
+		/*
+		 * A byte RFC 9110 forbids in the value (ESC, NUL, a lone CR):
+		 * many servers answer all the same, so the field is left out
+		 * and the head stands. One that frames the message cannot be
+		 * left out: without it the body's length would be guessed.
+		 */
+		if (classify(l, i) >= HTTP1_H__COUNT)
+			return -1;
+		if (h->fields_dropped < UINT16_MAX)
+			h->fields_dropped++;
+		return 0;
+	}
 	return field_store(h, l, i, l + i + 1, l + n, sc);
 }
 

@@ -20,7 +20,12 @@
 #include <stdint.h>
 
 #define HTTP1_MAX_HEADERS 64
-#define HTTP1_HEAD_MAX 16384 /* longest head kept; longer: -E2BIG, counted, resync */
+/*
+ * Longest head kept; longer: -E2BIG, counted, resync. As long as the kernel
+ * copies of a request head (WS_HEAD_MAX): a traceparent behind a large
+ * cookie is still read. Held only while a head is gathered.
+ */
+#define HTTP1_HEAD_MAX 65536
 
 enum http1_kind {
 	HTTP1_AUTO = 0,	    /* decided by the first head parsed: "HTTP/" -> responses, else requests */
@@ -62,8 +67,19 @@ struct http1_head {
 	unsigned chunked : 1;	/* Transfer-Encoding ends in chunked */
 	unsigned conn_close : 1; /* Connection: close, or HTTP/1.0 without keep-alive */
 	unsigned upgrade : 1;	/* Connection: upgrade */
-	uint8_t known_first[HTTP1_H__COUNT]; /* index + 1 in headers of the first such; 0: none */
-	uint8_t known_n[HTTP1_H__COUNT];     /* how many of headers have that name */
+	/*
+	 * Index + 1 in headers of the first such; 0: none. The table's last
+	 * HTTP1_H__COUNT slots are kept for these: after many other fields
+	 * the first of each is still in the table.
+	 */
+	uint8_t known_first[HTTP1_H__COUNT];
+	uint8_t known_n[HTTP1_H__COUNT]; /* how many fields have that name (255: that many or more) */
+	/*
+	 * Fields left out because their value holds a byte RFC 9110 forbids
+	 * (a control byte such as ESC or NUL, or DEL): servers often answer
+	 * such a request all the same, so the head stands without them.
+	 */
+	uint16_t fields_dropped;
 };
 
 enum http1_ev_type {

@@ -518,12 +518,15 @@ static struct rec *writev_record(struct ws_bpf *b, const struct iovec *iov, int 
 	return NULL;
 }
 
-/* writev with three iovecs and a capture smaller than the I/O: truncated, flagged, counted. */
+/*
+ * writev with three iovecs and a capture smaller than the I/O, an answer:
+ * truncated, flagged, counted (only request heads are copied on).
+ */
 TEST(test_writev_is_copied_across_iovecs_and_truncated)
 {
 	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
 	static char big[8192];
-	struct iovec iov[3] = { { "POST / HTTP/1.1\r\n", 17 },
+	struct iovec iov[3] = { { "HTTP/1.1 200 OK\r\n", 17 },
 				{ "Content-Length: 8192\r\n\r\n", 24 },
 				{ big, sizeof(big) } };
 	uint64_t st[WS_STAT__COUNT];
@@ -538,18 +541,21 @@ TEST(test_writev_is_copied_across_iovecs_and_truncated)
 		CHECK_INT(r->data.io_len, 17 + 24 + 8192);
 		CHECK_INT(r->data.cap_len, 4096);
 		CHECK(r->hdr.flags & WS_F_TRUNCATED);
-		CHECK_MEM(r->payload, 41, "POST / HTTP/1.1\r\nContent-Length: 8192\r\n\r\n");
+		CHECK(!(r->hdr.flags & WS_F_PART));
+		CHECK_MEM(r->payload, 41, "HTTP/1.1 200 OK\r\nContent-Length: 8192\r\n\r\n");
 		CHECK(r->payload[41] == 'x' && r->payload[4095] == 'x');
 	}
 	CHECK_INT(ws_bpf_stats(b, st), 0);
 	CHECK(st[WS_STAT_TRUNCATED] >= 1);
+	CHECK_INT(st[WS_STAT_HEAD_PARTS], 0);
 	ws_bpf_free(b);
 }
 
 /*
  * writev of six iovecs, one of them empty: the kernel reads the first
- * WS_MAX_IOV entries (in one copy of the array) and their bytes in order;
- * the rest of the I/O is flagged truncated.
+ * WS_MAX_IOV entries (in one copy of the array) and their bytes in order.
+ * A request: the rest is a part of its own, of bytes past the entries the
+ * kernel reads, so without bytes and flagged truncated.
  */
 TEST(test_writev_past_the_iovec_limit_keeps_the_first_entries)
 {
@@ -563,10 +569,175 @@ TEST(test_writev_past_the_iovec_limit_keeps_the_first_entries)
 	r = writev_record(b, iov, 6, 25);
 	CHECK(r != NULL);
 	if (r) {
-		CHECK_INT(r->data.io_len, 25);
+		CHECK_INT(r->data.io_len, 17);
 		CHECK_MEM(r->payload, r->data.cap_len, "GET /a HTTP/1.1\r\n");
-		CHECK(r->hdr.flags & WS_F_TRUNCATED);
+		CHECK(r->hdr.flags & WS_F_PART);
+		CHECK(r + 1 < recs + nrecs);
+		if (r + 1 < recs + nrecs) {
+			CHECK_INT(r[1].data.seq, r->data.seq + 17);
+			CHECK_INT(r[1].data.io_len, 8);
+			CHECK_INT(r[1].data.cap_len, 0);
+			CHECK(r[1].hdr.flags & WS_F_TRUNCATED);
+			CHECK(r[1].hdr.flags & WS_F_PART);
+		}
 	}
+	ws_bpf_free(b);
+}
+
+/*
+ * Sends len bytes of msg on a fresh loopback pair (flat send, or writev of
+ * three pieces when iov) and reads them; the egress records of the client
+ * in *out. Returns how many.
+ */
+/* A reader of len bytes from fd, on a thread of its own. */
+struct drain {
+	int fd;
+	size_t len;
+};
+
+static void *drain_bytes(void *arg)
+{
+	static char rbuf[1 << 16];
+	struct drain *d = arg;
+	size_t got = 0;
+
+	while (got < d->len) {
+		ssize_t k = read(d->fd, rbuf, sizeof(rbuf));
+
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	return NULL;
+}
+
+static int head_records(struct ws_bpf *b, const char *msg, size_t len, bool iov, struct rec **out,
+			int max)
+{
+	struct drain d = { .len = len };
+	pthread_t t;
+	int cli, n = 0;
+	uint16_t port;
+
+	/* Read while sending: 100 KiB need not fit the loopback buffers. */
+	tcp_pair(&cli, &d.fd, &port);
+	CHECK_INT(pthread_create(&t, NULL, drain_bytes, &d), 0);
+	if (iov) {
+		struct iovec v[3] = { { (char *)msg, 10 }, { (char *)msg + 10, 5000 },
+				      { (char *)msg + 5010, len - 5010 } };
+
+		CHECK_INT(writev(cli, v, 3), (ssize_t)len);
+	} else {
+		CHECK_INT(send(cli, msg, len, 0), (ssize_t)len);
+	}
+	pthread_join(t, NULL);
+	close(cli);
+	close(d.fd);
+	ws_ring_consume(ws_bpf_ring(b));
+	for (int i = 0; i < nrecs && n < max; i++)
+		if (recs[i].hdr.type == WS_REC_DATA && recs[i].data.dir == WS_DIR_EGRESS &&
+		    recs[i].data.tuple.dport == port)
+			out[n++] = &recs[i];
+	return n;
+}
+
+/*
+ * A request head longer than the capture (a 9 KiB cookie) sent in one I/O:
+ * copied on in parts at their stream positions, so the traceparent behind
+ * the cookie reaches user space; the parts' lengths add up to the I/O's.
+ * Bug: the head was cut at the capture and its span was lost.
+ */
+static void check_long_head_in_parts(enum ws_capture capture, bool iov)
+{
+	struct ws_bpf *b = start(capture, getpid());
+	static const char tp[] =
+		"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n";
+	static char msg[10000];
+	char joined[sizeof(msg)];
+	uint64_t st[WS_STAT__COUNT];
+	struct rec *r[8];
+	size_t len, at = 0, io = 0;
+	int n;
+
+	if (!b)
+		return;
+	len = (size_t)snprintf(msg, sizeof(msg), "GET / HTTP/1.1\r\nHost: x\r\nCookie: c=");
+	memset(msg + len, 'c', 9000);
+	len += 9000;
+	memcpy(msg + len, "\r\n", 2);
+	len += 2;
+	memcpy(msg + len, tp, sizeof(tp) - 1);
+	len += sizeof(tp) - 1;
+	n = head_records(b, msg, len, iov, r, 8);
+	CHECK_INT(n, 2); /* 4096 bytes, then the rest (up to WS_CAP_MAX a part) */
+	for (int i = 0; i < n; i++) {
+		CHECK(r[i]->hdr.flags & WS_F_PART);
+		CHECK(!(r[i]->hdr.flags & WS_F_TRUNCATED));
+		CHECK_INT(r[i]->data.seq, r[0]->data.seq + io);
+		CHECK_INT(r[i]->data.cap_len, r[i]->data.io_len);
+		if (at + r[i]->data.cap_len <= sizeof(joined))
+			memcpy(joined + at, r[i]->payload, r[i]->data.cap_len);
+		at += r[i]->data.cap_len;
+		io += r[i]->data.io_len;
+	}
+	CHECK_INT(io, len);
+	CHECK_INT(at, len);
+	CHECK_MEM(joined, len, msg);
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	/* The server's read of the head is a request I/O too: its parts count as well. */
+	CHECK(st[WS_STAT_HEAD_PARTS] >= (uint64_t)n - 1);
+	ws_bpf_free(b);
+}
+
+TEST(test_socket_tracepoints_copy_a_long_request_head_on_in_parts)
+{
+	check_long_head_in_parts(WS_CAPTURE_SOCKET, false);
+}
+
+TEST(test_syscall_fallback_copies_a_long_request_head_on_in_parts)
+{
+	check_long_head_in_parts(WS_CAPTURE_SYSCALLS, false);
+}
+
+TEST(test_a_long_request_head_from_writev_is_copied_on_across_its_iovecs)
+{
+	check_long_head_in_parts(WS_CAPTURE_SOCKET, true);
+}
+
+/*
+ * A request I/O of 100 KiB (a head and an upload's body): copied up to
+ * WS_HEAD_MAX bytes from its start, no further; the last part stands for
+ * the rest, truncated.
+ */
+TEST(test_request_parts_stop_at_the_head_max)
+{
+	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
+	static char msg[100 * 1024];
+	uint64_t st[WS_STAT__COUNT];
+	size_t copied = 0, io = 0;
+	struct rec *r[16];
+	int n;
+
+	if (!b)
+		return;
+	memset(msg, 'b', sizeof(msg));
+	memcpy(msg, "POST /up HTTP/1.1\r\n", 19);
+	n = head_records(b, msg, sizeof(msg), false, r, 16);
+	/* 4096, then 16384, 16384, 16384 and 12288 (to 64 KiB) standing for the rest */
+	CHECK_INT(n, 5);
+	for (int i = 0; i < n; i++) {
+		copied += r[i]->data.cap_len;
+		io += r[i]->data.io_len;
+	}
+	CHECK_INT(copied, WS_HEAD_MAX);
+	CHECK_INT(io, sizeof(msg));
+	if (n == 5) {
+		CHECK(r[4]->hdr.flags & WS_F_TRUNCATED);
+		CHECK_INT(r[4]->data.io_len, sizeof(msg) - (WS_HEAD_MAX - 12288));
+	}
+	CHECK_INT(ws_bpf_stats(b, st), 0);
+	CHECK(st[WS_STAT_HEAD_PARTS] >= 4); /* and the server's reads' */
+	CHECK(st[WS_STAT_TRUNCATED] >= 1);
 	ws_bpf_free(b);
 }
 
@@ -883,6 +1054,10 @@ static const struct check_case cases[] = {
 	CASE(test_comm_selection_follows_a_rename),
 	CASE(test_writev_is_copied_across_iovecs_and_truncated),
 	CASE(test_writev_past_the_iovec_limit_keeps_the_first_entries),
+	CASE(test_socket_tracepoints_copy_a_long_request_head_on_in_parts),
+	CASE(test_syscall_fallback_copies_a_long_request_head_on_in_parts),
+	CASE(test_a_long_request_head_from_writev_is_copied_on_across_its_iovecs),
+	CASE(test_request_parts_stop_at_the_head_max),
 	CASE(test_consumer_is_woken_once_a_cpu_has_put_the_threshold),
 	CASE(test_pid_above_pid_max_is_refused),
 	CASE(test_pid_of_no_process_or_of_a_thread_is_refused),

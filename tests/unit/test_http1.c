@@ -486,7 +486,9 @@ TEST(every_byte_in_a_field_value)
 			memcpy(req + len, post, sizeof(post) - 1);
 			len += sizeof(post) - 1;
 			got = run(HTTP1_REQUESTS, req, len, 0);
-			if (strcmp(got, bad ? "X:EPROTO" : "Q:GET / E")) {
+			/* A forbidden byte leaves out its field, not the message: see below. */
+			(void)bad;
+			if (strcmp(got, "Q:GET / E")) {
 				fprintf(stderr, "    byte 0x%02x at %d: %s\n", b, pos, got);
 				CHECK(0);
 				return;
@@ -683,7 +685,7 @@ TEST(big_cookie_then_traceparent_found)
 	free(buf);
 }
 
-TEST(head_over_16k_is_e2big_then_next_request_parses)
+TEST(head_over_the_max_is_e2big_then_next_request_parses)
 {
 	size_t n = 0, big = HTTP1_HEAD_MAX + 1000;
 	char *buf = malloc(big + 256);
@@ -702,6 +704,48 @@ TEST(head_over_16k_is_e2big_then_next_request_parses)
 	buf[HTTP1_HEAD_MAX - 1] = 'b';
 	CHECK_STR(run(HTTP1_REQUESTS, buf, HTTP1_HEAD_MAX, 0), "X:E2BIG");
 	free(buf);
+}
+
+/*
+ * A byte RFC 9110 forbids in one header value (ESC in a hostile or sloppy
+ * client's header, NUL, a lone CR, DEL): servers such as nginx answer the
+ * request all the same, so the head stands without that field, whole or
+ * split anywhere. Bug: the whole message was an error and its span lost.
+ */
+TEST(a_forbidden_byte_in_a_value_leaves_out_that_field_only)
+{
+	static const char *const reqs[] = {
+		"GET /esc HTTP/1.1\r\nHost: h\r\nX-Color: \x1b[31mred\r\nAccept: */*\r\n\r\n",
+		"GET /esc HTTP/1.1\r\nHost: h\r\nX-Color: a\rb\r\nAccept: */*\r\n\r\n",
+		"GET /esc HTTP/1.1\r\nHost: h\r\nX-Color: \x7f\r\nAccept: */*\r\n\r\n",
+	};
+	static const char want[] = "Q:GET /esc E";
+	struct http1_event ev;
+
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		check_splits(HTTP1_REQUESTS, reqs[i], want);
+		reinit(&P, HTTP1_REQUESTS);
+		http1_feed(&P, reqs[i], strlen(reqs[i]), &ev);
+		CHECK_INT(ev.type, HTTP1_EV_HEAD);
+		if (ev.type == HTTP1_EV_HEAD) {
+			CHECK_INT(ev.head->fields_dropped, 1);
+			CHECK(http1_find(ev.head, "x-color") == NULL);
+		}
+	}
+	/* NUL: strlen would stop at it. */
+	{
+		static const char nul[] = "HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n";
+
+		CHECK_STR(run(HTTP1_RESPONSES, nul, sizeof(nul) - 1, 0), "R:200 E");
+		reinit(&P, HTTP1_RESPONSES);
+		http1_feed(&P, nul, sizeof(nul) - 1, &ev);
+		CHECK_INT(ev.type, HTTP1_EV_HEAD);
+		if (ev.type == HTTP1_EV_HEAD)
+			CHECK_INT(ev.head->fields_dropped, 1);
+	}
+	/* A field that frames the message cannot be left out: the length would be guessed. */
+	CHECK_STR(run_str(HTTP1_RESPONSES, "HTTP/1.1 200 OK\r\nContent-Length: 2\x1b\r\n\r\nok"),
+		  "X:EPROTO");
 }
 
 TEST(garbage_then_resync_onto_valid_request)
@@ -1006,9 +1050,9 @@ TEST(malformed_request_heads)
 		R("GET /a HTTP/1.1\r\n\tfolded: x\r\n\r\n"),
 		R("GET /a HTTP/1.1\r\nHost : x\r\n\r\n"),
 		R("GET /a HTTP/1.1\r\nHo\0st: x\r\n\r\n"),
-		R("GET /a HTTP/1.1\r\nHost: x\0y\r\n\r\n"),
 		R("GET /a\0b HTTP/1.1\r\n\r\n"),
-		R("GET /a HTTP/1.1\r\nX: a\rb\r\n\r\n"),
+		R("GET /a HTTP/1.1\r\nContent-Length: 1\0\r\n\r\n"),
+		R("GET /a HTTP/1.1\r\nTransfer-Encoding: a\rb\r\n\r\n"),
 		R("GET /a HTTP/2.0\r\n\r\n"),
 		R("GET /a HTTP/1.2\r\n\r\n"),
 		R("GET /a HTTP/1.1 x\r\n\r\n"),
@@ -1077,13 +1121,17 @@ TEST(more_than_64_headers)
 	reinit(&P, HTTP1_REQUESTS);
 	http1_feed(&P, buf, n, &ev);
 	CHECK_INT(ev.type, HTTP1_EV_HEAD);
-	CHECK_INT(ev.head->nheaders, HTTP1_MAX_HEADERS);
-	CHECK_MEM(ev.head->headers[63].name, ev.head->headers[63].name_len, "X-H63");
+	/* The last slots are kept for the headers callers read: the late traceparent took one. */
+	CHECK_INT(ev.head->nheaders, HTTP1_MAX_HEADERS - HTTP1_H__COUNT + 1);
+	CHECK_MEM(ev.head->headers[HTTP1_MAX_HEADERS - HTTP1_H__COUNT - 1].name,
+		  ev.head->headers[HTTP1_MAX_HEADERS - HTTP1_H__COUNT - 1].name_len, "X-H58");
 	/* Headers past the table still set the framing. */
 	CHECK_INT(ev.head->content_length, 3);
 	CHECK_INT(ev.head->chunked, 1);
 	f = http1_find(ev.head, "traceparent");
-	CHECK(f == NULL);
+	CHECK(f != NULL && f == http1_get(ev.head, HTTP1_H_TRACEPARENT));
+	if (f)
+		CHECK_MEM(f->value, f->value_len, "late");
 	f = http1_find(ev.head, "x-h10");
 	CHECK(f != NULL);
 	if (f)
@@ -1181,7 +1229,7 @@ TEST(bad_whole_head_fails_at_the_same_offset_as_a_split_one)
 {
 	static const char *const bad[] = {
 		"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
-		"GET / HTTP/1.1\r\nX: a\x01" "b\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length: 1\x01" "\r\n\r\n",
 		"GET / HTTP/1.1\r\n folded\r\n\r\n",
 		"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n",
@@ -1233,19 +1281,26 @@ TEST(known_headers_indexed_as_find_finds_them)
 		CHECK_MEM(http1_get(ev.head, HTTP1_H_TRACESTATE)->value, 2, "s1");
 		CHECK_INT(ev.head->conn_close, 0);
 	}
-	/* Past the table: not indexed, as find does not find it either. */
+	/*
+	 * After a full table of other fields: the first of a known name still
+	 * has a kept slot, indexed as find finds it; a second is only counted.
+	 */
 	{
 		char *buf = malloc(4096);
 		size_t n = sprintf(buf, "GET / HTTP/1.1\r\n");
+		const struct http1_header *f;
 
 		for (int i = 0; i < HTTP1_MAX_HEADERS; i++)
 			n += sprintf(buf + n, "X-%d: v\r\n", i);
-		n += sprintf(buf + n, "Host: late\r\n\r\n");
+		n += sprintf(buf + n, "Host: late\r\nHost: later\r\n\r\n");
 		reinit(&P, HTTP1_REQUESTS);
 		http1_feed(&P, buf, n, &ev);
 		CHECK_INT(ev.type, HTTP1_EV_HEAD);
-		CHECK(http1_get(ev.head, HTTP1_H_HOST) == NULL);
-		CHECK_INT(ev.head->known_n[HTTP1_H_HOST], 0);
+		f = http1_get(ev.head, HTTP1_H_HOST);
+		CHECK(f != NULL && f == http1_find(ev.head, "host"));
+		if (f)
+			CHECK_MEM(f->value, f->value_len, "late");
+		CHECK_INT(ev.head->known_n[HTTP1_H_HOST], 2);
 		free(buf);
 	}
 }
@@ -1478,7 +1533,8 @@ static const struct check_case cases[] = {
 	CASE(line_not_starting_with_a_name_ends_the_head_or_fails),
 	CASE(every_good_value_byte_parsed_in_place),
 	CASE(big_cookie_then_traceparent_found),
-	CASE(head_over_16k_is_e2big_then_next_request_parses),
+	CASE(head_over_the_max_is_e2big_then_next_request_parses),
+	CASE(a_forbidden_byte_in_a_value_leaves_out_that_field_only),
 	CASE(garbage_then_resync_onto_valid_request),
 	CASE(auto_kind_decided_by_first_parsed_head),
 	CASE(gap_inside_content_length_body_keeps_sync),
