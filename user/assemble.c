@@ -628,6 +628,15 @@ static void message_lost(struct ws_assembler *a, struct conn *c, int dir)
 	}
 }
 
+/* Whether h is a request the agent itself sent (see ws_assembler_opts.agent_token). */
+static bool own_export(const struct ws_assembler *a, const struct http1_head *h)
+{
+	const struct http1_header *f = http1_get(h, HTTP1_H_WIRESPAN_AGENT);
+
+	return f && a->o.agent_token && f->value_len == strlen(a->o.agent_token) &&
+	       f->value_len && !memcmp(f->value, a->o.agent_token, f->value_len);
+}
+
 static void on_request_head(struct ws_assembler *a, struct conn *c, int dir,
 			    const struct http1_head *h, struct ws_exec_ctx x)
 {
@@ -636,6 +645,12 @@ static void on_request_head(struct ws_assembler *a, struct conn *c, int dir,
 	bool wired = false;
 	uint8_t qlen = c->qlen;
 
+	if (own_export(a, h)) {
+		/* Still paired, so its answer is not taken for another's. */
+		a->stats[WS_ASM_OWN_EXPORTS]++;
+		fifo_push(a, c, p);
+		return;
+	}
 	p.span = request_span(a, c, dir, h, x, &wired);
 	p.head = h->method_len == 4 && !memcmp(h->method, "HEAD", 4);
 	p.connect = h->method_len == 7 && !memcmp(h->method, "CONNECT", 7);

@@ -53,6 +53,13 @@ struct ws_assembler_opts {
 	 * NULL: not called (replay).
 	 */
 	void (*skip_body)(void *ctx, uint64_t sock_id, const struct ws_skip *hint);
+	/*
+	 * The value of the X-Wirespan-Agent header the agent's own exports
+	 * carry (a secret of this run): a request with it gets no span, so a
+	 * traced collector on this host does not turn exports into spans to
+	 * export. NULL or "": none.
+	 */
+	const char *agent_token;
 };
 
 /*
@@ -81,6 +88,7 @@ enum ws_asm_stat {
 	WS_ASM_STREAM_GAPS,	  /* holes in a stream (bytes no record brought) outside skipped bodies */
 	WS_ASM_BODIES_SKIPPED,	  /* bodies the kernel side was asked not to copy (skip_body) */
 	WS_ASM_FIELDS_DROPPED,	  /* header fields left out: a byte the RFC forbids in the value */
+	WS_ASM_OWN_EXPORTS,	  /* requests that were the agent's own exports: no span */
 	WS_ASM_STAT__COUNT,
 };
 #define WS_ASM_STAT_NAMES                                                                  \
@@ -88,7 +96,7 @@ enum ws_asm_stat {
 	  "response_without_request", "request_without_response", "pipeline_full",         \
 	  "conns_evicted", "gap_desync", "resource_attrs_dropped", "webhook_linked",          \
 	  "webhook_no_context", "webhook_busy", "connect_failures_not_http", "stream_gaps",   \
-	  "bodies_skipped", "header_fields_dropped" }
+	  "bodies_skipped", "header_fields_dropped", "own_exports" }
 
 struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
 				      void *ctx);

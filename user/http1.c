@@ -475,8 +475,12 @@ static inline __attribute__((always_inline)) int classify(const char *l, size_t 
 		return name_is(l, n, "traceparent") ? HTTP1_H_TRACEPARENT : K_NONE;
 	case 14:
 		return name_is(l, n, "content-length") ? K_CONTENT_LENGTH : K_NONE;
+	case 16:
+		return name_is(l, n, "x-wirespan-agent") ? HTTP1_H_WIRESPAN_AGENT : K_NONE;
 	case 17:
-		return name_is(l, n, "transfer-encoding") ? K_TRANSFER_ENCODING : K_NONE;
+		/* name_is() compares 16 bytes, the first 8 and the last 8: the 9th too. */
+		return l[8] == '-' && name_is(l, n, "transfer-encoding") ? K_TRANSFER_ENCODING
+								     : K_NONE;
 	default:
 		return K_NONE;
 	}

@@ -50,6 +50,7 @@ enum http1_known {
 	HTTP1_H_TRACEPARENT,
 	HTTP1_H_TRACESTATE,
 	HTTP1_H_BAGGAGE,
+	HTTP1_H_WIRESPAN_AGENT, /* the agent's own exports carry it (ws_assembler_opts) */
 	HTTP1_H__COUNT
 };
 

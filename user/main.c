@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -52,7 +53,27 @@ struct agent {
 	struct ws_span *replay_spans[REPLAY_BATCH];
 	size_t replay_n;
 	uint64_t replay_exported, replay_export_failed, replay_rejected;
+	/*
+	 * A secret of this run, sent as X-Wirespan-Agent with every export:
+	 * the assembler makes no span of a request that carries it, wherever
+	 * the collector runs (a header, not an address: NAT and containers
+	 * hide addresses, and a guessable value would let any program hide).
+	 */
+	char agent_token[33];
+	char export_headers[sizeof(((struct ws_config *)0)->otlp_headers) + 64];
 };
+
+/* 32 hex digits from the kernel's random pool; "" if it has none to give. */
+static void make_agent_token(char out[33])
+{
+	unsigned char r[16];
+
+	out[0] = '\0';
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		return;
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
 
 static const char *env_get(const char *name)
 {
@@ -265,7 +286,10 @@ static int make_exporter(struct agent *a)
 		o.endpoint = a->cfg.endpoint;
 		o.timeout_ms = a->cfg.export_timeout_ms;
 		o.gzip = a->cfg.otlp_gzip;
-		o.headers = a->cfg.otlp_headers;
+		snprintf(a->export_headers, sizeof(a->export_headers), "%s%s%s%s",
+			 a->cfg.otlp_headers, a->agent_token[0] ? "X-Wirespan-Agent: " : "",
+			 a->agent_token, a->agent_token[0] ? "\n" : "");
+		o.headers = a->export_headers;
 		o.counters = &a->export_counters;
 		o.ca_file = a->cfg.otlp_tls.ca.path;
 		o.client_cert = a->cfg.otlp_tls.cert.path;
@@ -479,6 +503,8 @@ int main(int argc, char **argv)
 	aopts.baggage_keys = a.cfg.baggage_keys;
 	aopts.resource_attrs = &a.cfg.resource_attrs;
 	aopts.webhooks = &a.cfg.webhooks;
+	make_agent_token(a.agent_token);
+	aopts.agent_token = a.agent_token;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
 
 	if (a.cfg.replay) {

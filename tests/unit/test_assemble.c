@@ -1177,6 +1177,44 @@ TEST(server_garbage_answer_to_first_request_drops_it)
 	asm_close(a);
 }
 
+/*
+ * A request carrying this run's X-Wirespan-Agent token is the agent's own
+ * export reaching a traced collector: no span (else each export would be
+ * a span to export, forever), but still paired, so the next exchange on
+ * the connection keeps its own answer. A wrong token is anybody's request.
+ */
+TEST(the_agents_own_export_gets_no_span_and_keeps_the_pairing)
+{
+	struct ws_assembler_opts o = { .proc_root = "/nonexistent", .agent_token = "0123abcd" };
+	struct ws_assembler *a = asm_open_opts(&o);
+	struct cn c = server_cn(23);
+	struct ws_span *s;
+
+	SRV_REQ(a, &c, 1000, "POST /v1/traces HTTP/1.1\r\nHost: h\r\n"
+			     "X-Wirespan-Agent: 0123abcd\r\nContent-Length: 2\r\n\r\n{}");
+	SRV_RESP(a, &c, 2000, "HTTP/1.1 500 Busy\r\nContent-Length: 0\r\n\r\n");
+	CHECK_INT(nspans, 0);
+	CHECK_INT(stat_of(a, WS_ASM_OWN_EXPORTS), 1);
+	CHECK_INT(stat_of(a, WS_ASM_RESP_NO_REQ), 0);
+	SRV_REQ(a, &c, 3000, "POST /v1/traces HTTP/1.1\r\nHost: h\r\n"
+			     "x-wirespan-agent: 0123abce\r\nContent-Length: 0\r\n\r\n");
+	SRV_RESP(a, &c, 4000, RESP_OK);
+	SRV_REQ(a, &c, 5000, "POST /v1/traces HTTP/1.1\r\nHost: h\r\n"
+			     "X-Wirespan-Agent: 0123abc\r\nContent-Length: 0\r\n\r\n");
+	SRV_RESP(a, &c, 6000, RESP_OK);
+	CHECK_INT(nspans, 2);
+	CHECK_INT(stat_of(a, WS_ASM_OWN_EXPORTS), 1);
+	if ((s = span_at(0)))
+		CHECK_ATTR_INT(s, "http.response.status_code", 200);
+	asm_close(a);
+	/* Without a token nothing is taken for the agent's. */
+	a = asm_open();
+	SRV_REQ(a, &c, 1000, "GET / HTTP/1.1\r\nX-Wirespan-Agent: \r\n\r\n");
+	SRV_RESP(a, &c, 2000, RESP_OK);
+	CHECK_INT(nspans, 1);
+	asm_close(a);
+}
+
 TEST(head_too_big_is_counted_and_its_response_skipped)
 {
 	struct ws_assembler *a = asm_open();
@@ -3120,6 +3158,7 @@ static const struct check_case cases[] = {
 	CASE(malformed_later_response_drops_its_request_only),
 	CASE(server_garbage_answer_to_first_request_drops_it),
 	CASE(head_too_big_is_counted_and_its_response_skipped),
+	CASE(the_agents_own_export_gets_no_span_and_keeps_the_pairing),
 	CASE(lost_records_inside_a_body_keep_the_stream_in_sync),
 	CASE(lost_request_between_two_is_counted_and_the_next_is_found),
 	CASE(long_body_is_skipped_by_the_kernel_and_ends_on_time),
