@@ -108,6 +108,16 @@ static const char *memchr_any(const char *p, size_t len, const char *set)
 	return NULL;
 }
 
+/* Where a query parameter ends: '&' as everyone splits, ';' as some servers do. */
+static size_t query_param_len(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && p[i] != '&' && p[i] != ';')
+		i++;
+	return i;
+}
+
 size_t ws_redact_query(const char *q, size_t qlen, char *out, size_t outsz)
 {
 	static const char redacted[] = "=" WS_REDACTED;
@@ -126,24 +136,23 @@ size_t ws_redact_query(const char *q, size_t qlen, char *out, size_t outsz)
 
 	while (i <= qlen) {
 		const char *seg = q + i;
-		const char *amp = memchr(seg, '&', qlen - i);
-		size_t slen = amp ? (size_t)(amp - seg) : qlen - i;
+		size_t slen = query_param_len(seg, qlen - i);
 		const char *eq = memchr(seg, '=', slen);
-		size_t klen = eq ? (size_t)(eq - seg) : slen;
-		size_t need = (i ? 1 : 0) + klen + (eq ? rlen : 0);
+		size_t klen = eq ? (size_t)(eq - seg) : 0;
+		/* name=REDACTED; a bare one is all value: REDACTED; an empty one stays empty */
+		size_t vlen = eq ? rlen : slen ? rlen - 1 : 0;
+		size_t need = (i ? 1 : 0) + klen + vlen;
 
 		/* Whole parameters only: a cut one could read as another name. */
 		if (need > outsz - 1 - used)
 			break;
 		if (i)
-			out[used++] = '&';
+			out[used++] = q[i - 1]; /* the separator as sent */
 		memcpy(out + used, seg, klen);
 		used += klen;
-		if (eq) {
-			memcpy(out + used, redacted, rlen);
-			used += rlen;
-		}
-		if (!amp)
+		memcpy(out + used, redacted + rlen - vlen, vlen);
+		used += vlen;
+		if (i + slen == qlen)
 			break;
 		i += slen + 1;
 	}

@@ -16,17 +16,18 @@
 /*
  * Redacts a query string (q: the bytes after '?', without it; stops at a '#'
  * if the caller left a fragment in). Keeps every parameter name and replaces
- * every value, empty ones included, by REDACTED:
- *   a=1&b=&c  ->  a=REDACTED&b=REDACTED&c
- * Only '&' separates parameters (as in WHATWG URLSearchParams): a ';' stays
- * inside the value it is in, so it is redacted with it. A parameter without
- * '=' is a bare name (a flag like "debug") and is kept as is; empty
- * parameters ("a=1&&b") are kept so the shape of the query survives.
- * Percent-encoding is kept as sent, never decoded.
+ * every value, empty ones included, by REDACTED; a parameter without '=' is
+ * replaced whole, since "?SECRETTOKEN" is as often a credential as a flag:
+ *   a=1&b=&c&&d=x=y  ->  a=REDACTED&b=REDACTED&REDACTED&&d=REDACTED
+ * Both '&' and ';' separate parameters, each kept as sent: servers that
+ * split at ';' (HTML 4's advice, older Python and Perl) would otherwise see
+ * a name in "x=1;jsessionid=..." and we would keep a value in "TOKEN;x=1".
+ * Empty parameters ("a=1&&b") are kept so the shape of the query survives.
+ * Percent-encoding is kept as sent, never decoded: "%26" and "%3D" are data.
  *
  * out is always NUL-terminated (when outsz > 0). When the whole result does
  * not fit, out holds as many whole parameters as fit, never a cut one.
- * Returns the bytes written to out, NUL not counted.
+ * Returns the bytes written to out, NUL not counted. One pass, no allocation.
  */
 size_t ws_redact_query(const char *q, size_t qlen, char *out, size_t outsz);
 

@@ -20,7 +20,7 @@ struct q_row {
 };
 
 static const struct q_row q_rows[] = {
-	{ "a=1&b=&c", 256, "a=REDACTED&b=REDACTED&c" },
+	{ "a=1&b=&c", 256, "a=REDACTED&b=REDACTED&REDACTED" },
 	{ "", 256, "" },
 	{ "q=OpenTelemetry", 256, "q=REDACTED" },
 	{ "color=blue&sig=abc", 256, "color=REDACTED&sig=REDACTED" },
@@ -29,8 +29,23 @@ static const struct q_row q_rows[] = {
 	{ "a=1&", 256, "a=REDACTED&" },
 	{ "=x", 256, "=REDACTED" },
 	{ "a==b", 256, "a=REDACTED" },
-	{ "a=1;b=2", 256, "a=REDACTED" },
-	{ "token", 256, "token" },
+	/* Bare parameters are replaced whole: a token sent as "?TOKEN" is a secret. */
+	{ "token", 256, "REDACTED" },
+	{ "SECRETTOKEN", 256, "REDACTED" },
+	{ "a=1&TOKEN&b=2", 256, "a=REDACTED&REDACTED&b=REDACTED" },
+	{ "=", 256, "=REDACTED" },
+	{ "&&", 256, "&&" },
+	{ "a", 256, "REDACTED" },
+	{ "a=", 256, "a=REDACTED" },
+	{ "a=b=c", 256, "a=REDACTED" },
+	{ "TOKEN%3Dx", 256, "REDACTED" },
+	/* ';' separates too (servers that split there would see a name in the value). */
+	{ "a=1;b=2", 256, "a=REDACTED;b=REDACTED" },
+	{ "TOKEN;x=1", 256, "REDACTED;x=REDACTED" },
+	{ "x=1;jsessionid=SECRET&y", 256, "x=REDACTED;jsessionid=REDACTED&REDACTED" },
+	{ ";;&", 256, ";;&" },
+	{ "PHPSESSID=SECRET", 256, "PHPSESSID=REDACTED" },
+	{ "sid=SECRET&lang=en", 256, "sid=REDACTED&lang=REDACTED" },
 	{ "na%20me=v%26al&x%3D=1", 256, "na%20me=REDACTED&x%3D=REDACTED" },
 	{ "a=1#frag=2", 256, "a=REDACTED" },
 	{ "#a=1", 256, "" },
@@ -42,7 +57,8 @@ static const struct q_row q_rows[] = {
 	{ "a=1&bb=2", 23, "a=REDACTED&bb=REDACTED" },
 	{ "a=1&bb=2", 10, "" },
 	{ "a=1&bb=2", 1, "" },
-	{ "flag&a=1", 5, "flag" },
+	{ "flag&a=1", 9, "REDACTED" },
+	{ "flag&a=1", 8, "" },
 };
 
 TEST(redact_query_table)
