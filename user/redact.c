@@ -472,9 +472,12 @@ const char *ws_redact_path(const char *p, size_t len, char *out, size_t outsz, s
 	*out_len = 0;
 	if (!p)
 		return "";
-	/* Most paths hold none of ";(?#": one look at each byte, no copy. */
-	while (i < len && !path_special_tab[(unsigned char)p[i]])
-		i++;
+	/* Most paths hold none of ";?#" and no "/(": one look at each byte, no copy. */
+	for (; i < len; i++) {
+		if (path_special_tab[(unsigned char)p[i]] &&
+		    (p[i] != '(' || i == 0 || p[i - 1] == '/'))
+			break;
+	}
 	for (size_t k = i; k < len; k++) {
 		if (p[k] == '?' || p[k] == '#') {
 			len = k;

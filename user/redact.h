@@ -47,9 +47,10 @@ size_t ws_redact_query(const char *q, size_t qlen, char *out, size_t outsz);
  * either is ever returned.
  *
  * Returns the path to record and its length in *out_len: p itself (no copy)
- * when there is nothing to redact, else out, NUL-terminated and cut to
- * outsz - 1 bytes (a cut never shows more of the input than names). When
- * out has no room at all, "" with *out_len 0. One pass, no allocation.
+ * when it has no ';' and no segment starting with '(' (nearly every path),
+ * else out, NUL-terminated and cut to outsz - 1 bytes (a cut never shows
+ * more of the input than names). When out has no room at all, "" with
+ * *out_len 0. One pass, no allocation.
  */
 const char *ws_redact_path(const char *p, size_t len, char *out, size_t outsz, size_t *out_len);
 

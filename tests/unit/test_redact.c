@@ -695,6 +695,10 @@ static const struct p_row p_rows[] = {
 	{ "a;b", 64, "a;REDACTED", 1 },
 	{ ";", 64, ";", 1 },
 	{ "/(S(x))", 64, "/(S(REDACTED))", 1 },
+	/* '(' matters only at a segment's start (fuzz_redact: "/x(S(F" was copied). */
+	{ "/a(b)/c(S(d))", 64, "/a(b)/c(S(d))", 0 },
+	{ "/(b)/c", 64, "/(b)/c", 1 },
+	{ "/x\xff(S\xff(F", 64, "/x\xff(S\xff(F", 0 },
 	{ "/a;k=v?x=1", 64, "/a;k=REDACTED", 1 },
 	/* Cut to outsz - 1 bytes, never past a value's start. */
 	{ "/a;k=v/bb", 14, "/a;k=REDACTED", 1 },
