@@ -138,7 +138,7 @@ static void check_query(const char *in, size_t len, uint8_t small)
 	char *out = malloc(outsz), sbuf[64];
 
 	olen = ws_redact_query(in, len, out, outsz);
-	ASSERT(olen < outsz && strlen(out) == olen);
+	ASSERT(olen < outsz && out[olen] == '\0'); /* names may hold NULs: no strlen */
 	for (;;) {
 		size_t ip = span_to(in + i, qlen - i, "&;"), op = span_to(out + o, olen - o, "&;");
 
