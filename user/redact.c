@@ -502,8 +502,12 @@ const char *ws_redact_path(const char *p, size_t len, char *out, size_t outsz, s
 		const char *semi = memchr(seg, ';', slen);
 		size_t nlen = semi ? (size_t)(semi - seg) : slen;
 
-		if (!put_cookieless(out, outsz, &used, seg, nlen))
+		/* The whole segment first: a ';' inside "(S(...))" is part of the value. */
+		if (put_cookieless(out, outsz, &used, seg, slen)) {
+			semi = NULL;
+		} else if (!put_cookieless(out, outsz, &used, seg, nlen)) {
 			put(out, outsz, &used, seg, nlen);
+		}
 		if (semi)
 			put_path_params(out, outsz, &used, semi, slen - nlen);
 		if (slash)

@@ -39,8 +39,8 @@ size_t ws_redact_query(const char *q, size_t qlen, char *out, size_t outsz);
  * ';'; each keeps its name and gets its value replaced, a bare one is
  * replaced whole, an empty one is kept:
  *   /b;jsessionid=X/c;v=1;TOKEN;;  ->  /b;jsessionid=REDACTED/c;v=REDACTED;REDACTED;;
- * A segment in the shape of ASP.NET's cookieless state, "(" 1*(ALPHA "("
- * value ")") ")", keeps its letters:
+ * A segment, or the part before its first ';', in the shape of ASP.NET's
+ * cookieless state, "(" 1*(ALPHA "(" value ")") ")", keeps its letters:
  *   /(S(x)F(y))/a.aspx  ->  /(S(REDACTED)F(REDACTED))/a.aspx
  * Percent-encoded bytes ("%3B", "%3F") are data and kept as sent. The path
  * ends at the first '?' or '#' if the caller left them in: nothing after

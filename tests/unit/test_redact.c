@@ -571,6 +571,10 @@ static const struct shape_row shape_rows[] = {
 	  "http://h/app/(A(REDACTED)S(REDACTED)F(REDACTED))/page.aspx" },
 	{ "/(S(SECRET))", "/(S(REDACTED))", NONE, "http://h/(S(REDACTED))" },
 	{ "/(S())/a", "/(S(REDACTED))/a", NONE, "http://h/(S(REDACTED))/a" },
+	/* A ';' inside a session value is still value, and a segment can have both. */
+	{ "/(S(SECRET;SECRET))/a", "/(S(REDACTED))/a", NONE, "http://h/(S(REDACTED))/a" },
+	{ "/(S(SECRET));k=SECRET", "/(S(REDACTED));k=REDACTED", NONE,
+	  "http://h/(S(REDACTED));k=REDACTED" },
 	/* Parentheses not in that shape are an ordinary segment. */
 	{ "/(draft)/a", "/(draft)/a", NONE, "http://h/(draft)/a" },
 	{ "/(S(a)/b", "/(S(a)/b", NONE, "http://h/(S(a)/b" },
