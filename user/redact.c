@@ -108,6 +108,16 @@ static const char *memchr_any(const char *p, size_t len, const char *set)
 	return NULL;
 }
 
+/* Where a query parameter ends: '&' as everyone splits, ';' as some servers do. */
+static size_t query_param_len(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && p[i] != '&' && p[i] != ';')
+		i++;
+	return i;
+}
+
 size_t ws_redact_query(const char *q, size_t qlen, char *out, size_t outsz)
 {
 	static const char redacted[] = "=" WS_REDACTED;
@@ -126,24 +136,23 @@ size_t ws_redact_query(const char *q, size_t qlen, char *out, size_t outsz)
 
 	while (i <= qlen) {
 		const char *seg = q + i;
-		const char *amp = memchr(seg, '&', qlen - i);
-		size_t slen = amp ? (size_t)(amp - seg) : qlen - i;
+		size_t slen = query_param_len(seg, qlen - i);
 		const char *eq = memchr(seg, '=', slen);
-		size_t klen = eq ? (size_t)(eq - seg) : slen;
-		size_t need = (i ? 1 : 0) + klen + (eq ? rlen : 0);
+		size_t klen = eq ? (size_t)(eq - seg) : 0;
+		/* name=REDACTED; a bare one is all value: REDACTED; an empty one stays empty */
+		size_t vlen = eq ? rlen : slen ? rlen - 1 : 0;
+		size_t need = (i ? 1 : 0) + klen + vlen;
 
 		/* Whole parameters only: a cut one could read as another name. */
 		if (need > outsz - 1 - used)
 			break;
 		if (i)
-			out[used++] = '&';
+			out[used++] = q[i - 1]; /* the separator as sent */
 		memcpy(out + used, seg, klen);
 		used += klen;
-		if (eq) {
-			memcpy(out + used, redacted, rlen);
-			used += rlen;
-		}
-		if (!amp)
+		memcpy(out + used, redacted + rlen - vlen, vlen);
+		used += vlen;
+		if (i + slen == qlen)
 			break;
 		i += slen + 1;
 	}
@@ -394,4 +403,122 @@ int ws_build_url_full(const char *scheme, size_t scheme_len, const char *host, s
 	}
 	out[used] = '\0';
 	return used > (size_t)0x7fffffff ? -ENOSPC : (int)used;
+}
+
+/* Bytes after which a path may hold something to redact, or must end. */
+static const bool path_special_tab[256] = {
+	[';'] = true, ['('] = true, ['?'] = true, ['#'] = true,
+};
+
+/*
+ * ASP.NET's cookieless state as a whole segment: "(" 1*(ALPHA "(" value ")")
+ * ")", as in "(S(sessionid))" or "(A(anon)S(sess)F(ticket))". Writes it with
+ * every value replaced and returns true; when seg has another shape, writes
+ * nothing (*used restored) and returns false.
+ */
+static bool put_cookieless(char *out, size_t outsz, size_t *used, const char *seg, size_t len)
+{
+	size_t start = *used, i = 1;
+
+	if (len < 5 || seg[0] != '(' || seg[len - 1] != ')')
+		return false;
+	put(out, outsz, used, "(", 1);
+	while (i < len - 1) {
+		size_t v = i + 2;
+
+		if (!is_alpha(seg[i]) || seg[i + 1] != '(')
+			goto other;
+		while (v < len - 1 && seg[v] != ')' && seg[v] != '(')
+			v++;
+		if (v == len - 1 || seg[v] != ')')
+			goto other;
+		put(out, outsz, used, seg + i, 2);
+		put(out, outsz, used, WS_REDACTED ")", sizeof(WS_REDACTED));
+		i = v + 1;
+	}
+	put(out, outsz, used, ")", 1);
+	return true;
+other:
+	*used = start;
+	return false;
+}
+
+/* ";" params of one segment (p at its first ';'): name=REDACTED, REDACTED, or empty. */
+static void put_path_params(char *out, size_t outsz, size_t *used, const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *prm = p + i + 1; /* past the ';' */
+		const char *end = memchr(prm, ';', len - i - 1);
+		size_t plen = end ? (size_t)(end - prm) : len - i - 1;
+		const char *eq = memchr(prm, '=', plen);
+
+		put(out, outsz, used, ";", 1);
+		if (eq) {
+			put(out, outsz, used, prm, eq - prm + 1);
+			put(out, outsz, used, WS_REDACTED, sizeof(WS_REDACTED) - 1);
+		} else if (plen) {
+			put(out, outsz, used, WS_REDACTED, sizeof(WS_REDACTED) - 1);
+		}
+		i += plen + 1;
+	}
+}
+
+const char *ws_redact_path(const char *p, size_t len, char *out, size_t outsz, size_t *out_len)
+{
+	size_t i = 0, used = 0;
+
+	*out_len = 0;
+	if (!p)
+		return "";
+	/* Most paths hold none of ";?#" and no "/(": one look at each byte, no copy. */
+	for (; i < len; i++) {
+		if (path_special_tab[(unsigned char)p[i]] &&
+		    (p[i] != '(' || i == 0 || p[i - 1] == '/'))
+			break;
+	}
+	for (size_t k = i; k < len; k++) {
+		if (p[k] == '?' || p[k] == '#') {
+			len = k;
+			break;
+		}
+	}
+	if (i == len) {
+		*out_len = len;
+		return p;
+	}
+	if (!out || !outsz)
+		return "";
+
+	/* Segments up to the one holding the first special byte go as they are. */
+	while (i > 0 && p[i - 1] != '/')
+		i--;
+	put(out, outsz, &used, p, i);
+	while (i < len) {
+		const char *seg = p + i;
+		const char *slash = memchr(seg, '/', len - i);
+		size_t slen = slash ? (size_t)(slash - seg) : len - i;
+		const char *semi = memchr(seg, ';', slen);
+		size_t nlen = semi ? (size_t)(semi - seg) : slen;
+
+		/* The whole segment first: a ';' inside "(S(...))" is part of the value. */
+		if (put_cookieless(out, outsz, &used, seg, slen)) {
+			semi = NULL;
+		} else if (!put_cookieless(out, outsz, &used, seg, nlen)) {
+			put(out, outsz, &used, seg, nlen);
+		}
+		if (semi)
+			put_path_params(out, outsz, &used, semi, slen - nlen);
+		if (slash)
+			put(out, outsz, &used, "/", 1);
+		i += slen + (slash ? 1 : 0);
+		if (used >= outsz - 1)
+			break; /* full: the rest would only be counted */
+	}
+	if (used > outsz - 1)
+		used = outsz - 1;
+	out[used] = '\0';
+	*out_len = used;
+	return out;
 }

@@ -2,9 +2,10 @@
 /*
  * URL pieces for the HTTP semantic conventions (url.path, url.query,
  * url.scheme, url.full, server.address, server.port), built so that no
- * personal data or credential leaves the host: every query value is replaced
- * by "REDACTED" and userinfo is never kept. Pure functions: no allocation,
- * no I/O, no globals; outputs point into the caller's input where they can.
+ * personal data or credential leaves the host: every query value and every
+ * path parameter value is replaced by "REDACTED", fragments are dropped and
+ * userinfo is never kept. Pure functions: no allocation, no I/O, no globals;
+ * outputs point into the caller's input where they can.
  */
 #ifndef WS_REDACT_H
 #define WS_REDACT_H
@@ -16,19 +17,42 @@
 /*
  * Redacts a query string (q: the bytes after '?', without it; stops at a '#'
  * if the caller left a fragment in). Keeps every parameter name and replaces
- * every value, empty ones included, by REDACTED:
- *   a=1&b=&c  ->  a=REDACTED&b=REDACTED&c
- * Only '&' separates parameters (as in WHATWG URLSearchParams): a ';' stays
- * inside the value it is in, so it is redacted with it. A parameter without
- * '=' is a bare name (a flag like "debug") and is kept as is; empty
- * parameters ("a=1&&b") are kept so the shape of the query survives.
- * Percent-encoding is kept as sent, never decoded.
+ * every value, empty ones included, by REDACTED; a parameter without '=' is
+ * replaced whole, since "?SECRETTOKEN" is as often a credential as a flag:
+ *   a=1&b=&c&&d=x=y  ->  a=REDACTED&b=REDACTED&REDACTED&&d=REDACTED
+ * Both '&' and ';' separate parameters, each kept as sent: servers that
+ * split at ';' (HTML 4's advice, older Python and Perl) would otherwise see
+ * a name in "x=1;jsessionid=..." and we would keep a value in "TOKEN;x=1".
+ * Empty parameters ("a=1&&b") are kept so the shape of the query survives.
+ * Percent-encoding is kept as sent, never decoded: "%26" and "%3D" are data.
  *
  * out is always NUL-terminated (when outsz > 0). When the whole result does
  * not fit, out holds as many whole parameters as fit, never a cut one.
- * Returns the bytes written to out, NUL not counted.
+ * Returns the bytes written to out, NUL not counted. One pass, no allocation.
  */
 size_t ws_redact_query(const char *q, size_t qlen, char *out, size_t outsz);
+
+/*
+ * Redacts the parameters of path segments (RFC 3986 section 3.3: a segment
+ * may carry ";name=value" parameters, as Java servlets' ";jsessionid=" does).
+ * In every segment, what follows its first ';' is parameters separated by
+ * ';'; each keeps its name and gets its value replaced, a bare one is
+ * replaced whole, an empty one is kept:
+ *   /b;jsessionid=X/c;v=1;TOKEN;;  ->  /b;jsessionid=REDACTED/c;v=REDACTED;REDACTED;;
+ * A segment, or the part before its first ';', in the shape of ASP.NET's
+ * cookieless state, "(" 1*(ALPHA "(" value ")") ")", keeps its letters:
+ *   /(S(x)F(y))/a.aspx  ->  /(S(REDACTED)F(REDACTED))/a.aspx
+ * Percent-encoded bytes ("%3B", "%3F") are data and kept as sent. The path
+ * ends at the first '?' or '#' if the caller left them in: nothing after
+ * either is ever returned.
+ *
+ * Returns the path to record and its length in *out_len: p itself (no copy)
+ * when it has no ';' and no segment starting with '(' (nearly every path),
+ * else out, NUL-terminated and cut to outsz - 1 bytes (a cut never shows
+ * more of the input than names). When out has no room at all, "" with
+ * *out_len 0. One pass, no allocation.
+ */
+const char *ws_redact_path(const char *p, size_t len, char *out, size_t outsz, size_t *out_len);
 
 /* The four request-target forms of RFC 9112 section 3.2. */
 enum ws_target_form {
@@ -79,8 +103,9 @@ int ws_parse_host_header(const char *v, size_t len, const char **host, size_t *h
  * Builds url.full: scheme://host[:port]path[?query]. The scheme is written in
  * lower case; an IPv6 host (one with ':') gets brackets; the port is left out
  * when it is <= 0 or the scheme's default (80 for http/ws, 443 for
- * https/wss); an empty path becomes "/". query must already be redacted
- * (ws_redact_query()); NULL means no '?', "" (query_len 0) gives a bare '?'.
+ * https/wss); an empty path becomes "/". path and query must already be
+ * redacted (ws_redact_path(), ws_redact_query()); a NULL query means no '?',
+ * "" (query_len 0) gives a bare '?'.
  *
  * The result never holds credentials: there is no userinfo parameter, and a
  * host with '@', '/', '?', '#' or whitespace, a path not starting with '/'

@@ -147,9 +147,9 @@ static void add_url_attrs(struct ws_span *s, const struct http1_head *h, const s
 	const struct http1_header *hosth = http1_get(h, HTTP1_H_HOST);
 	const char *host = NULL, *scheme = "http";
 	size_t host_len = 0, scheme_len = 4;
-	char peer[INET6_ADDRSTRLEN], q[1024], url[2048];
-	const char *qp = NULL;
-	size_t qlen = 0;
+	char peer[INET6_ADDRSTRLEN], q[1024], url[2048], pbuf[2048];
+	const char *qp = NULL, *path = NULL;
+	size_t qlen = 0, path_len = 0;
 	struct ws_target tg;
 	int port = -1, n;
 	bool split;
@@ -185,19 +185,21 @@ static void add_url_attrs(struct ws_span *s, const struct http1_head *h, const s
 		qlen = ws_redact_query(tg.query, tg.query_len, q, sizeof(q));
 		qp = q;
 	}
+	if (split && tg.path)
+		path = ws_redact_path(tg.path, tg.path_len, pbuf, sizeof(pbuf), &path_len);
 	if (server) {
-		if (split && tg.path) {
-			ws_span_add_str(s, "url.path", tg.path, tg.path_len);
+		if (path) {
+			ws_span_add_str(s, "url.path", path, path_len);
 			if (qp)
 				ws_span_add_str(s, "url.query", qp, qlen);
 		}
 		add_cstr(s, "url.scheme", "http");
 		return;
 	}
-	if (!split || !tg.path)
+	if (!path)
 		return;
-	n = ws_build_url_full(scheme, scheme_len, host, host_len, port, tg.path, tg.path_len, qp,
-			      qlen, url, sizeof(url));
+	n = ws_build_url_full(scheme, scheme_len, host, host_len, port, path, path_len, qp, qlen,
+			      url, sizeof(url));
 	if (n >= 0 || n == -ENOSPC)
 		add_cstr(s, "url.full", url);
 }

@@ -351,3 +351,39 @@ def test_resource_names_the_process_by_its_own_otel_service_name(cgroup, receive
     assert r["process.executable.name"].startswith("python3")
     assert r["host.name"] == socket.gethostname()
     assert cli[0]["resource"]["service.name"] == "curl"
+
+
+def test_bare_query_and_path_parameters_never_leave_the_host(cgroup, receiver, start_agent):
+    """Issue 20: a bare query parameter, a ;jsessionid= path parameter, and a proxy
+    request with userinfo, ASP.NET's cookieless session and a fragment, each sent to a
+    real server: no exported span, attribute or resource holds the secret."""
+    agent = start_agent("--cgroup", str(cgroup.path))
+    server, port = start_py_server(cgroup)
+    code, curl_a = curl(cgroup, f"http://127.0.0.1:{port}/a?SECRETTOKEN")
+    assert code == "200"
+    code, curl_b = curl(cgroup, f"http://127.0.0.1:{port}/b;jsessionid=SECRET")
+    assert code == "200"
+    target = (f"http://u:SECRET@127.0.0.1:{port}/c;SECRET/(S(SECRET))/d;k=SECRET"
+              "?x=SECRET&SECRET#SECRET")
+    script = ("import socket\n"
+              f"s = socket.create_connection(('127.0.0.1', {port}))\n"
+              f"s.sendall(b'GET {target} HTTP/1.1\\r\\nHost: 127.0.0.1:{port}\\r\\n"
+              "Connection: close\\r\\n\\r\\n')\n"
+              "assert s.recv(100).startswith(b'HTTP/1.1 200')\n")
+    res, raw = cgroup.run(["/usr/bin/python3", "-c", script])
+    assert res.returncode == 0, res.stderr
+    spans = receiver.wait_for(lambda s: len(s) >= 6, timeout=15)
+    agent.stop()
+
+    srv = {s["attributes"]["url.path"]: s for s in spans_of(spans, SERVER, pid=server.pid)}
+    assert srv["/a"]["attributes"]["url.query"] == "REDACTED"
+    assert "/b;jsessionid=REDACTED" in srv, sorted(srv)
+    assert srv["/c;REDACTED/(S(REDACTED))/d;k=REDACTED"]["attributes"]["url.query"] == \
+        "x=REDACTED&REDACTED"
+    full = {pid: [s["attributes"].get("url.full") for s in spans_of(spans, CLIENT, pid=pid)]
+            for pid in (curl_a, curl_b, raw)}
+    assert full == {curl_a: [f"http://127.0.0.1:{port}/a?REDACTED"],
+                    curl_b: [f"http://127.0.0.1:{port}/b;jsessionid=REDACTED"],
+                    raw: [f"http://127.0.0.1:{port}/c;REDACTED/(S(REDACTED))/d;k=REDACTED"
+                          "?x=REDACTED&REDACTED"]}, full
+    assert "SECRET" not in repr(spans), [s for s in spans if "SECRET" in repr(s)]

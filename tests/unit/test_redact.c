@@ -6,6 +6,7 @@
  * (very long, no path, '?' alone, percent-encoding, credentials).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -20,7 +21,7 @@ struct q_row {
 };
 
 static const struct q_row q_rows[] = {
-	{ "a=1&b=&c", 256, "a=REDACTED&b=REDACTED&c" },
+	{ "a=1&b=&c", 256, "a=REDACTED&b=REDACTED&REDACTED" },
 	{ "", 256, "" },
 	{ "q=OpenTelemetry", 256, "q=REDACTED" },
 	{ "color=blue&sig=abc", 256, "color=REDACTED&sig=REDACTED" },
@@ -29,8 +30,23 @@ static const struct q_row q_rows[] = {
 	{ "a=1&", 256, "a=REDACTED&" },
 	{ "=x", 256, "=REDACTED" },
 	{ "a==b", 256, "a=REDACTED" },
-	{ "a=1;b=2", 256, "a=REDACTED" },
-	{ "token", 256, "token" },
+	/* Bare parameters are replaced whole: a token sent as "?TOKEN" is a secret. */
+	{ "token", 256, "REDACTED" },
+	{ "SECRETTOKEN", 256, "REDACTED" },
+	{ "a=1&TOKEN&b=2", 256, "a=REDACTED&REDACTED&b=REDACTED" },
+	{ "=", 256, "=REDACTED" },
+	{ "&&", 256, "&&" },
+	{ "a", 256, "REDACTED" },
+	{ "a=", 256, "a=REDACTED" },
+	{ "a=b=c", 256, "a=REDACTED" },
+	{ "TOKEN%3Dx", 256, "REDACTED" },
+	/* ';' separates too (servers that split there would see a name in the value). */
+	{ "a=1;b=2", 256, "a=REDACTED;b=REDACTED" },
+	{ "TOKEN;x=1", 256, "REDACTED;x=REDACTED" },
+	{ "x=1;jsessionid=SECRET&y", 256, "x=REDACTED;jsessionid=REDACTED&REDACTED" },
+	{ ";;&", 256, ";;&" },
+	{ "PHPSESSID=SECRET", 256, "PHPSESSID=REDACTED" },
+	{ "sid=SECRET&lang=en", 256, "sid=REDACTED&lang=REDACTED" },
 	{ "na%20me=v%26al&x%3D=1", 256, "na%20me=REDACTED&x%3D=REDACTED" },
 	{ "a=1#frag=2", 256, "a=REDACTED" },
 	{ "#a=1", 256, "" },
@@ -42,7 +58,8 @@ static const struct q_row q_rows[] = {
 	{ "a=1&bb=2", 23, "a=REDACTED&bb=REDACTED" },
 	{ "a=1&bb=2", 10, "" },
 	{ "a=1&bb=2", 1, "" },
-	{ "flag&a=1", 5, "flag" },
+	{ "flag&a=1", 9, "REDACTED" },
+	{ "flag&a=1", 8, "" },
 };
 
 TEST(redact_query_table)
@@ -478,6 +495,284 @@ TEST(very_long_url_is_cut_not_overflowed)
 	free(path);
 }
 
+/*
+ * Request targets as they arrive, to the url.path, url.query and url.full a
+ * span gets from them (the steps of semconv.c's add_url_attrs: split, redact
+ * path and query, build url.full with the target's host, or "h" as the Host
+ * header would give). Issue 20: bare query parameters ("?TOKEN") and path
+ * parameters (";jsessionid=...") reached all three as sent. No row's output
+ * may hold "SECRET".
+ */
+struct shape_row {
+	const char *in;
+	const char *path, *query, *full; /* NONE: the attribute is absent */
+};
+
+static const struct shape_row shape_rows[] = {
+	/* origin-form */
+	{ "/", "/", NONE, "http://h/" },
+	{ "/a?SECRETTOKEN", "/a", "REDACTED", "http://h/a?REDACTED" },
+	{ "/a?x=1&SECRET&y=2", "/a", "x=REDACTED&REDACTED&y=REDACTED",
+	  "http://h/a?x=REDACTED&REDACTED&y=REDACTED" },
+	{ "/b;jsessionid=SECRET", "/b;jsessionid=REDACTED", NONE,
+	  "http://h/b;jsessionid=REDACTED" },
+	{ "/b;SECRET", "/b;REDACTED", NONE, "http://h/b;REDACTED" },
+	{ "/;SECRET", "/;REDACTED", NONE, "http://h/;REDACTED" },
+	{ "/a;x=SECRET;y=SECRET;SECRET/c", "/a;x=REDACTED;y=REDACTED;REDACTED/c", NONE,
+	  "http://h/a;x=REDACTED;y=REDACTED;REDACTED/c" },
+	{ "/a;x=SECRET/b;y=SECRET/c;SECRET?k=SECRET",
+	  "/a;x=REDACTED/b;y=REDACTED/c;REDACTED", "k=REDACTED",
+	  "http://h/a;x=REDACTED/b;y=REDACTED/c;REDACTED?k=REDACTED" },
+	{ "/a;;x=SECRET;", "/a;;x=REDACTED;", NONE, "http://h/a;;x=REDACTED;" },
+	{ "/a;=SECRET", "/a;=REDACTED", NONE, "http://h/a;=REDACTED" },
+	{ "/a;k=SECRET=x", "/a;k=REDACTED", NONE, "http://h/a;k=REDACTED" },
+	{ "/a;k=", "/a;k=REDACTED", NONE, "http://h/a;k=REDACTED" },
+	{ "/a;", "/a;", NONE, "http://h/a;" },
+	{ "/a/;SECRET/", "/a/;REDACTED/", NONE, "http://h/a/;REDACTED/" },
+	/* Percent-encoded ';' and '?' are data, not delimiters: kept as path bytes. */
+	{ "/p%3Bv%3Fw=1", "/p%3Bv%3Fw=1", NONE, "http://h/p%3Bv%3Fw=1" },
+	{ "/p%3b;k=SECRET%3B", "/p%3b;k=REDACTED", NONE, "http://h/p%3b;k=REDACTED" },
+	/* Query shapes */
+	{ "/a?", "/a", "", "http://h/a?" },
+	{ "/?=", "/", "=REDACTED", "http://h/?=REDACTED" },
+	{ "/?=SECRET", "/", "=REDACTED", "http://h/?=REDACTED" },
+	{ "/?&&", "/", "&&", "http://h/?&&" },
+	{ "/?a", "/", "REDACTED", "http://h/?REDACTED" },
+	{ "/?a=", "/", "a=REDACTED", "http://h/?a=REDACTED" },
+	{ "/?a=b=SECRET", "/", "a=REDACTED", "http://h/?a=REDACTED" },
+	{ "/?a=1;SECRET", "/", "a=REDACTED;REDACTED", "http://h/?a=REDACTED;REDACTED" },
+	{ "/?SECRET;x=1", "/", "REDACTED;x=REDACTED", "http://h/?REDACTED;x=REDACTED" },
+	{ "/p?a=%3Fb%26SECRET", "/p", "a=REDACTED", "http://h/p?a=REDACTED" },
+	{ "/p;x=1?a;b", "/p;x=REDACTED", "REDACTED;REDACTED",
+	  "http://h/p;x=REDACTED?REDACTED;REDACTED" },
+	/* Fragments never reach the wire from a browser; when they do, they are dropped. */
+	{ "/p#SECRET", "/p", NONE, "http://h/p" },
+	{ "/p;x=1#SECRET", "/p;x=REDACTED", NONE, "http://h/p;x=REDACTED" },
+	{ "/p?a=1#SECRET", "/p", "a=REDACTED", "http://h/p?a=REDACTED" },
+	{ "/p#;SECRET?SECRET", "/p", NONE, "http://h/p" },
+	/* A target that is only '?' is none of the four forms: nothing is recorded. */
+	{ "?", NONE, NONE, NONE },
+	{ "?SECRET", NONE, NONE, NONE },
+	/* Framework sessions: Java servlets, PHP, generic, ASP.NET cookieless. */
+	{ "/app;jsessionid=SECRET", "/app;jsessionid=REDACTED", NONE,
+	  "http://h/app;jsessionid=REDACTED" },
+	{ "/app/;JSESSIONID=SECRET?x=1", "/app/;JSESSIONID=REDACTED", "x=REDACTED",
+	  "http://h/app/;JSESSIONID=REDACTED?x=REDACTED" },
+	{ "/cart;sessionid=SECRET/items", "/cart;sessionid=REDACTED/items", NONE,
+	  "http://h/cart;sessionid=REDACTED/items" },
+	{ "/index.php?PHPSESSID=SECRET", "/index.php", "PHPSESSID=REDACTED",
+	  "http://h/index.php?PHPSESSID=REDACTED" },
+	{ "/x?sid=SECRET&lang=en", "/x", "sid=REDACTED&lang=REDACTED",
+	  "http://h/x?sid=REDACTED&lang=REDACTED" },
+	{ "/(S(SECRET))/default.aspx", "/(S(REDACTED))/default.aspx", NONE,
+	  "http://h/(S(REDACTED))/default.aspx" },
+	{ "/app/(A(SECRET)S(SECRET)F(SECRET))/page.aspx",
+	  "/app/(A(REDACTED)S(REDACTED)F(REDACTED))/page.aspx", NONE,
+	  "http://h/app/(A(REDACTED)S(REDACTED)F(REDACTED))/page.aspx" },
+	{ "/(S(SECRET))", "/(S(REDACTED))", NONE, "http://h/(S(REDACTED))" },
+	{ "/(S())/a", "/(S(REDACTED))/a", NONE, "http://h/(S(REDACTED))/a" },
+	/* A ';' inside a session value is still value, and a segment can have both. */
+	{ "/(S(SECRET;SECRET))/a", "/(S(REDACTED))/a", NONE, "http://h/(S(REDACTED))/a" },
+	{ "/(S(SECRET));k=SECRET", "/(S(REDACTED));k=REDACTED", NONE,
+	  "http://h/(S(REDACTED));k=REDACTED" },
+	/* Parentheses not in that shape are an ordinary segment. */
+	{ "/(draft)/a", "/(draft)/a", NONE, "http://h/(draft)/a" },
+	{ "/(S(a)/b", "/(S(a)/b", NONE, "http://h/(S(a)/b" },
+	{ "/a(S(b))", "/a(S(b))", NONE, "http://h/a(S(b))" },
+	/* absolute-form (proxies): userinfo never kept */
+	{ "http://user:SECRET@host:8080/p;jsessionid=SECRET?SECRET", "/p;jsessionid=REDACTED",
+	  "REDACTED", "http://host:8080/p;jsessionid=REDACTED?REDACTED" },
+	{ "http://SECRET@host", "/", NONE, "http://host/" },
+	{ "http://[::1]:8080/a;SECRET?k=SECRET", "/a;REDACTED", "k=REDACTED",
+	  "http://[::1]:8080/a;REDACTED?k=REDACTED" },
+	{ "http://[2001:db8::1]/?PHPSESSID=SECRET", "/", "PHPSESSID=REDACTED",
+	  "http://[2001:db8::1]/?PHPSESSID=REDACTED" },
+	{ "https://u:SECRET@[fe80::1%25eth0]:8443/(S(SECRET))/x?SECRET#SECRET",
+	  "/(S(REDACTED))/x", "REDACTED",
+	  "https://[fe80::1%25eth0]:8443/(S(REDACTED))/x?REDACTED" },
+	{ "http://h#SECRET", "/", NONE, "http://h/" },
+	{ "http://h?SECRET", "/", "REDACTED", "http://h/?REDACTED" },
+	/* authority-form (CONNECT): no path, no query, no url.full; no userinfo */
+	{ "example.com:443", NONE, NONE, NONE },
+	{ "[2001:db8::1]:443", NONE, NONE, NONE },
+	{ "user:SECRET@example.com:443", NONE, NONE, NONE },
+	/* asterisk-form (OPTIONS *): the path is "*", url.full refuses it */
+	{ "*", "*", NONE, NONE },
+};
+
+struct url_attrs {
+	char pbuf[2048], q[1024], url[2048];
+	const char *path, *query, *full;
+	size_t path_len, query_len;
+};
+
+/* What add_url_attrs records for a target (a client span; a server's is the same less url.full). */
+static void url_attrs_of(const char *in, size_t len, struct url_attrs *u)
+{
+	const char *scheme = "http", *host = "h";
+	size_t scheme_len = 4, host_len = 1;
+	struct ws_target t;
+	int n;
+
+	u->path = u->query = u->full = NULL;
+	u->path_len = u->query_len = 0;
+	if (ws_split_target(in, len, &t))
+		return;
+	if (t.form == WS_TARGET_ABSOLUTE) {
+		scheme = t.scheme;
+		scheme_len = t.scheme_len;
+	}
+	if (t.host) {
+		host = t.host;
+		host_len = t.host_len;
+	}
+	if (t.query) {
+		u->query_len = ws_redact_query(t.query, t.query_len, u->q, sizeof(u->q));
+		u->query = u->q;
+	}
+	if (!t.path)
+		return;
+	u->path = ws_redact_path(t.path, t.path_len, u->pbuf, sizeof(u->pbuf), &u->path_len);
+	n = ws_build_url_full(scheme, scheme_len, host, host_len, t.port, u->path, u->path_len,
+			      u->query, u->query_len, u->url, sizeof(u->url));
+	if (n >= 0 || n == -ENOSPC)
+		u->full = u->url;
+}
+
+static bool mem_has(const char *p, size_t len, const char *needle)
+{
+	return p && memmem(p, len, needle, strlen(needle)) != NULL;
+}
+
+TEST(url_shapes_table)
+{
+	static struct url_attrs u;
+
+	for (size_t i = 0; i < sizeof(shape_rows) / sizeof(shape_rows[0]); i++) {
+		const struct shape_row *r = &shape_rows[i];
+
+		url_attrs_of(r->in, strlen(r->in), &u);
+		check_field("url.path", u.path, u.path_len, r->path, r->in);
+		check_field("url.query", u.query, u.query_len, r->query, r->in);
+		check_field("url.full", u.full, u.full ? strlen(u.full) : 0, r->full, r->in);
+		if (mem_has(u.path, u.path_len, "SECRET") ||
+		    mem_has(u.query, u.query_len, "SECRET") ||
+		    (u.full && strstr(u.full, "SECRET"))) {
+			fprintf(stderr, "    \"%s\": SECRET leaked\n", r->in);
+			CHECK(!"a value reached an attribute");
+		}
+	}
+}
+
+/* Each row's target with more bytes after len, as in a caller's larger buffer: never read. */
+TEST(url_shapes_read_only_len_bytes)
+{
+	static struct url_attrs u;
+	char buf[512];
+
+	for (size_t i = 0; i < sizeof(shape_rows) / sizeof(shape_rows[0]); i++) {
+		const struct shape_row *r = &shape_rows[i];
+		size_t n = strlen(r->in);
+
+		memcpy(buf, r->in, n);
+		memcpy(buf + n, ";SECRET?SECRET", 15);
+		url_attrs_of(buf, n, &u);
+		check_field("url.path", u.path, u.path_len, r->path, r->in);
+		check_field("url.query", u.query, u.query_len, r->query, r->in);
+	}
+}
+
+struct p_row {
+	const char *in;
+	size_t outsz;
+	const char *want;
+	int copied; /* 1: the result is out, 0: it is the input itself */
+};
+
+static const struct p_row p_rows[] = {
+	{ "/a/b", 64, "/a/b", 0 },
+	{ "", 64, "", 0 },
+	{ "*", 64, "*", 0 },
+	{ "/a?x=1", 64, "/a", 0 },
+	{ "/a#x", 64, "/a", 0 },
+	{ "/a;k=v", 64, "/a;k=REDACTED", 1 },
+	{ "a;b", 64, "a;REDACTED", 1 },
+	{ ";", 64, ";", 1 },
+	{ "/(S(x))", 64, "/(S(REDACTED))", 1 },
+	/* '(' matters only at a segment's start (fuzz_redact: "/x(S(F" was copied). */
+	{ "/a(b)/c(S(d))", 64, "/a(b)/c(S(d))", 0 },
+	{ "/(b)/c", 64, "/(b)/c", 1 },
+	{ "/x\xff(S\xff(F", 64, "/x\xff(S\xff(F", 0 },
+	{ "/a;k=v?x=1", 64, "/a;k=REDACTED", 1 },
+	/* Cut to outsz - 1 bytes, never past a value's start. */
+	{ "/a;k=v/bb", 14, "/a;k=REDACTED", 1 },
+	{ "/a;k=v/bb", 12, "/a;k=REDACT", 1 },
+	{ "/abcdef;k=v", 5, "/abc", 1 },
+	{ "/a;k=v", 1, "", 1 },
+	{ "/a;k=v", 0, "", 1 },
+};
+
+TEST(redact_path_table)
+{
+	for (size_t i = 0; i < sizeof(p_rows) / sizeof(p_rows[0]); i++) {
+		const struct p_row *r = &p_rows[i];
+		char *out = malloc(r->outsz + 1);
+		size_t n = 12345;
+		const char *got;
+
+		memset(out, 'X', r->outsz + 1);
+		got = ws_redact_path(r->in, strlen(r->in), out, r->outsz, &n);
+		if (n != strlen(r->want) || memcmp(got, r->want, n))
+			fprintf(stderr, "    row %zu: \"%s\" outsz %zu\n", i, r->in, r->outsz);
+		CHECK_MEM(got, n, r->want);
+		if (r->copied && r->outsz) {
+			CHECK(got == out);
+			CHECK_INT(strlen(out), n);
+		} else if (!r->copied) {
+			CHECK(got == r->in); /* the common path costs no copy */
+		}
+		CHECK(out[r->outsz] == 'X');
+		free(out);
+	}
+}
+
+/* 110,000 bytes of "/s;k=SECRET" segments into the agent's 2 KiB: cut, bounded, no value. */
+TEST(redact_path_very_long_target)
+{
+	static struct url_attrs u;
+	size_t n = 110000;
+	char *in = malloc(n);
+
+	for (size_t i = 0; i < n; i += 11)
+		memcpy(in + i, "/s;k=SECRET", 11);
+	in[n - 1] = '?';
+	url_attrs_of(in, n, &u);
+	CHECK(u.path == u.pbuf);
+	CHECK_INT(u.path_len, sizeof(u.pbuf) - 1);
+	CHECK(!memmem(u.path, u.path_len, "SECRET", 6));
+	CHECK(!memcmp(u.path, "/s;k=REDACTED/s;k=REDACTED/", 27));
+	CHECK(u.query && u.query_len == 0);
+	CHECK(u.full && strlen(u.full) == sizeof(u.url) - 1 && !strstr(u.full, "SECRET"));
+	free(in);
+}
+
+/* A long query of bare tokens: whole parameters only, each one REDACTED. */
+TEST(redact_query_very_long_bare_tokens)
+{
+	static struct url_attrs u;
+	size_t n = 100000;
+	char *in = malloc(n);
+
+	memcpy(in, "/p?", 3);
+	for (size_t i = 3; i < n; i++)
+		in[i] = (i - 3) % 8 == 7 ? '&' : 'S';
+	url_attrs_of(in, n, &u);
+	CHECK(u.query == u.q && u.query_len < sizeof(u.q) && u.query_len >= sizeof(u.q) - 9);
+	CHECK(!memmem(u.query, u.query_len, "SS", 2));
+	CHECK(!memcmp(u.query + u.query_len - 9, "&REDACTED", 9));
+	free(in);
+}
+
 static const struct check_case cases[] = {
 	CASE(redact_query_table),
 	CASE(redact_query_zero_outsz_writes_nothing),
@@ -495,6 +790,11 @@ static const struct check_case cases[] = {
 	CASE(proxy_request_to_url_full_has_no_secrets),
 	CASE(origin_request_with_host_header_to_url_full),
 	CASE(very_long_url_is_cut_not_overflowed),
+	CASE(url_shapes_table),
+	CASE(url_shapes_read_only_len_bytes),
+	CASE(redact_path_table),
+	CASE(redact_path_very_long_target),
+	CASE(redact_query_very_long_bare_tokens),
 };
 
 CHECK_MAIN("redact", cases)
