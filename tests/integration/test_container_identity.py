@@ -7,8 +7,11 @@ same layout made by root does: the rule, not the name, decides."""
 import os
 import pwd
 import secrets
+import shutil
 import subprocess
 import time
+
+import pytest
 
 from conftest import APPS, CLIENT, SERVER, spans_of
 
@@ -96,3 +99,57 @@ def test_a_users_cgroup_named_like_a_container_gives_no_container_id(cgroup, rec
                 p.kill()
             p.wait()
         remove_tree(forged, forged.parent, real, real.parent)
+
+
+def podman_rootfs(tmp_path):
+    """A root filesystem of the host's /usr (bound read-only at run): no
+    image to build or pull."""
+    root = tmp_path / "rootfs"
+    root.mkdir()
+    for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"),
+                         ("sbin", "usr/sbin")):
+        (root / link).symlink_to(target)
+    for d in ("usr", "etc", "proc", "sys", "dev", "tmp", "run", "apps"):
+        (root / d).mkdir()
+    return root
+
+
+@pytest.mark.skipif(not shutil.which("podman"), reason="podman is not installed")
+def test_a_real_podman_container_keeps_its_container_id(cgroup, receiver, start_agent, tmp_path):
+    # This host: hybrid cgroups, so runc (crun refuses them) and the cgroupfs
+    # manager: the container lands in <parent>/libpod_parent/libpod-<id>.
+    parent = cgroup.path / "libpod_parent"
+    mount = str(cgroup.path.parent)
+    run = subprocess.run(
+        ["podman", "run", "-d", "--runtime", "runc", "--network", "host",
+         "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096",
+         "--cgroup-parent", str(parent)[len(mount):],
+         "-v", "/usr:/usr:ro", "-v", f"{APPS}:/apps:ro",
+         "--rootfs", str(podman_rootfs(tmp_path)),
+         "/usr/bin/python3", "/apps/py_server.py"],
+        capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    cid = run.stdout.strip().splitlines()[-1]
+    try:
+        port = None
+        for _ in range(100):
+            logs = subprocess.run(["podman", "logs", cid], capture_output=True, text=True)
+            if logs.stdout.startswith("READY"):
+                port = int(logs.stdout.split()[1])
+                break
+            time.sleep(0.1)
+        assert port, logs.stdout + logs.stderr
+        pid = int(subprocess.run(["podman", "inspect", "-f", "{{.State.Pid}}", cid],
+                                 capture_output=True, text=True, check=True).stdout)
+        with open(f"/proc/{pid}/cgroup") as f:
+            assert f"/libpod_parent/libpod-{cid}\n" in f.read()
+        agent = start_agent("--cgroup", str(cgroup.path))
+        res, _ = cgroup.run(["curl", "-s", "-o", "/dev/null", f"http://127.0.0.1:{port}/c"])
+        assert res.returncode == 0
+        spans = receiver.wait_for(lambda s: len(spans_of(s, SERVER, pid=pid)) >= 1, timeout=15)
+        agent.stop()
+        (srv,) = spans_of(spans, SERVER, pid=pid)
+        assert srv["resource"].get("container.id") == cid, srv["resource"]
+    finally:
+        subprocess.run(["podman", "rm", "-f", "-t", "0", cid], capture_output=True, timeout=60)
+        remove_tree(parent)
