@@ -24,6 +24,7 @@
 #include "http1.h"
 #include "gocalls.h"
 #include "links.h"
+#include "procstat.h"
 #include "resource.h"
 #include "semconv.h"
 #include "span.h"
@@ -42,6 +43,8 @@
  */
 #define PIPELINE_INLINE 2
 #define RES_CACHE_MAX 4096
+/* How long a cached resource is taken on trust before its process's start time is read again. */
+#define RES_RECHECK_NS 1000000000ull
 /*
  * A send is stamped after the kernel may have woken its reader, and the
  * sender may be preempted in between: a sanity bound, not a precision.
@@ -105,9 +108,13 @@ struct conn {
 	struct dir_state d[2]; /* indexed by enum ws_dir */
 };
 
+/* A process's resource, by pid; the start time tells a later process given the same pid. */
 struct res_entry {
 	uint32_t pid;
-	char comm[16];
+	char comm[16];		/* the comm its records carried when it was last checked */
+	uint64_t start;		/* its start time then (procstat.h); 0: gone, or a replay */
+	struct ws_proc_exe exe; /* its executable then: an exec changes it, a rename does not */
+	uint64_t checked_ns;	/* record time of that check */
 	struct ws_resource *res;
 	struct res_entry *next;
 };
@@ -340,22 +347,67 @@ static void res_cache_clear(struct ws_assembler *a)
 }
 
 /*
- * The resource of a process, read from /proc once. A pid whose comm changed
- * is a new process (pid reuse or exec): its resource is read again.
+ * Whether the process at e->pid is still the one e's resource was read for.
+ * Another start time is another process (the pid was reused). One gone
+ * leaves its last records behind: they keep its resource, unless they carry
+ * another comm (nothing then tells whose they are). The same process under
+ * another comm renamed itself (prctl(PR_SET_NAME)) and keeps its resource,
+ * or exec'd another program (a new executable, environment, maybe Go) and
+ * does not. Records carry the group leader's comm as the kernel read it per
+ * connection, so a renamed process may show both names for a while: each
+ * change costs this check (a stat read and a stat), never a resource read.
  */
-static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, const char comm[16])
+static bool res_same_process(struct ws_assembler *a, struct res_entry *e, const char comm[16],
+			     uint64_t ts)
+{
+	uint64_t start = ws_proc_start(a->o.proc_root, e->pid);
+	struct ws_proc_exe exe;
+
+	e->checked_ns = ts;
+	if (start && start != e->start)
+		return false;
+	if (!memcmp(e->comm, comm, 16))
+		return true;
+	if (!start)
+		return false;
+	/* An executable unknown both times (unreadable) is taken as the same. */
+	ws_proc_exe(a->o.proc_root, e->pid, &exe);
+	if (exe.dev != e->exe.dev || exe.ino != e->exe.ino)
+		return false;
+	memcpy(e->comm, comm, 16);
+	return true;
+}
+
+/*
+ * The resource of a process, read from /proc once per process: keyed by
+ * pid and start time, not by comm, so threads, renames and busy pools do
+ * not re-read 64 KiB of environment, the executable and the runtime's
+ * record. The cache is consulted once per new connection (and per failed
+ * connect), not per record; still, reading /proc/PID/stat (open, read,
+ * close: some microseconds) each time would cost a client of short
+ * connections about what the span costs. So the start time is read when
+ * the entry is made, when a record's comm differs from the entry's, and
+ * otherwise at most once per RES_RECHECK_NS of record time per process.
+ * A pid reused within that second by a process of the same comm has the
+ * old resource until the check: with pids handed out cyclically, rare.
+ * ts: the record's time. A replay (proc_root "") reads nothing: there a
+ * pid whose comm changed is a new process, as the best guess.
+ */
+static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, const char comm[16],
+				      uint64_t ts)
 {
 	size_t b = hash64(pid, sizeof(a->res_buckets) / sizeof(a->res_buckets[0]));
+	const bool reads = a->o.proc_root[0];
 	char name[17];
 	struct res_entry *e;
 
-	for (e = a->res_buckets[b]; e; e = e->next) {
-		if (e->pid != pid)
-			continue;
-		if (!memcmp(e->comm, comm, 16))
-			return ws_resource_get(e->res);
-		break;
-	}
+	for (e = a->res_buckets[b]; e; e = e->next)
+		if (e->pid == pid)
+			break;
+	if (e && !memcmp(e->comm, comm, 16) && (!reads || ts < e->checked_ns + RES_RECHECK_NS))
+		return ws_resource_get(e->res);
+	if (e && reads && res_same_process(a, e, comm, ts))
+		return ws_resource_get(e->res);
 	memcpy(name, comm, 16);
 	name[16] = '\0';
 	if (!e) {
@@ -369,6 +421,11 @@ static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, cons
 		a->res_buckets[b] = e;
 		a->nres++;
 	}
+	/* Before the resource: a process replaced while it is read is caught at the next check. */
+	e->start = reads ? ws_proc_start(a->o.proc_root, pid) : 0;
+	if (reads)
+		ws_proc_exe(a->o.proc_root, pid, &e->exe);
+	e->checked_ns = ts;
 	ws_resource_put(e->res);
 	e->res = ws_resource_new_opts(&(struct ws_resource_opts){ .proc_root = a->o.proc_root,
 								  .base = a->o.resource_attrs },
@@ -912,7 +969,7 @@ static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail
 		return;
 	s->kind = WS_KIND_CLIENT;
 	s->start_unix_ns = start + a->o.mono_to_unix_ns;
-	s->res = res_lookup(a, r->hdr.tgid, r->comm);
+	s->res = res_lookup(a, r->hdr.tgid, r->comm, r->hdr.ts_ns);
 	/* In Go the dial runs on a goroutine of its own: no caller is known. */
 	if (!s->res || !s->res->go)
 		s->exec.id = r->hdr.tid;
@@ -1035,7 +1092,7 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 	c->last_ts = h->ts_ns;
 	c->tuple = r->tuple;
 	if (!c->res)
-		c->res = res_lookup(a, h->tgid, r->comm);
+		c->res = res_lookup(a, h->tgid, r->comm, h->ts_ns);
 
 	d = &c->d[r->dir];
 	d->prev_ts = d->last_ts ? d->last_ts : h->ts_ns;

@@ -17,6 +17,7 @@
 
 #include "bpf_load.h"
 #include "cgroup.h"
+#include "procstat.h"
 #include "readfd.h"
 #include "wirespan.skel.h"
 
@@ -76,19 +77,7 @@ static ssize_t proc_read(uint32_t pid, const char *name, char *buf, size_t size)
 /* Field 22 of /proc/PID/stat, the start time in clock ticks; 0 when gone. */
 static uint64_t proc_start(uint32_t tgid)
 {
-	char buf[1024];
-	unsigned long long start = 0;
-	const char *p;
-
-	if (proc_read(tgid, "stat", buf, sizeof(buf)) <= 0)
-		return 0;
-	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-	/* Each space after the ')' starts the next field: 3 (state), 4, ... 22. */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		sscanf(p + 1, "%llu", &start);
-	return start;
+	return ws_proc_start("/proc", tgid);
 }
 
 /* SEC("tracepoint/...") needs tracefs for event ids; a fresh host may not have it mounted. */

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "jsonpick.h"
 #include "readfd.h"
 #include "golang.h"
@@ -135,36 +137,6 @@ out:
 	free(buf);
 }
 
-static bool is_hex_lower(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-/*
- * The container id in a cgroup path: 64 lower-case hex characters standing
- * alone as a path element or a scope name ("/docker/<id>",
- * "docker-<id>.scope", "cri-containerd-<id>.scope", "crio-<id>",
- * "libpod-<id>.scope"). The last one in the file wins (the innermost).
- */
-static void container_id_of(const char *buf, ssize_t n, char out[65])
-{
-	out[0] = '\0';
-	for (ssize_t i = 0; n > 0 && i + 64 <= n; i++) {
-		ssize_t j = 0;
-
-		if (i && buf[i - 1] != '/' && buf[i - 1] != '-')
-			continue;
-		while (j < 64 && is_hex_lower(buf[i + j]))
-			j++;
-		if (j < 64 || (i + 64 < n && buf[i + 64] != '.' && buf[i + 64] != '\n' &&
-			       buf[i + 64] != '/'))
-			continue;
-		memcpy(out, buf + i, 64);
-		out[64] = '\0';
-		i += 63;
-	}
-}
-
 /*
  * The systemd service a process runs in: the innermost "<name>.service"
  * element of its cgroup v2 path ("0::/system.slice/nginx.service" ->
@@ -209,8 +181,32 @@ static void read_cgroup(const char *proc_root, uint32_t pid, struct ws_resource 
 	n = ws_read_file(path, buf, sizeof(buf));
 	if (n <= 0)
 		return;
-	container_id_of(buf, n, r->container_id);
+	ws_container_id(proc_root, buf, n, r->container_id);
 	unit_of(buf, n, unit, unitsz);
+}
+
+/*
+ * Reads up to cap bytes of a runtime's record at path when only root can
+ * have written it: a regular file (not a FIFO to block on: O_NONBLOCK; not a
+ * symlink to elsewhere: O_NOFOLLOW) owned by root and writable by no group
+ * or other user. The byte count, or -errno.
+ */
+static ssize_t read_root_record(const char *path, char *buf, size_t cap)
+{
+	struct stat st;
+	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return -EPERM;
+	}
+	got = ws_read_upto(fd, buf, cap);
+	close(fd);
+	return got;
 }
 
 /*
@@ -245,7 +241,7 @@ static void read_container_name(const char *host_root, struct ws_resource *r)
 		if (snprintf(path, sizeof(path), runtimes[i].fmt, host_root, r->container_id) >=
 		    (int)sizeof(path))
 			continue;
-		n = ws_read_file(path, buf, RUNTIME_READ_MAX);
+		n = read_root_record(path, buf, RUNTIME_READ_MAX);
 		if (n <= 0)
 			continue;
 		len = ws_json_pick(buf, n, runtimes[i].path, runtimes[i].depth, r->container_name,

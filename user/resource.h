@@ -26,8 +26,12 @@ struct ws_resource {
 	char exe_name[64];	/* basename of /proc/PID/exe, else the kernel comm */
 	char exe_path[256];	/* /proc/PID/exe target, "" when unknown */
 	char host_name[64];	/* host.name of the agent's OTEL_RESOURCE_ATTRIBUTES, else gethostname() */
-	char container_id[65];	/* from /proc/PID/cgroup (docker, containerd, cri-o, podman); "" */
-	char container_name[128]; /* from the container runtime's files (docker, containerd, cri-o); "" */
+	/*
+	 * From /proc/PID/cgroup: only a runtime's layout (docker, containerd,
+	 * cri-o, podman) in a cgroup root made (resource.c says why); "".
+	 */
+	char container_id[65];
+	char container_name[128]; /* for that id, from the runtime's root-owned record; "" */
 	/*
 	 * Every other attribute: the agent's OTEL_RESOURCE_ATTRIBUTES with the
 	 * process's own merged over them. Never the keys above: what the agent
@@ -79,7 +83,11 @@ size_t ws_resource_kvs(const struct ws_resource *r, struct ws_res_kv out[WS_RES_
 const char *ws_resource_attr(const struct ws_resource *r, const char *key);
 
 struct ws_resource_opts {
-	const char *proc_root; /* "/proc"; tests point it at a fake tree; "": nothing read (replay) */
+	/*
+	 * "/proc"; tests point it at a fake tree; "": nothing read (replay).
+	 * Its self/mountinfo says where the cgroup hierarchies are mounted.
+	 */
+	const char *proc_root;
 	const char *host_root; /* prefix of the container runtimes' files; NULL or "": the host's */
 	const struct ws_res_attrs *base; /* the agent's OTEL_RESOURCE_ATTRIBUTES; NULL: none */
 };

@@ -213,6 +213,85 @@ static void fake_cgroup(uint32_t pid, const char *text)
 }
 
 #define ID64 "3f4e5d6c7b8a99887766554433221100aabbccddeeff00112233445566778899"
+#define ID_GONE "9f4e5d6c7b8a99887766554433221100aabbccddeeff00112233445566778899"
+
+/*
+ * The fake cgroup hierarchies: v2 at <root>/cg2, v1's pids at "<root>/cg1 pids"
+ * (a space, escaped in mountinfo) and cpu,cpuacct at <root>/cg1cpu, as
+ * <root>/self/mountinfo says. A mount of a subtree (root not "/") does not
+ * count: its paths are not the ones /proc/PID/cgroup gives.
+ */
+static char cg2[256], cg1pids[256], cg1cpu[256];
+
+static void fake_file(const char *rel, const char *text);
+
+static void fake_mountinfo(void)
+{
+	char text[2048];
+
+	snprintf(cg2, sizeof(cg2), "%s/cg2", root);
+	snprintf(cg1pids, sizeof(cg1pids), "%s/cg1 pids", root);
+	snprintf(cg1cpu, sizeof(cg1cpu), "%s/cg1cpu", root);
+	mkdir(cg2, 0755);
+	mkdir(cg1pids, 0755);
+	mkdir(cg1cpu, 0755);
+	snprintf(text, sizeof(text),
+		 "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+		 "29 25 0:26 /system.slice %s/decoy rw shared:3 - cgroup2 cgroup2 rw\n"
+		 "30 25 0:26 / %s rw,nosuid,nodev,noexec shared:4 master:1 - cgroup2 cgroup2 "
+		 "rw,nsdelegate\n"
+		 "35 25 0:30 / %s/cg1\\040pids rw,nosuid shared:9 - cgroup cgroup rw,pids\n"
+		 "36 25 0:31 / %s rw,nosuid shared:10 - cgroup cgroup rw,cpu,cpuacct\n",
+		 root, cg2, root, cg1cpu);
+	fake_file("self/mountinfo", text);
+}
+
+/* Makes the directories of path[0..len) under base, as root would (mkdir -p). */
+static void cg_mkdir_n(const char *base, const char *path, size_t len)
+{
+	char dir[PATH_MAX];
+	int n = snprintf(dir, sizeof(dir), "%s/%.*s", base, (int)len, path);
+
+	CHECK(n > 0 && n < (int)sizeof(dir));
+	for (char *p = dir + strlen(base) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(dir, 0755);
+		*p = '/';
+	}
+	mkdir(dir, 0755);
+}
+
+static void cg_mkdir(const char *base, const char *path)
+{
+	cg_mkdir_n(base, path, strlen(path));
+}
+
+/* Makes the directories every line of a /proc/PID/cgroup text names, in its hierarchy. */
+static void fake_cgroup_dirs(const char *text)
+{
+	for (const char *l = text; *l;) {
+		const char *nl = strchr(l, '\n'), *end = nl ? nl : l + strlen(l);
+		const char *c1 = memchr(l, ':', end - l), *c2 = c1 ? memchr(c1 + 1, ':', end - c1 - 1) : NULL;
+
+		if (c2 && strstr(c2, "..") != c2 + 2 && !strstr(c2, ID_GONE)) {
+			const char *base = c1 == l + 1 && *l == '0' ? cg2
+					   : strstr(c1, ":pids:") == c1 ? cg1pids
+									: cg1cpu;
+
+			cg_mkdir_n(base, c2 + 2, end - c2 - 2);
+		}
+		l = nl ? nl + 1 : end;
+	}
+}
+
+/* Gives <cg2>/<rel> to uid, as a delegation (or a careless chown) would. */
+static void cg_chown(const char *rel, uid_t uid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", cg2, rel);
+	CHECK_INT(chown(path, uid, uid), 0);
+}
 
 TEST(container_id_comes_from_the_cgroup_path)
 {
@@ -221,12 +300,25 @@ TEST(container_id_comes_from_the_cgroup_path)
 	} rows[] = {
 		{ "0::/system.slice/docker-" ID64 ".scope\n", ID64 },
 		{ "0::/kubepods.slice/kubepods-burstable.slice/cri-containerd-" ID64 ".scope\n", ID64 },
-		{ "12:pids:/docker/" ID64 "\n", ID64 },
+		{ "0::/kubepods.slice/kubepods-pod1.slice/crio-" ID64 ".scope\n", ID64 },
+		{ "0::/kubepods/burstable/pod0f1e/" ID64 "\n", ID64 },
+		{ "0::/kubepods/pod0f1e/crio-" ID64 "\n", ID64 },
+		{ "0::/docker/" ID64 "\n", ID64 },
 		{ "0::/machine.slice/libpod-" ID64 ".scope/container\n", ID64 },
+		{ "0::/libpod_parent/libpod-" ID64 "\n", ID64 },
+		/* a v1-only host: the v1 hierarchy's directories are the ones looked at */
+		{ "12:pids:/docker/" ID64 "\n", ID64 },
+		{ "5:cpu,cpuacct:/docker/" ID64 "\n", ID64 },
+		/* a hybrid host: the v2 line alone counts */
+		{ "12:pids:/docker/" ID64 "\n0::/system.slice/docker-" ID64 ".scope\n", ID64 },
+		{ "12:pids:/docker/" ID64 "\n0::/system.slice/cron.service\n", "" },
 		{ "0::/user.slice/user-0.slice/session-1.scope\n", "" },
 		/* 65 hex digits is not an id; neither is an upper-case one */
 		{ "0::/docker/0" ID64 "\n", "" },
 		{ "0::/docker/3F4E5D6C7B8A99887766554433221100AABBCCDDEEFF00112233445566778899\n", "" },
+		/* the runtime's layout, but no such directory: nothing vouches for the name */
+		{ "0::/system.slice/docker-" ID_GONE ".scope\n", "" },
+		{ "0::/../system.slice/docker-" ID64 ".scope\n", "" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -234,6 +326,7 @@ TEST(container_id_comes_from_the_cgroup_path)
 
 		fake_proc(700 + i, NULL, 0, NULL);
 		fake_cgroup(700 + i, rows[i].cgroup);
+		fake_cgroup_dirs(rows[i].cgroup);
 		r = ws_resource_new(root, 700 + i, "app");
 		CHECK(r != NULL);
 		if (r)
@@ -420,10 +513,177 @@ TEST(container_name_comes_from_the_runtime_record)
 
 		fake_proc(900 + i, NULL, 0, "/usr/sbin/srv");
 		fake_cgroup(900 + i, rows[i].cgroup);
+		fake_cgroup_dirs(rows[i].cgroup);
 		r = ws_resource_new_opts(&o, 900 + i, "srv");
 		CHECK(r->container_id[0] != '\0');
 		CHECK_STR(r->container_name, rows[i].want);
 		CHECK_STR(r->service_name, rows[i].want[0] ? rows[i].want : "srv");
+		ws_resource_put(r);
+	}
+}
+
+/* The resource of a process in cgroup path (a v2 line), with the host's runtime files under root. */
+static struct ws_resource *in_cgroup(uint32_t pid, const char *path)
+{
+	struct ws_resource_opts o = { .proc_root = root, .host_root = root };
+	char text[PATH_MAX];
+
+	snprintf(text, sizeof(text), "0::%s\n", path);
+	fake_proc(pid, NULL, 0, "/usr/sbin/srv");
+	fake_cgroup(pid, text);
+	return ws_resource_new_opts(&o, pid, "srv");
+}
+
+#define ID_F "f0000000000000000000000000000000000000000000000000000000000000f0"
+#define USER_DELEGATION "user.slice/user-1000.slice/user@1000.service"
+
+/*
+ * Issue 20: systemd delegates user@UID.service to its user, who may name a
+ * cgroup there docker-<id>.scope. The agent took that id, and the real
+ * container's name when one had that id.
+ */
+TEST(forged_scope_in_a_user_delegation_is_not_a_container)
+{
+	struct ws_resource *r;
+
+	fake_file("var/lib/docker/containers/" ID_F "/config.v2.json", "{\"Name\":\"/web\"}");
+	cg_mkdir(cg2, USER_DELEGATION "/app.slice/docker-" ID_F ".scope");
+	cg_chown(USER_DELEGATION, 65534);
+	cg_chown(USER_DELEGATION "/app.slice", 65534);
+	cg_chown(USER_DELEGATION "/app.slice/docker-" ID_F ".scope", 65534);
+	r = in_cgroup(1000, "/" USER_DELEGATION "/app.slice/docker-" ID_F ".scope");
+	CHECK_STR(r->container_id, "");
+	CHECK_STR(r->container_name, "");
+	CHECK_STR(r->service_name, "srv");
+	ws_resource_put(r);
+
+	/* Below a delegation even a root-owned directory is the user's to have named. */
+	cg_mkdir(cg2, "user.slice/user-1001.slice/user@1001.service/app.slice/docker-" ID_F ".scope");
+	r = in_cgroup(1001, "/user.slice/user-1001.slice/user@1001.service/app.slice/docker-" ID_F
+			    ".scope");
+	CHECK_STR(r->container_id, "");
+	CHECK_STR(r->container_name, "");
+	ws_resource_put(r);
+}
+
+/* The same name where only root can make a cgroup is the runtime's. */
+TEST(runtime_scope_made_by_root_is_a_container)
+{
+	struct ws_resource *r;
+
+	fake_file("var/lib/docker/containers/" ID_F "/config.v2.json", "{\"Name\":\"/web\"}");
+	cg_mkdir(cg2, "system.slice/docker-" ID_F ".scope");
+	r = in_cgroup(1002, "/system.slice/docker-" ID_F ".scope");
+	CHECK_STR(r->container_id, ID_F);
+	CHECK_STR(r->container_name, "web");
+	CHECK_STR(r->service_name, "web");
+	ws_resource_put(r);
+}
+
+#define ID_C "c1000000000000000000000000000000000000000000000000000000000000c1"
+
+/* A user owning the directory, or any directory above it, could have made it. */
+TEST(cgroup_chowned_to_a_user_is_not_a_container)
+{
+	struct ws_resource *r;
+
+	fake_file("var/lib/docker/containers/" ID_C "/config.v2.json", "{\"Name\":\"/db\"}");
+	cg_mkdir(cg2, "ci.slice/docker-" ID_C ".scope");
+	cg_chown("ci.slice", 65534);
+	r = in_cgroup(1003, "/ci.slice/docker-" ID_C ".scope");
+	CHECK_STR(r->container_id, "");
+	CHECK_STR(r->container_name, "");
+	ws_resource_put(r);
+
+	cg_mkdir(cg2, "machine.slice/libpod-" ID_C ".scope");
+	cg_chown("machine.slice/libpod-" ID_C ".scope", 65534);
+	r = in_cgroup(1004, "/machine.slice/libpod-" ID_C ".scope");
+	CHECK_STR(r->container_id, "");
+	ws_resource_put(r);
+}
+
+/* podman with the cgroupfs manager, as on the project's machines. */
+TEST(libpod_parent_container_made_by_root_is_a_container)
+{
+	struct ws_resource *r;
+
+	cg_mkdir(cg2, "libpod_parent/libpod-" ID_C);
+	r = in_cgroup(1005, "/libpod_parent/libpod-" ID_C);
+	CHECK_STR(r->container_id, ID_C);
+	ws_resource_put(r);
+}
+
+/* 64 hex characters are an id only where a runtime puts one. */
+TEST(hex_name_outside_a_runtime_layout_is_not_a_container)
+{
+	static const char *const paths[] = {
+		"/mygroup/" ID_C,
+		"/system.slice/" ID_C ".scope",
+		"/system.slice/mine-" ID_C ".scope",
+		"/system.slice/docker-" ID_C ".service",
+		"/libpod_parent/conmon-" ID_C,
+		"/notkubepods/pod1/" ID_C,
+		"/kubepods/burstable/" ID_C,
+		"/kubepods/a/burstable/pod1/" ID_C,
+		"/docker-" ID_C ".scope", /* a scope is placed in a slice */
+		"/mygroup/docker-" ID_C ".scope",
+	};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct ws_resource *r;
+
+		cg_mkdir(cg2, paths[i] + 1);
+		r = in_cgroup(1010 + i, paths[i]);
+		CHECK_STR(r->container_id, "");
+		ws_resource_put(r);
+	}
+}
+
+#define ID_R "a0000000000000000000000000000000000000000000000000000000000000a%c"
+
+/*
+ * The runtime's record names the container only when root alone could have
+ * written it: a root-owned regular file, writable by no one else.
+ */
+TEST(runtime_record_must_be_roots_alone)
+{
+	static const struct {
+		char last; /* the id's last digit */
+		const char *how;
+	} rows[] = {
+		{ '0', "root 0644" }, { '1', "user" }, { '2', "group-writable" },
+		{ '3', "world-writable" }, { '4', "symlink" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char id[65], rel[256], path[PATH_MAX], cg[256];
+		struct ws_resource *r;
+
+		snprintf(id, sizeof(id), ID_R, rows[i].last);
+		snprintf(rel, sizeof(rel), "var/lib/docker/containers/%s/config.v2.json", id);
+		fake_file(rel, "{\"Name\":\"/named\"}");
+		snprintf(path, sizeof(path), "%s/%s", root, rel);
+		if (!strcmp(rows[i].how, "user"))
+			CHECK_INT(chown(path, 65534, 65534), 0);
+		if (!strcmp(rows[i].how, "group-writable"))
+			CHECK_INT(chmod(path, 0664), 0);
+		if (!strcmp(rows[i].how, "world-writable"))
+			CHECK_INT(chmod(path, 0646), 0);
+		if (!strcmp(rows[i].how, "symlink")) {
+			char real[PATH_MAX];
+
+			snprintf(real, sizeof(real), "%s/elsewhere.json", root);
+			CHECK_INT(rename(path, real), 0);
+			CHECK_INT(symlink(real, path), 0);
+		}
+		snprintf(cg, sizeof(cg), "system.slice/docker-%s.scope", id);
+		cg_mkdir(cg2, cg);
+		snprintf(cg, sizeof(cg), "/system.slice/docker-%s.scope", id);
+		r = in_cgroup(1020 + i, cg);
+		CHECK_STR(r->container_id, id);
+		if (strcmp(r->container_name, i ? "" : "named"))
+			fprintf(stderr, "    record %s\n", rows[i].how);
+		CHECK_STR(r->container_name, i ? "" : "named");
 		ws_resource_put(r);
 	}
 }
@@ -449,6 +709,12 @@ static const struct check_case cases[] = {
 	CASE(resource_attributes_merge_over_the_agents),
 	CASE(systemd_unit_names_the_service),
 	CASE(container_name_comes_from_the_runtime_record),
+	CASE(forged_scope_in_a_user_delegation_is_not_a_container),
+	CASE(runtime_scope_made_by_root_is_a_container),
+	CASE(cgroup_chowned_to_a_user_is_not_a_container),
+	CASE(libpod_parent_container_made_by_root_is_a_container),
+	CASE(hex_name_outside_a_runtime_layout_is_not_a_container),
+	CASE(runtime_record_must_be_roots_alone),
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -467,6 +733,7 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	fake_mountinfo();
 	rc = check_run("resource", cases, sizeof(cases) / sizeof(cases[0]));
 	if (nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS))
 		fprintf(stderr, "could not remove %s\n", root);
