@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "probe.h"
 #include "recfile.h"
+#include "selcheck.h"
 #include "span.h"
 
 #define TICK_MS 50		/* ring buffer drain period: wakeups are not per record */
@@ -536,6 +537,8 @@ int main(int argc, char **argv)
 		ret = -1;
 		goto cleanup;
 	}
+	/* Selectors that match nothing running: a warning each, then on (processes may come). */
+	ws_selcheck_warn(&a.cfg, "/proc", stderr);
 	ret = run_loop(&a);
 	/*
 	 * Take what the ring still holds, flush the exporter within its bound,
