@@ -123,3 +123,17 @@ def test_empty_cgroup_gets_a_warning_and_the_agent_still_starts(cgroup):
     warned = warnings_before_ready(agent)
     agent.stop()
     assert len(warned) == 1 and f"--cgroup {cgroup.path} holds no process" in warned[0], warned
+
+
+def test_ready_line_names_the_selection_the_capture_and_the_export_target():
+    agent = Agent(["--pid", str(os.getpid()), "--capture", "socket"],
+                  env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":
+                       "http://user:s3cret@127.0.0.1:9/v1/traces?api_key=k",
+                       "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json", "OTEL_TRACES_EXPORTER": ""})
+    ready = [l for l in agent.lines if l.startswith("wirespan: ready")]
+    agent.stop()
+    assert len(ready) == 1, agent.lines
+    assert ready[0] == (f"wirespan: ready (selection: pid {os.getpid()}; capture: socket "
+                        "tracepoints (sock_send_length/sock_recv_length), connection state: "
+                        "inet_sock_set_state; export: OTLP http/json to "
+                        "http://127.0.0.1:9/v1/traces)\n"), ready[0]
