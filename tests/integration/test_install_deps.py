@@ -2,6 +2,7 @@
 """`make run` installs only what the agent needs to build and run; what the
 tests use comes with `make test`. Read from the installer's own lists
 (--list installs nothing) and from make's dry runs."""
+import os
 import shutil
 import subprocess
 
@@ -25,8 +26,10 @@ def listed(*args):
 
 
 def dry_run(target):
+    # Under `make test` this runs inside make: its flags and jobserver are not this make's.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     r = subprocess.run(["make", "-n", target], cwd=REPO, capture_output=True, text=True,
-                       timeout=600)
+                       timeout=600, env=env)
     assert r.returncode == 0, r.stderr
     return [l for l in r.stdout.splitlines() if "install-deps.sh" in l]
 
