@@ -56,18 +56,22 @@ BPF_TEST_BINS := $(patsubst tests/bpf/%.c,$(OUT)/tests/%,$(BPF_TEST_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps run test unit san bpf-tests fuzz bench clean vmlinux format lint
+.PHONY: all deps deps-run run test unit san bpf-tests fuzz bench clean vmlinux format lint
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 all: $(OUT)/wirespan $(UNIT_BINS) $(BPF_TEST_BINS)
 
-# Installs the Debian packages the build, the agent and the tests need.
+# Installs the Debian packages the build and the agent need (deps-run), or
+# those and what the tests use (deps: Python, Go, nginx, wrk, Node.js, ...).
+deps-run:
+	$(Q)packaging/install-deps.sh run
+
 deps:
-	$(Q)packaging/install-deps.sh
+	$(Q)packaging/install-deps.sh test
 
 # Sets up and runs the agent on its default: every process, spans on stdout.
-run: deps
+run: deps-run
 	$(Q)$(MAKE) --no-print-directory $(OUT)/wirespan
 	$(OUT)/wirespan $(ARGS)
 

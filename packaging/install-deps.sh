@@ -1,36 +1,67 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Installs every Debian 12 package wirespan needs to build, run and test,
-# plus any package named as an argument (bench/install-deps.sh adds its own),
-# then the npm packages of the Node test services (npm ci, from their lock).
+# Installs the Debian 12 packages wirespan needs, for one of two purposes:
+#   install-deps.sh run [PKG]...   build and run the agent (make run)
+#   install-deps.sh test [PKG]...  that, plus what the test suites use (make
+#                                  test): sanitizers, Python, Go, nginx, wrk,
+#                                  Node.js, and npm ci for the Node services
+# plus any package named after it (bench/install-deps.sh adds its own; with
+# no purpose first, "test" is meant, as before the split).
+#   install-deps.sh --list run|test  prints the packages, one a line, and
+#                                    installs nothing
 # Quick when everything is there already: apt runs only for what is missing,
 # npm only when the lock file is newer than what it installed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
+list=0
+if [ "${1:-}" = "--list" ]; then
+	list=1
+	shift
+fi
+purpose=test
+case "${1:-}" in
+run | test)
+	purpose=$1
+	shift
+	;;
+esac
+
+# build: BPF objects, skeletons, the agent (make run builds it too); the
+# -dev packages bring the libraries the agent runs with.
 pkgs=(
-	# build: BPF objects, skeletons, the agent
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 	protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev
-	# sanitizers and fuzzing (clang's runtime)
-	libclang-rt-14-dev
-	# tests: the OTLP receiver and real servers and clients
-	python3 python3-pytest python3-protobuf python3-grpcio protobuf-compiler curl nginx-light
-	wrk iproute2
-	openssl # test certificates (TLS and mTLS export)
-	golang-go # a Go net/http server the tests build
-	"$@"
+	ca-certificates # an https:// collector is verified against the system's CAs
 )
-# tests: Node.js and npm run the OpenTelemetry SDK services. A node already
-# there (NodeSource's, with its own npm) is used as is: Debian's npm
-# package would conflict with it.
-command -v node >/dev/null || pkgs+=(nodejs)
-command -v npm >/dev/null || pkgs+=(npm)
+if [ "$purpose" = test ]; then
+	pkgs+=(
+		# sanitizers and fuzzing (clang's runtime)
+		libclang-rt-14-dev
+		# the OTLP receiver and real servers and clients
+		python3 python3-pytest python3-protobuf python3-grpcio protobuf-compiler curl
+		nginx-light wrk iproute2
+		openssl   # test certificates (TLS and mTLS export)
+		golang-go # a Go net/http server the tests build
+	)
+	# Node.js and npm run the OpenTelemetry SDK services. A node already
+	# there (NodeSource's, with its own npm) is used as is: Debian's npm
+	# package would conflict with it.
+	command -v node >/dev/null || pkgs+=(nodejs)
+	command -v npm >/dev/null || pkgs+=(npm)
+fi
+pkgs+=("$@")
+
+if [ "$list" = 1 ]; then
+	printf '%s\n' "${pkgs[@]}"
+	exit 0
+fi
 
 # The Node test services' packages, exactly as their lock file says.
 npm_ci() {
 	local app="$here/../tests/integration/apps/node"
 
+	[ "$purpose" = test ] || return 0
 	if [ -e "$app/node_modules/.package-lock.json" ] &&
 		[ ! "$app/package-lock.json" -nt "$app/node_modules/.package-lock.json" ]; then
 		return 0

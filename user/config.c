@@ -427,6 +427,7 @@ static int add_comm(struct ws_config *c, const char *v)
 	/* The kernel keeps 15 characters of a name: match what it keeps. */
 	memset(c->comms[c->ncomms], 0, sizeof(c->comms[0]));
 	strncpy(c->comms[c->ncomms], v, sizeof(c->comms[0]) - 1);
+	c->comm_names[c->ncomms] = v;
 	c->ncomms++;
 	return 0;
 }

@@ -39,6 +39,7 @@ struct ws_config {
 	const char *cgroups[WS_MAX_SEL_CGROUPS];
 	size_t ncgroups;
 	char comms[WS_MAX_COMMS][16];
+	const char *comm_names[WS_MAX_COMMS]; /* the same, as given (argv): for the start's warnings */
 	size_t ncomms;
 	enum ws_capture capture;
 	uint32_t capture_bytes; /* payload copied per I/O */

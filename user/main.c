@@ -27,7 +27,9 @@
 #include "exporter.h"
 #include "metrics.h"
 #include "probe.h"
+#include "ready.h"
 #include "recfile.h"
+#include "selcheck.h"
 #include "span.h"
 
 #define TICK_MS 50		/* ring buffer drain period: wakeups are not per record */
@@ -322,6 +324,7 @@ static int make_exporter(struct agent *a)
 static int run_loop(struct agent *a)
 {
 	struct epoll_event ev = { .events = EPOLLIN }, evs[4];
+	char ready[2048];
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
 				  .it_value = { 0, TICK_MS * 1000000L } };
 	int epfd, tfd, sfd, ret = 0;
@@ -352,7 +355,8 @@ static int run_loop(struct agent *a)
 		epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	}
 
-	fprintf(stderr, "wirespan: ready (%s)\n", a->plan.desc);
+	ws_ready_line(&a->cfg, a->plan.desc, ready, sizeof(ready));
+	fprintf(stderr, "%s\n", ready);
 	for (;;) {
 		int n = epoll_wait(epfd, evs, 4, -1);
 
@@ -562,6 +566,8 @@ int main(int argc, char **argv)
 		ret = -1;
 		goto cleanup;
 	}
+	/* Selectors that match nothing running: a warning each, then on (processes may come). */
+	ws_selcheck_warn(&a.cfg, "/proc", stderr);
 	ret = run_loop(&a);
 	/*
 	 * Take what the ring still holds, flush the exporter within its bound,

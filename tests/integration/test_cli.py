@@ -66,3 +66,74 @@ def test_default_console_exporter_prints_spans(cgroup):
     lines = [l for l in out.splitlines() if "/console" in l]
     assert len(lines) == 2, out
     assert any(l.startswith("SERVER") for l in lines) and any(l.startswith("CLIENT") for l in lines)
+
+
+def warnings_before_ready(agent):
+    """The agent's stderr lines before its ready line, which must come."""
+    lines = agent.lines[:next(i for i, l in enumerate(agent.lines)
+                              if l.startswith("wirespan: ready"))]
+    return [l for l in lines if l.startswith("wirespan: warning: ")]
+
+
+def test_comm_naming_the_executable_instead_of_the_comm_gets_a_hint(tmp_path):
+    # A process's comm is the name it was executed under, cut at 15 bytes:
+    # `python3 -m http.server` runs as comm python3 while its executable (and
+    # so its service.name) is python3.11. The process here gets a comm of
+    # its own through a link, so no other process on the host can match.
+    link = tmp_path / "ws-py3"
+    link.symlink_to(os.path.realpath("/usr/bin/python3"))
+    proc = subprocess.Popen([str(link), "-c", "import time; time.sleep(60)"])
+    try:
+        agent = Agent(["--comm", "ws-py3.11", "--exporter", "none"])
+        warned = warnings_before_ready(agent)
+        agent.stop()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(warned) == 1, agent.lines
+    assert "--comm ws-py3.11 matches no running process" in warned[0], warned
+    assert "did you mean `ws-py3`?" in warned[0], warned
+
+
+def test_comm_longer_than_15_bytes_gets_the_cut_name_as_hint():
+    agent = Agent(["--comm", "wsdocs-nothing-runs-so", "--exporter", "none"])
+    warned = warnings_before_ready(agent)
+    agent.stop()
+    assert len(warned) == 1, agent.lines
+    assert "comm names are at most 15 bytes: did you mean `wsdocs-nothing-`?" in warned[0], warned
+
+
+def test_comm_of_a_running_process_gets_no_warning(tmp_path):
+    link = tmp_path / "ws-running"
+    link.symlink_to(os.path.realpath("/usr/bin/python3"))
+    proc = subprocess.Popen([str(link), "-c", "import time; time.sleep(60)"])
+    try:
+        time.sleep(0.2)  # past the exec, so its comm is the link's name
+        agent = Agent(["--comm", "ws-running", "--exporter", "none"])
+        warned = warnings_before_ready(agent)
+        agent.stop()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert warned == [], warned
+
+
+def test_empty_cgroup_gets_a_warning_and_the_agent_still_starts(cgroup):
+    agent = Agent(["--cgroup", str(cgroup.path), "--exporter", "none"])
+    warned = warnings_before_ready(agent)
+    agent.stop()
+    assert len(warned) == 1 and f"--cgroup {cgroup.path} holds no process" in warned[0], warned
+
+
+def test_ready_line_names_the_selection_the_capture_and_the_export_target():
+    agent = Agent(["--pid", str(os.getpid()), "--capture", "socket"],
+                  env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":
+                       "http://user:s3cret@127.0.0.1:9/v1/traces?api_key=k",
+                       "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json", "OTEL_TRACES_EXPORTER": ""})
+    ready = [l for l in agent.lines if l.startswith("wirespan: ready")]
+    agent.stop()
+    assert len(ready) == 1, agent.lines
+    assert ready[0] == (f"wirespan: ready (selection: pid {os.getpid()}; capture: socket "
+                        "tracepoints (sock_send_length/sock_recv_length), connection state: "
+                        "inet_sock_set_state; export: OTLP http/json to "
+                        "http://127.0.0.1:9/v1/traces)\n"), ready[0]
