@@ -43,6 +43,7 @@ if [ "$purpose" = test ]; then
 		nginx-light wrk iproute2
 		openssl   # test certificates (TLS and mTLS export)
 		golang-go # a Go net/http server the tests build
+		podman runc # a real container (crun refuses this kernel's hybrid cgroups)
 	)
 	# Node.js and npm run the OpenTelemetry SDK services. A node already
 	# there (NodeSource's, with its own npm) is used as is: Debian's npm

@@ -11,7 +11,8 @@ from conftest import REPO
 SCRIPT = REPO / "packaging" / "install-deps.sh"
 # Packages only the test suites (and benchmarks) use.
 TEST_ONLY = {"golang-go", "wrk", "nginx-light", "nodejs", "npm", "python3-pytest",
-             "python3-grpcio", "python3-protobuf", "protobuf-compiler", "libclang-rt-14-dev"}
+             "python3-grpcio", "python3-protobuf", "protobuf-compiler", "libclang-rt-14-dev",
+             "podman", "runc"}
 BUILD = {"make", "gcc", "clang", "llvm", "libbpf-dev", "bpftool", "libelf-dev", "zlib1g-dev",
          "protobuf-c-compiler", "libprotobuf-c-dev", "libcurl4-openssl-dev"}
 
