@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -303,3 +304,49 @@ def spans_of(spans, kind=None, pid=None, path=None):
 
 SERVER, CLIENT = 2, 3
 STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    {http}
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 "ok"; }}
+    }}
+}}
+"""
+
+
+def start_nginx(cgroup, http=""):
+    """nginx (one worker answering 200 "ok") in the cgroup, with the http
+    block's extra directives; returns (proc, port) once it accepts."""
+    d = tempfile.mkdtemp(prefix="wirespan-nginx-")
+    port = free_port()
+    conf = Path(d) / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=d, port=port, http=http))
+    p = cgroup.popen(["nginx", "-p", d, "-c", str(conf)], stderr=subprocess.PIPE)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        pytest.fail("nginx did not start: " + p.stderr.read().decode())
+    return p, port
+
+
+def stop_nginx(p):
+    p.terminate()
+    p.wait(10)

@@ -5,14 +5,12 @@ receiver decoded them. The core scenarios run on both capture paths."""
 import os
 import socket
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
 from conftest import (APPS, CLIENT, SERVER, STATUS_ERROR, STATUS_UNSET, spans_of,
-                      start_py_server)
+                      start_nginx, start_py_server, stop_nginx)
 
 CAPTURES = ["socket", "syscalls"]
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -166,51 +164,11 @@ def test_404_and_500_status_per_conventions(cgroup, receiver, start_agent, captu
     assert by[CLIENT, 500]["status_code"] == STATUS_ERROR
 
 
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-"""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def nginx(cgroup):
-    d = tempfile.mkdtemp(prefix="wirespan-nginx-")
-    port = free_port()
-    conf = Path(d) / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=d, port=port))
-    p = cgroup.popen(["nginx", "-p", d, "-c", str(conf)], stderr=subprocess.PIPE)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        pytest.fail("nginx did not start: " + p.stderr.read().decode())
+    p, port = start_nginx(cgroup)
     yield p, port
-    p.terminate()
-    p.wait(10)
+    stop_nginx(p)
 
 
 def wait_for_nginx_spans(receiver, n):

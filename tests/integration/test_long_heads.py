@@ -3,41 +3,13 @@
 than one record's capture (a 9 KiB cookie) in one read, with the
 traceparent behind the cookie, and nginx answering a request whose header
 value holds a byte the RFC forbids."""
-import socket
 import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
-from conftest import CLIENT, SERVER, free_port, spans_of
+from conftest import CLIENT, SERVER, spans_of, start_nginx, stop_nginx
 
 CAPTURES = ["socket", "syscalls"]
-
-# One worker, and a header buffer that takes a 9 KiB head in one read:
-# nginx's default (1 KiB, then 8 KiB buffers) would refuse the cookie.
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_header_buffer_size 32k;
-    large_client_header_buffers 4 32k;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-"""
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
@@ -45,22 +17,12 @@ PARENT = "00f067aa0ba902b7"
 
 @pytest.fixture
 def nginx(cgroup):
-    d = tempfile.mkdtemp(prefix="wirespan-nginx-")
-    port = free_port()
-    conf = Path(d) / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=d, port=port))
-    p = cgroup.popen(["nginx", "-p", d, "-c", str(conf)], stderr=subprocess.PIPE)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        pytest.fail("nginx did not start: " + p.stderr.read().decode())
+    # A header buffer that takes a 9 KiB head in one read: nginx's default
+    # (1 KiB, then 8 KiB buffers) would refuse the cookie.
+    p, port = start_nginx(cgroup, "client_header_buffer_size 32k; "
+                                  "large_client_header_buffers 4 32k;")
     yield port
-    p.terminate()
-    p.wait(10)
+    stop_nginx(p)
 
 
 def send_raw(cgroup, port, head):
