@@ -749,7 +749,6 @@ static bool blank_line_at_end(const struct http1_parser *p)
 	return n >= 3 && b[n - 2] == '\r' && b[n - 3] == '\n';
 }
 
-/* Room for need bytes in head_buf; false when memory ran out. */
 /*
  * A few blocks of the first size, kept per thread between heads: every
  * message's head takes one and gives it back when the message is read, and
@@ -760,35 +759,57 @@ static bool blank_line_at_end(const struct http1_parser *p)
 static _Thread_local char *block_cache[BLOCK_CACHE];
 static _Thread_local unsigned int block_cached;
 
-static bool head_reserve(struct http1_parser *p, size_t need)
+/*
+ * Bytes of head buffers grown past the first size, in use on this thread,
+ * and their bound: a client that sends long heads on many connections and
+ * never ends them would otherwise hold up to HTTP1_HEAD_MAX of the agent's
+ * memory per connection (1 GiB at the connection table's bound). Past it a
+ * head that needs more is dropped as too big (-E2BIG, counted): 512 such
+ * heads of 64 KiB gathered at once.
+ */
+#define BIG_HEADS_BUDGET (32u << 20)
+static _Thread_local size_t big_heads;
+
+static size_t big_bytes(size_t cap)
 {
-	size_t cap = p->head_cap ? p->head_cap : HEAD_BUF_MIN;
+	return cap > HEAD_BUF_MIN ? cap : 0;
+}
+
+/* Room for need bytes in head_buf: 0, -ENOMEM, or -E2BIG past the budget. */
+static int head_reserve(struct http1_parser *p, size_t need)
+{
+	size_t cap = p->head_cap ? p->head_cap : HEAD_BUF_MIN, grow;
 	char *nb;
 
 	if (need <= p->head_cap)
-		return true;
+		return 0;
 	if (!p->head_mem && need <= HEAD_BUF_MIN && block_cached) {
 		p->head_mem = block_cache[--block_cached];
 		p->head_buf = p->head_mem + HDRS_BYTES;
 		p->head_cap = HEAD_BUF_MIN;
-		return true;
+		return 0;
 	}
 	while (cap < need)
 		cap *= 2;
 	if (cap > HTTP1_HEAD_MAX)
 		cap = HTTP1_HEAD_MAX;
+	grow = big_bytes(cap) - big_bytes(p->head_cap);
+	if (big_heads + grow > BIG_HEADS_BUDGET)
+		return -E2BIG;
 	/* Moving the block is safe: head pointers are set again when the head completes. */
 	nb = realloc(p->head_mem, HDRS_BYTES + cap);
 	if (!nb)
-		return false;
+		return -ENOMEM;
+	big_heads += grow;
 	p->head_mem = nb;
 	p->head_buf = nb + HDRS_BYTES;
 	p->head_cap = cap;
-	return true;
+	return 0;
 }
 
 static void head_drop(struct http1_parser *p)
 {
+	big_heads -= big_bytes(p->head_cap);
 	if (p->head_mem && p->head_cap == HEAD_BUF_MIN && block_cached < BLOCK_CACHE)
 		block_cache[block_cached++] = p->head_mem;
 	else
@@ -836,7 +857,7 @@ static size_t head_in_place(struct http1_parser *p, const char *buf, size_t len,
 		return 0;
 	e = nl > s && nl[-1] == '\r' ? nl - 1 : nl;
 	/* Its first bytes pass head_prefix_bad() whenever the start line parses. */
-	if (parse_start_line(h, resp, s, e - s) || !head_reserve(p, 1))
+	if (parse_start_line(h, resp, s, e - s) || head_reserve(p, 1))
 		return 0;
 	h->headers = (struct http1_header *)(void *)p->head_mem; /* the table only */
 	memset(&sc, 0, sizeof(sc));
@@ -874,9 +895,10 @@ static size_t feed_head(struct http1_parser *p, const char *buf, size_t len,
 		const char *nl = memchr(buf + i, '\n', take);
 		size_t seg = nl ? (size_t)(nl - (buf + i)) + 1 : take;
 		size_t old = p->head_len;
+		int r = head_reserve(p, old + seg);
 
-		if (!head_reserve(p, old + seg)) {
-			set_error(p, ev, -ENOMEM);
+		if (r) {
+			set_error(p, ev, r);
 			return i;
 		}
 		memcpy(p->head_buf + old, buf + i, seg);
@@ -1095,7 +1117,7 @@ static size_t feed_resync(struct http1_parser *p, const char *buf, size_t len,
 			bool retry;
 			int m;
 
-			if (!head_reserve(p, p->head_len + 1)) {
+			if (head_reserve(p, p->head_len + 1)) {
 				p->head_len = 0; /* no memory: this candidate is not tried */
 				ls = false;
 				i++;

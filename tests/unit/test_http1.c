@@ -760,6 +760,51 @@ TEST(a_name_that_differs_from_transfer_encoding_in_its_middle_byte_does_not_fram
 		  "R:200 E R:204 E");
 }
 
+/*
+ * Long heads that never end, on many connections at once: past a budget
+ * of grown head buffers per thread, a head that needs more is too big
+ * (E2BIG) instead of holding 64 KiB of the agent per connection; the
+ * budget comes back as parsers let go.
+ */
+TEST(long_unfinished_heads_on_many_connections_stay_within_a_budget)
+{
+	enum { N = 600, LEN = 40000 };
+	struct http1_parser *ps = calloc(N, sizeof(*ps));
+	char *buf = malloc(LEN);
+	struct http1_event ev;
+	int too_big = 0, first_too_big = -1;
+
+	if (!ps || !buf)
+		return;
+	memcpy(buf, "GET / HTTP/1.1\r\nCookie: ", 24);
+	memset(buf + 24, 'c', LEN - 24);
+	for (int i = 0; i < N; i++) {
+		http1_init(&ps[i], HTTP1_REQUESTS);
+		ev.type = HTTP1_EV_NONE;
+		http1_feed(&ps[i], buf, LEN, &ev);
+		if (ev.type == HTTP1_EV_ERROR && ev.error == -E2BIG) {
+			if (first_too_big < 0)
+				first_too_big = i;
+			too_big++;
+		}
+	}
+	/* 32 MiB of 64 KiB buffers: 512 heads gathered, the rest too big. */
+	CHECK_INT(first_too_big, 512);
+	CHECK_INT(too_big, N - 512);
+	for (int i = 0; i < N; i++)
+		http1_release(&ps[i]);
+	/* Given back: a long head is gathered again, and ends. */
+	http1_init(&ps[0], HTTP1_REQUESTS);
+	ev.type = HTTP1_EV_NONE;
+	http1_feed(&ps[0], buf, LEN, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	http1_feed(&ps[0], "\r\n\r\n", 4, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	http1_release(&ps[0]);
+	free(buf);
+	free(ps);
+}
+
 TEST(garbage_then_resync_onto_valid_request)
 {
 	static const char bin[] = "\x00\x01\x02\xff\xfe\x16\x03\x01 junk\r\n"
@@ -1554,6 +1599,7 @@ static const struct check_case cases[] = {
 	CASE(big_cookie_then_traceparent_found),
 	CASE(head_over_the_max_is_e2big_then_next_request_parses),
 	CASE(a_forbidden_byte_in_a_value_leaves_out_that_field_only),
+	CASE(long_unfinished_heads_on_many_connections_stay_within_a_budget),
 	CASE(a_name_that_differs_from_transfer_encoding_in_its_middle_byte_does_not_frame),
 	CASE(garbage_then_resync_onto_valid_request),
 	CASE(auto_kind_decided_by_first_parsed_head),
