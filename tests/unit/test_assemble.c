@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "assemble.h"
 #include "baggage.h"
 #include "check.h"
+#include "tmptree.h"
 #include "partners.h"
 #include "procstat.h"
 #include "resource.h"
@@ -3129,19 +3129,11 @@ TEST(malformed_connect_fail_records_are_counted)
 
 /* ---- the resource cache: one /proc read per process ---- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static char fake_root[] = "/tmp/ws-test-asm-proc-XXXXXX";
 
 static void fake_root_remove(void)
 {
-	nftw(fake_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmptree_remove(fake_root);
 }
 
 /*

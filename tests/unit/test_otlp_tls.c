@@ -6,13 +6,13 @@
  * directory; only their markers matter here.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #include "otlp_tls.h"
 
 static char dir[] = "/tmp/ws-test-tls-XXXXXX";
@@ -141,14 +141,6 @@ static const struct check_case cases[] = {
 	CASE(key_and_certificate_come_together),
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	int rc;
@@ -171,7 +163,6 @@ int main(void)
 		   "DEK-Info: AES-128-CBC,00\n\nMIIE\n-----END RSA PRIVATE KEY-----\n");
 	write_file(path_empty, "empty.pem", "");
 	rc = check_run("otlp_tls", cases, sizeof(cases) / sizeof(cases[0]));
-	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS))
-		fprintf(stderr, "could not remove %s\n", dir);
+	tmptree_remove(dir);
 	return rc;
 }

@@ -5,7 +5,6 @@
  * entry of the test itself, and the reference count.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #include "resource.h"
 
 static char root[] = "/tmp/ws-test-proc-XXXXXX";
@@ -717,14 +717,6 @@ static const struct check_case cases[] = {
 	CASE(runtime_record_must_be_roots_alone),
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	int rc;
@@ -735,7 +727,6 @@ int main(void)
 	}
 	fake_mountinfo();
 	rc = check_run("resource", cases, sizeof(cases) / sizeof(cases[0]));
-	if (nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS))
-		fprintf(stderr, "could not remove %s\n", root);
+	tmptree_remove(root);
 	return rc;
 }

@@ -5,12 +5,12 @@
  * cgroup scans (on a fake tree under /tmp).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #include "selcheck.h"
 
 static char root[] = "/tmp/ws-test-selcheck-XXXXXX";
@@ -235,14 +235,6 @@ static const struct check_case cases[] = {
 	CASE(a_cgroup_is_busy_when_it_or_one_below_holds_a_process),
 };
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	int rc;
@@ -252,7 +244,6 @@ int main(void)
 		return 1;
 	}
 	rc = check_run("selcheck", cases, sizeof(cases) / sizeof(cases[0]));
-	if (nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS))
-		fprintf(stderr, "could not remove %s\n", root);
+	tmptree_remove(root);
 	return rc;
 }
