@@ -303,7 +303,10 @@ static int scan_symtab(const struct ws_elf *e, const Elf64_Shdr *symtab,
 		if (!lens[k] || lens[k] >= MAX_NAME_LEN)
 			return -EINVAL;
 	}
-	/* The entry size is a divisor below: libbpf 1.1 divided by it unchecked. */
+	/*
+	 * Symbols are read at the stride of an Elf64_Sym, so the entry size
+	 * must be that; libbpf 1.1 divided by it unchecked (0: SIGFPE).
+	 */
 	if (symtab->sh_entsize != sizeof(Elf64_Sym) ||
 	    !inside(e->size, symtab->sh_offset, symtab->sh_size) || symtab->sh_link >= e->shnum)
 		return -EINVAL;
