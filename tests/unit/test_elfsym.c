@@ -187,6 +187,7 @@ static void big_endian(struct img *m) { eh(m)->e_ident[EI_DATA] = ELFDATA2MSB; }
 static void not_elf(struct img *m) { memcpy(m->b, "#!/bin/sh\n", 10); }
 static void only_the_header(struct img *m) { m->len = sizeof(Elf64_Ehdr); }
 static void header_cut(struct img *m) { m->len = 40; }
+static void empty(struct img *m) { m->len = 0; } /* fuzz_elf's first input */
 static void no_symtab(struct img *m) { sh(m, SEC_SYMTAB)->sh_type = SHT_DYNSYM; }
 static void defined_twice(struct img *m) { sym(m, 2)->st_name = 1; sym(m, 2)->st_size = 1; }
 
@@ -227,6 +228,7 @@ TEST(test_each_broken_field_is_an_error_not_a_crash)
 		{ "not ELF", not_elf, -ENOEXEC },
 		{ "only the ELF header", only_the_header, -EINVAL },
 		{ "ELF header cut", header_cut, -ENOEXEC },
+		{ "empty file", empty, -ENOEXEC },
 		{ "no .symtab (stripped)", no_symtab, -ENOENT },
 		{ "f1 defined twice at two addresses", defined_twice, -EINVAL },
 	};
