@@ -17,6 +17,7 @@
 
 #include "bpf_load.h"
 #include "cgroup.h"
+#include "elfsym.h"
 #include "procstat.h"
 #include "readfd.h"
 #include "wirespan.skel.h"
@@ -370,11 +371,51 @@ static void go_forget(struct ws_bpf *b, size_t i)
 	b->go[i] = b->go[--b->ngo];
 }
 
+/*
+ * Probes go_funcs in the executable of tgid. The symbols are found by our
+ * own bounded reader (elfsym.c), never by libbpf: the file is the traced
+ * program's, and libbpf 1.1's ELF symbol lookup trusts it (a .symtab entry
+ * size of 0 was a division by zero, SIGFPE, the agent gone). With no
+ * func_name libbpf does not open the file; the kernel does, through
+ * /proc/self/fd of the descriptor read here, so the offsets and the probed
+ * inode are the same file even if tgid execs meanwhile, across mount
+ * namespaces too. 0, or the last -errno.
+ */
+static int go_attach(struct go_proc *g, struct bpf_program *const progs[2], uint32_t tgid)
+{
+	char path[64];
+	uint64_t offs[2];
+	int fd, n, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = ws_elf_func_offsets(fd, go_funcs, 2, offs);
+	if (n < 0) {
+		close(fd);
+		return n;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	for (int k = 0; k < 2; k++) {
+		struct bpf_uprobe_opts o = { .sz = sizeof(o) }; /* no func_name: see above */
+
+		if (!offs[k]) {
+			ret = -ENOENT;
+			continue;
+		}
+		g->links[k] = bpf_program__attach_uprobe_opts(progs[k], tgid, path, offs[k], &o);
+		if (!g->links[k])
+			ret = -errno;
+	}
+	close(fd);
+	return ret;
+}
+
 int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 {
 	struct bpf_program *progs[2];
 	struct go_proc *g = NULL;
-	char exe[64];
 	uint64_t start;
 	int ret = 0;
 
@@ -403,23 +444,16 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 	*g = (struct go_proc){ .tgid = tgid, .start = start };
 	pid_bit(b, b->skel->maps.go_procs, tgid, true);
 
-	/* The kernel opens the binary through the link: it works across mount namespaces. */
-	snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);
 	progs[0] = b->skel->progs.ws_go_roundtrip;
 	progs[1] = b->skel->progs.ws_go_req_write;
-	for (int k = 0; k < 2; k++) {
-		struct bpf_uprobe_opts o = { .sz = sizeof(o), .func_name = go_funcs[k] };
-
-		g->links[k] = bpf_program__attach_uprobe_opts(progs[k], tgid, exe, 0, &o);
-		if (!g->links[k])
-			ret = -errno;
-	}
+	ret = go_attach(g, progs, tgid);
 	if (ret) {
 		b->go_stats.probe_failures++;
 		if (b->go_stats.probe_failures <= GO_FAILURES_LOGGED || b->verbose)
 			fprintf(stderr, "wirespan: pid %u is a Go program, but its net/http client "
-				"could not be probed (%s; a stripped binary?): calls it makes "
-				"through http.Transport get no parent\n", tgid, strerror(-ret));
+				"could not be probed (%s%s): calls it makes through "
+				"http.Transport get no parent\n", tgid, strerror(-ret),
+				ret == -ENOENT ? "; a stripped binary?" : "");
 	}
 	return ret;
 }

@@ -20,11 +20,15 @@ struct ws_go_info {
 /*
  * True when the ELF file open at fd (64-bit, either byte order) has the
  * .go.buildinfo section Go's linker writes into every binary since Go 1.13.
- * Reads at most the section headers and their name table, bounded; false
- * for anything else, malformed or unreadable.
+ * Reads at most the section headers, their name table and the section's
+ * first bytes, bounded by elfsym.c; false for anything else, malformed or
+ * unreadable.
  */
 bool ws_elf_is_go(int fd);
-/* The same, and what built it: 0, or -1 (not a 64-bit ELF file, unreadable). */
+/*
+ * The same, and what built it: 0, or -1 (not a regular 64-bit ELF file,
+ * unreadable).
+ */
 int ws_elf_go_info(int fd, struct ws_go_info *out);
 /*
  * The goroutine ids the kernel side can give (bpf/record.bpf.h): Go >= 1.19

@@ -273,7 +273,11 @@ static void read_exe(const char *proc_root, uint32_t pid, struct ws_resource *r)
 
 	if (snprintf(path, sizeof(path), "%s/%u/exe", proc_root, pid) >= (int)sizeof(path))
 		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * The traced program's file: ws_elf_go_info() reads only a regular
+	 * file, bounded by its fstat size (elfsym.c), whatever it says.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd >= 0) {
 		struct ws_go_info gi;
 

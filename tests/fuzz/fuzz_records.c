@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-// fuzz-links: user/assemble.c user/semconv.c user/http1.c user/links.c user/gocalls.c user/partners.c user/baggage.c user/span.c user/resource.c user/container.c user/procstat.c user/golang.c user/tracectx.c user/redact.c user/webhooks.c user/jsonpath.c user/endpoints.c user/resattrs.c user/jsonpick.c user/json.c
+// fuzz-links: user/assemble.c user/semconv.c user/http1.c user/links.c user/gocalls.c user/partners.c user/baggage.c user/span.c user/resource.c user/container.c user/procstat.c user/golang.c user/elfsym.c user/tracectx.c user/redact.c user/webhooks.c user/jsonpath.c user/endpoints.c user/resattrs.c user/jsonpick.c user/json.c
 /*
  * libFuzzer target for the assembler: the input is a script of ring buffer
  * records on a few sockets. Each step's first byte picks the socket, the
