@@ -694,13 +694,39 @@ static bool own_export(const struct ws_assembler *a, const struct http1_head *h)
 	       f->value_len && !memcmp(f->value, a->o.agent_token, f->value_len);
 }
 
+static void on_event(struct ws_assembler *a, struct conn *c, int dir, const struct http1_event *ev,
+		     uint64_t ts, struct ws_exec_ctx x);
+
+/*
+ * A request on c in direction dir: an answer in the other direction whose
+ * end was never seen (its head was cut, or bytes lost) is over, since a
+ * client asks again only once it has its answer. It ends with the last
+ * bytes seen of it, not at the next answer's start.
+ */
+static void end_lost_answer(struct ws_assembler *a, struct conn *c, int dir)
+{
+	struct dir_state *o = &c->d[!dir];
+	struct http1_event ev;
+
+	if (c->resp != RESP_SPAN || dir_kind(c, !dir) != HTTP1_RESPONSES)
+		return;
+	http1_end_lost(&o->p, &ev);
+	if (ev.type != HTTP1_EV_END)
+		return;
+	ev.inferred = 0; /* its time is known: o->last_ts */
+	on_event(a, c, !dir, &ev, o->last_ts, (struct ws_exec_ctx){ 0 });
+}
+
 static void on_request_head(struct ws_assembler *a, struct conn *c, int dir,
 			    const struct http1_head *h, struct ws_exec_ctx x)
 {
 	const struct ws_webhook *route;
 	struct pending p = { 0 };
 	bool wired = false;
-	uint8_t qlen = c->qlen;
+	uint8_t qlen;
+
+	end_lost_answer(a, c, dir);
+	qlen = c->qlen;
 
 	if (own_export(a, h)) {
 		/* Still paired, so its answer is not taken for another's. */
@@ -755,6 +781,7 @@ static void on_event(struct ws_assembler *a, struct conn *c, int dir, const stru
 	case HTTP1_EV_HEAD:
 		d->in_msg = true;
 		a->stats[WS_ASM_FIELDS_DROPPED] += ev->head->fields_dropped;
+		a->stats[WS_ASM_HEADS_CUT] += ev->head->cut;
 		if (ev->head->is_request)
 			on_request_head(a, c, dir, ev->head, x);
 		else
@@ -849,6 +876,8 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 		n -= r;
 		if (ev.type == HTTP1_EV_END && n)
 			start_lost = true; /* a body ended inside the gap: the rest is a new message */
+		if (ev.type == HTTP1_EV_HEAD)
+			start_lost = false; /* a cut head: its message goes on, unread to its end */
 		if (ev.type != HTTP1_EV_NONE)
 			on_event(a, c, dir, &ev, ts, x);
 		else if (!r)

@@ -89,6 +89,7 @@ enum ws_asm_stat {
 	WS_ASM_BODIES_SKIPPED,	  /* bodies the kernel side was asked not to copy (skip_body) */
 	WS_ASM_FIELDS_DROPPED,	  /* header fields left out: a byte the RFC forbids in the value */
 	WS_ASM_OWN_EXPORTS,	  /* requests that were the agent's own exports: no span */
+	WS_ASM_HEADS_CUT,	  /* heads whose end was never seen: spans with what came before */
 	WS_ASM_STAT__COUNT,
 };
 #define WS_ASM_STAT_NAMES                                                                  \
@@ -96,7 +97,8 @@ enum ws_asm_stat {
 	  "response_without_request", "request_without_response", "pipeline_full",         \
 	  "conns_evicted", "gap_desync", "resource_attrs_dropped", "webhook_linked",          \
 	  "webhook_no_context", "webhook_busy", "connect_failures_not_http", "stream_gaps",   \
-	  "bodies_skipped", "header_fields_dropped", "own_exports" }
+	  "bodies_skipped", "header_fields_dropped", "own_exports",    \
+	  "heads_cut" }
 
 struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
 				      void *ctx);

@@ -371,6 +371,7 @@ static void head_reset(struct http1_head *h)
 	h->chunked = 0;
 	h->conn_close = 0;
 	h->upgrade = 0;
+	h->cut = 0;
 	memset(h->known_first, 0, sizeof(h->known_first));
 	memset(h->known_n, 0, sizeof(h->known_n));
 	h->fields_dropped = 0;
@@ -652,8 +653,11 @@ static const char *field_in_place(struct http1_head *h, const char *l, const cha
 	return field_store(h, l, v - 1 - l, v, p, sc) ? NULL : next;
 }
 
-/* Parses the complete head in head_buf (it ends with the empty line). */
-static int parse_head(struct http1_parser *p, int resp, struct head_scan *sc)
+/*
+ * Parses the complete head in head_buf (it ends with the empty line), or,
+ * cut, the whole lines gathered of a head whose end was lost.
+ */
+static int parse_head(struct http1_parser *p, int resp, struct head_scan *sc, bool cut)
 {
 	struct http1_head *h = &p->head;
 	const char *s = p->head_buf, *end = p->head_buf + p->head_len;
@@ -664,6 +668,8 @@ static int parse_head(struct http1_parser *p, int resp, struct head_scan *sc)
 	for (;;) {
 		const char *nl = memchr(s, '\n', end - s), *e;
 
+		if (!nl && cut && !first)
+			break; /* the line the cut went through */
 		if (!nl)
 			return -1;
 		e = nl;
@@ -732,7 +738,7 @@ static void head_done(struct http1_parser *p, struct http1_event *ev)
 	int resp = head_is_response(p) == 1;
 	struct head_scan sc;
 
-	if (parse_head(p, resp, &sc)) {
+	if (parse_head(p, resp, &sc, false)) {
 		set_error(p, ev, -EPROTO);
 		return;
 	}
@@ -1219,6 +1225,42 @@ long http1_feed(struct http1_parser *p, const char *buf, size_t len, struct http
 	return (long)off;
 }
 
+/*
+ * Bytes of the head being gathered were lost: what came of it is handed
+ * out (HEAD, cut), so the exchange keeps its span with what the head said
+ * before the cut, and sync is lost, so the message ends at the next start
+ * (inferred). False when not even the start line came whole, or a field
+ * before the cut is malformed.
+ */
+static bool head_cut(struct http1_parser *p, struct http1_event *ev)
+{
+	int resp = head_is_response(p) == 1;
+	struct head_scan sc;
+
+	if (!(p->chunk_state & HS_LINE1_OK) || parse_head(p, resp, &sc, true))
+		return false;
+	p->head.cut = 1;
+	if (p->kind == HTTP1_AUTO)
+		p->kind = resp ? HTTP1_RESPONSES : HTTP1_REQUESTS;
+	p->in_message = 1;
+	/* The buffer stays until the next call (head_len 0 lets it go then). */
+	lose_sync(p, 1);
+	ev->type = HTTP1_EV_HEAD;
+	ev->head = &p->head;
+	return true;
+}
+
+void http1_end_lost(struct http1_parser *p, struct http1_event *ev)
+{
+	ev_clear(ev);
+	if (p->state != ST_RESYNC || !p->in_message)
+		return;
+	/* Still looking for a start: the answer's last bytes may come yet (another CPU's). */
+	p->in_message = 0;
+	ev->type = HTTP1_EV_END;
+	ev->inferred = 1;
+}
+
 long http1_gap(struct http1_parser *p, uint64_t n, struct http1_event *ev)
 {
 	struct http1_event dummy;
@@ -1259,6 +1301,8 @@ long http1_gap(struct http1_parser *p, uint64_t n, struct http1_event *ev)
 			break;
 		}
 	}
+	if (p->state == ST_HEAD && head_cut(p, ev))
+		return (long)take;
 	lose_sync(p, 1);
 	return (long)take;
 }

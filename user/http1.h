@@ -69,6 +69,12 @@ struct http1_head {
 	unsigned conn_close : 1; /* Connection: close, or HTTP/1.0 without keep-alive */
 	unsigned upgrade : 1;	/* Connection: upgrade */
 	/*
+	 * The head's end was never seen (bytes of it were not copied or were
+	 * lost): it holds the start line and the whole fields before the cut,
+	 * and the message ends, inferred, at the next message start.
+	 */
+	unsigned cut : 1;
+	/*
 	 * Index + 1 in headers of the first such; 0: none. The table's last
 	 * HTTP1_H__COUNT slots are kept for these: after many other fields
 	 * the first of each is still in the table.
@@ -152,8 +158,18 @@ long http1_feed(struct http1_parser *p, const char *buf, size_t len, struct http
  * they are counted (END when it completes, the rest of the gap then loses
  * sync); inside chunk data that holds them, counted; in a body until close,
  * ignored; anywhere else the parser loses sync (see http1_lost_sync()).
+ * Inside a head whose start line came whole, what came of the head is
+ * handed out first (HEAD with cut set), then sync is lost.
  */
 long http1_gap(struct http1_parser *p, uint64_t n, struct http1_event *ev);
+
+/*
+ * The peer's next message says this one is over: a message whose sync was
+ * lost (a cut head, a gap) ends now, inferred (EV_END); nothing otherwise.
+ * For a client that waits for an answer before its next request, the next
+ * request ends the answer whose end was not seen.
+ */
+void http1_end_lost(struct http1_parser *p, struct http1_event *ev);
 
 /*
  * The connection closed: a pending END or a body running until close ends

@@ -907,9 +907,10 @@ TEST(gap_in_head_resyncs)
 {
 	struct http1_event ev;
 
+	/* Not even the start line came whole: nothing to hand out. */
 	LOG[0] = 0;
 	reinit(&P, HTTP1_REQUESTS);
-	feed_str(&P, "GET /a HTTP/1.1\r\nHo", LOG);
+	feed_str(&P, "GET /a HT", LOG);
 	CHECK_INT(http1_gap(&P, 10, &ev), 10);
 	CHECK_INT(ev.type, HTTP1_EV_NONE);
 	CHECK_INT(http1_lost_sync(&P), 1);
@@ -920,6 +921,56 @@ TEST(gap_in_head_resyncs)
 	CHECK_INT(http1_lost_sync(&P), 1);
 	feed_str(&P, "/x HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n", LOG);
 	CHECK_STR(LOG, "Q:GET /b E Q:GET /c E");
+}
+
+/*
+ * A head cut by a gap (its tail was not copied) after its start line: what
+ * came is handed out (HEAD, cut: the start line and the whole fields, not
+ * the one the cut went through), then sync is lost and the next start ends
+ * it, inferred. Bug: such a message was dropped with its span.
+ */
+TEST(gap_in_head_hands_out_what_came_of_it)
+{
+	struct http1_event ev;
+
+	LOG[0] = 0;
+	reinit(&P, HTTP1_REQUESTS);
+	feed_str(&P, "GET /a HTTP/1.1\r\nHost: x\r\nCookie: c=1", LOG);
+	CHECK_INT(http1_gap(&P, 10, &ev), 10);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	if (ev.type == HTTP1_EV_HEAD) {
+		CHECK_INT(ev.head->cut, 1);
+		CHECK_MEM(ev.head->target, ev.head->target_len, "/a");
+		CHECK_INT(ev.head->nheaders, 1);
+		CHECK(http1_get(ev.head, HTTP1_H_HOST) != NULL);
+		CHECK(http1_find(ev.head, "cookie") == NULL);
+	}
+	CHECK_INT(http1_lost_sync(&P), 1);
+	feed_str(&P, "rest\r\n\r\nGET /b HTTP/1.1\r\n\r\n", LOG);
+	CHECK_STR(LOG, "E* Q:GET /b E");
+	/* An answer's: its status is known; the next request ends it (http1_end_lost). */
+	LOG[0] = 0;
+	reinit(&P, HTTP1_RESPONSES);
+	feed_str(&P, "HTTP/1.1 503 Busy\r\nSet-Cookie: a", LOG);
+	CHECK_INT(http1_gap(&P, 100, &ev), 100);
+	CHECK_INT(ev.type, HTTP1_EV_HEAD);
+	if (ev.type == HTTP1_EV_HEAD)
+		CHECK_INT(ev.head->status, 503);
+	http1_end_lost(&P, &ev);
+	CHECK_INT(ev.type, HTTP1_EV_END);
+	CHECK_INT(ev.inferred, 1);
+	http1_end_lost(&P, &ev); /* once */
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
+	/* Still looking for a start: a late tail of that answer is skipped. */
+	feed_str(&P, "tail bytes\r\n\r\n", LOG);
+	feed_str(&P, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", LOG);
+	CHECK_STR(LOG, "R:200 E");
+	/* A field before the cut that is malformed: nothing is handed out. */
+	LOG[0] = 0;
+	reinit(&P, HTTP1_REQUESTS);
+	feed_str(&P, "GET /a HTTP/1.1\r\nBad Name: x\r\nHo", LOG);
+	CHECK_INT(http1_gap(&P, 10, &ev), 10);
+	CHECK_INT(ev.type, HTTP1_EV_NONE);
 }
 
 TEST(gap_in_chunk_framing_gives_inferred_end)
@@ -1606,6 +1657,7 @@ static const struct check_case cases[] = {
 	CASE(gap_inside_content_length_body_keeps_sync),
 	CASE(body_left_only_for_counted_content_length_bodies),
 	CASE(gap_in_head_resyncs),
+	CASE(gap_in_head_hands_out_what_came_of_it),
 	CASE(gap_in_chunk_framing_gives_inferred_end),
 	CASE(conflicting_content_length_is_error),
 	CASE(chunked_wins_over_content_length),
