@@ -525,7 +525,10 @@ int main(int argc, char **argv)
 	if (a.cfg.record) {
 		a.rec = ws_recw_open(a.cfg.record, aopts.mono_to_unix_ns);
 		if (!a.rec) {
-			fprintf(stderr, "wirespan: --record %s: %s\n", a.cfg.record, strerror(errno));
+			/* EEXIST: a file or a link is there; the writer never replaces either. */
+			fprintf(stderr, "wirespan: --record %s: %s\n", a.cfg.record,
+				errno == EEXIST ? "exists; remove it or choose another name"
+						: strerror(errno));
 			ret = -1;
 			goto cleanup;
 		}

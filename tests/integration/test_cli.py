@@ -66,3 +66,38 @@ def test_default_console_exporter_prints_spans(cgroup):
     lines = [l for l in out.splitlines() if "/console" in l]
     assert len(lines) == 2, out
     assert any(l.startswith("SERVER") for l in lines) and any(l.startswith("CLIENT") for l in lines)
+
+
+# Issue 20: --record followed a link planted at FILE (a root-owned 0600 file
+# was overwritten) and truncated whatever was there.
+def test_record_refuses_a_planted_symlink_and_an_existing_file(tmp_path):
+    target = tmp_path / "shadow"
+    target.write_text("root:secret\n")
+    target.chmod(0o600)
+    link = tmp_path / "rec.wsrec"
+    link.symlink_to(target)
+    existing = tmp_path / "old.wsrec"
+    existing.write_bytes(b"an earlier recording")
+    for path in (link, existing):
+        r = run("--record", str(path), env={"OTEL_TRACES_EXPORTER": "none"})
+        assert r.returncode == 1, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0] == (
+            f"wirespan: --record {path}: exists; remove it or choose another name"), r.stderr
+    assert target.read_text() == "root:secret\n"
+    assert existing.read_bytes() == b"an earlier recording"
+    assert link.is_symlink()
+
+
+# Issue 20: a recording holds raw traffic, secrets included; it was created
+# 0666 & ~umask (world-readable).
+def test_record_file_is_0600_under_umask_000(cgroup, tmp_path):
+    path = tmp_path / "run.wsrec"
+    old = os.umask(0)
+    try:
+        agent = Agent(["--cgroup", str(cgroup.path), "--record", str(path)],
+                      env={"OTEL_TRACES_EXPORTER": "none"})
+    finally:
+        os.umask(old)
+    agent.stop()
+    assert path.stat().st_mode & 0o7777 == 0o600, oct(path.stat().st_mode)
