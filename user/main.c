@@ -359,6 +359,7 @@ static int run_loop(struct agent *a)
 					continue;
 				ticks++;
 				drain(a);
+				ws_metrics_tick(a->metrics, epfd, ws_metrics_now_ms());
 				if (ticks % EXPIRE_EVERY_TICKS == 0) {
 					ws_assembler_expire(a->asm_, mono_ns());
 					hand_over(a);

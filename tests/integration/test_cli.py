@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 
-from conftest import AGENT, Agent, start_py_server
+from conftest import AGENT, Agent, free_port, scrape, start_py_server
 
 
 def run(*args, env=None):
@@ -101,3 +101,61 @@ def test_record_file_is_0600_under_umask_000(cgroup, tmp_path):
         os.umask(old)
     agent.stop()
     assert path.stat().st_mode & 0o7777 == 0o600, oct(path.stat().st_mode)
+
+
+def listening_addresses(port):
+    """The local addresses of TCP sockets listening on port, from /proc/net/tcp{,6}."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, _, hexport = local.partition(":")
+                if state == "0A" and int(hexport, 16) == port:
+                    out.append(addr)
+    return out
+
+
+# Issue 20: --metrics-address :PORT listened on every interface.
+def test_metrics_port_alone_listens_on_loopback_only(cgroup):
+    mport = free_port()
+    agent = Agent(["--cgroup", str(cgroup.path), "--metrics-address", f":{mport}"],
+                  env={"OTEL_TRACES_EXPORTER": "none"})
+    try:
+        assert listening_addresses(mport) == ["0100007F"], listening_addresses(mport)
+        assert "wirespan_connections" in scrape(mport)
+    finally:
+        agent.stop()
+
+
+# Issue 20: eight idle connections locked every scrape out for as long as they stayed.
+def test_metrics_idle_clients_cannot_lock_scrapes_out(cgroup):
+    import socket
+    mport = free_port()
+    agent = Agent(["--cgroup", str(cgroup.path), "--metrics-address", f"127.0.0.1:{mport}"],
+                  env={"OTEL_TRACES_EXPORTER": "none"})
+    try:
+        idle = [socket.create_connection(("127.0.0.1", mport)) for _ in range(12)]
+        time.sleep(0.3)  # accepted, holding their slots
+        t0 = time.monotonic()
+        assert "wirespan_connections" in scrape(mport)
+        assert time.monotonic() - t0 < 2.0
+        # Past their deadline (5 s from accept) the server has closed them all.
+        time.sleep(6)
+        for s in idle:
+            s.settimeout(2)
+            assert s.recv(1) == b""
+            s.close()
+    finally:
+        agent.stop()
+
+
+def test_metrics_all_interfaces_only_when_asked(cgroup):
+    mport = free_port()
+    agent = Agent(["--cgroup", str(cgroup.path), "--metrics-address", f"0.0.0.0:{mport}"],
+                  env={"OTEL_TRACES_EXPORTER": "none"})
+    try:
+        assert listening_addresses(mport) == ["00000000"], listening_addresses(mport)
+    finally:
+        agent.stop()
+    assert "127.0.0.1 only" in run("--help").stdout
