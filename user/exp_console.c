@@ -5,7 +5,8 @@
  *
  *   SERVER GET /users?id=REDACTED 200 1.234ms service=python3 pid=4242 trace=<32 hex> span=<16 hex> parent=-
  *   CLIENT GET http://api:8080/v1?q=REDACTED 503 12.000ms service=curl pid=77 trace=... span=... parent=<16 hex> error=503
- *   CLIENT POST https://api.stripe.com/v1/charges 200 80.125ms service=shop pid=9 peer.service=stripe request-id=req_123 trace=...
+ *   CLIENT POST https://api.stripe.com/v1/x 200 8.125ms service=shop pid=9 peer.service=stripe
+ *     request-id=req_123 trace=... (one line)
  *
  * Fields: kind (padded to 6), method, URL (url.full for a client span, else
  * url.path and "?" url.query), status code or "-", duration in ms, then

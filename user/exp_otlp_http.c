@@ -247,7 +247,7 @@ static enum ws_otlp_seen seen_of(const struct otlp_http *h, CURLcode rc)
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return WS_OTLP_SEEN_NO_HOST;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		/* "Received HTTP/0.9 when not allowed": binary frames where a status line belongs. */
+		/* "Received HTTP/0.9 when not allowed": binary where a status line belongs. */
 		return strstr(h->errbuf, "HTTP/0.9") ? WS_OTLP_SEEN_NOT_HTTP1 : WS_OTLP_SEEN_OTHER;
 	case CURLE_WEIRD_SERVER_REPLY:
 		return WS_OTLP_SEEN_NOT_HTTP1;
@@ -318,9 +318,9 @@ static enum ws_export_err log_failure(struct otlp_http *h, int enc_err, CURLcode
 	else if (grpc >= 0) {
 		printable(h->ans.grpc_message, strlen(h->ans.grpc_message), msg, sizeof(msg));
 		fprintf(stderr,
-			"wirespan: otlp export failed: gRPC status %d %s%s%s%s, %lu time%s%s\n", grpc,
-			ws_grpc_code_name(grpc), msg[0] ? " (" : "", msg, msg[0] ? ")" : "", count,
-			count == 1 ? "" : "s", cause);
+			"wirespan: otlp export failed: gRPC status %d %s%s%s%s, %lu time%s%s\n",
+			grpc, ws_grpc_code_name(grpc), msg[0] ? " (" : "", msg, msg[0] ? ")" : "",
+			count, count == 1 ? "" : "s", cause);
 	} else
 		fprintf(stderr, "wirespan: otlp export failed: HTTP status %ld, %lu time%s%s\n",
 			http, count, count == 1 ? "" : "s", cause);

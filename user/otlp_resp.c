@@ -188,8 +188,9 @@ static bool ends_with(const char *s, const char *suffix)
 static size_t grpc_server(const struct ws_otlp_fault *f, char *out, size_t outsz)
 {
 	return snprintf(out, outsz,
-			"%s speaks HTTP/2 only, as a gRPC collector (port %d) does: for gRPC set "
-			"OTEL_EXPORTER_OTLP_PROTOCOL=grpc, for OTLP/HTTP use the collector's port %d",
+			"%s speaks HTTP/2 only, as a gRPC collector (port %d) does: for gRPC "
+			"set OTEL_EXPORTER_OTLP_PROTOCOL=grpc, for OTLP/HTTP use the "
+			"collector's port %d",
 			f->host_port, OTLP_GRPC_PORT, OTLP_HTTP_PORT);
 }
 

@@ -71,7 +71,7 @@ struct ws_rec_writer *ws_recw_open(const char *path, int64_t mono_to_unix_ns)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto fail;
-	/* The umask can only take bits away; an odd one (0277) would leave the owner without read. */
+	/* A umask only takes bits away; an odd one (0277) would leave the owner without read. */
 	if (fchmod(fd, 0600))
 		goto fail;
 	w->f = fdopen(fd, "wb");

@@ -208,8 +208,8 @@ TEST(partner_call_shows_peer_service_and_request_ids)
 	add(s, "http.response.header.request-id", "req_123");
 	add(s, "http.response.header.cf-ray", "8a1b-FRA");
 	check_line(s, "CLIENT POST https://api.stripe.com/v1/charges 402 1.234ms service=python3 "
-		      "pid=4242 peer.service=stripe request-id=req_123 cf-ray=8a1b-FRA trace=" TRACE_HEX
-		      " span=" SPAN_HEX " parent=-\n");
+		      "pid=4242 peer.service=stripe request-id=req_123 cf-ray=8a1b-FRA "
+		      "trace=" TRACE_HEX " span=" SPAN_HEX " parent=-\n");
 }
 
 TEST(request_id_without_partner_name_is_shown_alone)
@@ -234,7 +234,8 @@ TEST(hostile_partner_values_are_escaped_on_one_line)
 	add(s, "http.response.header.x\x1bz", "v");
 	CHECK_INT(export_to_string(&s, 1, &out), 0);
 	CHECK_STR(out, "CLIENT GET http://h/ - 1.234ms service=python3 pid=4242 "
-		       "peer.service=a\\x1b]0;t\\x07 request-id=r\\x1b[2J\\x0d\\x0aCLIENT\\x20x\\xc2\\x9b "
+		       "peer.service=a\\x1b]0;t\\x07 "
+		       "request-id=r\\x1b[2J\\x0d\\x0aCLIENT\\x20x\\xc2\\x9b "
 		       "x\\x1bz=v trace=" TRACE_HEX " span=" SPAN_HEX " parent=-\n");
 	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
 	for (const char *p = out; *p; p++)

@@ -256,7 +256,8 @@ TEST(export_failures_name_their_likely_cause)
 		  "speaks HTTP/2 only", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" },
 		/* gRPC at an OTLP/HTTP receiver: no HTTP/2, or an answer with no grpc-status. */
 		{ true, WS_OTLP_SEEN_EMPTY, 0, 0, 0, 4318, "",
-		  "as an OTLP/HTTP receiver (port 4318)", "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" },
+		  "as an OTLP/HTTP receiver (port 4318)",
+		  "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" },
 		{ true, WS_OTLP_SEEN_NOT_HTTP2, 0, 0, 0, 4318, "",
 		  "does not speak gRPC over HTTP/2", "port 4317" },
 		{ true, WS_OTLP_SEEN_NOT_HTTP1, 0, 0, 0, 4318, "",
@@ -269,7 +270,8 @@ TEST(export_failures_name_their_likely_cause)
 		{ false, WS_OTLP_SEEN_REFUSED, 0, 0, 0, 4318, "/v1/traces",
 		  "nothing listens at h:4318; is the collector running",
 		  "(4318 for OTLP/HTTP, 4317 for gRPC)?" },
-		{ true, WS_OTLP_SEEN_REFUSED, 0, 0, 0, 4317, "", "nothing listens at h:4317", "4317" },
+		{ true, WS_OTLP_SEEN_REFUSED, 0, 0, 0, 4317, "", "nothing listens at h:4317",
+		  "4317" },
 		/* A traces endpoint given without its path. */
 		{ false, WS_OTLP_SEEN_ANSWER, 404, 0, 0, 4318, "/",
 		  "the endpoint's path / is not /v1/traces", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" },
