@@ -255,6 +255,10 @@ static enum ws_otlp_seen seen_of(const struct otlp_http *h, CURLcode rc)
 		return WS_OTLP_SEEN_NOT_HTTP2;
 	case CURLE_GOT_NOTHING:
 		return WS_OTLP_SEEN_EMPTY;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		/* A TLS alert is not a hang-up (classify() makes it a tls failure). */
+		return strstr(h->errbuf, " alert ") ? WS_OTLP_SEEN_OTHER : WS_OTLP_SEEN_HUNG_UP;
 	case CURLE_SSL_CONNECT_ERROR:
 		/* OpenSSL's words for a plain-text answer to the ClientHello. */
 		return strstr(h->errbuf, "wrong version number") ? WS_OTLP_SEEN_NOT_TLS

@@ -288,6 +288,21 @@ size_t ws_otlp_hint(const struct ws_otlp_fault *f, char *out, size_t outsz)
 				     "wants OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
 				     f->host_port, OTLP_HTTP_PORT, OTLP_GRPC_PORT);
 		break;
+	case WS_OTLP_SEEN_HUNG_UP:
+		/*
+		 * Also what a collector that crashed does: said as a question,
+		 * and for OTLP/HTTP only on gRPC's own port.
+		 */
+		if (f->grpc)
+			n = snprintf(out, outsz,
+				     "%s broke the connection before answering, as a server that "
+				     "does not speak HTTP/2 does: is it an OTLP/HTTP receiver (port "
+				     "%d)? for it set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, for "
+				     "gRPC use the collector's port %d",
+				     f->host_port, OTLP_HTTP_PORT, OTLP_GRPC_PORT);
+		else if (f->port == OTLP_GRPC_PORT)
+			n = grpc_server(f, out, outsz);
+		break;
 	case WS_OTLP_SEEN_NOT_TLS:
 		n = snprintf(out, outsz,
 			     "%s answers in plain text, not TLS: use an http:// endpoint, or the "

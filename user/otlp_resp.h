@@ -45,6 +45,7 @@ enum ws_otlp_seen {
 	WS_OTLP_SEEN_NOT_HTTP1,	 /* an HTTP/1.1 request got bytes that are no HTTP/1.x answer */
 	WS_OTLP_SEEN_NOT_HTTP2,	 /* an HTTP/2 request met a server that does not speak it */
 	WS_OTLP_SEEN_EMPTY,	 /* the server closed the connection without answering */
+	WS_OTLP_SEEN_HUNG_UP,	 /* the connection broke while sending or before any answer */
 	WS_OTLP_SEEN_NOT_TLS,	 /* the TLS handshake met plain text */
 	WS_OTLP_SEEN_OTHER,
 };

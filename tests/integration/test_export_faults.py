@@ -228,10 +228,10 @@ def test_export_failure_names_the_likely_cause(cgroup, receiver, start_agent, ca
     assert wait_until(lambda: failure_lines(agent), timeout=10), agent.lines
     agent.stop()
     lines = failure_lines(agent)
-    # One line at the start of the streak, whatever the retries and batches.
-    assert len(lines) == 1, lines
-    for w in want:
-        assert w in lines[0], lines[0]
+    # A line at the start of the streak, whatever the retries and batches; the
+    # server may also hang up while curl still sends (another kind, its own line).
+    assert 1 <= len(lines) <= 2, lines
+    assert any(all(w in l for w in want) for l in lines), lines
     assert receiver.spans() == []
 
 

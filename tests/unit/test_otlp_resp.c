@@ -266,6 +266,11 @@ TEST(export_failures_name_their_likely_cause)
 		  "as an OTLP/HTTP receiver (port 4318)", "http/protobuf" },
 		{ true, WS_OTLP_SEEN_ANSWER, 415, 0, 0, 4318, "",
 		  "does not speak gRPC over HTTP/2", "port 4317" },
+		/* An HTTP/1.1 server that hangs up on HTTP/2's preface while curl still sends. */
+		{ true, WS_OTLP_SEEN_HUNG_UP, 0, 0, 0, 4318, "",
+		  "broke the connection before answering", "http/protobuf" },
+		{ false, WS_OTLP_SEEN_HUNG_UP, 0, 0, 0, 4317, "/v1/traces",
+		  "as a gRPC collector (port 4317)", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" },
 		/* Nothing listening. */
 		{ false, WS_OTLP_SEEN_REFUSED, 0, 0, 0, 4318, "/v1/traces",
 		  "nothing listens at h:4318; is the collector running",
@@ -319,6 +324,10 @@ TEST(failures_that_say_their_cause_get_no_hint)
 				    .path = "" };
 	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
 	f.seen = WS_OTLP_SEEN_OTHER;
+	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
+	/* A broken connection to an OTLP/HTTP receiver on its own port is a network failure. */
+	f = (struct ws_otlp_fault){ .seen = WS_OTLP_SEEN_HUNG_UP, .host_port = "h:4318",
+				    .port = 4318, .path = "/v1/traces" };
 	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
 	/* A hint cut to the buffer stays a string. */
 	f.seen = WS_OTLP_SEEN_REFUSED;
