@@ -117,9 +117,18 @@ TEST(port_alone_listens_on_loopback_and_all_interfaces_only_when_asked)
 	};
 	char err[256], got[INET6_ADDRSTRLEN];
 
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct ws_metrics_server *m = ws_metrics_listen(rows[i].addr, err, sizeof(err));
+	int v6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+	if (v6 < 0)
+		fprintf(stderr, "    SKIP [::]:0: no IPv6 here (%s)\n", strerror(errno));
+	else
+		close(v6);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ws_metrics_server *m;
+
+		if (v6 < 0 && rows[i].addr[0] == '[')
+			continue;
+		m = ws_metrics_listen(rows[i].addr, err, sizeof(err));
 		CHECK(m != NULL);
 		if (!m) {
 			fprintf(stderr, "    %s: %s\n", rows[i].addr, err);
