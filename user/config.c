@@ -52,8 +52,10 @@ static const char usage[] =
 	"                         (OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE, _CLIENT_KEY)\n"
 	"      --stats-interval S log the agent's counters every S seconds (default: off;\n"
 	"                         SIGUSR1 logs them at any time)\n"
-	"      --metrics-address HOST:PORT  serve the counters in the Prometheus text\n"
-	"                         format at http://HOST:PORT/metrics (default: off)\n"
+	"      --metrics-address [HOST]:PORT  serve the counters in the Prometheus text\n"
+	"                         format at http://HOST:PORT/metrics (default: off);\n"
+	"                         :PORT or PORT listens on 127.0.0.1 only, all\n"
+	"                         interfaces only with 0.0.0.0:PORT or [::]:PORT\n"
 	"\n"
 	"Spans:\n"
 	"      --partner HOST=NAME[,...]  name the partner a CLIENT span calls\n"
@@ -531,8 +533,10 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 					   "at most 16 keys (tokens), comma separated");
 			break;
 		case OPT_METRICS:
-			if (!strchr(optarg, ':'))
-				return bad(err, "--metrics-address", optarg, "host:port");
+			/* The rest (a port, a bracketed IPv6) is checked where it is bound. */
+			if (!*optarg || (!strchr(optarg, ':') &&
+					 strspn(optarg, "0123456789") != strlen(optarg)))
+				return bad(err, "--metrics-address", optarg, "[host]:port");
 			c->metrics_address = optarg;
 			break;
 		case OPT_CERTIFICATE:

@@ -5,11 +5,16 @@
  *
  *   SERVER GET /users?id=REDACTED 200 1.234ms service=python3 pid=4242 trace=<32 hex> span=<16 hex> parent=-
  *   CLIENT GET http://api:8080/v1?q=REDACTED 503 12.000ms service=curl pid=77 trace=... span=... parent=<16 hex> error=503
+ *   CLIENT POST https://api.stripe.com/v1/x 200 8.125ms service=shop pid=9 peer.service=stripe
+ *     request-id=req_123 trace=... (one line)
  *
  * Fields: kind (padded to 6), method, URL (url.full for a client span, else
  * url.path and "?" url.query), status code or "-", duration in ms, then
- * key=value pairs; link=<trace>-<span> once per span link (a webhook's
- * originating call), error= only when the span's status is ERROR.
+ * key=value pairs; peer.service= and <name>= for each partner request id
+ * (http.response.header.<name>) only when the span has them, so a failed
+ * call to a partner shows the id its support desk asks for;
+ * link=<trace>-<span> once per span link (a webhook's originating call),
+ * error= only when the span's status is ERROR.
  *
  * Attribute values come off the network (and service names from the traced
  * process), so nothing in them reaches the output raw if it could act on a
@@ -41,8 +46,15 @@
 #define STATUS_MAX 32
 #define SERVICE_MAX 128
 #define ERROR_MAX 128
-/* Every field at its bound fits with room to spare. */
-#define LINE_MAX_BYTES 1536
+/* A partner's name, a request id and its header's name (64 bytes at most, by config). */
+#define PEER_MAX 128
+#define REQID_MAX 128
+#define HEADER_NAME_MAX 96
+/*
+ * Every field at its bound fits with room to spare: 8 request ids (config's
+ * limit) of 128 + 96 bytes are ~1.8 KiB of it.
+ */
+#define LINE_MAX_BYTES 4096
 
 static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026 */
 
@@ -267,6 +279,43 @@ static void put_url(struct line *l, const struct ws_span *s)
 	field_end(&f);
 }
 
+/* The attribute key prefix of the request ids partners.c keeps on CLIENT spans. */
+#define REQID_KEY_PREFIX "http.response.header."
+
+/*
+ * peer.service=<name> and <header>=<value> per request id, when present.
+ * The header names were checked by config, but they are escaped like the
+ * values: nothing on this line reaches a terminal unescaped.
+ */
+static void put_partner(struct line *l, const struct ws_span *s)
+{
+	const size_t plen = sizeof(REQID_KEY_PREFIX) - 1;
+	const struct ws_attr *peer = str_attr(s, "peer.service");
+	struct field f;
+
+	if (peer) {
+		puts_(l, " peer.service=");
+		field_begin(&f, l, PEER_MAX);
+		field_esc(&f, ws_attr_str(s, peer), peer->len);
+		field_end(&f);
+	}
+	for (uint16_t i = 0; i < s->nattrs && i < WS_SPAN_MAX_ATTRS; i++) {
+		const struct ws_attr *a = &s->attrs[i];
+
+		if (a->type != WS_ATTR_STR || strncmp(a->key, REQID_KEY_PREFIX, plen) ||
+		    !a->key[plen])
+			continue;
+		puts_(l, " ");
+		field_begin(&f, l, HEADER_NAME_MAX);
+		field_esc(&f, a->key + plen, strlen(a->key + plen));
+		field_end(&f);
+		puts_(l, "=");
+		field_begin(&f, l, REQID_MAX);
+		field_esc(&f, ws_attr_str(s, a), a->len);
+		field_end(&f);
+	}
+}
+
 static void put_duration(struct line *l, const struct ws_span *s)
 {
 	uint64_t d = s->end_unix_ns > s->start_unix_ns ? s->end_unix_ns - s->start_unix_ns : 0;
@@ -313,6 +362,7 @@ static void format_span(struct line *l, const struct ws_span *s)
 		putf(l, " pid=%" PRIu32, s->res->pid);
 	else
 		puts_(l, " pid=-");
+	put_partner(l, s);
 
 	ws_hex(s->trace_id, sizeof(s->trace_id), hex);
 	puts_(l, " trace=");

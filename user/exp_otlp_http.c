@@ -14,7 +14,11 @@
  * anything else fails the batch at once. A delivered batch's answer is read
  * (at most WS_OTLP_ANSWER_MAX bytes kept) for spans the collector rejected
  * (partial success), which are counted. Failures and rejections are
- * reported on stderr, one line per kind, rate limited.
+ * reported on stderr, one line per kind: the first of a failure streak,
+ * then at most one a minute, with the likely cause when the failure says
+ * it (otlp_resp.h: gRPC and OTLP/HTTP ports mixed up, nothing listening, a
+ * path without /v1/traces); the counters carry the numbers. The first
+ * success after failures is logged once.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +35,7 @@
 #include "grpc.h"
 #include "otlp_body.h"
 #include "otlp_pb.h"
+#include "otlp_resp.h"
 #include "tracectx.h"
 
 #ifndef WS_VERSION
@@ -40,8 +45,13 @@
 #define DEFAULT_TIMEOUT_MS 10000L
 /* Connecting is part of the request timeout, but a dead host should not eat all of it. */
 #define MAX_CONNECT_TIMEOUT_MS 5000L
-/* A repeated failure is logged the first time, then every LOG_EVERY times. */
+/* A repeated answer (rejections, warnings) is logged the first time, then every LOG_EVERY times. */
 #define LOG_EVERY 100
+/*
+ * A failure kind is logged at the start of a streak, then at most once per
+ * LOG_INTERVAL_MS: an outage of hours is a few lines, each with its count.
+ */
+#define LOG_INTERVAL_MS 60000L
 #define LOG_KINDS 8
 /* Backoff: first wait, cap, as the OTLP exporter specification suggests. */
 #define RETRY_FIRST_MS 1000L
@@ -59,8 +69,9 @@ struct fail_kind {
 	CURLcode curl;
 	int grpc;
 	long http;
-	unsigned long count;
+	unsigned long count;	/* in this failure streak */
 	unsigned long last_use; /* for evicting the stalest kind when the table is full */
+	long logged_ms;		/* when this kind was last logged */
 };
 
 /* What the headers and trailers of the last answer said. */
@@ -70,6 +81,7 @@ struct answer {
 	bool retry_info;     /* grpc-status-details-bin held a RetryInfo */
 	char grpc_message[MSG_MAX];
 	struct ws_otlp_answer_info info;
+	bool grpc_content;  /* Content-Type: application/grpc (a gRPC server's answer) */
 	struct ws_buf body; /* at most WS_OTLP_ANSWER_MAX bytes of it */
 	bool body_cut;	    /* there was more, not kept */
 };
@@ -90,6 +102,12 @@ struct otlp_http {
 	struct ws_export_counters *counters; /* may be NULL */
 	/* Logged the first time and every LOG_EVERY: rejections, warnings, unreadable answers. */
 	unsigned long partial_logs, warning_logs, unreadable_logs;
+	unsigned long failed_batches; /* since the last delivered one: the streak a recovery ends */
+	/* The endpoint for log lines, without credentials or query: scheme://host:port/path */
+	char where[256];
+	char host_port[192];
+	char path[128];
+	unsigned int port;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -112,10 +130,13 @@ static bool log_due(unsigned long *count)
 	return *count == 1 || *count % LOG_EVERY == 0;
 }
 
+static long now_ms(void);
+
 /* Counts one failure of its kind; true when this one should be logged. */
 static bool fail_count(struct otlp_http *h, int enc_err, CURLcode curl, int grpc, long http,
 		       unsigned long *count)
 {
+	long now = now_ms();
 	struct fail_kind *k = NULL, *stalest = &h->kinds[0];
 	bool due;
 	int i;
@@ -139,7 +160,9 @@ static bool fail_count(struct otlp_http *h, int enc_err, CURLcode curl, int grpc
 		};
 	}
 	k->last_use = h->uses;
-	due = log_due(&k->count);
+	due = ++k->count == 1 || now - k->logged_ms >= LOG_INTERVAL_MS;
+	if (due)
+		k->logged_ms = now;
 	*count = k->count;
 	return due;
 }
@@ -209,39 +232,102 @@ static enum ws_export_err classify(const struct otlp_http *h, int enc_err, CURLc
 	}
 }
 
+/* What the attempt met, in otlp_resp.h's terms, from libcurl's code and words. */
+static enum ws_otlp_seen seen_of(const struct otlp_http *h, CURLcode rc)
+{
+	long oserr = 0;
+
+	switch (rc) {
+	case CURLE_OK:
+		return WS_OTLP_SEEN_ANSWER;
+	case CURLE_COULDNT_CONNECT:
+		/* Also an unreachable host or network: only a refusal means nothing listens. */
+		curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &oserr);
+		return oserr == ECONNREFUSED ? WS_OTLP_SEEN_REFUSED : WS_OTLP_SEEN_OTHER;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return WS_OTLP_SEEN_NO_HOST;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		/* "Received HTTP/0.9 when not allowed": binary where a status line belongs. */
+		return strstr(h->errbuf, "HTTP/0.9") ? WS_OTLP_SEEN_NOT_HTTP1 : WS_OTLP_SEEN_OTHER;
+	case CURLE_WEIRD_SERVER_REPLY:
+		return WS_OTLP_SEEN_NOT_HTTP1;
+	case CURLE_HTTP2:
+		return WS_OTLP_SEEN_NOT_HTTP2;
+	case CURLE_GOT_NOTHING:
+		return WS_OTLP_SEEN_EMPTY;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		/* A TLS alert is not a hang-up (classify() makes it a tls failure). */
+		return strstr(h->errbuf, " alert ") ? WS_OTLP_SEEN_OTHER : WS_OTLP_SEEN_HUNG_UP;
+	case CURLE_SSL_CONNECT_ERROR:
+		/* OpenSSL's words for a plain-text answer to the ClientHello. */
+		return strstr(h->errbuf, "wrong version number") ? WS_OTLP_SEEN_NOT_TLS
+								  : WS_OTLP_SEEN_OTHER;
+	default:
+		return WS_OTLP_SEEN_OTHER;
+	}
+}
+
+/* "; likely cause: ..." for the failure's log line, or "" when there is nothing to say. */
+static void likely_cause(const struct otlp_http *h, CURLcode rc, long http, char *out,
+			 size_t outsz)
+{
+	static const char lead[] = "; likely cause: ";
+	struct ws_otlp_fault f = {
+		.grpc = h->proto == WS_OTLP_GRPC,
+		.seen = seen_of(h, rc),
+		.http = http,
+		.grpc_status = h->ans.grpc_status >= 0,
+		.grpc_content = h->ans.grpc_content,
+		.host_port = h->host_port,
+		.port = h->port,
+		.path = h->path,
+	};
+
+	out[0] = '\0';
+	if (!h->host_port[0] || outsz <= sizeof(lead))
+		return;
+	if (ws_otlp_hint(&f, out + sizeof(lead) - 1, outsz - sizeof(lead) + 1))
+		memcpy(out, lead, sizeof(lead) - 1);
+	else
+		out[0] = '\0';
+}
+
 /*
  * Counts one failed attempt by kind and logs it: one line per failure kind,
  * rate limited; never the body, never the URL (it may hold credentials). A
  * gRPC status comes with its grpc-message, which the collector wrote to be
- * read.
+ * read. A failure whose cause can be guessed says it.
  */
 static enum ws_export_err log_failure(struct otlp_http *h, int enc_err, CURLcode rc, int grpc,
 				      long http, bool again)
 {
 	enum ws_export_err kind = classify(h, enc_err, rc, again);
-	char msg[MSG_MAX];
+	char msg[MSG_MAX], cause[512];
 	unsigned long count;
 
 	if (h->counters)
 		ws_export_count(&h->counters->errors[kind], 1);
 	if (!fail_count(h, enc_err, rc, grpc, http, &count))
 		return kind;
+	if (!enc_err)
+		likely_cause(h, rc, http, cause, sizeof(cause));
 	if (enc_err)
 		fprintf(stderr, "wirespan: otlp export failed: encoding: %s, %lu time%s\n",
 			strerror(enc_err), count, count == 1 ? "" : "s");
 	else if (rc != CURLE_OK)
-		fprintf(stderr, "wirespan: otlp export failed: %s (curl %d), %lu time%s\n",
+		fprintf(stderr, "wirespan: otlp export failed: %s (curl %d), %lu time%s%s\n",
 			h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), (int)rc, count,
-			count == 1 ? "" : "s");
+			count == 1 ? "" : "s", cause);
 	else if (grpc >= 0) {
 		printable(h->ans.grpc_message, strlen(h->ans.grpc_message), msg, sizeof(msg));
 		fprintf(stderr,
-			"wirespan: otlp export failed: gRPC status %d %s%s%s%s, %lu time%s\n", grpc,
-			ws_grpc_code_name(grpc), msg[0] ? " (" : "", msg, msg[0] ? ")" : "", count,
-			count == 1 ? "" : "s");
+			"wirespan: otlp export failed: gRPC status %d %s%s%s%s, %lu time%s%s\n",
+			grpc, ws_grpc_code_name(grpc), msg[0] ? " (" : "", msg, msg[0] ? ")" : "",
+			count, count == 1 ? "" : "s", cause);
 	} else
-		fprintf(stderr, "wirespan: otlp export failed: HTTP status %ld, %lu time%s\n", http,
-			count, count == 1 ? "" : "s");
+		fprintf(stderr, "wirespan: otlp export failed: HTTP status %ld, %lu time%s%s\n",
+			http, count, count == 1 ? "" : "s", cause);
 	return kind;
 }
 
@@ -359,11 +445,13 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *ud)
 		h->ans.retry_info = false;
 		h->ans.grpc_message[0] = '\0';
 		h->ans.info = (struct ws_otlp_answer_info){ 0 };
+		h->ans.grpc_content = false;
 	} else if ((v = header_value(line, len, "Retry-After", &vlen))) {
 		retry_after(h, v, vlen);
 	} else if ((v = header_value(line, len, "Content-Type", &vlen))) {
 		h->ans.info.json = vlen >= 16 && !strncasecmp(v, "application/json", 16);
 		h->ans.info.protobuf = vlen >= 22 && !strncasecmp(v, "application/x-protobuf", 22);
+		h->ans.grpc_content = vlen >= 16 && !strncasecmp(v, "application/grpc", 16);
 	} else if (h->proto != WS_OTLP_GRPC) {
 		return len;
 	} else if ((v = header_value(line, len, "grpc-status", &vlen))) {
@@ -464,6 +552,7 @@ static CURLcode post_once(struct otlp_http *h, long budget_ms, long *http)
 	h->ans.retry_info = false;
 	h->ans.grpc_message[0] = '\0';
 	h->ans.info = (struct ws_otlp_answer_info){ 0 };
+	h->ans.grpc_content = false;
 	h->ans.body.len = 0;
 	h->ans.body_cut = false;
 	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, budget_ms > 1 ? budget_ms : 1L);
@@ -473,10 +562,39 @@ static CURLcode post_once(struct otlp_http *h, long budget_ms, long *http)
 	return rc;
 }
 
+/*
+ * A delivered batch after failed ones: said once, and the failure kinds
+ * start over, so the next streak's first failure is logged again.
+ */
+static void recovered(struct otlp_http *h)
+{
+	if (!h->failed_batches)
+		return;
+	fprintf(stderr, "wirespan: otlp export to %s recovered after %lu failed batch%s\n",
+		h->where, h->failed_batches, h->failed_batches == 1 ? "" : "es");
+	h->failed_batches = 0;
+	for (int i = 0; i < LOG_KINDS; i++)
+		h->kinds[i].count = 0;
+}
+
+static int export_batch(struct otlp_http *h, struct ws_span *const *spans, size_t n);
+
 static int otlp_http_export(struct ws_exporter *e, struct ws_span *const *spans, size_t n)
 {
-	long deadline, backoff_ms = RETRY_FIRST_MS;
 	struct otlp_http *h = (struct otlp_http *)e;
+	int err = export_batch(h, spans, n);
+
+	if (err)
+		h->failed_batches++;
+	else if (n)
+		recovered(h);
+	return err;
+}
+
+/* One batch, retried within the export timeout: 0 when delivered, or -errno. */
+static int export_batch(struct otlp_http *h, struct ws_span *const *spans, size_t n)
+{
+	long deadline, backoff_ms = RETRY_FIRST_MS;
 	const uint8_t *body;
 	size_t body_len;
 	long http = 0;
@@ -658,6 +776,37 @@ static int set_grpc(struct otlp_http *h, const char *endpoint)
 }
 
 /*
+ * The endpoint as log lines name it: scheme, host, port and (OTLP/HTTP)
+ * path, never the user, password or query, which may hold credentials.
+ * Left empty when libcurl cannot parse it (the POST then says why).
+ */
+static void set_where(struct otlp_http *h, const char *endpoint)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+	CURLU *u = curl_url();
+
+	if (!u || curl_url_set(u, CURLUPART_URL, endpoint, 0) ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0))
+		goto out;
+	if (h->proto == WS_OTLP_GRPC)
+		path[0] = '\0'; /* the method's path replaces it */
+	printable(path, strlen(path), h->path, sizeof(h->path));
+	snprintf(h->host_port, sizeof(h->host_port), "%s:%s", host, port);
+	printable(h->host_port, strlen(h->host_port), h->host_port, sizeof(h->host_port));
+	snprintf(h->where, sizeof(h->where), "%s://%s%s", scheme, h->host_port, h->path);
+	h->port = (unsigned int)strtoul(port, NULL, 10);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+}
+
+/*
  * The CA file replaces the system's trust store (CAPATH cleared: Debian's
  * libcurl has a default one), as the OpenTelemetry SDKs do with it.
  */
@@ -711,6 +860,7 @@ struct ws_exporter *ws_otlp_http_exporter_new(const struct ws_otlp_http_opts *op
 	}
 	h->timeout_ms = timeout_ms;
 	h->counters = opts->counters;
+	set_where(h, opts->endpoint);
 	err = set_headers(h, opts);
 	if (err)
 		goto fail;

@@ -387,6 +387,7 @@ static int run_loop(struct agent *a)
 					continue;
 				ticks++;
 				drain(a);
+				ws_metrics_tick(a->metrics, epfd, ws_metrics_now_ms());
 				if (ticks % EXPIRE_EVERY_TICKS == 0) {
 					ws_assembler_expire(a->asm_, mono_ns());
 					hand_over(a);
@@ -555,7 +556,10 @@ int main(int argc, char **argv)
 	if (a.cfg.record) {
 		a.rec = ws_recw_open(a.cfg.record, aopts.mono_to_unix_ns);
 		if (!a.rec) {
-			fprintf(stderr, "wirespan: --record %s: %s\n", a.cfg.record, strerror(errno));
+			/* EEXIST: a file or a link is there; the writer never replaces either. */
+			fprintf(stderr, "wirespan: --record %s: %s\n", a.cfg.record,
+				errno == EEXIST ? "exists; remove it or choose another name"
+						: strerror(errno));
 			ret = -1;
 			goto cleanup;
 		}

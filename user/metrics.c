@@ -8,15 +8,30 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
 
+/* Scrapers at once: one Prometheus, a curl or two; more take the oldest one's place. */
 #define MAX_CLIENTS 8
+/* A request head (Prometheus sends ~300 bytes); a longer one is answered on what came. */
+#define REQ_MAX 1024
+
+/*
+ * A client: its socket, when it was accepted (its deadline runs from
+ * there) and the request head so far (it may come in pieces).
+ */
+struct client {
+	int fd; /* -1: free */
+	long accepted_ms;
+	size_t len;
+	char req[REQ_MAX];
+};
 
 struct ws_metrics_server {
 	int lfd;
-	int cfd[MAX_CLIENTS]; /* -1: free */
+	struct client c[MAX_CLIENTS];
 };
 
 struct metric {
@@ -113,27 +128,57 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 	return (int)n;
 }
 
+/*
+ * "host:port", "[v6]:port", ":port" or "port" into host and port (pointing
+ * into buf). No host means loopback: the counters say what the agent
+ * traces, so all interfaces only when asked (0.0.0.0, [::]).
+ */
+static int split_addr(const char *addr, char *buf, size_t bufsz, const char **host,
+		      const char **port)
+{
+	size_t len = strlen(addr);
+	char *colon;
+
+	if (len >= bufsz || !len)
+		return -EINVAL;
+	memcpy(buf, addr, len + 1);
+	colon = strrchr(buf, ':');
+	if (!colon) {
+		*host = WS_METRICS_DEFAULT_HOST;
+		*port = buf;
+	} else {
+		*colon = '\0';
+		*host = buf[0] ? buf : WS_METRICS_DEFAULT_HOST;
+		*port = colon + 1;
+	}
+	if (!**port || strspn(*port, "0123456789") != strlen(*port))
+		return -EINVAL;
+	if ((*host)[0] == '[') { /* [::1]:9464 */
+		size_t hl = strlen(*host);
+
+		if (hl < 3 || (*host)[hl - 1] != ']')
+			return -EINVAL;
+		buf[hl - 1] = '\0';
+		(*host)++;
+	}
+	return 0;
+}
+
 struct ws_metrics_server *ws_metrics_listen(const char *addr, char *err, size_t errsz)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
 	struct ws_metrics_server *m;
 	struct addrinfo *res = NULL;
-	char host[256], *port;
+	const char *host, *port;
+	char buf[256];
 	int one = 1, rc;
-	size_t len = strlen(addr);
 
-	if (len >= sizeof(host) || !(port = strrchr(addr, ':')) || !port[1]) {
-		snprintf(err, errsz, "--metrics-address '%s': want host:port", addr);
+	if (split_addr(addr, buf, sizeof(buf), &host, &port)) {
+		snprintf(err, errsz, "--metrics-address '%s': want [HOST]:PORT (HOST by default "
+			 "127.0.0.1; 0.0.0.0 or [::] for all interfaces)", addr);
 		return NULL;
 	}
-	memcpy(host, addr, port - addr);
-	host[port - addr] = '\0';
-	port++;
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [::1]:9464 */
-		memmove(host, host + 1, strlen(host) - 2);
-		host[strlen(host) - 2] = '\0';
-	}
-	rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc) {
 		snprintf(err, errsz, "--metrics-address '%s': %s", addr, gai_strerror(rc));
 		return NULL;
@@ -145,7 +190,7 @@ struct ws_metrics_server *ws_metrics_listen(const char *addr, char *err, size_t 
 		return NULL;
 	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		m->cfd[i] = -1;
+		m->c[i].fd = -1;
 	m->lfd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->lfd < 0 || setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(m->lfd, res->ai_addr, res->ai_addrlen) || listen(m->lfd, 16)) {
@@ -163,28 +208,49 @@ int ws_metrics_fd(const struct ws_metrics_server *m)
 	return m->lfd;
 }
 
-static void client_close(struct ws_metrics_server *m, int epfd, int i)
+static long mono_ms(void)
 {
-	epoll_ctl(epfd, EPOLL_CTL_DEL, m->cfd[i], NULL);
-	close(m->cfd[i]);
-	m->cfd[i] = -1;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* One short request, one short answer, then close: no keep-alive to track. */
-static void answer(struct ws_metrics_server *m, int epfd, int i, const char *body, size_t len)
+static void client_close(int epfd, struct client *c)
 {
-	char req[1024], head[256];
-	ssize_t r = recv(m->cfd[i], req, sizeof(req) - 1, MSG_DONTWAIT);
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+}
+
+/* Whether the head is complete: the blank line after the headers. */
+static int head_done(const struct client *c)
+{
+	return memmem(c->req, c->len, "\r\n\r\n", 4) || memmem(c->req, c->len, "\n\n", 2);
+}
+
+/*
+ * Reads what came; once the head is complete (or fills the buffer),
+ * answers and closes: no keep-alive to track.
+ */
+static void answer(int epfd, struct client *c, const char *body, size_t len)
+{
+	char head[256];
+	ssize_t r = recv(c->fd, c->req + c->len, sizeof(c->req) - c->len, MSG_DONTWAIT);
 	int ok, hn;
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return; /* woken early: wait for the bytes */
 	if (r <= 0) {
-		client_close(m, epfd, i);
+		client_close(epfd, c);
 		return;
 	}
-	req[r] = '\0';
-	ok = !strncmp(req, "GET /metrics ", 13) || !strncmp(req, "GET /metrics?", 13);
+	c->len += r;
+	if (!head_done(c) && c->len < sizeof(c->req))
+		return; /* more to come, within the client's deadline */
+	ok = c->len >= 13 &&
+	     (!strncmp(c->req, "GET /metrics ", 13) || !strncmp(c->req, "GET /metrics?", 13));
 	if (!ok) {
 		body = "not found: try GET /metrics\n";
 		len = strlen(body);
@@ -194,10 +260,25 @@ static void answer(struct ws_metrics_server *m, int epfd, int i, const char *bod
 		      "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 		      ok ? "200 OK" : "404 Not Found", len);
 	/* A few KiB: the socket buffer takes it at once; a stuck client loses its answer. */
-	if (send(m->cfd[i], head, hn, MSG_DONTWAIT | MSG_NOSIGNAL) == hn)
-		send(m->cfd[i], body, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	shutdown(m->cfd[i], SHUT_WR);
-	client_close(m, epfd, i);
+	if (send(c->fd, head, hn, MSG_DONTWAIT | MSG_NOSIGNAL) == hn)
+		send(c->fd, body, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	shutdown(c->fd, SHUT_WR);
+	client_close(epfd, c);
+}
+
+/* A free slot; when there is none, the oldest client's, closed: a new scrape beats an idle one. */
+static struct client *take_slot(struct ws_metrics_server *m, int epfd)
+{
+	struct client *oldest = &m->c[0];
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (m->c[i].fd < 0)
+			return &m->c[i];
+		if (m->c[i].accepted_ms < oldest->accepted_ms)
+			oldest = &m->c[i];
+	}
+	client_close(epfd, oldest);
+	return oldest;
 }
 
 int ws_metrics_handle(struct ws_metrics_server *m, int epfd, int fd, const char *body,
@@ -206,29 +287,41 @@ int ws_metrics_handle(struct ws_metrics_server *m, int epfd, int fd, const char 
 	if (!m)
 		return 0;
 	if (fd == m->lfd) {
-		int c;
+		int cfd;
 
-		while ((c = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-			struct epoll_event ev = { .events = EPOLLIN, .data.fd = c };
-			int i;
+		while ((cfd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.fd = cfd };
+			struct client *c = take_slot(m, epfd);
 
-			for (i = 0; i < MAX_CLIENTS && m->cfd[i] >= 0; i++)
-				;
-			if (i == MAX_CLIENTS || epoll_ctl(epfd, EPOLL_CTL_ADD, c, &ev)) {
-				close(c); /* more scrapers at once than anyone needs */
+			if (epoll_ctl(epfd, EPOLL_CTL_ADD, cfd, &ev)) {
+				close(cfd);
 				continue;
 			}
-			m->cfd[i] = c;
+			*c = (struct client){ .fd = cfd, .accepted_ms = mono_ms() };
 		}
 		return 1;
 	}
 	for (int i = 0; i < MAX_CLIENTS; i++) {
-		if (m->cfd[i] == fd) {
-			answer(m, epfd, i, body, len);
+		if (m->c[i].fd >= 0 && m->c[i].fd == fd) {
+			answer(epfd, &m->c[i], body, len);
 			return 1;
 		}
 	}
 	return 0;
+}
+
+void ws_metrics_tick(struct ws_metrics_server *m, int epfd, long now_ms)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (m->c[i].fd >= 0 && now_ms - m->c[i].accepted_ms >= WS_METRICS_CLIENT_DEADLINE_MS)
+			client_close(epfd, &m->c[i]);
+}
+
+long ws_metrics_now_ms(void)
+{
+	return mono_ms();
 }
 
 void ws_metrics_close(struct ws_metrics_server *m)
@@ -236,8 +329,8 @@ void ws_metrics_close(struct ws_metrics_server *m)
 	if (!m)
 		return;
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (m->cfd[i] >= 0)
-			close(m->cfd[i]);
+		if (m->c[i].fd >= 0)
+			close(m->c[i].fd);
 	if (m->lfd >= 0)
 		close(m->lfd);
 	free(m);

@@ -3,11 +3,13 @@
  * Reads partial_success from a collector's ExportTraceServiceResponse. The
  * protobuf side walks the wire format (pbwire.h); the JSON side, on the
  * scanner in json.h, decodes only the two fields it wants and skips, but
- * still checks (UTF-8 included), everything else.
+ * still checks (UTF-8 included), everything else. ws_otlp_hint() names the
+ * likely cause of an export that got no usable answer at all.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -168,4 +170,151 @@ int ws_otlp_resp_json(const char *p, size_t len, struct ws_otlp_partial *out)
 	if (out->rejected < 0)
 		out->rejected = 0;
 	return 0;
+}
+
+/* The ports the OTLP specification gives collectors. */
+#define OTLP_GRPC_PORT 4317
+#define OTLP_HTTP_PORT 4318
+#define TRACES_PATH "/v1/traces"
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* An OTLP/HTTP exporter met a gRPC (HTTP/2-only) server, or an answer that looks like one. */
+static size_t grpc_server(const struct ws_otlp_fault *f, char *out, size_t outsz)
+{
+	return snprintf(out, outsz,
+			"%s speaks HTTP/2 only, as a gRPC collector (port %d) does: for gRPC "
+			"set OTEL_EXPORTER_OTLP_PROTOCOL=grpc, for OTLP/HTTP use the "
+			"collector's port %d",
+			f->host_port, OTLP_GRPC_PORT, OTLP_HTTP_PORT);
+}
+
+/* A gRPC exporter met an HTTP/1.x server: likely an OTLP/HTTP receiver. */
+static size_t http_server(const struct ws_otlp_fault *f, char *out, size_t outsz)
+{
+	return snprintf(out, outsz,
+			"%s does not speak gRPC over HTTP/2, as an OTLP/HTTP receiver (port %d) "
+			"does not: for it set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, for gRPC "
+			"use the collector's port %d",
+			f->host_port, OTLP_HTTP_PORT, OTLP_GRPC_PORT);
+}
+
+static size_t answer_hint(const struct ws_otlp_fault *f, char *out, size_t outsz)
+{
+	if (f->grpc) {
+		/* A gRPC server always sends grpc-status; a plain HTTP server never does. */
+		if (f->grpc_status || f->grpc_content)
+			return 0;
+		return http_server(f, out, outsz);
+	}
+	if (f->grpc_status || f->grpc_content)
+		return grpc_server(f, out, outsz);
+	switch (f->http) {
+	case 404:
+	case 405:
+		if (!ends_with(f->path, TRACES_PATH))
+			return snprintf(out, outsz,
+					"the endpoint's path %s is not %s: an endpoint in "
+					"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or --endpoint is used "
+					"as is and needs it (OTEL_EXPORTER_OTLP_ENDPOINT gets it "
+					"added)",
+					f->path, TRACES_PATH);
+		return snprintf(out, outsz,
+				"%s serves no OTLP traces at %s: is the endpoint's host, port "
+				"(%d for OTLP/HTTP) and path right?",
+				f->host_port, f->path, OTLP_HTTP_PORT);
+	case 415:
+		return snprintf(out, outsz,
+				"%s does not take this content type: is it an OTLP/HTTP receiver, "
+				"and does it take OTEL_EXPORTER_OTLP_PROTOCOL's encoding "
+				"(http/protobuf, http/json)?",
+				f->host_port);
+	case 401:
+	case 403:
+		return snprintf(out, outsz,
+				"the collector refused the request's credentials: check "
+				"OTEL_EXPORTER_OTLP_HEADERS (or _TRACES_HEADERS)");
+	default:
+		return 0;
+	}
+}
+
+size_t ws_otlp_hint(const struct ws_otlp_fault *f, char *out, size_t outsz)
+{
+	int n = 0;
+
+	if (!outsz)
+		return 0;
+	out[0] = '\0';
+	switch (f->seen) {
+	case WS_OTLP_SEEN_ANSWER:
+		n = answer_hint(f, out, outsz);
+		break;
+	case WS_OTLP_SEEN_REFUSED:
+		n = snprintf(out, outsz,
+			     "nothing listens at %s; is the collector running, is the port right "
+			     "(%d for OTLP/HTTP, %d for gRPC)?",
+			     f->host_port, OTLP_HTTP_PORT, OTLP_GRPC_PORT);
+		break;
+	case WS_OTLP_SEEN_NO_HOST:
+		n = snprintf(out, outsz, "the host of %s does not resolve: is the endpoint right?",
+			     f->host_port);
+		break;
+	case WS_OTLP_SEEN_NOT_HTTP1:
+		n = f->grpc ? http_server(f, out, outsz) : grpc_server(f, out, outsz);
+		break;
+	case WS_OTLP_SEEN_NOT_HTTP2:
+		n = f->grpc ? http_server(f, out, outsz) : 0;
+		break;
+	case WS_OTLP_SEEN_EMPTY:
+		/*
+		 * A server that hangs up on the first request without a word:
+		 * an HTTP/1.1 server given HTTP/2's preface, or a gRPC server
+		 * given HTTP/1.1 (on its port, say so; elsewhere it is a guess).
+		 */
+		if (f->grpc)
+			n = http_server(f, out, outsz);
+		else if (f->port == OTLP_GRPC_PORT)
+			n = grpc_server(f, out, outsz);
+		else
+			n = snprintf(out, outsz,
+				     "%s closed the connection without an answer: is it an "
+				     "OTLP/HTTP receiver (port %d)? a gRPC collector (port %d) "
+				     "wants OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
+				     f->host_port, OTLP_HTTP_PORT, OTLP_GRPC_PORT);
+		break;
+	case WS_OTLP_SEEN_HUNG_UP:
+		/*
+		 * Also what a collector that crashed does: said as a question,
+		 * and for OTLP/HTTP only on gRPC's own port.
+		 */
+		if (f->grpc)
+			n = snprintf(out, outsz,
+				     "%s broke the connection before answering, as a server that "
+				     "does not speak HTTP/2 does: is it an OTLP/HTTP receiver (port "
+				     "%d)? for it set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, for "
+				     "gRPC use the collector's port %d",
+				     f->host_port, OTLP_HTTP_PORT, OTLP_GRPC_PORT);
+		else if (f->port == OTLP_GRPC_PORT)
+			n = grpc_server(f, out, outsz);
+		break;
+	case WS_OTLP_SEEN_NOT_TLS:
+		n = snprintf(out, outsz,
+			     "%s answers in plain text, not TLS: use an http:// endpoint, or the "
+			     "collector's TLS port",
+			     f->host_port);
+		break;
+	default:
+		break;
+	}
+	if (n < 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	return (size_t)n < outsz ? (size_t)n : outsz - 1;
 }

@@ -53,15 +53,31 @@ struct ws_rec_writer *ws_recw_open(const char *path, int64_t mono_to_unix_ns)
 		.mono_to_unix_ns = mono_to_unix_ns,
 	};
 	struct ws_rec_writer *w = calloc(1, sizeof(*w));
-	int saved;
+	int saved, fd = -1;
 
 	if (!w)
 		return NULL;
 	memcpy(h.magic, WS_RECFILE_MAGIC, sizeof(h.magic));
 	w->buf = malloc(WRITE_BUF);
-	w->f = w->buf ? fopen(path, "wbe") : NULL;
+	if (!w->buf)
+		goto fail;
+	/*
+	 * A recording holds raw traffic, secrets included, and the agent runs
+	 * as root: a link planted at path must not redirect the write, an
+	 * existing file (another run's recording, or anything else) is never
+	 * clobbered, and nobody but the owner may read the result. O_EXCL
+	 * alone refuses a symlink too; O_NOFOLLOW says so where it is read.
+	 */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	/* A umask only takes bits away; an odd one (0277) would leave the owner without read. */
+	if (fchmod(fd, 0600))
+		goto fail;
+	w->f = fdopen(fd, "wb");
 	if (!w->f)
 		goto fail;
+	fd = -1;
 	setvbuf(w->f, w->buf, _IOFBF, WRITE_BUF);
 	if (fwrite(&h, sizeof(h), 1, w->f) != 1)
 		goto fail;
@@ -70,6 +86,8 @@ fail:
 	saved = errno ? errno : EIO;
 	if (w->f)
 		fclose(w->f);
+	if (fd >= 0)
+		close(fd);
 	free(w->buf);
 	free(w);
 	errno = saved;

@@ -41,7 +41,11 @@ struct ws_recfile_hdr {
 struct ws_rec_writer;
 struct ws_rec_reader;
 
-/* Creates (truncates) path and writes the header. NULL with errno set. */
+/*
+ * Creates path, mode 0600 whatever the umask, and writes the header. Never
+ * follows a symlink and never opens an existing file: NULL with errno
+ * EEXIST then (other failures: NULL with errno set).
+ */
 struct ws_rec_writer *ws_recw_open(const char *path, int64_t mono_to_unix_ns);
 /* Appends one record (buffered). 0, or -errno (-E2BIG for a record over the limit). */
 int ws_recw_write(struct ws_rec_writer *w, const void *rec, size_t size);

@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 
-from conftest import AGENT, Agent, start_py_server
+from conftest import AGENT, Agent, free_port, scrape, start_py_server
 
 
 def run(*args, env=None):
@@ -137,3 +137,96 @@ def test_ready_line_names_the_selection_the_capture_and_the_export_target():
                         "tracepoints (sock_send_length/sock_recv_length), connection state: "
                         "inet_sock_set_state; export: OTLP http/json to "
                         "http://127.0.0.1:9/v1/traces)\n"), ready[0]
+
+
+# Issue 20: --record followed a link planted at FILE (a root-owned 0600 file
+# was overwritten) and truncated whatever was there.
+def test_record_refuses_a_planted_symlink_and_an_existing_file(tmp_path):
+    target = tmp_path / "shadow"
+    target.write_text("root:secret\n")
+    target.chmod(0o600)
+    link = tmp_path / "rec.wsrec"
+    link.symlink_to(target)
+    existing = tmp_path / "old.wsrec"
+    existing.write_bytes(b"an earlier recording")
+    for path in (link, existing):
+        r = run("--record", str(path), env={"OTEL_TRACES_EXPORTER": "none"})
+        assert r.returncode == 1, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0] == (
+            f"wirespan: --record {path}: exists; remove it or choose another name"), r.stderr
+    assert target.read_text() == "root:secret\n"
+    assert existing.read_bytes() == b"an earlier recording"
+    assert link.is_symlink()
+
+
+# Issue 20: a recording holds raw traffic, secrets included; it was created
+# 0666 & ~umask (world-readable).
+def test_record_file_is_0600_under_umask_000(cgroup, tmp_path):
+    path = tmp_path / "run.wsrec"
+    old = os.umask(0)
+    try:
+        agent = Agent(["--cgroup", str(cgroup.path), "--record", str(path)],
+                      env={"OTEL_TRACES_EXPORTER": "none"})
+    finally:
+        os.umask(old)
+    agent.stop()
+    assert path.stat().st_mode & 0o7777 == 0o600, oct(path.stat().st_mode)
+
+
+def listening_addresses(port):
+    """The local addresses of TCP sockets listening on port, from /proc/net/tcp{,6}."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                addr, _, hexport = local.partition(":")
+                if state == "0A" and int(hexport, 16) == port:
+                    out.append(addr)
+    return out
+
+
+# Issue 20: --metrics-address :PORT listened on every interface.
+def test_metrics_port_alone_listens_on_loopback_only(cgroup):
+    mport = free_port()
+    agent = Agent(["--cgroup", str(cgroup.path), "--metrics-address", f":{mport}"],
+                  env={"OTEL_TRACES_EXPORTER": "none"})
+    try:
+        assert listening_addresses(mport) == ["0100007F"], listening_addresses(mport)
+        assert "wirespan_connections" in scrape(mport)
+    finally:
+        agent.stop()
+
+
+# Issue 20: eight idle connections locked every scrape out for as long as they stayed.
+def test_metrics_idle_clients_cannot_lock_scrapes_out(cgroup):
+    import socket
+    mport = free_port()
+    agent = Agent(["--cgroup", str(cgroup.path), "--metrics-address", f"127.0.0.1:{mport}"],
+                  env={"OTEL_TRACES_EXPORTER": "none"})
+    try:
+        idle = [socket.create_connection(("127.0.0.1", mport)) for _ in range(12)]
+        time.sleep(0.3)  # accepted, holding their slots
+        t0 = time.monotonic()
+        assert "wirespan_connections" in scrape(mport)
+        assert time.monotonic() - t0 < 2.0
+        # Past their deadline (5 s from accept) the server has closed them all.
+        time.sleep(6)
+        for s in idle:
+            s.settimeout(2)
+            assert s.recv(1) == b""
+            s.close()
+    finally:
+        agent.stop()
+
+
+def test_metrics_all_interfaces_only_when_asked(cgroup):
+    mport = free_port()
+    agent = Agent(["--cgroup", str(cgroup.path), "--metrics-address", f"0.0.0.0:{mport}"],
+                  env={"OTEL_TRACES_EXPORTER": "none"})
+    try:
+        assert listening_addresses(mport) == ["00000000"], listening_addresses(mport)
+    finally:
+        agent.stop()
+    assert "127.0.0.1 only" in run("--help").stdout

@@ -3,9 +3,12 @@
 killed and restarted, slow, or gone at shutdown. The real agent exports to
 otlp_receiver.py running as its own process; every span the agent built
 must arrive or be counted as lost."""
+import re
 import signal
 import subprocess
 import time
+
+import pytest
 
 from conftest import SERVER, free_port, scrape, spans_of, start_py_server, wait_until
 
@@ -186,3 +189,91 @@ def test_sigusr1_logs_every_counter_the_metrics_serve(cgroup, receiver, start_ag
     for kind in export_errors(live):
         assert f'wirespan_export_errors_total{{kind="{kind}"}}' in metrics, kind
     assert export_errors(live) and "retries" in live["export"] and "refused" in live["export"]
+
+
+def failure_lines(agent):
+    return [l for l in agent.lines if l.startswith("wirespan: otlp export failed")]
+
+
+# Issue 20: an endpoint of the other protocol, a wrong port, a traces endpoint
+# without its path: the line said what libcurl saw ("Received HTTP/0.9 when
+# not allowed", "Empty reply from server", "HTTP status 404") and not why.
+MISCONFIGURED = {
+    "http_protobuf_at_a_grpc_collector": (
+        lambda rx: {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": rx.grpc_endpoint + "/v1/traces"},
+        ["likely cause: 127.0.0.1:", "as a gRPC collector (port 4317) does",
+         "set OTEL_EXPORTER_OTLP_PROTOCOL=grpc"]),
+    "grpc_at_an_otlp_http_receiver": (
+        lambda rx: {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+                    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": rx.endpoint.replace("/v1/traces", "")},
+        ["likely cause: 127.0.0.1:", "as an OTLP/HTTP receiver (port 4318)",
+         "set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"]),
+    "wrong_port": (
+        lambda rx: {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{free_port()}/v1/traces"},
+        ["likely cause: nothing listens at 127.0.0.1:", "; is the collector running, is the port "
+         "right (4318 for OTLP/HTTP, 4317 for gRPC)?"]),
+    "traces_endpoint_without_its_path": (
+        lambda rx: {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": rx.endpoint.replace("/v1/traces", "")},
+        ["HTTP status 404", "likely cause: the endpoint's path / is not /v1/traces"]),
+}
+
+
+@pytest.mark.parametrize("case", list(MISCONFIGURED))
+def test_export_failure_names_the_likely_cause(cgroup, receiver, start_agent, case):
+    env_of, want = MISCONFIGURED[case]
+    agent = start_agent("--cgroup", str(cgroup.path),
+                        env={**FAST, "OTEL_BSP_EXPORT_TIMEOUT": "1000", **env_of(receiver)})
+    _, sport = start_py_server(cgroup)
+    get(cgroup, sport, "/misconfigured")
+    assert wait_until(lambda: failure_lines(agent), timeout=10), agent.lines
+    agent.stop()
+    lines = failure_lines(agent)
+    # A line at the start of the streak, whatever the retries and batches; the
+    # server may also hang up while curl still sends (another kind, its own line).
+    assert 1 <= len(lines) <= 2, lines
+    assert any(all(w in l for w in want) for l in lines), lines
+    assert receiver.spans() == []
+
+
+# Issue 20: a recovery was not logged at all, and a second outage logged
+# nothing at its start (kinds were counted over the exporter's life).
+def test_recovery_is_logged_once_and_a_streak_once_at_its_start(cgroup, start_agent,
+                                                               receiver_process):
+    port, mport = free_port(), free_port()
+    endpoint = f"http://127.0.0.1:{port}/v1/traces"
+    agent = start_agent("--cgroup", str(cgroup.path), "--metrics-address", f"127.0.0.1:{mport}",
+                        env={**FAST, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": endpoint,
+                             "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "2"})
+    _, sport = start_py_server(cgroup)
+    get(cgroup, sport, "/down", n=3)
+    connect = 'wirespan_export_errors_total{kind="connect"}'
+    assert wait_until(lambda: scrape(mport).get(connect, 0) >= 3, timeout=15)
+    assert len(failure_lines(agent)) == 1, failure_lines(agent)
+    rx = receiver_process(port)
+    rx.wait_for(lambda s: len(s) >= 6, timeout=15)
+    get(cgroup, sport, "/up", n=2)
+    rx.wait_for(lambda s: len(s) >= 10, timeout=15)
+    recovered = lambda: [l for l in agent.lines if "recovered" in l]
+    assert wait_until(recovered)
+    # A second outage: its first failure is logged again (the kill may first
+    # break a kept connection: a "network" line, then "connect").
+    rx.kill()
+    get(cgroup, sport, "/down-again")
+    assert wait_until(lambda: len(failure_lines(agent)) >= 2, timeout=15), agent.lines
+    stats = agent.stop()
+    lines = recovered()
+    assert len(lines) == 1, lines
+    assert re.fullmatch(rf"wirespan: otlp export to http://127\.0\.0\.1:{port}/v1/traces "
+                        r"recovered after \d+ failed batch(es)?\n", lines[0]), lines[0]
+    assert int(lines[0].split("after ")[1].split()[0]) >= 1
+    at = agent.lines.index(lines[0])
+    failed = [(i, l) for i, l in enumerate(agent.lines)
+              if l.startswith("wirespan: otlp export failed")]
+    before = [l for i, l in failed if i < at]
+    after = [l for i, l in failed if i > at]
+    # Every failed attempt of the first outage (several batches, retries) made one line.
+    assert len(before) == 1 and "nothing listens" in before[0], "".join(agent.lines)
+    assert export_errors(stats)["connect"] >= 4, stats
+    # The second streak starts its own lines, each the first of its kind.
+    assert after and all(", 1 time" in l for l in after), after
+    assert len(after) == len({l.split(", 1 time")[0].split("(curl")[-1] for l in after}), after

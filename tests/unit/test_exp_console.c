@@ -194,6 +194,57 @@ TEST(duration_rounds_to_microseconds)
 		      " span=" SPAN_HEX " parent=-\n");
 }
 
+/*
+ * Issue 20: a call to a partner showed neither the partner nor the request
+ * id its support desk asks for, though the span carried both.
+ */
+TEST(partner_call_shows_peer_service_and_request_ids)
+{
+	struct ws_span *s = span(WS_KIND_CLIENT, "POST");
+
+	add(s, "url.full", "https://api.stripe.com/v1/charges");
+	ws_span_add_int(s, "http.response.status_code", 402);
+	add(s, "peer.service", "stripe");
+	add(s, "http.response.header.request-id", "req_123");
+	add(s, "http.response.header.cf-ray", "8a1b-FRA");
+	check_line(s, "CLIENT POST https://api.stripe.com/v1/charges 402 1.234ms service=python3 "
+		      "pid=4242 peer.service=stripe request-id=req_123 cf-ray=8a1b-FRA "
+		      "trace=" TRACE_HEX " span=" SPAN_HEX " parent=-\n");
+}
+
+TEST(request_id_without_partner_name_is_shown_alone)
+{
+	struct ws_span *s = span(WS_KIND_CLIENT, "GET");
+
+	add(s, "url.full", "http://h/");
+	add(s, "http.response.header.x-request-id", "abc");
+	check_line(s, "CLIENT GET http://h/ - 1.234ms service=python3 pid=4242 x-request-id=abc "
+		      "trace=" TRACE_HEX " span=" SPAN_HEX " parent=-\n");
+}
+
+/* A partner's answer is the network's: its request id must not act on the terminal. */
+TEST(hostile_partner_values_are_escaped_on_one_line)
+{
+	struct ws_span *s = span(WS_KIND_CLIENT, "GET");
+	char *out;
+
+	add(s, "url.full", "http://h/");
+	add(s, "peer.service", "a\x1b]0;t\x07");
+	add(s, "http.response.header.request-id", "r\x1b[2J\r\nCLIENT x\xc2\x9b");
+	add(s, "http.response.header.x\x1bz", "v");
+	CHECK_INT(export_to_string(&s, 1, &out), 0);
+	CHECK_STR(out, "CLIENT GET http://h/ - 1.234ms service=python3 pid=4242 "
+		       "peer.service=a\\x1b]0;t\\x07 "
+		       "request-id=r\\x1b[2J\\x0d\\x0aCLIENT\\x20x\\xc2\\x9b "
+		       "x\\x1bz=v trace=" TRACE_HEX " span=" SPAN_HEX " parent=-\n");
+	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
+	for (const char *p = out; *p; p++)
+		CHECK(*p == '\n' || ((unsigned char)*p >= 0x20 && *p != 0x7f &&
+				      (unsigned char)*p != 0xc2));
+	free(out);
+	ws_span_free(s);
+}
+
 TEST(hostile_path_is_escaped_on_one_line)
 {
 	struct ws_span *s = span(WS_KIND_SERVER, "GET");
@@ -402,6 +453,9 @@ static const struct check_case cases[] = {
 	CASE(ok_status_prints_no_error),
 	CASE(missing_everything_prints_dashes),
 	CASE(duration_rounds_to_microseconds),
+	CASE(partner_call_shows_peer_service_and_request_ids),
+	CASE(request_id_without_partner_name_is_shown_alone),
+	CASE(hostile_partner_values_are_escaped_on_one_line),
 	CASE(hostile_path_is_escaped_on_one_line),
 	CASE(c1_controls_bad_utf8_and_bidi_are_escaped_utf8_kept),
 	CASE(hostile_method_service_and_error_are_escaped),

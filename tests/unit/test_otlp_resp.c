@@ -6,6 +6,7 @@
  * project's .proto files, so field numbers are the schema's, not ours.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
@@ -229,7 +230,114 @@ TEST(json_checker_accepts_whole_documents_only)
 	CHECK(!ws_json_valid(NULL, 0));
 }
 
+/*
+ * Issue 20: export failures said what libcurl saw ("Received HTTP/0.9 when
+ * not allowed", "Empty reply from server", "HTTP status 404") and not why.
+ * Each row: what an attempt met, and words the hint must hold.
+ */
+TEST(export_failures_name_their_likely_cause)
+{
+	static const struct {
+		bool grpc;
+		enum ws_otlp_seen seen;
+		long http;
+		bool grpc_status, grpc_content;
+		unsigned int port;
+		const char *path, *want1, *want2;
+	} rows[] = {
+		/* OTLP/HTTP at a gRPC collector: HTTP/2 frames where a status line belongs. */
+		{ false, WS_OTLP_SEEN_NOT_HTTP1, 0, 0, 0, 4317, "/v1/traces",
+		  "as a gRPC collector (port 4317)", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" },
+		/* ... or one that hangs up on HTTP/1.1, on its port. */
+		{ false, WS_OTLP_SEEN_EMPTY, 0, 0, 0, 4317, "/v1/traces",
+		  "as a gRPC collector (port 4317)", "port 4318" },
+		/* ... or answers over ALPN h2 with a gRPC answer. */
+		{ false, WS_OTLP_SEEN_ANSWER, 200, 1, 1, 4317, "/v1/traces",
+		  "speaks HTTP/2 only", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" },
+		/* gRPC at an OTLP/HTTP receiver: no HTTP/2, or an answer with no grpc-status. */
+		{ true, WS_OTLP_SEEN_EMPTY, 0, 0, 0, 4318, "",
+		  "as an OTLP/HTTP receiver (port 4318)",
+		  "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" },
+		{ true, WS_OTLP_SEEN_NOT_HTTP2, 0, 0, 0, 4318, "",
+		  "does not speak gRPC over HTTP/2", "port 4317" },
+		{ true, WS_OTLP_SEEN_NOT_HTTP1, 0, 0, 0, 4318, "",
+		  "does not speak gRPC over HTTP/2", "port 4317" },
+		{ true, WS_OTLP_SEEN_ANSWER, 404, 0, 0, 4318, "",
+		  "as an OTLP/HTTP receiver (port 4318)", "http/protobuf" },
+		{ true, WS_OTLP_SEEN_ANSWER, 415, 0, 0, 4318, "",
+		  "does not speak gRPC over HTTP/2", "port 4317" },
+		/* An HTTP/1.1 server that hangs up on HTTP/2's preface while curl still sends. */
+		{ true, WS_OTLP_SEEN_HUNG_UP, 0, 0, 0, 4318, "",
+		  "broke the connection before answering", "http/protobuf" },
+		{ false, WS_OTLP_SEEN_HUNG_UP, 0, 0, 0, 4317, "/v1/traces",
+		  "as a gRPC collector (port 4317)", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" },
+		/* Nothing listening. */
+		{ false, WS_OTLP_SEEN_REFUSED, 0, 0, 0, 4318, "/v1/traces",
+		  "nothing listens at h:4318; is the collector running",
+		  "(4318 for OTLP/HTTP, 4317 for gRPC)?" },
+		{ true, WS_OTLP_SEEN_REFUSED, 0, 0, 0, 4317, "", "nothing listens at h:4317",
+		  "4317" },
+		/* A traces endpoint given without its path. */
+		{ false, WS_OTLP_SEEN_ANSWER, 404, 0, 0, 4318, "/",
+		  "the endpoint's path / is not /v1/traces", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" },
+		{ false, WS_OTLP_SEEN_ANSWER, 404, 0, 0, 4318, "/v1/traces",
+		  "serves no OTLP traces at /v1/traces", "path right?" },
+		{ false, WS_OTLP_SEEN_ANSWER, 415, 0, 0, 4318, "/v1/traces",
+		  "does not take this content type", "http/json" },
+		{ false, WS_OTLP_SEEN_ANSWER, 401, 0, 0, 4318, "/v1/traces",
+		  "credentials", "OTEL_EXPORTER_OTLP_HEADERS" },
+		{ false, WS_OTLP_SEEN_NOT_TLS, 0, 0, 0, 4318, "/v1/traces", "not TLS", "http://" },
+		{ false, WS_OTLP_SEEN_NO_HOST, 0, 0, 0, 4318, "/v1/traces", "does not resolve",
+		  "h:4318" },
+	};
+	char out[512];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ws_otlp_fault f = {
+			.grpc = rows[i].grpc, .seen = rows[i].seen, .http = rows[i].http,
+			.grpc_status = rows[i].grpc_status, .grpc_content = rows[i].grpc_content,
+			.host_port = rows[i].port == 4317 ? "h:4317" : "h:4318",
+			.port = rows[i].port, .path = rows[i].path,
+		};
+		size_t n = ws_otlp_hint(&f, out, sizeof(out));
+
+		CHECK_INT(n, strlen(out));
+		if (!strstr(out, rows[i].want1) || !strstr(out, rows[i].want2))
+			fprintf(stderr, "    row %zu: \"%s\"\n", i, out);
+		CHECK(strstr(out, rows[i].want1) != NULL);
+		CHECK(strstr(out, rows[i].want2) != NULL);
+		CHECK(strchr(out, '\n') == NULL);
+	}
+}
+
+/* Failures whose cause the failure itself says (a 503, a gRPC status) get no guess. */
+TEST(failures_that_say_their_cause_get_no_hint)
+{
+	struct ws_otlp_fault f = { .seen = WS_OTLP_SEEN_ANSWER, .http = 503, .host_port = "h:4318",
+				   .port = 4318, .path = "/v1/traces" };
+	char out[64] = "x", small[8];
+
+	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+	f = (struct ws_otlp_fault){ .grpc = true, .seen = WS_OTLP_SEEN_ANSWER, .http = 200,
+				    .grpc_status = true, .host_port = "h:4317", .port = 4317,
+				    .path = "" };
+	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
+	f.seen = WS_OTLP_SEEN_OTHER;
+	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
+	/* A broken connection to an OTLP/HTTP receiver on its own port is a network failure. */
+	f = (struct ws_otlp_fault){ .seen = WS_OTLP_SEEN_HUNG_UP, .host_port = "h:4318",
+				    .port = 4318, .path = "/v1/traces" };
+	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
+	/* A hint cut to the buffer stays a string. */
+	f.seen = WS_OTLP_SEEN_REFUSED;
+	CHECK_INT(ws_otlp_hint(&f, small, sizeof(small)), sizeof(small) - 1);
+	CHECK_STR(small, "nothing");
+}
+
 static const struct check_case cases[] = {
+	CASE(export_failures_name_their_likely_cause),
+	CASE(failures_that_say_their_cause_get_no_hint),
 	CASE(protobuf_partial_success_is_read),
 	CASE(protobuf_unknown_fields_skipped_broken_input_refused),
 	CASE(json_partial_success_is_read),

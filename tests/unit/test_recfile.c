@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -17,10 +20,27 @@ static void tmp_path(void)
 {
 	int fd;
 
+	/* A unique name, then free: the writer creates its file and refuses one that exists. */
 	strcpy(path, "/tmp/ws_recfile_XXXXXX");
 	fd = mkstemp(path);
-	if (fd >= 0)
+	if (fd >= 0) {
 		close(fd);
+		unlink(path);
+	}
+}
+
+/* The whole content of file p (at most outsz - 1 bytes), NUL-terminated; -1 when unreadable. */
+static int read_all(const char *p, char *out, size_t outsz)
+{
+	FILE *f = fopen(p, "rb");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(out, 1, outsz - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return (int)n;
 }
 
 static void write_raw(const void *data, size_t len)
@@ -270,20 +290,104 @@ TEST(writer_refuses_oversized_records_and_bad_paths)
 	unlink(path);
 }
 
+/*
+ * A full disk, made by a file size limit (the writer no longer opens an
+ * existing file such as /dev/full): EFBIG instead of SIGXFSZ's kill.
+ */
 TEST(write_error_is_reported_not_lost)
 {
-	struct ws_rec_writer *w = ws_recw_open("/dev/full", 0);
+	struct rlimit old, lim = { 64 << 10, 0 };
+	struct ws_rec_writer *w;
 	static char rec[4096];
 	int err = 0;
 
+	tmp_path();
+	w = ws_recw_open(path, 0);
 	CHECK(w != NULL);
 	if (!w)
 		return;
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	/* stdio buffers 1 MiB: the failure shows once a buffer is flushed, or at close */
 	for (int i = 0; i < 1024 && !err; i++)
 		err = ws_recw_write(w, rec, sizeof(rec));
 	err = ws_recw_close(w) ? -1 : err;
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
 	CHECK(err != 0);
+	unlink(path);
+}
+
+/*
+ * Issue 20: --record followed a symlink planted at its path, so a root agent
+ * overwrote the link's target (a root-owned 0600 file). A link, dangling or
+ * not, is refused and its target left as it was.
+ */
+TEST(writer_never_follows_a_symlink)
+{
+	char target[64], got[64];
+
+	tmp_path();
+	snprintf(target, sizeof(target), "%s.target", path);
+	{
+		FILE *f = fopen(target, "wb");
+
+		CHECK(f != NULL);
+		if (f) {
+			fputs("precious", f);
+			fclose(f);
+		}
+	}
+	CHECK_INT(symlink(target, path), 0);
+	errno = 0;
+	CHECK(ws_recw_open(path, 0) == NULL);
+	CHECK_INT(errno, EEXIST);
+	CHECK_INT(read_all(target, got, sizeof(got)), 8);
+	CHECK_STR(got, "precious");
+	/* Dangling: the target must not be created through it either. */
+	unlink(target);
+	CHECK(ws_recw_open(path, 0) == NULL);
+	CHECK(access(target, F_OK) != 0);
+	unlink(path);
+}
+
+/* Issue 20: an existing file was truncated; now it is refused with EEXIST and kept. */
+TEST(writer_refuses_an_existing_file_and_leaves_it_alone)
+{
+	char got[64];
+
+	tmp_path();
+	write_raw("another run", 11);
+	errno = 0;
+	CHECK(ws_recw_open(path, 0) == NULL);
+	CHECK_INT(errno, EEXIST);
+	CHECK_INT(read_all(path, got, sizeof(got)), 11);
+	CHECK_STR(got, "another run");
+	unlink(path);
+}
+
+/*
+ * Issue 20: the file (raw traffic, secrets included) came out 0644 under the
+ * usual umask, 0666 under umask 000. It is 0600 under any umask, also one
+ * that would take the owner's read bit.
+ */
+TEST(recording_is_mode_0600_whatever_the_umask)
+{
+	static const mode_t masks[] = { 0, 022, 0277 };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		mode_t old = umask(masks[i]);
+
+		tmp_path();
+		CHECK_INT(ws_recw_close(ws_recw_open(path, 0)), 0);
+		umask(old);
+		CHECK_INT(stat(path, &st), 0);
+		CHECK_INT(st.st_mode & 07777, 0600);
+		unlink(path);
+	}
 }
 
 static const struct check_case cases[] = {
@@ -296,6 +400,9 @@ static const struct check_case cases[] = {
 	CASE(missing_file_names_the_error),
 	CASE(writer_refuses_oversized_records_and_bad_paths),
 	CASE(write_error_is_reported_not_lost),
+	CASE(writer_never_follows_a_symlink),
+	CASE(writer_refuses_an_existing_file_and_leaves_it_alone),
+	CASE(recording_is_mode_0600_whatever_the_umask),
 };
 
 CHECK_MAIN("recfile", cases)
