@@ -1099,11 +1099,9 @@ TEST(export_log_rate_limited)
 {
 	struct ws_span *sp[SAMPLE_N];
 	static const char first[] = "wirespan: otlp export failed: HTTP status 500, 1 time\n";
-	static const char hundredth[] =
-		"wirespan: otlp export failed: HTTP status 500, 100 times\n";
 	struct export_loop l = { .times = 150 };
 	struct responder rs;
-	const char *log, *second;
+	const char *log;
 
 	sample_make(sp);
 	CHECK_INT(responder_start(&rs, 500), 0);
@@ -1113,9 +1111,8 @@ TEST(export_log_rate_limited)
 	if (l.e) {
 		log = capture_stderr(export_many, &l);
 		CHECK_INT(l.failed, 150);
-		second = strchr(log, '\n');
-		CHECK(!strncmp(log, first, strlen(first)));
-		CHECK(second && !strcmp(second + 1, hundredth));
+		/* A streak is logged at its start, then at most once a minute: one line here. */
+		CHECK_STR(log, first);
 		l.e->shutdown(l.e);
 	}
 	responder_stop(&rs);
