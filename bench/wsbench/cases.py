@@ -484,6 +484,7 @@ class Bench:
     def record_nginx(self, path):
         scg = Cgroup("nginx-rec")
         ng = Nginx(self.tmp, scg, cpu=self.a.server_cpu, name="nginx-rec")
+        Path(path).unlink(missing_ok=True)  # --record refuses an existing file
         try:
             ag = Agent(["--capture", "socket", "--cgroup", str(scg.path), "--record", str(path),
                         "--exporter", "none"], cpu=self.a.load_cpu)
