@@ -2,7 +2,6 @@
 /* Self-metrics (see metrics.h). */
 #include <errno.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bufput.h"
 #include "metrics.h"
 
 /* Scrapers at once: one Prometheus, a curl or two; more take the oldest one's place. */
@@ -38,22 +38,6 @@ struct metric {
 	const char *name, *help, *type;
 };
 
-/* Appends with bounds; *n past outsz marks the overflow. */
-static void put(char *out, size_t outsz, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void put(char *out, size_t outsz, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vsnprintf(*n < outsz ? out + *n : NULL, *n < outsz ? outsz - *n : 0, fmt, ap);
-	va_end(ap);
-	if (r > 0)
-		*n += r;
-}
-
 int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 {
 	static const char *const knames[] = WS_STAT_NAMES;
@@ -62,22 +46,22 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 	size_t n = 0;
 
 	if (c->have_kernel) {
-		put(out, outsz, &n,
+		ws_bufput(out, outsz, &n,
 		    "# HELP wirespan_kernel_events_total Kernel-side counters by kind "
 		    "(records, ringbuf_full, truncated, ...).\n"
 		    "# TYPE wirespan_kernel_events_total counter\n");
 		for (int i = 0; i < WS_STAT__COUNT; i++)
-			put(out, outsz, &n, "wirespan_kernel_events_total{kind=\"%s\"} %llu\n",
+			ws_bufput(out, outsz, &n, "wirespan_kernel_events_total{kind=\"%s\"} %llu\n",
 			    knames[i], (unsigned long long)c->kernel[i]);
 	}
-	put(out, outsz, &n,
+	ws_bufput(out, outsz, &n,
 	    "# HELP wirespan_assembly_events_total User-side assembly counters by kind "
 	    "(records, spans, http_parse_errors, ...).\n"
 	    "# TYPE wirespan_assembly_events_total counter\n");
 	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
-		put(out, outsz, &n, "wirespan_assembly_events_total{kind=\"%s\"} %llu\n", unames[i],
+		ws_bufput(out, outsz, &n, "wirespan_assembly_events_total{kind=\"%s\"} %llu\n", unames[i],
 		    (unsigned long long)c->user[i]);
-	put(out, outsz, &n,
+	ws_bufput(out, outsz, &n,
 	    "# HELP wirespan_export_spans_total Spans by export outcome.\n"
 	    "# TYPE wirespan_export_spans_total counter\n"
 	    "wirespan_export_spans_total{outcome=\"queued\"} %llu\n"
@@ -93,14 +77,14 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 	    (unsigned long long)c->export.exported, (unsigned long long)c->export.rejected,
 	    (unsigned long long)c->export.export_failed,
 	    (unsigned long long)c->not_exported, (unsigned long long)c->conns);
-	put(out, outsz, &n,
+	ws_bufput(out, outsz, &n,
 	    "# HELP wirespan_export_errors_total Failed export attempts by kind "
 	    "(connect, timeout, network, tls, http_retryable, http_rejected, ...).\n"
 	    "# TYPE wirespan_export_errors_total counter\n");
 	for (int i = 0; i < WS_EXPORT_ERR__COUNT; i++)
-		put(out, outsz, &n, "wirespan_export_errors_total{kind=\"%s\"} %llu\n", enames[i],
+		ws_bufput(out, outsz, &n, "wirespan_export_errors_total{kind=\"%s\"} %llu\n", enames[i],
 		    (unsigned long long)c->exporter.errors[i]);
-	put(out, outsz, &n,
+	ws_bufput(out, outsz, &n,
 	    "# HELP wirespan_export_retries_total Export attempts that repeat a failed one.\n"
 	    "# TYPE wirespan_export_retries_total counter\n"
 	    "wirespan_export_retries_total %llu\n"
@@ -110,7 +94,7 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 	    "wirespan_export_refused_spans_total %llu\n",
 	    (unsigned long long)c->exporter.retries, (unsigned long long)c->exporter.refused);
 	if (c->have_kernel)
-		put(out, outsz, &n,
+		ws_bufput(out, outsz, &n,
 		    "# HELP wirespan_go_processes Go programs whose goroutines are followed.\n"
 		    "# TYPE wirespan_go_processes gauge\n"
 		    "wirespan_go_processes %llu\n"
