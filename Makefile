@@ -27,7 +27,10 @@ endif
 
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -D_GNU_SOURCE -DWS_VERSION='"$(VERSION)"' $(SANFLAGS) -MMD -MP
-CPPFLAGS += -Iuser -Ibpf -I$(OUT) -I$(OUT)/proto
+# user/ is one folder per pipeline stage (user/README.md); headers are named by file alone.
+USER_DIRS := $(sort $(dir $(wildcard user/*/*.c user/*/*.h)))
+USER_INC := $(patsubst %/,-I%,$(USER_DIRS))
+CPPFLAGS += $(USER_INC) -Ibpf -I$(OUT) -I$(OUT)/proto
 LDFLAGS += $(SANFLAGS)
 LDLIBS += -lbpf -lelf -lz -lprotobuf-c -lcurl -lpthread
 
@@ -41,11 +44,11 @@ PB_SRCS := $(patsubst proto/%.proto,$(OUT)/proto/%.pb-c.c,$(PROTOS))
 PB_HDRS := $(PB_SRCS:.c=.h)
 PB_OBJS := $(PB_SRCS:.c=.o)
 
-USER_SRCS := $(sort $(wildcard user/*.c))
+USER_SRCS := $(sort $(wildcard user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS := $(filter-out $(OUT)/user/main.o,$(USER_OBJS)) $(PB_OBJS)
+LIB_OBJS := $(filter-out $(OUT)/user/agent/main.o,$(USER_OBJS)) $(PB_OBJS)
 # Objects that include the skeleton; everything else is pure and links into unit tests.
-SKEL_OBJS := $(OUT)/user/bpf_load.o
+SKEL_OBJS := $(OUT)/user/capture/bpf_load.o
 PURE_OBJS := $(filter-out $(SKEL_OBJS),$(LIB_OBJS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -106,8 +109,9 @@ $(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c $(PB_HDRS)
 
 $(SKEL_OBJS): $(OUT)/wirespan.skel.h
 
-$(OUT)/user/%.o: user/%.c | $(OUT)/user $(PB_HDRS)
+$(OUT)/user/%.o: user/%.c | $(PB_HDRS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@
 
 $(OUT)/wirespan: $(USER_OBJS) $(PB_OBJS)
@@ -123,8 +127,8 @@ $(OUT)/tests/%: tests/bpf/%.c tests/unit/check.h $(LIB_OBJS) | $(OUT)/tests
 	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -o $@
 
 # Fuzz targets: clang libFuzzer + ASan + UBSan over the pure modules.
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iuser -Ibpf
-build-fuzz/%: tests/fuzz/%.c $(wildcard user/*.c user/*.h) | build-fuzz
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(USER_INC) -Ibpf
+build-fuzz/%: tests/fuzz/%.c $(wildcard user/*/*.c user/*/*.h) | build-fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(shell sed -n 's|^// fuzz-links: ||p' $<) -o $@
 
@@ -154,7 +158,7 @@ $(OUT)/bench/kcost: bench/kcost/kcost.c bench/kcost/kcost.h $(OUT)/bench/kcost.s
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUT)/bench $< $(LDFLAGS) -lbpf -lelf -lz -o $@
 
-$(OUT)/bpf $(OUT)/user $(OUT)/tests $(OUT)/bench build-fuzz:
+$(OUT)/bpf $(OUT)/tests $(OUT)/bench build-fuzz:
 	$(Q)mkdir -p $@
 
 # Regenerates vmlinux.h from the running kernel's BTF.
@@ -163,12 +167,12 @@ vmlinux:
 	@echo "kernel $$(uname -r), $$($(BPFTOOL) version | head -1)"
 
 format:
-	clang-format -i bpf/*.[ch] user/*.[ch] tests/unit/*.[ch] tests/bpf/*.c tests/fuzz/*.c
+	clang-format -i bpf/*.[ch] user/*/*.[ch] tests/unit/*.[ch] tests/bpf/*.c tests/fuzz/*.c
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iuser -Ibpf user/
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability $(USER_INC) -Ibpf user/
 
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(wildcard $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/user/*/*.d $(OUT)/tests/*.d)

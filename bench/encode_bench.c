@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Export encoding alone: spans per CPU second to make the OTLP request body
- * of a batch (user/otlp_body.c, what the exporter sends) for each protocol,
+ * of a batch (user/export/otlp_body.c, what the exporter sends) for each protocol,
  * with and without gzip, on batches of spans shaped like the assembler's.
  * The baseline, measured in the same run on the same batch, is protobuf-c
  * packing an already built message tree of the same request: the cheapest a

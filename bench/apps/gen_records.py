@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""Writes a wirespan record file (user/recfile.h) holding N synthetic HTTP/1.1
+"""Writes a wirespan record file (user/capture/recfile.h) holding N synthetic HTTP/1.1
 request/response pairs, as the socket tracepoints would have captured them on
 a server: for `build/wirespan --replay FILE`.
 
-    gen_records.py --recfile-h user/recfile.h --pairs 1000000 --out FILE
+    gen_records.py --recfile-h user/capture/recfile.h --pairs 1000000 --out FILE
 
 The traffic: --conns keep-alive connections in flight at once, each carrying
 --per-conn requests before it closes (close record) and a new one takes its

@@ -447,7 +447,7 @@ class Bench:
                 self.note(f"gen_records.py failed ({p.stderr.strip()[-400:]}); "
                           "recording a real nginx run instead")
         else:
-            self.note("user/recfile.h missing: recording a real nginx run for the replay")
+            self.note("user/capture/recfile.h missing: recording a real nginx run for the replay")
         if source is None:
             source = self.record_nginx(path)
         res["source"] = source

@@ -199,7 +199,7 @@ def ticks_delta_s(before, after):
 def proc_mem_kib(pid):
     """VmRSS, VmHWM, RssAnon, RssFile, RssShmem from /proc/PID/status, and
     BpfMaps: the resident part of the process's BPF map mappings (the ring
-    buffer: the agent maps its data pages once, user/ringbuf.c; libbpf's
+    buffer: the agent maps its data pages once, user/capture/ringbuf.c; libbpf's
     consumer mapped them twice, so an 8 MiB ring counted 16 MiB)."""
     out = {}
     try:

@@ -543,7 +543,7 @@ class Report:
         w(f"`{r['cmd']}`: `bench/encode_bench.c` makes the request body of one batch of 512 "
           "spans shaped like the assembler's (13 attributes, a parent, varied values) again "
           f"and again for {r['cpu_s_per_variant']} CPU s per variant, through "
-          "`user/otlp_body.c` (what the exporter sends: encoding, gzip level 1, gRPC "
+          "`user/export/otlp_body.c` (what the exporter sends: encoding, gzip level 1, gRPC "
           "framing). Baseline, in the same run on the same batch: protobuf-c packing the "
           "already built message tree of the same request (the cheapest protobuf-c can be, "
           "before building its tree).\n")
@@ -642,7 +642,7 @@ class Report:
               f"{mib(x.get('RssAnon'))} | {mib(x.get('BpfMaps'))} | {x.get('conns_tracked')} |")
         w("")
         w("The BPF map mappings are the ring buffer (8 MiB by default: kernel memory, not "
-          "the agent's heap, mapped once by user/ringbuf.c; libbpf's consumer maps the data "
+          "the agent's heap, mapped once by user/capture/ringbuf.c; libbpf's consumer maps the data "
           "pages twice so records read across the wrap in place, which VmRSS counts twice: "
           "16 MiB); the rest of the idle size is mostly shared libraries (libcurl, its TLS "
           "stack, libbpf, libc).")

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-// fuzz-links: user/elfsym.c user/golang.c
+// fuzz-links: user/process/elfsym.c user/process/golang.c
 /*
  * libFuzzer target for the executables traced programs control: the input
  * is a file (a memfd, as the agent reads /proc/PID/exe through an fd) given

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-// fuzz-links: user/http1.c
+// fuzz-links: user/assemble/http1.c
 /*
  * libFuzzer target for the HTTP/1.x parser. Input: byte 0 picks the kind
  * and options, byte 1 seeds the split, the rest is the stream. Three runs:

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-// fuzz-links: user/jsonpath.c user/json.c
+// fuzz-links: user/assemble/jsonpath.c user/lib/json.c
 /*
  * libFuzzer target for the JSON path extractor. Byte 0 picks the path (a
  * fixed one, or the input's own text up to the first newline) and the out

@@ -1,4 +1,4 @@
-// fuzz-links: user/redact.c
+// fuzz-links: user/assemble/redact.c
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target for URL redaction. The input is used whole as a path, a

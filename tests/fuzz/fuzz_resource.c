@@ -1,4 +1,4 @@
-// fuzz-links: user/resattrs.c user/jsonpick.c user/json.c
+// fuzz-links: user/process/resattrs.c user/lib/jsonpick.c user/lib/json.c
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target for what resources read from other programs: an

@@ -1,4 +1,4 @@
-// fuzz-links: user/tracectx.c user/baggage.c
+// fuzz-links: user/assemble/tracectx.c user/assemble/baggage.c
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target for the trace-context headers. The input is used whole as

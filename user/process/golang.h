@@ -37,7 +37,7 @@ int ws_elf_go_info(int fd, struct ws_go_info *out);
  */
 bool ws_go_goroutines_known(const struct ws_go_info *gi);
 
-/* Go programs whose goroutines the agent follows (user/bpf_load.c). */
+/* Go programs whose goroutines the agent follows (user/capture/bpf_load.c). */
 struct ws_go_stats {
 	uint64_t procs;		 /* now */
 	uint64_t probe_failures; /* processes whose net/http client could not be probed */

@@ -214,7 +214,7 @@ static void gather(struct agent *a, struct ws_counters *c)
 	c->conns = ws_assembler_nconns(a->asm_);
 }
 
-/* One line with every counter, named as in bpf/wirespan.h and user/assemble.h. */
+/* One line with every counter, named as in bpf/wirespan.h and user/assemble/assemble.h. */
 static void log_stats(struct agent *a)
 {
 	static const char *const knames[] = WS_STAT_NAMES;
