@@ -1026,6 +1026,11 @@ static void on_close(struct ws_assembler *a, struct conn *c, uint16_t flags, uin
 			d->last_ts = ts > d->last_ts ? ts : d->last_ts;
 		http1_close(&d->p, &ev);
 		d->prev_ts = d->last_ts; /* an end inferred at close is the last bytes seen */
+		if (ev.type == HTTP1_EV_HEAD) {
+			/* A head cut by the close (a client that stopped reading): its END follows. */
+			on_event(a, c, dir, &ev, d->last_ts, (struct ws_exec_ctx){ 0 });
+			http1_close(&d->p, &ev);
+		}
 		if (ev.type != HTTP1_EV_NONE)
 			on_event(a, c, dir, &ev, d->last_ts, (struct ws_exec_ctx){ 0 });
 	}

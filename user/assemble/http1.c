@@ -1315,6 +1315,8 @@ void http1_close(struct http1_parser *p, struct http1_event *ev)
 	if (!ev)
 		ev = &dummy;
 	ev_clear(ev);
+	if (p->state == ST_HEAD && head_cut(p, ev))
+		return; /* its END comes with the next call */
 	if (p->in_message) {
 		if (p->state == ST_END_PENDING ||
 		    (p->state == ST_BODY && p->body_mode == HTTP1_BODY_UNTIL_CLOSE))

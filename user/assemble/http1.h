@@ -175,7 +175,10 @@ void http1_end_lost(struct http1_parser *p, struct http1_event *ev);
  * The connection closed: a pending END or a body running until close ends
  * (EV_END); a message whose sync was lost ends with inferred set; a
  * Content-Length or chunked body cut short gives nothing. The parser is then
- * reset for a new connection (the kind, once decided, is kept).
+ * reset for a new connection (the kind, once decided, is kept). A head cut
+ * by the close after its start line (a client that stopped reading) is
+ * handed out first, as at a gap (HEAD, cut), and the parser is not reset
+ * yet: call again for its END (inferred).
  */
 void http1_close(struct http1_parser *p, struct http1_event *ev);
 
