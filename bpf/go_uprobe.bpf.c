@@ -7,7 +7,8 @@
  * Function entries only: Go moves goroutine stacks, so no uretprobes.
  *
  * Go's register ABI (ABIInternal, Go >= 1.17): the receiver and the
- * arguments in RAX, RBX, RCX, ... (X0, X1, ... on arm64), g in R14 (X28).
+ * arguments in RAX, RBX, RCX, ... (X0, X1, ... on arm64), g in R14 (X28):
+ * arch.bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,23 +16,16 @@
 #include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
 #include "filter.bpf.h"
-#include "record.bpf.h"
-
-#if defined(__TARGET_ARCH_x86)
-#define WS_GO_ARG0(r) ((r)->ax)
-#define WS_GO_ARG1(r) ((r)->bx)
-#elif defined(__TARGET_ARCH_arm64)
-#define WS_GO_ARG0(r) ((r)->regs[0])
-#define WS_GO_ARG1(r) ((r)->regs[1])
-#endif
-#define WS_GO_G(r) ((r)->WS_REGS_GOROUTINE_FIELD) /* record.bpf.h: g's register */
+#include "arch.bpf.h"
+#include "emit.bpf.h"
+#include "floor.bpf.h"
 
 static __always_inline int ws_go_emit(__u64 goroutine, __u64 req, __u32 event)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct ws_go_rec *r;
 
-	if (floor_only || !ws_selected(id >> 32))
+	if (ws_floor_return() || !ws_selected(id >> 32))
 		return 0;
 	r = ws_rec_reserve(sizeof(*r), WS_REC_GO, 0, id >> 32, (__u32)id, 0);
 	if (!r)

@@ -21,11 +21,14 @@ const volatile __u8 filter_comm __weak = 0;
 const volatile __u32 n_cgroups __weak = 0; /* entries used in sel_cgroups */
 /* Payload bytes copied per I/O (<= WS_CAP_MAX). */
 const volatile __u32 cap_bytes __weak = WS_CAP_DEFAULT;
-/* Benchmarks (--floor): every program returns at once; the verifier prunes the rest. */
+/*
+ * Benchmarks only (their code and hooks: floor.bpf.h). --floor: every
+ * program returns at once; the verifier prunes the rest.
+ */
 const volatile __u8 floor_only __weak = 0;
 /*
- * Benchmarks (--floor-copy): the socket tracepoints' programs only select,
- * copy and output (ws_emit_floor_copy); the others return at once.
+ * --floor-copy: the socket tracepoints' programs only select, copy and
+ * output (ws_emit_floor_copy); the state-change programs return at once.
  */
 const volatile __u8 floor_copy __weak = 0;
 /*
@@ -51,6 +54,15 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps") __weak;
+
+/* Counts one event of enum ws_stat on this CPU. */
+static __always_inline void ws_stat(__u32 id)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &id);
+
+	if (v)
+		*v += 1;
+}
 
 /*
  * --pid: selected tgids, one bit per pid (bit tgid % 64 of word tgid / 64),

@@ -12,25 +12,11 @@
 #include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
 #include "filter.bpf.h"
-#include "record.bpf.h"
-
-
-/* Syscall numbers and argument registers of the syscalls whose buffer we can read. */
-#if defined(__TARGET_ARCH_x86)
-enum { NR_READ = 0, NR_WRITE = 1, NR_READV = 19, NR_WRITEV = 20, NR_SENDTO = 44,
-       NR_RECVFROM = 45, NR_SENDMSG = 46, NR_RECVMSG = 47 };
-#define WS_REGS_NR(r) ((r)->orig_ax)
-#define WS_REGS_ARG2(r) ((r)->si)
-#define WS_REGS_ARG3(r) ((r)->dx)
-#elif defined(__TARGET_ARCH_arm64)
-enum { NR_READ = 63, NR_WRITE = 64, NR_READV = 65, NR_WRITEV = 66, NR_SENDTO = 206,
-       NR_RECVFROM = 207, NR_SENDMSG = 211, NR_RECVMSG = 212 };
-#define WS_REGS_NR(r) ((r)->syscallno)
-#define WS_REGS_ARG2(r) ((r)->regs[1])
-#define WS_REGS_ARG3(r) ((r)->regs[2])
-#else
-#error "wirespan: add this architecture's syscall numbers"
-#endif
+#include "arch.bpf.h"
+#include "conn.bpf.h"
+#include "copy.bpf.h"
+#include "emit.bpf.h"
+#include "floor.bpf.h"
 
 /*
  * Where the current syscall keeps the bytes of this I/O. bpf_task_pt_regs
@@ -70,7 +56,7 @@ static __always_inline int ws_sock_io(struct sock *sk, int ret, int flags, __u8 
 	__u64 id;
 
 	/* Failed I/O (EAGAIN on every drained non-blocking read) costs nothing more. */
-	if (floor_only || ret <= 0 || !sk)
+	if (ws_floor_return() || ret <= 0 || !sk)
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	if (!ws_selected(id >> 32))
@@ -78,7 +64,7 @@ static __always_inline int ws_sock_io(struct sock *sk, int ret, int flags, __u8 
 	if (flags & WS_MSG_PEEK) /* the same bytes come again in the real read */
 		return 0;
 	ws_ubuf_from_syscall(&ub);
-	if (floor_copy)
+	if (ws_floor_copies())
 		return ws_emit_floor_copy(sk, ret, dir, &ub, id);
 	return ws_emit_data(sk, ret, dir, WS_SRC_SOCK_TP, &ub, true, id);
 }
@@ -164,7 +150,7 @@ static __always_inline int ws_state_change(struct sock *sk, int oldstate, int ne
 	struct ws_close_rec *r;
 	struct ws_conn *c;
 
-	if (floor_only || floor_copy)
+	if (ws_floor_stateless())
 		return 0;
 	if (newstate == WS_TCP_SYN_SENT) {
 		/* connect() runs in the caller's context: select, then remember who and when. */

@@ -11,7 +11,10 @@
 #include <bpf/bpf_core_read.h>
 #include "maps.bpf.h"
 #include "filter.bpf.h"
-#include "record.bpf.h"
+#include "conn.bpf.h"
+#include "copy.bpf.h"
+#include "emit.bpf.h"
+#include "floor.bpf.h"
 
 #define WS_S_IFMT 0170000
 #define WS_S_IFSOCK 0140000
@@ -41,7 +44,7 @@ static __always_inline int ws_sys_enter(struct trace_event_raw_sys_enter *ctx, _
 	__u32 tid = (__u32)id;
 	struct ws_sys_args a = {};
 
-	if (floor_only || !ws_selected(id >> 32))
+	if (ws_floor_return() || !ws_selected(id >> 32))
 		return 0;
 	a.fd = ctx->args[0];
 	a.buf = ctx->args[1];
@@ -57,7 +60,7 @@ static __always_inline int ws_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct ws_sys_args *a = floor_only ? NULL : bpf_map_lookup_elem(&sys_args, &tid);
+	struct ws_sys_args *a = ws_floor_return() ? NULL : bpf_map_lookup_elem(&sys_args, &tid);
 	struct ws_ubuf ub = {};
 	struct sock *sk;
 	__u32 fd;

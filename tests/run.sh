@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Runs every test suite (unit, unit under ASan+UBSan, BPF, integration) and
-# ends with one line: "TOTAL: N passed, N failed". Exit 1 if anything failed.
+# ends with one line: "TOTAL: N passed, N failed, N skipped". Exit 1 if
+# anything failed. Sourced (tests/unit/test_check.c), it only defines its functions.
 set -uo pipefail
-cd "$(dirname "$0")/.."
 
 passed=0
 failed=0
+skipped=0
 suites_failed=()
 
-# Adds the counts of a suite's closing "N passed, N failed" line.
+# Adds the counts of a suite's closing "N passed, N failed[, N skipped]" line.
 tally() {
-	local name=$1 out=$2 rc=$3 line p f
+	local name=$1 out=$2 rc=$3 line p f s
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
 		echo "!! $name printed no tally (exit $rc): counted as one failure"
@@ -21,8 +22,16 @@ tally() {
 	fi
 	p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
 	f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+	s=0
+	if [[ $line =~ ^[0-9]+\ passed,\ [0-9]+\ failed,\ ([0-9]+)\ skipped ]]; then
+		s=${BASH_REMATCH[1]}
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
+	if [ "$s" -ne 0 ]; then
+		echo "!! $name: $s test(s) SKIPPED (see reasons above)"
+	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "!! $name exited $rc with no failed test: counted as one failure"
 		failed=$((failed + 1))
@@ -44,6 +53,12 @@ run_suite() {
 	tally "$name" "$out" "$rc"
 	rm -f "$out"
 }
+
+# Sourced: tally and run_suite only.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+	return 0
+fi
+cd "$(dirname "$0")/.."
 
 for t in build/tests/test_*; do
 	case $t in */test_capture | *.d) continue ;; esac
@@ -72,6 +87,7 @@ rm -f "$junit"
 read -r ip if is <<<"$counts"
 passed=$((passed + ip))
 failed=$((failed + if))
+skipped=$((skipped + is))
 if [ "$is" -ne 0 ]; then
 	echo "!! integration: $is test(s) SKIPPED (see reasons above)"
 fi
@@ -83,5 +99,5 @@ fi
 if [ ${#suites_failed[@]} -ne 0 ]; then
 	echo "failed suites: ${suites_failed[*]}"
 fi
-echo "TOTAL: $passed passed, $failed failed${is:+, $is skipped}"
+echo "TOTAL: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -1,16 +1,39 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The unit tests' harness: one binary per module, TEST() functions listed in
- * a table, CHECK macros that print both values, a closing "N passed, N failed".
+ * a table, CHECK macros that print both values, CHECK_SKIP for a test that
+ * cannot run here (never counted as passed), a closing
+ * "N passed, N failed, N skipped" (tests/run.sh reads it).
  */
 #ifndef WS_CHECK_H
 #define WS_CHECK_H
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static int check_failed_in_test;
+static int check_skipped_in_test;
+static char check_skip_reason[256];
+
+/*
+ * Marks the running test skipped, saying why (printf-style): a kernel
+ * feature it needs is missing, say. The test returns after it. A skipped
+ * test is reported "skip" and counted apart, never as passed; a CHECK that
+ * failed in it still fails it.
+ */
+__attribute__((format(printf, 1, 2))) static inline void check_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(check_skip_reason, sizeof(check_skip_reason), fmt, ap);
+	va_end(ap);
+	check_skipped_in_test = 1;
+}
+
+#define CHECK_SKIP(...) check_skip(__VA_ARGS__)
 
 #define CHECK(cond)                                                                        \
 	do {                                                                               \
@@ -54,24 +77,51 @@ struct check_case {
 #define TEST(name) static void name(void)
 #define CASE(name) { #name, name }
 
-/* Runs every case; prints one line per case and the closing tally. Exit 1 on failure. */
-static inline int check_run(const char *suite, const struct check_case *cases, size_t n)
-{
-	int passed = 0, failed = 0;
+struct check_tally {
+	int passed, failed, skipped;
+};
 
+/*
+ * Runs every case, writing to out one line per case ("ok", "FAIL", or
+ * "skip" with its reason) and the closing tally. The running test's own
+ * state is kept, so a test of the harness can run it on a table of its own.
+ */
+static inline struct check_tally check_run_to(FILE *out, const char *suite,
+					       const struct check_case *cases, size_t n)
+{
+	int outer_failed = check_failed_in_test, outer_skipped = check_skipped_in_test;
+	struct check_tally t = { 0, 0, 0 };
+	char outer_reason[sizeof(check_skip_reason)];
+
+	memcpy(outer_reason, check_skip_reason, sizeof(outer_reason));
 	for (size_t i = 0; i < n; i++) {
 		check_failed_in_test = 0;
+		check_skipped_in_test = 0;
+		check_skip_reason[0] = '\0';
 		cases[i].fn();
 		if (check_failed_in_test) {
-			failed++;
-			printf("FAIL %s.%s\n", suite, cases[i].name);
+			t.failed++;
+			fprintf(out, "FAIL %s.%s\n", suite, cases[i].name);
+		} else if (check_skipped_in_test) {
+			t.skipped++;
+			fprintf(out, "skip %s.%s: %s\n", suite, cases[i].name, check_skip_reason);
 		} else {
-			passed++;
-			printf("ok   %s.%s\n", suite, cases[i].name);
+			t.passed++;
+			fprintf(out, "ok   %s.%s\n", suite, cases[i].name);
 		}
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	fprintf(out, "%d passed, %d failed, %d skipped\n", t.passed, t.failed, t.skipped);
+	fflush(out);
+	check_failed_in_test = outer_failed;
+	check_skipped_in_test = outer_skipped;
+	memcpy(check_skip_reason, outer_reason, sizeof(outer_reason));
+	return t;
+}
+
+/* check_run_to on stdout. Exit 1 on failure; skips alone do not fail the run. */
+static inline int check_run(const char *suite, const struct check_case *cases, size_t n)
+{
+	return check_run_to(stdout, suite, cases, n).failed ? 1 : 0;
 }
 
 #define CHECK_MAIN(suite, cases)                                                           \
