@@ -498,7 +498,7 @@ static const struct opt opts[] = {
 	  .help = "response headers kept on CLIENT spans as\n"
 		  "http.response.header.<name> (empty: none); default:\n"
 		  WS_REQID_HEADERS_DEFAULT,
-	  .hint = "at most 8 header names, comma separated" },
+	  .hint = "at most " STR(WS_MAX_REQID_HEADERS) " header names, comma separated" },
 	{ .flag = "--baggage-keys", .arg = "LIST", .env = { "WIRESPAN_BAGGAGE_KEYS" },
 	  .set = set_baggage_keys,
 	  .help = "W3C baggage keys copied into span attributes\n(default: none)",
