@@ -356,7 +356,8 @@ static int set_res_attrs(struct parse *p, const struct opt *o, const char *v)
 			"wirespan: OTEL_RESOURCE_ATTRIBUTES: %ld entr%s dropped (want key=value, "
 			"comma separated, percent-encoded; at most %d of them, keys of at most "
 			"%d bytes, values of %d)\n",
-			n, n == 1 ? "y" : "ies", WS_RES_ATTRS_MAX, WS_RES_KEY_MAX, WS_RES_VALUE_MAX);
+			n, n == 1 ? "y" : "ies", WS_RES_ATTRS_MAX, WS_RES_KEY_MAX,
+			WS_RES_VALUE_MAX);
 	return 0;
 }
 
@@ -605,9 +606,11 @@ static const char *words_hint(const struct opt *o, char *buf, size_t size)
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (const struct word *w = o->words; w && w->name && n < size; w++)
-		n += snprintf(buf + n, size - n, "%s%s", w == o->words ? "" : w[1].name ? ", " : " or ",
-			      w->name);
+	for (const struct word *w = o->words; w && w->name && n < size; w++) {
+		const char *sep = w == o->words ? "" : w[1].name ? ", " : " or ";
+
+		n += snprintf(buf + n, size - n, "%s%s", sep, w->name);
+	}
 	return buf;
 }
 
