@@ -22,11 +22,13 @@ static const char *env(const char *name)
 }
 
 static char errbuf[512];
+static char outbuf[16384]; /* --help's text */
 
 static int parse(struct ws_config *c, const char *const *envv, int argc, ...)
 {
 	char *argv[32] = { "wirespan" };
-	FILE *out = fopen("/dev/null", "w"), *err = fmemopen(errbuf, sizeof(errbuf), "w");
+	FILE *out = fmemopen(outbuf, sizeof(outbuf), "w");
+	FILE *err = fmemopen(errbuf, sizeof(errbuf), "w");
 	va_list ap;
 	int ret;
 
@@ -36,6 +38,7 @@ static int parse(struct ws_config *c, const char *const *envv, int argc, ...)
 	va_end(ap);
 	fake_env = envv;
 	memset(errbuf, 0, sizeof(errbuf));
+	memset(outbuf, 0, sizeof(outbuf));
 	ret = ws_config_parse(c, argc + 1, argv, env, out, err);
 	fclose(out);
 	fclose(err);
@@ -361,6 +364,313 @@ TEST(test_webhook_routes_from_flags_and_env)
 	CHECK_INT(c.webhooks.n, 0);
 }
 
+/* ---- every setting of the option table, by its flag and by its variables ---- */
+
+#define TOOK(name, expr)                                                                   \
+	static int name(const struct ws_config *c)                                         \
+	{                                                                                  \
+		return expr;                                                               \
+	}
+
+TOOK(took_pid, c->npids == 1 && c->pids[0] == 42)
+TOOK(took_cgroup, c->ncgroups == 1 && !strcmp(c->cgroups[0], "a/b"))
+TOOK(took_comm, c->ncomms == 1 && !strcmp(c->comms[0], "nginx"))
+TOOK(took_capture, c->capture == WS_CAPTURE_SYSCALLS)
+TOOK(took_capture_bytes, c->capture_bytes == 4096)
+TOOK(took_ringbuf, c->ringbuf_bytes == 65536)
+TOOK(took_protocol, c->otlp_protocol == WS_OTLP_GRPC)
+TOOK(took_endpoint, !strcmp(c->endpoint, "http://col:9/x") && c->exporter == WS_EXP_OTLP)
+TOOK(took_generic_endpoint, !strcmp(c->endpoint, "http://col:9/x/v1/traces"))
+TOOK(took_exporter, c->exporter == WS_EXP_NONE)
+TOOK(took_ca, c->otlp_tls.ca.path && !strcmp(c->otlp_tls.ca.path, "/x/ca.pem"))
+TOOK(took_cert, c->otlp_tls.cert.path && !strcmp(c->otlp_tls.cert.path, "/x/ca.pem"))
+TOOK(took_key, c->otlp_tls.key.path && !strcmp(c->otlp_tls.key.path, "/x/ca.pem"))
+TOOK(took_timeout, c->export_timeout_ms == 2500)
+TOOK(took_headers, !strcmp(c->otlp_headers, "a: 1\n"))
+TOOK(took_gzip, c->otlp_gzip == 1)
+TOOK(took_stats, c->stats_interval_s == 30)
+TOOK(took_metrics, c->metrics_address && !strcmp(c->metrics_address, ":9100"))
+TOOK(took_delay, c->batch.schedule_delay_ms == 2500)
+TOOK(took_bsp_timeout, c->batch.export_timeout_ms == 2500)
+TOOK(took_queue, c->batch.max_queue == 2500)
+TOOK(took_batch, c->batch.max_batch == 2500)
+TOOK(took_partner, c->partners.n == 1 && !strcmp(c->partners.p[0].name, "stripe"))
+TOOK(took_reqid, c->partners.nhdr == 1 && !strcmp(c->partners.hdr[0], "x-req"))
+TOOK(took_baggage, c->baggage.nkeys == 1 && !strcmp(c->baggage_keys[0], "tenant"))
+TOOK(took_no_goroutines, c->no_goroutines == 1)
+TOOK(took_webhook, c->webhooks.n == 1 && !strcmp(c->webhooks.w[0].path, "/a"))
+TOOK(took_res_attrs, c->resource_attrs.n == 1)
+TOOK(took_record, c->record && !strcmp(c->record, "/tmp/r"))
+TOOK(took_replay, c->replay && !strcmp(c->replay, "/tmp/r"))
+TOOK(took_floor, c->floor == WS_FLOOR_RETURN)
+TOOK(took_floor_copy, c->floor == WS_FLOOR_COPY)
+TOOK(took_verbose, c->verbose == 1)
+
+/*
+ * One setting: its flag and/or one of its variables, a value it takes and
+ * where that lands (NULL: the flag prints and exits), a value it refuses
+ * and the hint its error line gives then.
+ */
+struct setting {
+	const char *flag, *env, *good;
+	int (*took)(const struct ws_config *c);
+	const char *bad, *hint;
+};
+
+#define OTLP(x) "OTEL_EXPORTER_OTLP_" x
+
+static const struct setting settings[] = {
+	{ "--pid", NULL, "42", took_pid, "0", "a process id" },
+	{ "--cgroup", NULL, "a/b", took_cgroup, NULL, NULL },
+	{ "--comm", NULL, "nginx", took_comm, "", "a name" },
+	{ "--capture", "WIRESPAN_CAPTURE", "syscalls", took_capture, "ebpf",
+	  "auto, socket or syscalls" },
+	{ "--capture-bytes", "WIRESPAN_CAPTURE_BYTES", "4096", took_capture_bytes, "63",
+	  "64..16384" },
+	{ "--ringbuf-size", NULL, "65536", took_ringbuf, "5000", "a power of two" },
+	{ NULL, OTLP("TRACES_PROTOCOL"), "grpc", took_protocol, "http",
+	  "grpc, http/protobuf or http/json" },
+	{ NULL, OTLP("PROTOCOL"), "grpc", took_protocol, "GRPC",
+	  "grpc, http/protobuf or http/json" },
+	{ "--endpoint", OTLP("TRACES_ENDPOINT"), "http://col:9/x", took_endpoint, "col:9",
+	  "an http(s) URL" },
+	{ NULL, OTLP("ENDPOINT"), "http://col:9/x/", took_generic_endpoint, "col:9",
+	  "an http(s) URL" },
+	{ "--exporter", "OTEL_TRACES_EXPORTER", "none", took_exporter, "zipkin",
+	  "otlp, console, none or discard" },
+	{ "--certificate", OTLP("TRACES_CERTIFICATE"), "/x/ca.pem", took_ca, NULL, NULL },
+	{ NULL, OTLP("CERTIFICATE"), "/x/ca.pem", took_ca, NULL, NULL },
+	{ "--client-certificate", OTLP("TRACES_CLIENT_CERTIFICATE"), "/x/ca.pem", took_cert, NULL,
+	  NULL },
+	{ NULL, OTLP("CLIENT_CERTIFICATE"), "/x/ca.pem", took_cert, NULL, NULL },
+	{ "--client-key", OTLP("TRACES_CLIENT_KEY"), "/x/ca.pem", took_key, NULL, NULL },
+	{ NULL, OTLP("CLIENT_KEY"), "/x/ca.pem", took_key, NULL, NULL },
+	{ NULL, OTLP("TRACES_TIMEOUT"), "2500", took_timeout, "0", "timeout in milliseconds" },
+	{ NULL, OTLP("TIMEOUT"), "2500", took_timeout, "soon", "timeout in milliseconds" },
+	{ NULL, OTLP("TRACES_HEADERS"), "a=1", took_headers, "a", "OTLP headers" },
+	{ NULL, OTLP("HEADERS"), "a=1", took_headers, "bad key=1", "OTLP headers" },
+	{ NULL, OTLP("TRACES_COMPRESSION"), "gzip", took_gzip, "zstd", "gzip or none" },
+	{ NULL, OTLP("COMPRESSION"), "gzip", took_gzip, "brotli", "gzip or none" },
+	{ "--stats-interval", NULL, "30", took_stats, "86401", "seconds, 0..86400" },
+	{ "--metrics-address", NULL, ":9100", took_metrics, "host", "[host]:port" },
+	{ NULL, "OTEL_BSP_SCHEDULE_DELAY", "2500", took_delay, "-1", "milliseconds" },
+	{ NULL, "OTEL_BSP_EXPORT_TIMEOUT", "2500", took_bsp_timeout, "0", "milliseconds" },
+	{ NULL, "OTEL_BSP_MAX_QUEUE_SIZE", "2500", took_queue, "-1", "a positive count" },
+	{ NULL, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2500", took_batch, "x", "a positive count" },
+	{ "--partner", "WIRESPAN_PARTNERS", "api.stripe.com=stripe", took_partner, "stripe",
+	  "host=name[,host=name...], at most 64" },
+	{ "--request-id-headers", "WIRESPAN_REQUEST_ID_HEADERS", "X-Req", took_reqid, "a b",
+	  "at most 8 header names" },
+	{ "--baggage-keys", "WIRESPAN_BAGGAGE_KEYS", "tenant", took_baggage, "a b",
+	  "at most 16 keys (tokens)" },
+	{ "--no-goroutines", NULL, NULL, took_no_goroutines, NULL, NULL },
+	{ "--webhook", "WIRESPAN_WEBHOOKS", "POST /a=x.tp", took_webhook, "POST /a",
+	  "METHOD /PATH=JSON.PATH[,link|,parent]" },
+	{ NULL, "OTEL_RESOURCE_ATTRIBUTES", "team=a", took_res_attrs, NULL, NULL },
+	{ "--record", NULL, "/tmp/r", took_record, "", "a file name" },
+	{ "--replay", NULL, "/tmp/r", took_replay, "", "a file name" },
+	{ "--floor", NULL, NULL, took_floor, NULL, NULL },
+	{ "--floor-copy", NULL, NULL, took_floor_copy, NULL, NULL },
+	{ "--verbose", NULL, NULL, took_verbose, NULL, NULL },
+	{ "--help", NULL, NULL, NULL, NULL, NULL },
+	{ "--version", NULL, NULL, NULL, NULL, NULL },
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* A value refused by its flag or variable: one line naming it, then the hint. */
+static void check_refused(const char *flag, const char *var, const char *val, const char *hint)
+{
+	const char *e[] = { var, val, NULL };
+	char head[128];
+
+	CHECK_INT(flag ? parse(&c, NULL, 2, flag, val) : parse(&c, e, 0), -EINVAL);
+	snprintf(head, sizeof(head), "wirespan: invalid %s '%s': ", flag ? flag : var, val);
+	CHECK(!strncmp(errbuf, head, strlen(head)));
+	CHECK(strstr(errbuf, hint) != NULL);
+	CHECK(strchr(errbuf, '\n') == errbuf + strlen(errbuf) - 1);
+}
+
+static void check_setting(const struct setting *s)
+{
+	const char *e[] = { s->env, s->good, NULL };
+	int ret;
+
+	/* the value must change something, or taking it proves nothing */
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	if (s->took)
+		CHECK(!s->took(&c));
+	if (s->flag) {
+		ret = s->good ? parse(&c, NULL, 2, s->flag, s->good) : parse(&c, NULL, 1, s->flag);
+		CHECK_INT(ret, s->took ? WS_CONFIG_RUN : WS_CONFIG_EXIT_OK);
+		CHECK(!s->took || s->took(&c));
+	}
+	if (s->env) {
+		CHECK_INT(parse(&c, e, 0), WS_CONFIG_RUN);
+		CHECK(s->took(&c));
+	}
+	if (s->bad && s->flag)
+		check_refused(s->flag, NULL, s->bad, s->hint);
+	if (s->bad && s->env)
+		check_refused(NULL, s->env, s->bad, s->hint);
+}
+
+TEST(test_every_setting_is_reachable_by_flag_and_variable_and_refuses_with_its_hint)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		int failed = check_failed_in_test;
+
+		check_failed_in_test = 0;
+		check_setting(&settings[i]);
+		if (check_failed_in_test)
+			fprintf(stderr, "    in the row of %s %s\n", settings[i].flag ?: "",
+				settings[i].env ?: "");
+		check_failed_in_test |= failed;
+	}
+}
+
+static int is_setting_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const char *f = settings[i].flag, *v = settings[i].env;
+
+		if ((f && strlen(f) == len && !memcmp(f, name, len)) ||
+		    (v && strlen(v) == len && !memcmp(v, name, len)))
+			return 1;
+	}
+	return 0;
+}
+
+#define FLAG_CHARS "abcdefghijklmnopqrstuvwxyz-"
+#define VAR_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+
+/* The length of the flag or variable name starting a word at s in --help; 0: none. */
+static size_t name_at(const char *s)
+{
+	if (s != outbuf && s[-1] != ' ' && s[-1] != '\n')
+		return 0;
+	if (!strncmp(s, "--", 2))
+		return 2 + strspn(s + 2, FLAG_CHARS);
+	if (!strncmp(s, "OTEL_", 5) || !strncmp(s, "WIRESPAN_", 9))
+		return strspn(s, VAR_CHARS);
+	return 0;
+}
+
+/* Whether --help names name as a whole word (--floor is not in --floor-copy). */
+static int help_names(const char *name)
+{
+	for (const char *s = outbuf; (s = strstr(s, name)); s++)
+		if (name_at(s) == strlen(name))
+			return 1;
+	return 0;
+}
+
+/* Every flag and variable --help names has its row above, and every row's names are in --help. */
+TEST(test_help_names_every_flag_and_variable)
+{
+	size_t len;
+
+	CHECK_INT(parse(&c, NULL, 1, "--help"), WS_CONFIG_EXIT_OK);
+	for (const char *s = outbuf; *s; s += len ? len : 1) {
+		len = name_at(s);
+		if (len && !is_setting_name(s, len)) {
+			fprintf(stderr, "    --help names '%.*s', which has no row\n", (int)len, s);
+			CHECK(0);
+		}
+	}
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const char *names[] = { settings[i].flag, settings[i].env };
+
+		for (int k = 0; k < 2; k++) {
+			if (names[k] && !help_names(names[k])) {
+				fprintf(stderr, "    --help does not name %s\n", names[k]);
+				CHECK(0);
+			}
+		}
+	}
+}
+
+/* The hint of the last error line: what follows the value. */
+static const char *hint_of(const char *line)
+{
+	const char *h = strstr(line, "': ");
+
+	return h ? h + 3 : "";
+}
+
+/*
+ * --help, --webhook and WIRESPAN_WEBHOOKS once disagreed: --help and the
+ * variable's hint left out ',link', the variable refused a route of 512
+ * bytes or more that the flag took. Now a value is taken or refused alike
+ * both ways, into the same routes, with the same hint, which --help shows.
+ */
+TEST(test_webhook_flag_variable_and_help_agree_on_the_grammar)
+{
+	static char longest[900], many[400];
+	const char *good[] = { "POST /a=x.tp", "PUT /b/*=tp,link", "POST /c=d.tp,parent",
+			       "POST /a=x.tp;PUT /b=tp,parent", "POST /a=tp;;", longest };
+	const char *bad[] = { "POST /a", "POST a=tp", "POST /a=tp,both", "POST /a=", "POST /a=tp;x",
+			      many };
+	struct ws_webhooks by_flag;
+	char flag_hint[256];
+	size_t n;
+
+	/* the longest route ws_webhooks_add takes: a 255-byte path, 8 keys of 63 */
+	n = snprintf(longest, sizeof(longest), "%.20s /%.254s=", "PROPFINDPROPFINDPROP",
+		     "ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+		     "ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+		     "ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+		     "ppppppppppppppppppppppppppppppppppppp");
+	for (int k = 0; k < 8; k++)
+		n += snprintf(longest + n, sizeof(longest) - n, "%s%.63s", k ? "." : "",
+			      "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
+	snprintf(longest + n, sizeof(longest) - n, ",parent");
+	for (int k = 0, m = 0; k <= WS_MAX_WEBHOOKS; k++)
+		m += snprintf(many + m, sizeof(many) - m, "POST /%d=tp;", k);
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *e[] = { "WIRESPAN_WEBHOOKS", good[i], NULL };
+
+		CHECK_INT(parse(&c, NULL, 2, "--webhook", good[i]), WS_CONFIG_RUN);
+		by_flag = c.webhooks;
+		CHECK_INT(parse(&c, e, 0), WS_CONFIG_RUN);
+		CHECK(by_flag.n > 0);
+		CHECK_INT(c.webhooks.n, by_flag.n);
+		CHECK(!memcmp(&c.webhooks, &by_flag, sizeof(by_flag)));
+	}
+	CHECK_INT(c.webhooks.n, 1);
+	CHECK_INT(strlen(c.webhooks.w[0].path), 255);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *e[] = { "WIRESPAN_WEBHOOKS", bad[i], NULL };
+
+		CHECK_INT(parse(&c, NULL, 2, "--webhook", bad[i]), -EINVAL);
+		snprintf(flag_hint, sizeof(flag_hint), "%s", hint_of(errbuf));
+		CHECK_INT(parse(&c, e, 0), -EINVAL);
+		CHECK_STR(hint_of(errbuf), flag_hint);
+		CHECK(strstr(flag_hint, "METHOD /PATH=JSON.PATH[,link|,parent]") != NULL);
+	}
+	CHECK_INT(parse(&c, NULL, 1, "--help"), WS_CONFIG_EXIT_OK);
+	CHECK(strstr(outbuf, "--webhook 'METHOD /PATH=JSON.PATH[,link|,parent]'") != NULL);
+	CHECK(strstr(outbuf, "joined with ';'") != NULL);
+}
+
+/* An empty variable is unset, as if absent; but for the request-id headers it means none. */
+TEST(test_empty_variables_are_unset_but_empty_request_id_headers_mean_none)
+{
+	const char *empty[] = { "OTEL_TRACES_EXPORTER", "", "WIRESPAN_CAPTURE", "",
+				"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "",
+				"OTEL_EXPORTER_OTLP_ENDPOINT", "http://col:4318", NULL };
+	const char *no_reqid[] = { "WIRESPAN_REQUEST_ID_HEADERS", "", NULL };
+
+	CHECK_INT(parse(&c, empty, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.exporter, WS_EXP_OTLP);
+	CHECK_STR(c.endpoint, "http://col:4318/v1/traces");
+	CHECK_INT(c.capture, WS_CAPTURE_AUTO);
+	CHECK_INT(c.partners.nhdr, 5);
+	CHECK_INT(parse(&c, no_reqid, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.partners.nhdr, 0);
+}
+
 static const struct check_case cases[] = {
 	CASE(test_otlp_protocol_picks_the_endpoint_and_its_default),
 	CASE(test_webhook_routes_from_flags_and_env),
@@ -377,5 +687,9 @@ static const struct check_case cases[] = {
 	CASE(test_console_gets_a_short_delay_unless_set),
 	CASE(test_bad_values_give_one_line_naming_them),
 	CASE(test_help_and_version_exit_ok),
+	CASE(test_every_setting_is_reachable_by_flag_and_variable_and_refuses_with_its_hint),
+	CASE(test_help_names_every_flag_and_variable),
+	CASE(test_webhook_flag_variable_and_help_agree_on_the_grammar),
+	CASE(test_empty_variables_are_unset_but_empty_request_id_headers_mean_none),
 };
 CHECK_MAIN("config", cases)

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Command line and environment -> struct ws_config. Flags win over
- * WIRESPAN_* variables, which the OpenTelemetry variables sit beside:
- * OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _PROTOCOL,
- * _TIMEOUT, _HEADERS, _COMPRESSION, _CERTIFICATE, _CLIENT_*, and OTEL_BSP_*.
+ * Command line and environment -> struct ws_config, both driven by one table
+ * of settings (opts[] below). A row names the flag, the WIRESPAN_* or OTEL_*
+ * variables it reads, its --help text, the hint its error line gives and the
+ * setter that checks and stores a value; --help, getopt_long's options, the
+ * environment and the error lines are all made from it, so they cannot
+ * disagree. The environment is read first, so a flag wins over its variable.
  * The only I/O: TLS files are opened to refuse, at start, one that cannot work.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,138 +23,52 @@
 #define WS_VERSION "0.0.0"
 #endif
 
-static const char usage[] =
-	"Usage: wirespan [OPTION]...\n"
-	"Trace the HTTP/1.x traffic of unmodified programs with eBPF and export\n"
-	"OpenTelemetry spans. With no selector every process but wirespan is traced.\n"
-	"\n"
-	"Selection (any match selects a process; repeatable):\n"
-	"  -p, --pid PID          trace running process PID (a process id, not a thread's)\n"
-	"  -c, --cgroup PATH      trace every process in the cgroup v2 subtree PATH\n"
-	"                         (absolute, or relative to the cgroup2 mount)\n"
-	"  -n, --comm NAME        trace processes named NAME (as in /proc/PID/comm)\n"
-	"\n"
-	"Capture:\n"
-	"      --capture MODE     auto (default), socket (socket tracepoints, kernel 6.3+)\n"
-	"                         or syscalls (syscall tracepoints: slower, older kernels)\n"
-	"      --capture-bytes N  payload bytes copied per I/O (default %u, max %u)\n"
-	"      --ringbuf-size N   ring buffer bytes, a power of two (default 8388608)\n"
-	"\n"
-	"Export:\n"
-	"      --exporter KIND    console, otlp, none or discard (encode, then drop:\n"
-	"                         for measuring) (OTEL_TRACES_EXPORTER);\n"
-	"                         default: otlp when an OTLP endpoint is set, else console\n"
-	"      --endpoint URL     OTLP traces URL (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,\n"
-	"                         or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces; for grpc\n"
-	"                         the collector's URL, e.g. http://localhost:4317)\n"
-	"      --certificate FILE trust the CA certificates in FILE (PEM) instead of the\n"
-	"                         system's for an https endpoint\n"
-	"                         (OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE)\n"
-	"      --client-certificate FILE, --client-key FILE  mTLS: present this PEM\n"
-	"                         certificate and its key; both or neither\n"
-	"                         (OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE, _CLIENT_KEY)\n"
-	"      --stats-interval S log the agent's counters every S seconds (default: off;\n"
-	"                         SIGUSR1 logs them at any time)\n"
-	"      --metrics-address [HOST]:PORT  serve the counters in the Prometheus text\n"
-	"                         format at http://HOST:PORT/metrics (default: off);\n"
-	"                         :PORT or PORT listens on 127.0.0.1 only, all\n"
-	"                         interfaces only with 0.0.0.0:PORT or [::]:PORT\n"
-	"\n"
-	"Spans:\n"
-	"      --partner HOST=NAME[,...]  name the partner a CLIENT span calls\n"
-	"                         (peer.service); *.example.com matches subdomains\n"
-	"      --request-id-headers LIST  response headers kept on CLIENT spans as\n"
-	"                         http.response.header.<name>; default:\n"
-	"                         %s\n"
-	"      --baggage-keys LIST  W3C baggage keys copied into span attributes\n"
-	"                         (default: none)\n"
-	"      --no-goroutines    in Go programs, do not follow goroutines (no uprobes\n"
-	"                         in their net/http client): their calls then get no\n"
-	"                         parent inside the process\n"
-	"      --webhook 'METHOD /PATH=JSON.PATH[,parent]'  an incoming request on this\n"
-	"                         route without traceparent is linked (or, with\n"
-	"                         ',parent', parented) to the W3C traceparent found at\n"
-	"                         JSON.PATH in the first %u bytes of its body;\n"
-	"                         /PATH may end in '*' (repeatable, at most %u)\n"
-	"\n"
-	"Record and replay:\n"
-	"      --record FILE      also write every ring buffer record to FILE\n"
-	"      --replay FILE      no BPF: feed the records of FILE through parsing,\n"
-	"                         assembly and export, report the rate, exit\n"
-	"      --floor            attach every hook with programs that return at once:\n"
-	"                         the hooks' own cost, for benchmarks; no spans\n"
-	"      --floor-copy       the least a capture does, for benchmarks: select each\n"
-	"                         socket I/O, copy its first bytes into the ring buffer,\n"
-	"                         count and drop them; no spans (socket tracepoints only)\n"
-	"\n"
-	"  -v, --verbose          more messages on stderr\n"
-	"  -h, --help             this help\n"
-	"      --version          print the version\n"
-	"\n"
-	"Environment: OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT,\n"
-	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL\n"
-	"(http/protobuf, http/json or grpc), OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT,\n"
-	"OTEL_EXPORTER_OTLP_[TRACES_]HEADERS, OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION,\n"
-	"OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE, _CLIENT_CERTIFICATE, _CLIENT_KEY,\n"
-	"OTEL_RESOURCE_ATTRIBUTES (under each traced process's own),\n"
-	"OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,\n"
-	"OTEL_BSP_EXPORT_TIMEOUT, WIRESPAN_CAPTURE, WIRESPAN_CAPTURE_BYTES,\n"
-	"WIRESPAN_PARTNERS, WIRESPAN_REQUEST_ID_HEADERS, WIRESPAN_BAGGAGE_KEYS,\n"
-	"WIRESPAN_WEBHOOKS (routes separated by ';').\n"
-	"Once every probe is attached wirespan prints 'wirespan: ready' on stderr.\n"
-	"SIGINT/SIGTERM flush pending spans and exit 0.\n";
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a limit's digits in --help, from its one definition */
 
-enum {
-	OPT_CAPTURE = 256,
-	OPT_CAPTURE_BYTES,
-	OPT_RINGBUF,
-	OPT_EXPORTER,
-	OPT_ENDPOINT,
-	OPT_STATS,
-	OPT_VERSION,
-	OPT_RECORD,
-	OPT_REPLAY,
-	OPT_FLOOR,
-	OPT_FLOOR_COPY,
-	OPT_PARTNER,
-	OPT_REQID,
-	OPT_BAGGAGE,
-	OPT_METRICS,
-	OPT_CERTIFICATE,
-	OPT_CLIENT_CERT,
-	OPT_CLIENT_KEY,
-	OPT_WEBHOOK,
-	OPT_NO_GOROUTINES,
+/* --help: the left column (indent, flags, placeholder) is this wide. */
+#define HELP_COL 25
+/* getopt_long values of flags without a letter: 256 + their row, past every char. */
+#define OPT_ROW0 256
+/* A webhook route fits: method 20, path 255, JSON path 8 keys of 63, ",parent". */
+#define ROUTE_MAX 1024
+
+/* One parse in progress: what the setters share beyond the config. */
+struct parse {
+	struct ws_config *c;
+	FILE *out, *err;
+	const char *from;  /* the flag ("--pid") or variable being read, for messages */
+	int generic;	   /* the value is from the row's second (generic) variable */
+	int flag;	   /* the value is from the command line */
+	int have_endpoint; /* an endpoint was given: OTLP's default is not needed */
+	int exporter_flag; /* --exporter was given: a later --endpoint keeps it */
 };
 
-static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "cgroup", required_argument, NULL, 'c' },
-	{ "comm", required_argument, NULL, 'n' },
-	{ "capture", required_argument, NULL, OPT_CAPTURE },
-	{ "capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES },
-	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
-	{ "exporter", required_argument, NULL, OPT_EXPORTER },
-	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
-	{ "stats-interval", required_argument, NULL, OPT_STATS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "record", required_argument, NULL, OPT_RECORD },
-	{ "replay", required_argument, NULL, OPT_REPLAY },
-	{ "floor", no_argument, NULL, OPT_FLOOR },
-	{ "floor-copy", no_argument, NULL, OPT_FLOOR_COPY },
-	{ "partner", required_argument, NULL, OPT_PARTNER },
-	{ "request-id-headers", required_argument, NULL, OPT_REQID },
-	{ "baggage-keys", required_argument, NULL, OPT_BAGGAGE },
-	{ "metrics-address", required_argument, NULL, OPT_METRICS },
-	{ "certificate", required_argument, NULL, OPT_CERTIFICATE },
-	{ "client-certificate", required_argument, NULL, OPT_CLIENT_CERT },
-	{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
-	{ "webhook", required_argument, NULL, OPT_WEBHOOK },
-	{ "no-goroutines", no_argument, NULL, OPT_NO_GOROUTINES },
-	{ 0 },
+struct word {
+	const char *name;
+	int value;
 };
+
+struct opt;
+/* 0, -EINVAL (the caller prints the row's error line) or WS_CONFIG_EXIT_OK. */
+typedef int (*set_fn)(struct parse *p, const struct opt *o, const char *v);
+
+struct opt {
+	const char *group;	  /* starts a --help section with this heading */
+	const char *flag;	  /* "--name"; NULL: variables only */
+	char letter;		  /* the short flag; 0: none */
+	const char *arg;	  /* the value's placeholder; NULL: the flag takes none */
+	const char *env[2];	  /* variables read; when both are set the first wins */
+	int env_empty;		  /* an empty variable is a value (else it is unset) */
+	const char *help;	  /* lines separated by '\n' */
+	const char *hint;	  /* a good value, in the error line; NULL: the words */
+	set_fn set;
+	size_t off, size;	  /* the field the generic setters store into */
+	long min, max;		  /* set_long's bounds; set_const's value in min */
+	const struct word *words; /* set_word's, NULL-terminated */
+};
+
+#define FIELD(f) .off = offsetof(struct ws_config, f), .size = sizeof(((struct ws_config *)0)->f)
 
 /* Whole-string decimal in [min, max]; 0 or -EINVAL. */
 static int parse_long(const char *s, long min, long max, long *out)
@@ -169,73 +86,178 @@ static int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-static int set_capture(struct ws_config *c, const char *v)
+/* The row's integer field (an int, enum, uint32_t, long or size_t) = v, v >= 0 or an int. */
+static void store(struct ws_config *c, const struct opt *o, long v)
 {
-	if (!strcmp(v, "auto"))
-		c->capture = WS_CAPTURE_AUTO;
-	else if (!strcmp(v, "socket"))
-		c->capture = WS_CAPTURE_SOCKET;
-	else if (!strcmp(v, "syscalls"))
-		c->capture = WS_CAPTURE_SYSCALLS;
+	char *f = (char *)c + o->off;
+	int32_t i = (int32_t)v;
+
+	if (o->size == sizeof(long))
+		memcpy(f, &v, sizeof(v));
 	else
+		memcpy(f, &i, sizeof(i));
+}
+
+static int set_long(struct parse *p, const struct opt *o, const char *v)
+{
+	long n;
+
+	if (parse_long(v, o->min, o->max, &n))
 		return -EINVAL;
+	store(p->c, o, n);
 	return 0;
 }
 
-static int set_exporter(struct ws_config *c, const char *v)
+static int set_pow2(struct parse *p, const struct opt *o, const char *v)
 {
-	if (!strcmp(v, "console"))
-		c->exporter = WS_EXP_CONSOLE;
-	else if (!strcmp(v, "otlp"))
-		c->exporter = WS_EXP_OTLP;
-	else if (!strcmp(v, "none"))
-		c->exporter = WS_EXP_NONE;
-	else if (!strcmp(v, "discard"))
-		c->exporter = WS_EXP_DISCARD;
-	else
+	long n;
+
+	if (parse_long(v, o->min, o->max, &n) || (n & (n - 1)))
 		return -EINVAL;
+	store(p->c, o, n);
 	return 0;
 }
 
-static int set_endpoint(struct ws_config *c, const char *base, const char *suffix)
+static int set_word(struct parse *p, const struct opt *o, const char *v)
 {
-	size_t blen = strlen(base);
-
-	/* The generic endpoint gets the signal path; avoid a double slash. */
-	if (suffix && blen && base[blen - 1] == '/')
-		blen--;
-	if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))
-		return -EINVAL;
-	if ((size_t)snprintf(c->endpoint, sizeof(c->endpoint), "%.*s%s", (int)blen, base,
-			     suffix ? suffix : "") >= sizeof(c->endpoint))
-		return -EINVAL;
-	return 0;
-}
-
-static int set_protocol(struct ws_config *c, const char *v)
-{
-	if (!strcmp(v, "http/protobuf"))
-		c->otlp_protocol = WS_OTLP_HTTP_PROTOBUF;
-	else if (!strcmp(v, "http/json"))
-		c->otlp_protocol = WS_OTLP_HTTP_JSON;
-	else if (!strcmp(v, "grpc"))
-		c->otlp_protocol = WS_OTLP_GRPC;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int bad(FILE *err, const char *what, const char *val, const char *want)
-{
-	fprintf(err, "wirespan: invalid %s '%s': %s\n", what, val ? val : "", want);
+	for (const struct word *w = o->words; w->name; w++) {
+		if (!strcmp(v, w->name)) {
+			store(p->c, o, w->value);
+			return 0;
+		}
+	}
 	return -EINVAL;
 }
 
-/* The allowlist and NUL-terminated copies of its keys (attribute keys outlive spans). */
-static int set_baggage_keys(struct ws_config *c, const char *csv)
+static int set_const(struct parse *p, const struct opt *o, const char *v)
 {
+	(void)v;
+	store(p->c, o, o->min);
+	return 0;
+}
+
+/* A file name (a pointer into argv or the environment). */
+static int set_name(struct parse *p, const struct opt *o, const char *v)
+{
+	if (!*v)
+		return -EINVAL;
+	memcpy((char *)p->c + o->off, &v, sizeof(v));
+	return 0;
+}
+
+static int set_tls_file(struct parse *p, const struct opt *o, const char *v)
+{
+	struct ws_tls_file f = { v, p->from };
+
+	memcpy((char *)p->c + o->off, &f, sizeof(f));
+	return 0;
+}
+
+static int set_verbose(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o, (void)v;
+	p->c->verbose++;
+	return 0;
+}
+
+static int add_pid(struct parse *p, const struct opt *o, const char *v)
+{
+	struct ws_config *c = p->c;
+	long n;
+
+	(void)o;
+	if (c->npids == WS_MAX_PIDS || parse_long(v, 1, INT_MAX, &n))
+		return -EINVAL;
+	c->pids[c->npids++] = n;
+	return 0;
+}
+
+static int add_cgroup(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	if (p->c->ncgroups == WS_MAX_SEL_CGROUPS)
+		return -EINVAL;
+	p->c->cgroups[p->c->ncgroups++] = v;
+	return 0;
+}
+
+static int add_comm(struct parse *p, const struct opt *o, const char *v)
+{
+	struct ws_config *c = p->c;
+
+	(void)o;
+	if (c->ncomms == WS_MAX_COMMS || !*v)
+		return -EINVAL;
+	/* The kernel keeps 15 characters of a name: match what it keeps. */
+	memset(c->comms[c->ncomms], 0, sizeof(c->comms[0]));
+	strncpy(c->comms[c->ncomms], v, sizeof(c->comms[0]) - 1);
+	c->comm_names[c->ncomms] = v;
+	c->ncomms++;
+	return 0;
+}
+
+static int set_exporter(struct parse *p, const struct opt *o, const char *v)
+{
+	if (set_word(p, o, v))
+		return -EINVAL;
+	if (p->flag)
+		p->exporter_flag = 1;
+	return 0;
+}
+
+/*
+ * A flag's or the traces variable's URL is used as it is; the generic
+ * variable's gets the signal path (but for gRPC, whose method names the
+ * signal), without a double slash. Any endpoint selects OTLP unless
+ * --exporter said otherwise; OTEL_TRACES_EXPORTER is read after it.
+ */
+static int set_endpoint(struct parse *p, const struct opt *o, const char *v)
+{
+	struct ws_config *c = p->c;
+	const char *suffix = p->generic && c->otlp_protocol != WS_OTLP_GRPC ? "/v1/traces" : NULL;
+	size_t blen = strlen(v);
+
+	(void)o;
+	if (suffix && blen && v[blen - 1] == '/')
+		blen--;
+	if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+		return -EINVAL;
+	if ((size_t)snprintf(c->endpoint, sizeof(c->endpoint), "%.*s%s", (int)blen, v,
+			     suffix ? suffix : "") >= sizeof(c->endpoint))
+		return -EINVAL;
+	p->have_endpoint = 1;
+	if (!p->exporter_flag)
+		c->exporter = WS_EXP_OTLP;
+	return 0;
+}
+
+/* The rest (a port, a bracketed IPv6) is checked where it is bound. */
+static int set_metrics(struct parse *p, const struct opt *o, const char *v)
+{
+	if (!*v || (!strchr(v, ':') && strspn(v, "0123456789") != strlen(v)))
+		return -EINVAL;
+	return set_name(p, o, v);
+}
+
+static int add_partners(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	return ws_partners_add(&p->c->partners, v) ? -EINVAL : 0;
+}
+
+static int set_reqid_headers(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	return ws_partners_set_headers(&p->c->partners, v) ? -EINVAL : 0;
+}
+
+/* The allowlist and NUL-terminated copies of its keys (attribute keys outlive spans). */
+static int set_baggage_keys(struct parse *p, const struct opt *o, const char *csv)
+{
+	struct ws_config *c = p->c;
 	struct ws_baggage_allow allow;
 
+	(void)o;
 	if (ws_baggage_parse_allowlist(csv, &allow))
 		return -EINVAL;
 	for (size_t i = 0; i < allow.nkeys; i++)
@@ -250,16 +272,43 @@ static int set_baggage_keys(struct ws_config *c, const char *csv)
 }
 
 /*
+ * Routes separated by ';' (a route itself may hold a ','), empty ones
+ * skipped: the same grammar for --webhook and WIRESPAN_WEBHOOKS, so a
+ * route given one way is given the other way too.
+ */
+static int add_webhooks(struct parse *p, const struct opt *o, const char *v)
+{
+	char one[ROUTE_MAX];
+
+	(void)o;
+	if (!*v)
+		return -EINVAL;
+	while (*v) {
+		const char *semi = strchr(v, ';'), *e = semi ? semi : v + strlen(v);
+
+		if ((size_t)(e - v) >= sizeof(one))
+			return -EINVAL;
+		memcpy(one, v, e - v);
+		one[e - v] = '\0';
+		if (e > v && ws_webhooks_add(&p->c->webhooks, one))
+			return -EINVAL;
+		v = semi ? semi + 1 : e;
+	}
+	return 0;
+}
+
+/*
  * OTEL_EXPORTER_OTLP_HEADERS: "k1=v1,k2=v2", values percent-decoded, into
  * "k1: v1\n" lines. A name that is not a token, or a value that decodes to
  * a control character (a way to smuggle a header in), refuses the whole list.
  */
-static int set_otlp_headers(struct ws_config *c, const char *v)
+static int set_otlp_headers(struct parse *p, const struct opt *o, const char *v)
 {
-	char out[sizeof(c->otlp_headers)];
+	char out[sizeof(p->c->otlp_headers)];
 	const char *s = v, *end = v + strlen(v);
 	size_t n = 0;
 
+	(void)o;
 	while (s < end) {
 		const char *comma = memchr(s, ',', end - s), *e = comma ? comma : end;
 		const char *eq = memchr(s, '=', e - s), *ks = s, *ke, *vs, *ve = e;
@@ -291,113 +340,396 @@ static int set_otlp_headers(struct ws_config *c, const char *v)
 			      (int)vlen, val);
 		s = e + 1;
 	}
-	memcpy(c->otlp_headers, out, n);
-	c->otlp_headers[n] = '\0';
+	memcpy(p->c->otlp_headers, out, n);
+	p->c->otlp_headers[n] = '\0';
 	return 0;
 }
 
-/* WIRESPAN_WEBHOOKS: routes separated by ';' (a route itself may hold a ','). */
-static int set_webhooks_env(struct ws_config *c, const char *v)
+/* Bad entries are dropped, as the SDKs do: said once, not fatal. */
+static int set_res_attrs(struct parse *p, const struct opt *o, const char *v)
 {
-	char one[512];
+	long n = ws_res_attrs_parse(&p->c->resource_attrs, v, strlen(v));
 
-	while (*v) {
-		const char *semi = strchr(v, ';'), *e = semi ? semi : v + strlen(v);
+	(void)o;
+	if (n)
+		fprintf(p->err,
+			"wirespan: OTEL_RESOURCE_ATTRIBUTES: %ld entr%s dropped (want key=value, "
+			"comma separated, percent-encoded; at most %d of them, keys of at most "
+			"%d bytes, values of %d)\n",
+			n, n == 1 ? "y" : "ies", WS_RES_ATTRS_MAX, WS_RES_KEY_MAX,
+			WS_RES_VALUE_MAX);
+	return 0;
+}
 
-		if ((size_t)(e - v) >= sizeof(one))
-			return -EINVAL;
-		memcpy(one, v, e - v);
-		one[e - v] = '\0';
-		if (e > v && ws_webhooks_add(&c->webhooks, one))
-			return -EINVAL;
-		v = semi ? semi + 1 : e;
+static int print_help(struct parse *p, const struct opt *o, const char *v);
+
+static int print_version(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o, (void)v;
+	fprintf(p->out, "wirespan %s\n", WS_VERSION);
+	return WS_CONFIG_EXIT_OK;
+}
+
+static const struct word capture_words[] = {
+	{ "auto", WS_CAPTURE_AUTO }, { "socket", WS_CAPTURE_SOCKET },
+	{ "syscalls", WS_CAPTURE_SYSCALLS }, { NULL, 0 },
+};
+
+static const struct word exporter_words[] = {
+	{ "otlp", WS_EXP_OTLP }, { "console", WS_EXP_CONSOLE }, { "none", WS_EXP_NONE },
+	{ "discard", WS_EXP_DISCARD }, { NULL, 0 },
+};
+
+static const struct word protocol_words[] = {
+	{ "grpc", WS_OTLP_GRPC }, { "http/protobuf", WS_OTLP_HTTP_PROTOBUF },
+	{ "http/json", WS_OTLP_HTTP_JSON }, { NULL, 0 },
+};
+
+static const struct word compression_words[] = { { "gzip", 1 }, { "none", 0 }, { NULL, 0 } };
+
+#define TRACES_OR(x) { "OTEL_EXPORTER_OTLP_TRACES_" x, "OTEL_EXPORTER_OTLP_" x }
+
+/*
+ * Every setting, in --help's order, which is also the order the variables
+ * are read in: the protocol decides what the generic endpoint becomes, and
+ * an endpoint picks OTLP before OTEL_TRACES_EXPORTER may pick otherwise.
+ */
+static const struct opt opts[] = {
+	{ .group = "Selection (any match selects a process; repeatable):",
+	  .flag = "--pid", .letter = 'p', .arg = "PID", .set = add_pid,
+	  .help = "trace running process PID (a process id, not a thread's)",
+	  .hint = "a process id" },
+	{ .flag = "--cgroup", .letter = 'c', .arg = "PATH", .set = add_cgroup,
+	  .help = "trace every process in the cgroup v2 subtree PATH\n"
+		  "(absolute, or relative to the cgroup2 mount)",
+	  .hint = "at most " STR(WS_MAX_SEL_CGROUPS) " cgroups" },
+	{ .flag = "--comm", .letter = 'n', .arg = "NAME", .set = add_comm,
+	  .help = "trace processes named NAME (as in /proc/PID/comm)",
+	  .hint = "a name; at most " STR(WS_MAX_COMMS) " of them" },
+
+	{ .group = "Capture:",
+	  .flag = "--capture", .arg = "MODE", .env = { "WIRESPAN_CAPTURE" },
+	  .set = set_word, FIELD(capture), .words = capture_words,
+	  .help = "auto (default), socket (socket tracepoints, kernel 6.3+)\n"
+		  "or syscalls (syscall tracepoints: slower, older kernels)" },
+	{ .flag = "--capture-bytes", .arg = "N", .env = { "WIRESPAN_CAPTURE_BYTES" },
+	  .set = set_long, FIELD(capture_bytes), .min = 64, .max = WS_CAP_MAX,
+	  .help = "payload bytes copied per I/O (default " STR(WS_CAP_DEFAULT) ", max " STR(
+		  WS_CAP_MAX) ")",
+	  .hint = "64.." STR(WS_CAP_MAX) },
+	{ .flag = "--ringbuf-size", .arg = "N", .set = set_pow2, FIELD(ringbuf_bytes),
+	  .min = 4096, .max = 1L << 30,
+	  .help = "ring buffer bytes, a power of two (default 8388608)",
+	  .hint = "a power of two, 4096..1073741824" },
+
+	{ .group = "Export:",
+	  .env = TRACES_OR("PROTOCOL"), .set = set_word, FIELD(otlp_protocol),
+	  .words = protocol_words,
+	  .help = "how spans go to an OTLP collector: http/protobuf\n"
+		  "(default), http/json or grpc" },
+	{ .flag = "--endpoint", .arg = "URL", .set = set_endpoint,
+	  .env = { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT" },
+	  .help = "OTLP traces URL, used as it is; the generic variable\n"
+		  "gets /v1/traces added (for grpc both are the\n"
+		  "collector's URL, e.g. http://localhost:4317)",
+	  .hint = "an http(s) URL" },
+	{ .flag = "--exporter", .arg = "KIND", .env = { "OTEL_TRACES_EXPORTER" },
+	  .set = set_exporter, FIELD(exporter), .words = exporter_words,
+	  .help = "console, otlp, none or discard (encode, then drop: for\n"
+		  "measuring); default: otlp when an OTLP endpoint is set,\n"
+		  "else console" },
+	{ .flag = "--certificate", .arg = "FILE", .env = TRACES_OR("CERTIFICATE"),
+	  .set = set_tls_file, FIELD(otlp_tls.ca),
+	  .help = "trust the CA certificates in FILE (PEM) instead of the\n"
+		  "system's for an https endpoint" },
+	{ .flag = "--client-certificate", .arg = "FILE", .env = TRACES_OR("CLIENT_CERTIFICATE"),
+	  .set = set_tls_file, FIELD(otlp_tls.cert),
+	  .help = "mTLS: present this PEM certificate; with --client-key" },
+	{ .flag = "--client-key", .arg = "FILE", .env = TRACES_OR("CLIENT_KEY"),
+	  .set = set_tls_file, FIELD(otlp_tls.key),
+	  .help = "mTLS: the certificate's key (PEM, not encrypted);\n"
+		  "both or neither" },
+	{ .env = TRACES_OR("TIMEOUT"), .set = set_long, FIELD(export_timeout_ms), .min = 1,
+	  .max = 3600000, .help = "an export's timeout in milliseconds (default 10000)",
+	  .hint = "the OTLP timeout in milliseconds, 1..3600000" },
+	{ .env = TRACES_OR("HEADERS"), .set = set_otlp_headers,
+	  .help = "name=value,... headers sent with every export (values\n"
+		  "percent-encoded)",
+	  .hint = "OTLP headers: name=value pairs, comma separated, values percent-encoded" },
+	{ .env = TRACES_OR("COMPRESSION"), .set = set_word, FIELD(otlp_gzip),
+	  .words = compression_words, .help = "gzip or none (default)" },
+	{ .flag = "--stats-interval", .arg = "S", .set = set_long, FIELD(stats_interval_s),
+	  .min = 0, .max = 86400,
+	  .help = "log the agent's counters every S seconds (default: off;\n"
+		  "SIGUSR1 logs them at any time)",
+	  .hint = "seconds, 0..86400" },
+	{ .flag = "--metrics-address", .arg = "[HOST]:PORT", .set = set_metrics,
+	  FIELD(metrics_address),
+	  .help = "serve the counters in the Prometheus text format at\n"
+		  "http://HOST:PORT/metrics (default: off); :PORT or PORT\n"
+		  "listens on 127.0.0.1 only, all interfaces only with\n"
+		  "0.0.0.0:PORT or [::]:PORT",
+	  .hint = "[host]:port" },
+
+	{ .group = "Batches (the OpenTelemetry SDK's span processor):",
+	  .env = { "OTEL_BSP_SCHEDULE_DELAY" }, .set = set_long, FIELD(batch.schedule_delay_ms),
+	  .min = 0, .max = 3600000,
+	  .help = "milliseconds between exports (default 5000; 200 for\n"
+		  "console)",
+	  .hint = "milliseconds" },
+	{ .env = { "OTEL_BSP_EXPORT_TIMEOUT" }, .set = set_long, FIELD(batch.export_timeout_ms),
+	  .min = 1, .max = 3600000,
+	  .help = "milliseconds the flush at exit may take (default 30000)",
+	  .hint = "milliseconds" },
+	{ .env = { "OTEL_BSP_MAX_QUEUE_SIZE" }, .set = set_long, FIELD(batch.max_queue), .min = 1,
+	  .max = 1 << 24, .help = "spans queued at most (default 2048)",
+	  .hint = "a positive count" },
+	{ .env = { "OTEL_BSP_MAX_EXPORT_BATCH_SIZE" }, .set = set_long, FIELD(batch.max_batch),
+	  .min = 1, .max = 1 << 24, .help = "spans per export at most (default 512)",
+	  .hint = "a positive count" },
+
+	{ .group = "Spans:",
+	  .flag = "--partner", .arg = "HOST=NAME[,...]", .env = { "WIRESPAN_PARTNERS" },
+	  .set = add_partners,
+	  .help = "name the partner a CLIENT span calls (peer.service);\n"
+		  "*.example.com matches subdomains",
+	  .hint = "host=name[,host=name...], at most " STR(WS_MAX_PARTNERS) },
+	{ .flag = "--request-id-headers", .arg = "LIST", .env = { "WIRESPAN_REQUEST_ID_HEADERS" },
+	  .env_empty = 1, .set = set_reqid_headers,
+	  .help = "response headers kept on CLIENT spans as\n"
+		  "http.response.header.<name> (empty: none); default:\n"
+		  WS_REQID_HEADERS_DEFAULT,
+	  .hint = "at most " STR(WS_MAX_REQID_HEADERS) " header names, comma separated" },
+	{ .flag = "--baggage-keys", .arg = "LIST", .env = { "WIRESPAN_BAGGAGE_KEYS" },
+	  .set = set_baggage_keys,
+	  .help = "W3C baggage keys copied into span attributes\n(default: none)",
+	  .hint = "at most " STR(WS_BAGGAGE_MAX_KEYS) " keys (tokens), comma separated" },
+	{ .flag = "--no-goroutines", .set = set_const, FIELD(no_goroutines), .min = 1,
+	  .help = "in Go programs, do not follow goroutines (no uprobes in\n"
+		  "their net/http client): their calls then get no parent\n"
+		  "inside the process" },
+	{ .flag = "--webhook", .arg = "'METHOD /PATH=JSON.PATH[,link|,parent]'",
+	  .env = { "WIRESPAN_WEBHOOKS" }, .set = add_webhooks,
+	  .help = "an incoming request on this route without traceparent\n"
+		  "is linked (or, with ',parent', parented) to the W3C\n"
+		  "traceparent at JSON.PATH in the first " STR(WS_WEBHOOK_BODY_MAX) " bytes of\n"
+		  "its body; /PATH may end in '*' and holds no ';'.\n"
+		  "Repeatable, and routes may be joined with ';' (at most\n"
+		  STR(WS_MAX_WEBHOOKS) " in all)",
+	  .hint = "METHOD /PATH=JSON.PATH[,link|,parent] routes separated by ';', at most "
+		  STR(WS_MAX_WEBHOOKS) },
+	{ .env = { "OTEL_RESOURCE_ATTRIBUTES" }, .set = set_res_attrs,
+	  .help = "k=v,... resource attributes under each traced\n"
+		  "process's own (percent-encoded; bad entries dropped\n"
+		  "with a warning)" },
+
+	{ .group = "Record and replay:",
+	  .flag = "--record", .arg = "FILE", .set = set_name, FIELD(record),
+	  .help = "also write every ring buffer record to FILE", .hint = "a file name" },
+	{ .flag = "--replay", .arg = "FILE", .set = set_name, FIELD(replay),
+	  .help = "no BPF: feed the records of FILE through parsing,\n"
+		  "assembly and export, report the rate, exit",
+	  .hint = "a file name" },
+	{ .flag = "--floor", .set = set_const, FIELD(floor), .min = WS_FLOOR_RETURN,
+	  .help = "attach every hook with programs that return at once:\n"
+		  "the hooks' own cost, for benchmarks; no spans" },
+	{ .flag = "--floor-copy", .set = set_const, FIELD(floor), .min = WS_FLOOR_COPY,
+	  .help = "the least a capture does, for benchmarks: select each\n"
+		  "socket I/O, copy its first bytes into the ring buffer,\n"
+		  "count and drop them; no spans (socket tracepoints only)" },
+
+	{ .group = "", .flag = "--verbose", .letter = 'v', .set = set_verbose,
+	  .help = "more messages on stderr" },
+	{ .flag = "--help", .letter = 'h', .set = print_help, .help = "this help" },
+	{ .flag = "--version", .set = print_version, .help = "print the version" },
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const char help_head[] =
+	"Usage: wirespan [OPTION]...\n"
+	"Trace the HTTP/1.x traffic of unmodified programs with eBPF and export\n"
+	"OpenTelemetry spans. With no selector every process but wirespan is traced.\n";
+
+static const char help_tail[] =
+	"\n"
+	"A flag wins over the variable under it ('env'); of two variables the first,\n"
+	"traces-specific one wins. An empty variable is unset unless said otherwise.\n"
+	"Once every probe is attached wirespan prints 'wirespan: ready' on stderr.\n"
+	"SIGINT/SIGTERM flush pending spans and exit 0.\n";
+
+/* Lines of text, each after the left column (the first may share its line). */
+static void help_lines(FILE *out, int col, const char *s)
+{
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+
+		fprintf(out, "%*s%.*s\n", HELP_COL - col, "", (int)n, s);
+		col = 0;
+		s += n + (s[n] == '\n');
+	}
+}
+
+static void help_row(FILE *out, const struct opt *o)
+{
+	int col = 0;
+
+	if (o->group)
+		fprintf(out, "\n%s%s", o->group, *o->group ? "\n" : "");
+	if (o->flag)
+		col = fprintf(out, "  %c%c%c %s%s%s", o->letter ? '-' : ' ', o->letter ?: ' ',
+			      o->letter ? ',' : ' ', o->flag, o->arg ? " " : "", o->arg ?: "");
+	for (int i = 0; !o->flag && i < 2 && o->env[i]; i++)
+		fprintf(out, "  %s\n", o->env[i]);
+	if (col >= HELP_COL) {
+		fputc('\n', out);
+		col = 0;
+	}
+	help_lines(out, col, o->help);
+	for (int i = 0; o->flag && i < 2 && o->env[i]; i++)
+		fprintf(out, "%*s%s %s\n", HELP_COL, "", i ? "else" : "env", o->env[i]);
+}
+
+static int print_help(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o, (void)v;
+	fputs(help_head, p->out);
+	for (size_t i = 0; i < NOPTS; i++)
+		help_row(p->out, &opts[i]);
+	fputs(help_tail, p->out);
+	return WS_CONFIG_EXIT_OK;
+}
+
+/* "a, b or c" from a row's words: its hint when it has no other. */
+static const char *words_hint(const struct opt *o, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (const struct word *w = o->words; w && w->name && n < size; w++) {
+		const char *sep = w == o->words ? "" : w[1].name ? ", " : " or ";
+
+		n += snprintf(buf + n, size - n, "%s%s", sep, w->name);
+	}
+	return buf;
+}
+
+static int bad(struct parse *p, const struct opt *o, const char *v)
+{
+	char words[128];
+
+	fprintf(p->err, "wirespan: invalid %s '%s': %s\n", p->from, v ? v : "",
+		o->hint ? o->hint : words_hint(o, words, sizeof(words)));
+	return -EINVAL;
+}
+
+/* One row's variables: the first set wins; 0, or -EINVAL after its error line. */
+static int env_row(struct parse *p, const struct opt *o, ws_getenv_fn env)
+{
+	for (int i = 0; i < 2 && o->env[i]; i++) {
+		const char *v = env(o->env[i]);
+
+		if (!v || (!*v && !o->env_empty))
+			continue;
+		p->from = o->env[i];
+		p->generic = i == 1;
+		return o->set(p, o, v) < 0 ? bad(p, o, v) : 0;
 	}
 	return 0;
 }
 
-/* Environment first, so flags parsed after it win. */
-static int config_from_env(struct ws_config *c, ws_getenv_fn env, FILE *err, int *have_endpoint)
+static int read_env(struct parse *p, ws_getenv_fn env)
 {
-	const char *v, *name;
-	long n;
+	int ret;
 
-	/* First: it decides what the generic endpoint becomes. */
-	if (((v = env(name = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")) && *v) ||
-	    ((v = env(name = "OTEL_EXPORTER_OTLP_PROTOCOL")) && *v)) {
-		if (set_protocol(c, v))
-			return bad(err, name, v, "grpc, http/protobuf or http/json");
+	for (size_t i = 0; i < NOPTS; i++) {
+		ret = env_row(p, &opts[i], env);
+		if (ret)
+			return ret;
 	}
-	if ((v = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) && *v) {
-		if (set_endpoint(c, v, NULL))
-			return bad(err, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", v, "an http(s) URL");
-		*have_endpoint = 1;
-	} else if ((v = env("OTEL_EXPORTER_OTLP_ENDPOINT")) && *v) {
-		/* gRPC has no signal path: the method names the signal. */
-		if (set_endpoint(c, v, c->otlp_protocol == WS_OTLP_GRPC ? NULL : "/v1/traces"))
-			return bad(err, "OTEL_EXPORTER_OTLP_ENDPOINT", v, "an http(s) URL");
-		*have_endpoint = 1;
+	return 0;
+}
+
+/* getopt_long's tables, made from the rows with a flag. */
+static void getopt_tables(struct option *longs, char *shorts)
+{
+	*shorts++ = ':'; /* a missing value returns ':', told apart from an unknown flag */
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+
+		if (!o->flag)
+			continue;
+		*longs++ = (struct option){ o->flag + 2, o->arg ? required_argument : no_argument,
+					    NULL, o->letter ? o->letter : (int)(OPT_ROW0 + i) };
+		if (o->letter) {
+			*shorts++ = o->letter;
+			if (o->arg)
+				*shorts++ = ':';
+		}
 	}
-	c->exporter = *have_endpoint ? WS_EXP_OTLP : WS_EXP_CONSOLE;
-	if ((v = env("OTEL_TRACES_EXPORTER")) && *v && set_exporter(c, v))
-		return bad(err, "OTEL_TRACES_EXPORTER", v, "otlp, console or none");
-	if (((v = env("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")) && *v) ||
-	    ((v = env("OTEL_EXPORTER_OTLP_TIMEOUT")) && *v)) {
-		if (parse_long(v, 1, 3600000, &c->export_timeout_ms))
-			return bad(err, "OTLP timeout", v, "milliseconds, 1..3600000");
+	*longs = (struct option){ 0 };
+	*shorts = '\0';
+}
+
+static const struct opt *row_of(int val)
+{
+	if (val >= OPT_ROW0 && val < (int)(OPT_ROW0 + NOPTS))
+		return &opts[val - OPT_ROW0];
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].letter && opts[i].letter == val)
+			return &opts[i];
+	return NULL;
+}
+
+static int not_a_flag(struct parse *p, int val, const char *arg)
+{
+	if (val == ':')
+		fprintf(p->err, "wirespan: option '%s' needs a value (see --help)\n", arg);
+	else
+		fprintf(p->err, "wirespan: unknown option '%s' (see --help)\n", arg);
+	return -EINVAL;
+}
+
+static int read_flags(struct parse *p, int argc, char **argv)
+{
+	struct option longs[NOPTS + 1];
+	char shorts[2 + 2 * NOPTS];
+	const struct opt *o;
+	int val, ret;
+
+	getopt_tables(longs, shorts);
+	optind = 1;
+	opterr = 0;
+	p->flag = 1;
+	p->generic = 0;
+	while ((val = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		o = row_of(val);
+		if (!o)
+			return not_a_flag(p, val, argv[optind - 1]);
+		p->from = o->flag;
+		ret = o->set(p, o, optarg);
+		if (ret)
+			return ret < 0 ? bad(p, o, optarg) : ret;
 	}
-	if (((v = env("OTEL_EXPORTER_OTLP_TRACES_HEADERS")) && *v) ||
-	    ((v = env("OTEL_EXPORTER_OTLP_HEADERS")) && *v)) {
-		if (set_otlp_headers(c, v))
-			return bad(err, "OTLP headers", v,
-				   "name=value pairs, comma separated, values percent-encoded");
+	if (optind < argc) {
+		fprintf(p->err, "wirespan: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -EINVAL;
 	}
-	ws_otlp_tls_from_env(&c->otlp_tls, env);
-	/* Bad entries are dropped, as the SDKs do: said once, not fatal. */
-	if ((v = env("OTEL_RESOURCE_ATTRIBUTES")) &&
-	    (n = ws_res_attrs_parse(&c->resource_attrs, v, strlen(v))))
-		fprintf(err, "wirespan: OTEL_RESOURCE_ATTRIBUTES: %ld entr%s dropped (want key=value, "
-			     "comma separated, percent-encoded; at most %d of them, keys of at most "
-			     "%d bytes, values of %d)\n",
-			n, n == 1 ? "y" : "ies", WS_RES_ATTRS_MAX, WS_RES_KEY_MAX, WS_RES_VALUE_MAX);
-	if (((v = env("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION")) && *v) ||
-	    ((v = env("OTEL_EXPORTER_OTLP_COMPRESSION")) && *v)) {
-		if (strcmp(v, "gzip") && strcmp(v, "none"))
-			return bad(err, "OTLP compression", v, "gzip or none");
-		c->otlp_gzip = !strcmp(v, "gzip");
+	return 0;
+}
+
+/* Settings that each make sense but not together. */
+static int check_together(const struct ws_config *c, FILE *err)
+{
+	if (c->replay && (c->record || c->floor || c->npids || c->ncgroups || c->ncomms)) {
+		fprintf(err, "wirespan: --replay reads a file: it takes no selector, --record, "
+			     "--floor or --floor-copy\n");
+		return -EINVAL;
 	}
-	if ((v = env("OTEL_BSP_SCHEDULE_DELAY")) && *v) {
-		if (parse_long(v, 0, 3600000, &c->batch.schedule_delay_ms))
-			return bad(err, "OTEL_BSP_SCHEDULE_DELAY", v, "milliseconds");
-	}
-	if ((v = env("OTEL_BSP_EXPORT_TIMEOUT")) && *v) {
-		if (parse_long(v, 1, 3600000, &c->batch.export_timeout_ms))
-			return bad(err, "OTEL_BSP_EXPORT_TIMEOUT", v, "milliseconds");
-	}
-	if ((v = env("OTEL_BSP_MAX_QUEUE_SIZE")) && *v) {
-		if (parse_long(v, 1, 1 << 24, &n))
-			return bad(err, "OTEL_BSP_MAX_QUEUE_SIZE", v, "a positive count");
-		c->batch.max_queue = n;
-	}
-	if ((v = env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")) && *v) {
-		if (parse_long(v, 1, 1 << 24, &n))
-			return bad(err, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", v, "a positive count");
-		c->batch.max_batch = n;
-	}
-	if ((v = env("WIRESPAN_PARTNERS")) && *v && ws_partners_add(&c->partners, v))
-		return bad(err, "WIRESPAN_PARTNERS", v, "host=name[,host=name...]");
-	if ((v = env("WIRESPAN_REQUEST_ID_HEADERS")) && ws_partners_set_headers(&c->partners, v))
-		return bad(err, "WIRESPAN_REQUEST_ID_HEADERS", v, "header names, comma separated");
-	if ((v = env("WIRESPAN_BAGGAGE_KEYS")) && *v && set_baggage_keys(c, v))
-		return bad(err, "WIRESPAN_BAGGAGE_KEYS", v, "baggage keys, comma separated");
-	if ((v = env("WIRESPAN_WEBHOOKS")) && *v && set_webhooks_env(c, v))
-		return bad(err, "WIRESPAN_WEBHOOKS", v,
-			   "METHOD /PATH=JSON.PATH[,parent] routes separated by ';'");
-	if ((v = env("WIRESPAN_CAPTURE")) && *v && set_capture(c, v))
-		return bad(err, "WIRESPAN_CAPTURE", v, "auto, socket or syscalls");
-	if ((v = env("WIRESPAN_CAPTURE_BYTES")) && *v) {
-		if (parse_long(v, 64, WS_CAP_MAX, &n))
-			return bad(err, "WIRESPAN_CAPTURE_BYTES", v, "64..16384");
-		c->capture_bytes = n;
+	if (c->floor == WS_FLOOR_COPY && c->capture == WS_CAPTURE_SYSCALLS) {
+		fprintf(err, "wirespan: --floor-copy measures the socket tracepoints' path: it "
+			     "takes no --capture syscalls\n");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -422,174 +754,31 @@ static int check_tls(const struct ws_config *c, FILE *err)
 	return 0;
 }
 
-static int add_comm(struct ws_config *c, const char *v)
+static void set_defaults(struct ws_config *c)
 {
-	if (c->ncomms == WS_MAX_COMMS || !*v)
-		return -EINVAL;
-	/* The kernel keeps 15 characters of a name: match what it keeps. */
-	memset(c->comms[c->ncomms], 0, sizeof(c->comms[0]));
-	strncpy(c->comms[c->ncomms], v, sizeof(c->comms[0]) - 1);
-	c->comm_names[c->ncomms] = v;
-	c->ncomms++;
-	return 0;
-}
-
-int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env, FILE *out,
-		    FILE *err)
-{
-	int have_endpoint = 0, opt, exporter_flag = 0, ret;
-	long n;
-
 	memset(c, 0, sizeof(*c));
 	c->capture_bytes = WS_CAP_DEFAULT;
 	c->ringbuf_bytes = 8 << 20;
 	c->export_timeout_ms = 10000;
 	ws_partners_init(&c->partners);
-	ret = config_from_env(c, env, err, &have_endpoint);
+}
+
+int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env, FILE *out,
+		    FILE *err)
+{
+	struct parse p = { .c = c, .out = out, .err = err };
+	int ret;
+
+	set_defaults(c);
+	ret = read_env(&p, env);
+	if (!ret)
+		ret = read_flags(&p, argc, argv);
+	if (!ret)
+		ret = check_together(c, err);
 	if (ret)
 		return ret;
-
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:c:n:vh", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			if (c->npids == WS_MAX_PIDS || parse_long(optarg, 1, INT_MAX, &n))
-				return bad(err, "--pid", optarg, "a process id");
-			c->pids[c->npids++] = n;
-			break;
-		case 'c':
-			if (c->ncgroups == WS_MAX_SEL_CGROUPS)
-				return bad(err, "--cgroup", optarg, "at most 8 cgroups");
-			c->cgroups[c->ncgroups++] = optarg;
-			break;
-		case 'n':
-			if (add_comm(c, optarg))
-				return bad(err, "--comm", optarg, "a name; at most 64 of them");
-			break;
-		case OPT_CAPTURE:
-			if (set_capture(c, optarg))
-				return bad(err, "--capture", optarg, "auto, socket or syscalls");
-			break;
-		case OPT_CAPTURE_BYTES:
-			if (parse_long(optarg, 64, WS_CAP_MAX, &n))
-				return bad(err, "--capture-bytes", optarg, "64..16384");
-			c->capture_bytes = n;
-			break;
-		case OPT_RINGBUF:
-			if (parse_long(optarg, 4096, 1L << 30, &n) || (n & (n - 1)))
-				return bad(err, "--ringbuf-size", optarg,
-					   "a power of two, 4096..1073741824");
-			c->ringbuf_bytes = n;
-			break;
-		case OPT_EXPORTER:
-			if (set_exporter(c, optarg))
-				return bad(err, "--exporter", optarg, "otlp, console, none or discard");
-			exporter_flag = 1;
-			break;
-		case OPT_ENDPOINT:
-			if (set_endpoint(c, optarg, NULL))
-				return bad(err, "--endpoint", optarg, "an http(s) URL");
-			have_endpoint = 1;
-			if (!exporter_flag)
-				c->exporter = WS_EXP_OTLP;
-			break;
-		case OPT_STATS:
-			if (parse_long(optarg, 0, 86400, &c->stats_interval_s))
-				return bad(err, "--stats-interval", optarg, "seconds, 0..86400");
-			break;
-		case OPT_RECORD:
-			if (!*optarg)
-				return bad(err, "--record", optarg, "a file name");
-			c->record = optarg;
-			break;
-		case OPT_REPLAY:
-			if (!*optarg)
-				return bad(err, "--replay", optarg, "a file name");
-			c->replay = optarg;
-			break;
-		case OPT_FLOOR:
-			c->floor = WS_FLOOR_RETURN;
-			break;
-		case OPT_FLOOR_COPY:
-			c->floor = WS_FLOOR_COPY;
-			break;
-		case OPT_NO_GOROUTINES:
-			c->no_goroutines = 1;
-			break;
-		case OPT_PARTNER:
-			if (ws_partners_add(&c->partners, optarg))
-				return bad(err, "--partner", optarg,
-					   "host=name[,host=name...], at most 64");
-			break;
-		case OPT_REQID:
-			if (ws_partners_set_headers(&c->partners, optarg))
-				return bad(err, "--request-id-headers", optarg,
-					   "at most 8 header names, comma separated");
-			break;
-		case OPT_BAGGAGE:
-			if (set_baggage_keys(c, optarg))
-				return bad(err, "--baggage-keys", optarg,
-					   "at most 16 keys (tokens), comma separated");
-			break;
-		case OPT_METRICS:
-			/* The rest (a port, a bracketed IPv6) is checked where it is bound. */
-			if (!*optarg || (!strchr(optarg, ':') &&
-					 strspn(optarg, "0123456789") != strlen(optarg)))
-				return bad(err, "--metrics-address", optarg, "[host]:port");
-			c->metrics_address = optarg;
-			break;
-		case OPT_CERTIFICATE:
-			c->otlp_tls.ca = (struct ws_tls_file){ optarg, "--certificate" };
-			break;
-		case OPT_CLIENT_CERT:
-			c->otlp_tls.cert = (struct ws_tls_file){ optarg, "--client-certificate" };
-			break;
-		case OPT_CLIENT_KEY:
-			c->otlp_tls.key = (struct ws_tls_file){ optarg, "--client-key" };
-			break;
-		case OPT_WEBHOOK:
-			if (ws_webhooks_add(&c->webhooks, optarg))
-				return bad(err, "--webhook", optarg,
-					   "METHOD /PATH=JSON.PATH[,link|,parent], at most 16");
-			break;
-		case 'v':
-			c->verbose++;
-			break;
-		case 'h':
-			fprintf(out, usage, (unsigned)WS_CAP_DEFAULT, (unsigned)WS_CAP_MAX,
-				WS_REQID_HEADERS_DEFAULT, (unsigned)WS_WEBHOOK_BODY_MAX,
-				(unsigned)WS_MAX_WEBHOOKS);
-			return WS_CONFIG_EXIT_OK;
-		case OPT_VERSION:
-			fprintf(out, "wirespan %s\n", WS_VERSION);
-			return WS_CONFIG_EXIT_OK;
-		case ':':
-			fprintf(err, "wirespan: option '%s' needs a value (see --help)\n",
-				argv[optind - 1]);
-			return -EINVAL;
-		default:
-			fprintf(err, "wirespan: unknown option '%s' (see --help)\n",
-				argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		fprintf(err, "wirespan: unexpected argument '%s' (see --help)\n", argv[optind]);
-		return -EINVAL;
-	}
-	if (c->replay && (c->record || c->floor || c->npids || c->ncgroups || c->ncomms)) {
-		fprintf(err, "wirespan: --replay reads a file: it takes no selector, --record, "
-			     "--floor or --floor-copy\n");
-		return -EINVAL;
-	}
-	if (c->floor == WS_FLOOR_COPY && c->capture == WS_CAPTURE_SYSCALLS) {
-		fprintf(err, "wirespan: --floor-copy measures the socket tracepoints' path: it "
-			     "takes no --capture syscalls\n");
-		return -EINVAL;
-	}
 	/* The specification's defaults: port 4317 for gRPC, 4318 for HTTP. */
-	if (c->exporter == WS_EXP_OTLP && !have_endpoint)
+	if (c->exporter == WS_EXP_OTLP && !p.have_endpoint)
 		snprintf(c->endpoint, sizeof(c->endpoint), "%s",
 			 c->otlp_protocol == WS_OTLP_GRPC ? "http://localhost:4317"
 							  : "http://localhost:4318/v1/traces");
