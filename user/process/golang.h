@@ -31,7 +31,7 @@ bool ws_elf_is_go(int fd);
  */
 int ws_elf_go_info(int fd, struct ws_go_info *out);
 /*
- * The goroutine ids the kernel side can give (bpf/record.bpf.h): Go >= 1.19
+ * The goroutine ids the kernel side can give (bpf/emit.bpf.h): Go >= 1.19
  * (its syscall stubs keep g in its register) for the architecture the
  * agent runs on.
  */
