@@ -16,6 +16,10 @@
  * caller's length or by head_len. The only allocation is head_buf, grown by
  * doubling while a head (or a resync candidate) is gathered and dropped at
  * the next call once nothing points into it.
+ *
+ * Past 800 lines on purpose: one state machine, whose states share the
+ * head buffer, the framing and the resync search; split into files, their
+ * private state would become a header every piece could touch.
  */
 #include <endian.h>
 #include <errno.h>

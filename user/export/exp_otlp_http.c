@@ -19,6 +19,10 @@
  * it (otlp_resp.h: gRPC and OTLP/HTTP ports mixed up, nothing listening, a
  * path without /v1/traces); the counters carry the numbers. The first
  * success after failures is logged once.
+ *
+ * Past 800 lines on purpose: the transport, the retry policy and the
+ * failure reports all read the one curl handle and the answer of the
+ * attempt at hand; apart, each would need the exporter's private state.
  */
 #include <errno.h>
 #include <pthread.h>
