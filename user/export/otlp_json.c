@@ -170,16 +170,8 @@ static void put_str(struct jw *w, const char *text, size_t len)
 			i++;
 			continue;
 		}
-		n = ws_utf8_seq(p + i, len - i);
-		if (n) {
-			memcpy(o, p + i, n);
-			o += n;
-			i += n;
-		} else {
-			memcpy(o, WS_UTF8_REPLACEMENT, 3);
-			o += 3;
-			i++;
-		}
+		o = ws_utf8_repair_step(o, p + i, len - i, &n);
+		i += n;
 	}
 	*o++ = '"';
 	w->b->len += (size_t)(o - start);

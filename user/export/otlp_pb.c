@@ -184,82 +184,7 @@ static inline uint8_t *put_varint_field(uint8_t *p, unsigned int field, uint64_t
 	return put_tag(p, field, WT_VARINT);
 }
 
-/* Eight bytes of ASCII without NUL: the common case, checked a word at a time. */
-static inline bool ascii8(const unsigned char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	return !(w & 0x8080808080808080ULL) &&
-	       !((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL);
-}
-
-/* Four bytes of ASCII without NUL. */
-static inline bool ascii4(const unsigned char *p)
-{
-	uint32_t w;
-
-	memcpy(&w, p, 4);
-	return !(w & 0x80808080U) && !((w - 0x01010101U) & ~w & 0x80808080U);
-}
-
-/*
- * The length of p[0..len) once repaired: len when it can go out as it is.
- * A receiver that checks UTF-8 (the Collector does) rejects the whole
- * request over one bad byte, which raw HTTP headers and file names can well
- * contain.
- */
-static size_t text_len(const unsigned char *p, size_t len)
-{
-	size_t i = 0, n, out = 0;
-
-	while (len - i >= 8 && ascii8(p + i))
-		i += 8;
-	/* Under eight bytes left: the tail as one word overlapping the last one checked. */
-	if (i < len && len - i < 8 && len >= 8 && ascii8(p + (len - 8)))
-		return len;
-	/* A short string (method, scheme, version) as two words that may overlap. */
-	if (len >= 4 && len < 8 && ascii4(p) && ascii4(p + (len - 4)))
-		return len;
-	out = i;
-	while (i < len) {
-		if (p[i] - 1u < 0x7f) {
-			i++;
-			out++;
-			continue;
-		}
-		n = ws_utf8_seq(p + i, len - i);
-		if (n) {
-			i += n;
-			out += n;
-		} else {
-			i++;
-			out += 3;
-		}
-	}
-	return out;
-}
-
-/* Writes the repaired copy of p[0..len), rlen bytes long, at dst. */
-static void text_repair(uint8_t *dst, const unsigned char *p, size_t len)
-{
-	size_t i = 0, n;
-
-	while (i < len) {
-		n = p[i] - 1u < 0x7f ? 1 : ws_utf8_seq(p + i, len - i);
-		if (n) {
-			memcpy(dst, p + i, n);
-			dst += n;
-			i += n;
-		} else {
-			memcpy(dst, WS_UTF8_REPLACEMENT, 3);
-			dst += 3;
-			i++;
-		}
-	}
-}
-
-/* Room: TEXT_MAX(len). rlen is text_len() of it. */
+/* Room: TEXT_MAX(len). rlen is ws_utf8_repair_len() of it. */
 static uint8_t *put_text_rlen(uint8_t *p, unsigned int field, const char *text, size_t len,
 			      size_t rlen)
 {
@@ -267,7 +192,7 @@ static uint8_t *put_text_rlen(uint8_t *p, unsigned int field, const char *text, 
 		p = put_raw(p, text, len);
 	} else {
 		p -= rlen;
-		text_repair(p, (const unsigned char *)text, len);
+		ws_utf8_repair(p, (const unsigned char *)text, len);
 	}
 	p = put_varint(p, rlen);
 	return put_tag(p, field, WT_LEN);
@@ -275,7 +200,7 @@ static uint8_t *put_text_rlen(uint8_t *p, unsigned int field, const char *text, 
 
 static uint8_t *put_text_field(uint8_t *p, unsigned int field, const char *text, size_t len)
 {
-	return put_text_rlen(p, field, text, len, text_len((const unsigned char *)text, len));
+	return put_text_rlen(p, field, text, len, ws_utf8_repair_len((const unsigned char *)text, len));
 }
 
 /* A length-delimited field's one-byte tag and one-byte length (field < 16, n < 128). */
@@ -316,7 +241,7 @@ static uint8_t *put_kv_str_long(uint8_t *p, unsigned int field, const char *key,
 static inline uint8_t *put_kv_str(uint8_t *p, unsigned int field, const char *key, size_t klen,
 				  const char *val, size_t len, bool ascii)
 {
-	size_t rlen = ascii ? len : text_len((const unsigned char *)val, len);
+	size_t rlen = ascii ? len : ws_utf8_repair_len((const unsigned char *)val, len);
 
 	if (rlen != len || klen + len + 6 >= 128)
 		return put_kv_str_long(p, field, key, klen, val, len, rlen);
