@@ -90,7 +90,8 @@ static struct ws_span *span_of(struct ws_resource *r, unsigned int i)
 		ws_span_add_link(s, lt2, ls, 0);
 	}
 	if (i % 9 == 4)
-		ws_span_set_exception(s, s->start_unix_ns + 7, "Err\xff", "msg \"x\"\n\xe0\x80\x80");
+		ws_span_set_exception(s, s->start_unix_ns + 7, "Err\xff",
+				      "msg \"x\"\n\xe0\x80\x80");
 	if (i % 11 == 5)
 		s->dropped_attrs = 3;
 	return ws_span_shrink(s);

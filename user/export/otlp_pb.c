@@ -200,7 +200,9 @@ static uint8_t *put_text_rlen(uint8_t *p, unsigned int field, const char *text, 
 
 static uint8_t *put_text_field(uint8_t *p, unsigned int field, const char *text, size_t len)
 {
-	return put_text_rlen(p, field, text, len, ws_utf8_repair_len((const unsigned char *)text, len));
+	const unsigned char *u = (const unsigned char *)text;
+
+	return put_text_rlen(p, field, text, len, ws_utf8_repair_len(u, len));
 }
 
 /* A length-delimited field's one-byte tag and one-byte length (field < 16, n < 128). */
