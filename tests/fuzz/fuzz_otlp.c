@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-// fuzz-links: user/export/otlp_pb.c user/export/otlp_json.c user/export/otlp_resp.c user/export/grpc.c user/assemble/span.c user/process/resource.c user/process/container.c user/process/golang.c user/process/elfsym.c user/process/resattrs.c user/lib/jsonpick.c user/lib/json.c
+// fuzz-links: user/export/otlp_pb.c user/export/otlp_json.c user/export/otlp_group.c user/export/otlp_resp.c user/export/grpc.c user/assemble/span.c user/process/resource.c user/process/container.c user/process/golang.c user/process/elfsym.c user/process/resattrs.c user/lib/jsonpick.c user/lib/json.c
 /*
  * libFuzzer target for what OTLP export writes and reads. Byte 0 picks:
  *   0  the JSON encoder, over spans built from the input (any bytes in

@@ -39,6 +39,7 @@
 #include "resource.h"
 #include "span.h"
 #include "tracectx.h"
+#include "utf8.h"
 
 /* Output bytes per value, escapes included, before it is cut. */
 #define URL_MAX 512
@@ -139,36 +140,21 @@ static void field_end(struct field *f)
 }
 
 /*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing past U+10FFFF) and its code point, or 0.
+ * Length of the well-formed UTF-8 sequence at p (utf8.h: the encoders'
+ * rule) and its code point, or 0.
  */
 static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
 {
+	/* The lead byte's payload bits, by sequence length. */
+	static const uint8_t lead_bits[5] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	size_t len = ws_utf8_seq(p, n);
 	uint32_t c;
-	size_t len;
 
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		c = p[0] & 0x07;
-	} else {
+	if (!len)
 		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
+	c = p[0] & lead_bits[len];
+	for (size_t i = 1; i < len; i++)
 		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
 	*cp = c;
 	return len;
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashmix.h"
+#include "otlp_group.h"
 #include "otlp_json.h"
 #include "resource.h"
 #include "span.h"
@@ -170,16 +170,8 @@ static void put_str(struct jw *w, const char *text, size_t len)
 			i++;
 			continue;
 		}
-		n = ws_utf8_seq(p + i, len - i);
-		if (n) {
-			memcpy(o, p + i, n);
-			o += n;
-			i += n;
-		} else {
-			memcpy(o, WS_UTF8_REPLACEMENT, 3);
-			o += 3;
-			i++;
-		}
+		o = ws_utf8_repair_step(o, p + i, len - i, &n);
+		i += n;
 	}
 	*o++ = '"';
 	w->b->len += (size_t)(o - start);
@@ -368,90 +360,31 @@ static void put_span(struct jw *w, const struct ws_span *s)
 	PUT(w, "}");
 }
 
-/* One distinct resource of the batch and its spans, a list through next[] in batch order. */
-struct group {
-	const struct ws_resource *res;
-	uint32_t head, tail;
-};
-
-/*
- * Groups the spans by resource in the scratch memory: the groups, the
- * next-span links, then an open-addressing table (at most half full) of
- * group index + 1 by resource pointer. Returns the number of groups or -ENOMEM.
- */
-static long group_spans(struct ws_span *const *spans, size_t n, struct ws_buf *b,
-			struct group **groups_out, uint32_t **next_out)
-{
-	size_t nslots = 16, need, mask, ngroups = 0;
-	struct group *groups;
-	uint32_t *next, *slots;
-
-	while (nslots < 2 * n)
-		nslots <<= 1;
-	need = n * sizeof(struct group) + n * sizeof(uint32_t) + nslots * sizeof(uint32_t);
-	if (need > b->scratch_cap) {
-		void *p = realloc(b->scratch, need);
-
-		if (!p)
-			return -ENOMEM;
-		b->scratch = p;
-		b->scratch_cap = need;
-	}
-	groups = b->scratch;
-	next = (uint32_t *)(groups + n);
-	slots = next + n;
-	memset(slots, 0, nslots * sizeof(uint32_t));
-	mask = nslots - 1;
-	for (size_t i = 0; i < n; i++) {
-		const struct ws_resource *res = spans[i]->res;
-		size_t h = (size_t)ws_mix64((uintptr_t)res) & mask;
-		struct group *g;
-
-		while (slots[h] && groups[slots[h] - 1].res != res)
-			h = (h + 1) & mask;
-		next[i] = UINT32_MAX;
-		if (!slots[h]) {
-			groups[ngroups] = (struct group){ .res = res, .head = (uint32_t)i,
-							  .tail = (uint32_t)i };
-			slots[h] = (uint32_t)++ngroups;
-			continue;
-		}
-		g = &groups[slots[h] - 1];
-		next[g->tail] = (uint32_t)i;
-		g->tail = (uint32_t)i;
-	}
-	*groups_out = groups;
-	*next_out = next;
-	return (long)ngroups;
-}
-
 int ws_otlp_json_encode(struct ws_span *const *spans, size_t n, struct ws_buf *out)
 {
 	struct jw w = { .b = out };
-	struct group *groups;
-	uint32_t *next;
-	long ngroups;
+	struct ws_otlp_groups grp;
+	int err;
 
 	out->len = 0;
-	/* Span indexes are 32-bit, UINT32_MAX ends a list; no batch comes near. */
-	if (n > UINT32_MAX / 2)
-		return -ENOMEM;
 	if (!n) {
 		PUT(&w, "{}");
 		return w.err;
 	}
-	ngroups = group_spans(spans, n, out, &groups, &next);
-	if (ngroups < 0)
-		return (int)ngroups;
+	err = ws_otlp_group(spans, n, out, &grp);
+	if (err)
+		return err;
 	PUT(&w, "{\"resourceSpans\":[");
-	for (long g = 0; g < ngroups && !w.err; g++) {
+	for (size_t g = 0; g < grp.n && !w.err; g++) {
+		const uint32_t *order = grp.order + grp.group[g].first;
+
 		if (g)
 			PUT(&w, ",");
-		put_resource(&w, groups[g].res);
-		for (uint32_t i = groups[g].head; i != UINT32_MAX; i = next[i]) {
-			if (i != groups[g].head)
+		put_resource(&w, grp.group[g].res);
+		for (uint32_t i = 0; i < grp.group[g].nspans; i++) {
+			if (i)
 				PUT(&w, ",");
-			put_span(&w, spans[i]);
+			put_span(&w, spans[order[i]]);
 		}
 		PUT(&w, "]}]}");
 	}

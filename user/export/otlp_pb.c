@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashmix.h"
+#include "otlp_group.h"
 #include "otlp_pb.h"
 #include "resource.h"
 #include "span.h"
@@ -184,82 +184,7 @@ static inline uint8_t *put_varint_field(uint8_t *p, unsigned int field, uint64_t
 	return put_tag(p, field, WT_VARINT);
 }
 
-/* Eight bytes of ASCII without NUL: the common case, checked a word at a time. */
-static inline bool ascii8(const unsigned char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	return !(w & 0x8080808080808080ULL) &&
-	       !((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL);
-}
-
-/* Four bytes of ASCII without NUL. */
-static inline bool ascii4(const unsigned char *p)
-{
-	uint32_t w;
-
-	memcpy(&w, p, 4);
-	return !(w & 0x80808080U) && !((w - 0x01010101U) & ~w & 0x80808080U);
-}
-
-/*
- * The length of p[0..len) once repaired: len when it can go out as it is.
- * A receiver that checks UTF-8 (the Collector does) rejects the whole
- * request over one bad byte, which raw HTTP headers and file names can well
- * contain.
- */
-static size_t text_len(const unsigned char *p, size_t len)
-{
-	size_t i = 0, n, out = 0;
-
-	while (len - i >= 8 && ascii8(p + i))
-		i += 8;
-	/* Under eight bytes left: the tail as one word overlapping the last one checked. */
-	if (i < len && len - i < 8 && len >= 8 && ascii8(p + (len - 8)))
-		return len;
-	/* A short string (method, scheme, version) as two words that may overlap. */
-	if (len >= 4 && len < 8 && ascii4(p) && ascii4(p + (len - 4)))
-		return len;
-	out = i;
-	while (i < len) {
-		if (p[i] - 1u < 0x7f) {
-			i++;
-			out++;
-			continue;
-		}
-		n = ws_utf8_seq(p + i, len - i);
-		if (n) {
-			i += n;
-			out += n;
-		} else {
-			i++;
-			out += 3;
-		}
-	}
-	return out;
-}
-
-/* Writes the repaired copy of p[0..len), rlen bytes long, at dst. */
-static void text_repair(uint8_t *dst, const unsigned char *p, size_t len)
-{
-	size_t i = 0, n;
-
-	while (i < len) {
-		n = p[i] - 1u < 0x7f ? 1 : ws_utf8_seq(p + i, len - i);
-		if (n) {
-			memcpy(dst, p + i, n);
-			dst += n;
-			i += n;
-		} else {
-			memcpy(dst, WS_UTF8_REPLACEMENT, 3);
-			dst += 3;
-			i++;
-		}
-	}
-}
-
-/* Room: TEXT_MAX(len). rlen is text_len() of it. */
+/* Room: TEXT_MAX(len). rlen is ws_utf8_repair_len() of it. */
 static uint8_t *put_text_rlen(uint8_t *p, unsigned int field, const char *text, size_t len,
 			      size_t rlen)
 {
@@ -267,7 +192,7 @@ static uint8_t *put_text_rlen(uint8_t *p, unsigned int field, const char *text, 
 		p = put_raw(p, text, len);
 	} else {
 		p -= rlen;
-		text_repair(p, (const unsigned char *)text, len);
+		ws_utf8_repair(p, (const unsigned char *)text, len);
 	}
 	p = put_varint(p, rlen);
 	return put_tag(p, field, WT_LEN);
@@ -275,7 +200,9 @@ static uint8_t *put_text_rlen(uint8_t *p, unsigned int field, const char *text, 
 
 static uint8_t *put_text_field(uint8_t *p, unsigned int field, const char *text, size_t len)
 {
-	return put_text_rlen(p, field, text, len, text_len((const unsigned char *)text, len));
+	const unsigned char *u = (const unsigned char *)text;
+
+	return put_text_rlen(p, field, text, len, ws_utf8_repair_len(u, len));
 }
 
 /* A length-delimited field's one-byte tag and one-byte length (field < 16, n < 128). */
@@ -316,7 +243,7 @@ static uint8_t *put_kv_str_long(uint8_t *p, unsigned int field, const char *key,
 static inline uint8_t *put_kv_str(uint8_t *p, unsigned int field, const char *key, size_t klen,
 				  const char *val, size_t len, bool ascii)
 {
-	size_t rlen = ascii ? len : text_len((const unsigned char *)val, len);
+	size_t rlen = ascii ? len : ws_utf8_repair_len((const unsigned char *)val, len);
 
 	if (rlen != len || klen + len + 6 >= 128)
 		return put_kv_str_long(p, field, key, klen, val, len, rlen);
@@ -526,96 +453,6 @@ static void close_field(struct rw *w, unsigned int field, size_t mark)
 		w->p = put_len_field(w->p, field, w->p + (rw_pos(w) - mark));
 }
 
-static inline size_t ptr_hash(const void *p, size_t mask)
-{
-	/* Resources are heap blocks: the low bits carry little, so mix them all in. */
-	return (size_t)ws_mix64((uintptr_t)p) & mask;
-}
-
-static int scratch_reserve(struct ws_buf *b, size_t cap)
-{
-	void *p;
-
-	if (cap <= b->scratch_cap)
-		return 0;
-	/* Batch sizes vary: grow geometrically, not once per slightly bigger batch. */
-	if (cap < b->scratch_cap * 2)
-		cap = b->scratch_cap * 2;
-	p = realloc(b->scratch, cap);
-	if (!p)
-		return -ENOMEM;
-	b->scratch = p;
-	b->scratch_cap = cap;
-	return 0;
-}
-
-/* One distinct resource of the batch and where its spans start in the order list. */
-struct group {
-	const struct ws_resource *res;
-	uint32_t nspans;
-	uint32_t first;
-};
-
-/*
- * Groups the spans by resource, keeping batch order within a group: fills
- * order[] with span indexes, group after group. The hash table (open
- * addressing, at most half full) and the tables live in b->scratch.
- */
-static int group_spans(struct ws_span *const *spans, size_t n, struct ws_buf *b,
-		       struct group **groups_out, uint32_t **order_out, size_t *ngroups)
-{
-	size_t nslots = 16, mask, i, ng = 0;
-	size_t slots_sz, grp_sz, groups_sz, order_sz;
-	uint32_t *slots, *span_grp, *order;
-	struct group *groups;
-	int err;
-
-	while (nslots < 2 * n)
-		nslots <<= 1;
-	slots_sz = nslots * sizeof(uint32_t);
-	grp_sz = n * sizeof(uint32_t);
-	order_sz = n * sizeof(uint32_t);
-	groups_sz = n * sizeof(struct group);
-	err = scratch_reserve(b, groups_sz + slots_sz + grp_sz + order_sz);
-	if (err)
-		return err;
-	/* struct group first: it has the strictest alignment */
-	groups = b->scratch;
-	slots = (uint32_t *)((char *)b->scratch + groups_sz);
-	span_grp = slots + nslots;
-	order = span_grp + n;
-	memset(slots, 0, slots_sz);
-
-	mask = nslots - 1;
-	for (i = 0; i < n; i++) {
-		const struct ws_resource *res = spans[i]->res;
-		size_t h = ptr_hash(res, mask);
-
-		/* slots hold group index + 1; 0 is empty */
-		while (slots[h] && groups[slots[h] - 1].res != res)
-			h = (h + 1) & mask;
-		if (!slots[h]) {
-			groups[ng] = (struct group){ .res = res };
-			slots[h] = (uint32_t)++ng;
-		}
-		span_grp[i] = slots[h] - 1;
-		groups[span_grp[i]].nspans++;
-	}
-	for (i = 1; i < ng; i++)
-		groups[i].first = groups[i - 1].first + groups[i - 1].nspans;
-	for (i = 0; i < ng; i++)
-		groups[i].nspans = 0; /* refilled below as a cursor */
-	for (i = 0; i < n; i++) {
-		struct group *g = &groups[span_grp[i]];
-
-		order[g->first + g->nspans++] = (uint32_t)i;
-	}
-	*groups_out = groups;
-	*order_out = order;
-	*ngroups = ng;
-	return 0;
-}
-
 int ws_buf_reserve(struct ws_buf *b, size_t cap)
 {
 	size_t ncap = b->cap ? b->cap : 4096;
@@ -646,21 +483,17 @@ void ws_buf_release(struct ws_buf *b)
 int ws_otlp_encode_end(struct ws_span *const *spans, size_t n, struct ws_buf *out,
 		       const uint8_t **data, size_t *len)
 {
-	struct group *groups;
-	uint32_t *order;
-	size_t ngroups, gi;
+	struct ws_otlp_groups grp;
 	struct rw w;
+	size_t gi;
 	int err;
 
 	out->len = 0;
 	*data = out->data;
 	*len = 0;
-	/* Indexes are 32-bit; no batch comes near. */
-	if (n > UINT32_MAX / 2)
-		return -ENOMEM;
 	if (!n)
 		return 0;
-	err = group_spans(spans, n, out, &groups, &order, &ngroups);
+	err = ws_otlp_group(spans, n, out, &grp);
 	if (err)
 		return err;
 	/* A guess that holds most batches whole: ~400 bytes a span. */
@@ -669,13 +502,14 @@ int ws_otlp_encode_end(struct ws_span *const *spans, size_t n, struct ws_buf *ou
 		return err;
 	w = (struct rw){ .b = out, .p = out->data + out->cap };
 
-	for (gi = ngroups; gi-- > 0;) {
-		const struct group *g = &groups[gi];
+	/* Back to front: the last group first, its last span first. */
+	for (gi = grp.n; gi-- > 0;) {
+		const struct ws_otlp_group *g = &grp.group[gi];
 		size_t rs = rw_pos(&w), ss, i;
 
 		ss = rw_pos(&w);
 		for (i = g->nspans; i-- > 0;)
-			put_span(&w, spans[order[g->first + i]]);
+			put_span(&w, spans[grp.order[g->first + i]]);
 		put_scope(&w);
 		close_field(&w, F_RS_SCOPE_SPANS, ss);
 		put_resource(&w, g->res);
