@@ -214,47 +214,14 @@ static void gather(struct agent *a, struct ws_counters *c)
 	c->conns = ws_assembler_nconns(a->asm_);
 }
 
-/* One line with every counter, named as in bpf/wirespan.h and user/assemble/assemble.h. */
+/* The counters of now, as one line on stderr (the formats are in stats.c). */
 static void log_stats(struct agent *a)
 {
-	static const char *const knames[] = WS_STAT_NAMES;
-	static const char *const anames[] = WS_ASM_STAT_NAMES;
-	static const char *const enames[] = WS_EXPORT_ERR_NAMES;
 	struct ws_counters c;
 	char line[4096];
-	int n;
 
 	gather(a, &c);
-	n = snprintf(line, sizeof(line), "wirespan: stats");
-	if (c.have_kernel) {
-		n += snprintf(line + n, sizeof(line) - n, " kernel:");
-		for (int i = 0; i < WS_STAT__COUNT; i++)
-			n += snprintf(line + n, sizeof(line) - n, " %s=%llu", knames[i],
-				      (unsigned long long)c.kernel[i]);
-	}
-	if (c.have_kernel)
-		n += snprintf(line + n, sizeof(line) - n,
-			      " go: processes=%llu probe_failures=%llu not_followed=%llu",
-			      (unsigned long long)c.go.procs,
-			      (unsigned long long)c.go.probe_failures,
-			      (unsigned long long)c.go.not_followed);
-	n += snprintf(line + n, sizeof(line) - n, " user:");
-	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
-		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", anames[i],
-			      (unsigned long long)c.user[i]);
-	n += snprintf(line + n, sizeof(line) - n,
-		      " conns=%llu export: queued=%llu dropped_queue_full=%llu exported=%llu "
-		      "rejected=%llu refused=%llu export_failed=%llu not_exported=%llu retries=%llu",
-		      (unsigned long long)c.conns, (unsigned long long)c.export.queued,
-		      (unsigned long long)c.export.dropped_full,
-		      (unsigned long long)c.export.exported, (unsigned long long)c.export.rejected,
-		      (unsigned long long)c.exporter.refused,
-		      (unsigned long long)c.export.export_failed, (unsigned long long)c.not_exported,
-		      (unsigned long long)c.exporter.retries);
-	for (int i = 0; i < WS_EXPORT_ERR__COUNT; i++)
-		n += snprintf(line + n, sizeof(line) - n, " errors_%s=%llu", enames[i],
-			      (unsigned long long)c.exporter.errors[i]);
-	snprintf(line + n, sizeof(line) - n, "\n");
+	ws_stats_line(&c, line, sizeof(line));
 	fputs(line, stderr);
 }
 
