@@ -103,23 +103,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The assembler met a Go program: have the kernel side follow its goroutines. */
-static void on_go_process(void *ctx, uint32_t tgid)
-{
-	struct agent *a = ctx;
-
-	ws_bpf_go_process(a->bpf, tgid);
-}
-
-/* A long body is under way: the kernel side need not copy the rest of it. */
-static void on_skip_body(void *ctx, uint64_t sock_id, const struct ws_skip *hint)
-{
-	struct agent *a = ctx;
-
-	if (a->bpf) /* gone at shutdown, when the assembler lets its connections go */
-		ws_bpf_skip(a->bpf, sock_id, hint);
-}
-
 static void replay_export(struct agent *a)
 {
 	struct ws_exporter *e = a->replay_exp;
@@ -504,8 +487,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	aopts.mono_to_unix_ns = mono_to_unix_ns();
-	aopts.go_process = on_go_process;
-	aopts.skip_body = on_skip_body;
+	/* Kernel hints go straight to the capture stage; the handle comes after the assembler. */
+	aopts.go_process = ws_bpf_hint_go_process;
+	aopts.skip_body = ws_bpf_hint_skip;
+	aopts.hint_ctx = &a.bpf;
 	a.asm_ = ws_assembler_new(&aopts, on_span, &a);
 	if (!a.asm_) {
 		fprintf(stderr, "wirespan: %s\n", strerror(errno));
@@ -560,7 +545,7 @@ cleanup:
 	ws_recw_close(a.rec);
 	ws_metrics_close(a.metrics);
 	ws_bpf_free(a.bpf);
-	a.bpf = NULL;
+	a.bpf = NULL; /* the assembler's hints, when it lets its connections go, see none */
 	ws_assembler_free(a.asm_);
 	ws_batch_free(a.batch);
 	return ret ? 1 : 0;
