@@ -21,7 +21,6 @@
 #include <bpf/libbpf.h>
 
 #include "assemble.h"
-#include "batch.h"
 #include "bpf_load.h"
 #include "config.h"
 #include "exporter.h"
@@ -30,31 +29,21 @@
 #include "ready.h"
 #include "recfile.h"
 #include "selcheck.h"
+#include "sink.h"
 #include "span.h"
 
 #define TICK_MS 50		/* ring buffer drain period: wakeups are not per record */
 #define EXPIRE_EVERY_TICKS 200	/* idle connection sweep, every 10 s */
-#define REPLAY_BATCH 512	/* spans per export call in replay: the OTLP default batch */
-#define STAGE_SPANS 64		/* spans handed to the export queue under one lock */
 
 struct agent {
 	struct ws_config cfg;
 	struct ws_plan plan;
 	struct ws_bpf *bpf;
 	struct ws_assembler *asm_;
-	struct ws_batch *batch;
-	/* Spans made by the current drain, handed to batch at its end (hand_over). */
-	struct ws_span *staged[STAGE_SPANS];
-	size_t nstaged;
-	uint64_t spans_unexported; /* exporter none */
+	struct ws_sink *sink; /* the assembler's spans, to the exporter */
 	struct ws_export_counters export_counters; /* the exporter's failures, by kind */
 	struct ws_rec_writer *rec;  /* --record */
 	struct ws_metrics_server *metrics; /* --metrics-address */
-	/* --replay: no export thread; spans go out synchronously in batches. */
-	struct ws_exporter *replay_exp;
-	struct ws_span *replay_spans[REPLAY_BATCH];
-	size_t replay_n;
-	uint64_t replay_exported, replay_export_failed, replay_rejected;
 	/*
 	 * A secret of this run, sent as X-Wirespan-Agent with every export:
 	 * the assembler makes no span of a request that carries it, wherever
@@ -103,60 +92,11 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void replay_export(struct agent *a)
-{
-	struct ws_exporter *e = a->replay_exp;
-	uint64_t rejected;
-
-	/* Nothing to send (and, with --exporter none, no exporter). */
-	if (!a->replay_n)
-		return;
-	if (e->export(e, a->replay_spans, a->replay_n)) {
-		a->replay_export_failed += a->replay_n;
-	} else {
-		rejected = e->take_rejected ? e->take_rejected(e) : 0;
-		if (rejected > a->replay_n)
-			rejected = a->replay_n;
-		a->replay_exported += a->replay_n - rejected;
-		a->replay_rejected += rejected;
-	}
-	for (size_t i = 0; i < a->replay_n; i++)
-		ws_span_free(a->replay_spans[i]);
-	a->replay_n = 0;
-}
-
-/* The staged spans go to the export queue: one lock for all, not one per span. */
-static void hand_over(struct agent *a)
-{
-	ws_batch_add_many(a->batch, a->staged, a->nstaged);
-	a->nstaged = 0;
-}
-
 /* Takes what the ring holds; the spans it made go to the export queue at once. */
 static void drain(struct agent *a)
 {
 	ws_ring_consume(ws_bpf_ring(a->bpf));
-	hand_over(a);
-}
-
-static void on_span(void *ctx, struct ws_span *s)
-{
-	struct agent *a = ctx;
-
-	if (a->replay_exp) {
-		a->replay_spans[a->replay_n++] = s;
-		if (a->replay_n == REPLAY_BATCH)
-			replay_export(a);
-		return;
-	}
-	if (a->batch) {
-		a->staged[a->nstaged++] = s;
-		if (a->nstaged == STAGE_SPANS)
-			hand_over(a);
-		return;
-	}
-	a->spans_unexported++;
-	ws_span_free(s);
+	ws_sink_hand_over(a->sink);
 }
 
 static uint64_t mono_ns(void)
@@ -186,14 +126,7 @@ static void gather(struct agent *a, struct ws_counters *c)
 		c->have_kernel = 1;
 	}
 	ws_assembler_stats(a->asm_, c->user);
-	if (a->batch)
-		ws_batch_stats(a->batch, &c->export);
-	c->export.exported += a->replay_exported;
-	c->export.export_failed += a->replay_export_failed;
-	c->export.rejected += a->replay_rejected;
-	ws_export_counters_read(&a->export_counters, &c->exporter);
-	c->exporter.retries += c->export.retried; /* a held batch offered again is a retry too */
-	c->not_exported = a->spans_unexported;
+	ws_sink_stats(a->sink, &c->export, &c->exporter, &c->not_exported);
 	c->conns = ws_assembler_nconns(a->asm_);
 }
 
@@ -222,14 +155,18 @@ static int serve_metrics(struct agent *a, int epfd, int fd)
 	return ws_metrics_handle(a->metrics, epfd, fd, body, n > 0 ? (size_t)n : 0);
 }
 
-static int make_exporter(struct agent *a)
+/* The exporter the options name, behind the span sink (a replay's exports on its thread). */
+static int make_sink(struct agent *a)
 {
+	struct ws_sink_opts so = { .counters = &a->export_counters };
 	struct ws_otlp_http_opts o = { 0 };
-	struct ws_exporter *e;
+	struct ws_exporter *e = NULL;
 
+	if (!a->cfg.replay)
+		so.batch = &a->cfg.batch;
 	switch (a->cfg.exporter) {
 	case WS_EXP_NONE:
-		return 0;
+		break;
 	case WS_EXP_CONSOLE:
 		e = ws_console_exporter_new(stdout);
 		break;
@@ -254,20 +191,11 @@ static int make_exporter(struct agent *a)
 	default:
 		return -EINVAL;
 	}
-	if (!e)
+	if (!e && a->cfg.exporter != WS_EXP_NONE)
 		return -errno;
-	if (a->cfg.replay) {
-		a->replay_exp = e;
-		return 0;
-	}
-	a->batch = ws_batch_new(&a->cfg.batch, e);
-	if (!a->batch) {
-		int ret = -errno;
-
-		e->shutdown(e);
-		return ret;
-	}
-	return 0;
+	so.exp = e;
+	a->sink = ws_sink_new(&so);
+	return a->sink ? 0 : -errno;
 }
 
 /* Signals arrive through a signalfd; a timerfd drains the ring buffer every tick. */
@@ -340,7 +268,7 @@ static int run_loop(struct agent *a)
 				ws_metrics_tick(a->metrics, epfd, ws_metrics_now_ms());
 				if (ticks % EXPIRE_EVERY_TICKS == 0) {
 					ws_assembler_expire(a->asm_, mono_ns());
-					hand_over(a);
+					ws_sink_hand_over(a->sink);
 					ws_bpf_go_reap(a->bpf);
 				}
 				if (a->cfg.stats_interval_s &&
@@ -393,7 +321,7 @@ static int replay(struct agent *a, struct ws_assembler_opts *aopts)
 	}
 	aopts->mono_to_unix_ns = ws_recr_header(r)->mono_to_unix_ns;
 	aopts->proc_root = ""; /* the recorded pids are not this host's processes */
-	a->asm_ = ws_assembler_new(aopts, on_span, a);
+	a->asm_ = ws_assembler_new(aopts, ws_sink_span, a->sink);
 	if (!a->asm_) {
 		fprintf(stderr, "wirespan: %s\n", strerror(errno));
 		ws_recr_close(r);
@@ -415,7 +343,7 @@ static int replay(struct agent *a, struct ws_assembler_opts *aopts)
 		fprintf(stderr, "wirespan: --replay: %s is cut or corrupt after %llu records; "
 				"replayed those\n",
 			a->cfg.replay, (unsigned long long)nrec);
-	replay_export(a);
+	ws_sink_shutdown(a->sink);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	secs = ts.tv_sec + ts.tv_nsec / 1e9 - t0;
 	cpu = cpu_seconds() - c0;
@@ -463,15 +391,14 @@ int main(int argc, char **argv)
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
 
 	if (a.cfg.replay) {
-		ret = make_exporter(&a);
+		ret = make_sink(&a);
 		if (ret) {
 			fprintf(stderr, "wirespan: starting the exporter failed: %s\n", strerror(-ret));
 			return 1;
 		}
 		ret = replay(&a, &aopts);
 		ws_assembler_free(a.asm_);
-		if (a.replay_exp)
-			a.replay_exp->shutdown(a.replay_exp);
+		ws_sink_free(a.sink);
 		return ret ? 1 : 0;
 	}
 
@@ -480,7 +407,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wirespan: %s\n", a.plan.desc);
 		return 1;
 	}
-	ret = make_exporter(&a);
+	ret = make_sink(&a);
 	if (ret) {
 		fprintf(stderr, "wirespan: starting the %s exporter failed: %s\n",
 			a.cfg.exporter == WS_EXP_OTLP ? "OTLP" : "console", strerror(-ret));
@@ -491,7 +418,7 @@ int main(int argc, char **argv)
 	aopts.go_process = ws_bpf_hint_go_process;
 	aopts.skip_body = ws_bpf_hint_skip;
 	aopts.hint_ctx = &a.bpf;
-	a.asm_ = ws_assembler_new(&aopts, on_span, &a);
+	a.asm_ = ws_assembler_new(&aopts, ws_sink_span, a.sink);
 	if (!a.asm_) {
 		fprintf(stderr, "wirespan: %s\n", strerror(errno));
 		ret = -errno;
@@ -530,7 +457,7 @@ int main(int argc, char **argv)
 	 * then report: what could not go out by then is in the counters too.
 	 */
 	drain(&a);
-	ws_batch_shutdown(a.batch);
+	ws_sink_shutdown(a.sink);
 	log_stats(&a);
 	if (a.rec) {
 		unsigned long long n = ws_recw_count(a.rec);
@@ -547,6 +474,6 @@ cleanup:
 	ws_bpf_free(a.bpf);
 	a.bpf = NULL; /* the assembler's hints, when it lets its connections go, see none */
 	ws_assembler_free(a.asm_);
-	ws_batch_free(a.batch);
+	ws_sink_free(a.sink);
 	return ret ? 1 : 0;
 }
