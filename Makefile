@@ -47,9 +47,11 @@ PB_OBJS := $(PB_SRCS:.c=.o)
 USER_SRCS := $(sort $(wildcard user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS := $(filter-out $(OUT)/user/agent/main.o,$(USER_OBJS)) $(PB_OBJS)
-# Objects that include the skeleton; everything else is pure and links into unit tests.
+# Objects that include the skeleton, and the agent's loop and replay, which drive the
+# kernel side through it; everything else is pure and links into unit tests.
 SKEL_OBJS := $(OUT)/user/capture/bpf_load.o
-PURE_OBJS := $(filter-out $(SKEL_OBJS),$(LIB_OBJS))
+DRIVER_OBJS := $(OUT)/user/agent/loop.o $(OUT)/user/agent/replay.o
+PURE_OBJS := $(filter-out $(SKEL_OBJS) $(DRIVER_OBJS),$(LIB_OBJS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))

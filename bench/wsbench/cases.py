@@ -433,7 +433,7 @@ class Bench:
             self.results["replay"] = {"skipped": "build/wirespan --help lists no --record/--replay"}
             return
         gen = BENCH / "apps" / "gen_records.py"
-        recfile_h = REPO / "user" / "recfile.h"
+        recfile_h = REPO / "user" / "capture" / "recfile.h"
         path = self.tmp / "replay.wsrec"
         pairs = self.a.replay_pairs
         res = {"pairs": pairs}

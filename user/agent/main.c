@@ -1,60 +1,37 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * wirespan: parse -> probe -> plan -> exporter -> assembler -> load and
- * attach -> one epoll loop (ring buffer, timer, signals) -> drain, flush,
- * exit. Everything that is not wiring lives in its own module.
+ * wirespan, wired: parse -> probe and plan -> exporter and span sink ->
+ * assembler -> load and attach -> the event loop -> drain, flush, exit; or,
+ * with --replay, the same sink and assembler fed from a file. Each stage is
+ * its own module; this file only makes them, connects them and frees them.
  */
 #include <errno.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "assemble.h"
-#include "batch.h"
 #include "bpf_load.h"
 #include "config.h"
 #include "exporter.h"
+#include "loop.h"
 #include "metrics.h"
 #include "probe.h"
-#include "ready.h"
 #include "recfile.h"
+#include "replay.h"
 #include "selcheck.h"
-#include "span.h"
-
-#define TICK_MS 50		/* ring buffer drain period: wakeups are not per record */
-#define EXPIRE_EVERY_TICKS 200	/* idle connection sweep, every 10 s */
-#define REPLAY_BATCH 512	/* spans per export call in replay: the OTLP default batch */
-#define STAGE_SPANS 64		/* spans handed to the export queue under one lock */
+#include "sink.h"
 
 struct agent {
 	struct ws_config cfg;
 	struct ws_plan plan;
-	struct ws_bpf *bpf;
-	struct ws_assembler *asm_;
-	struct ws_batch *batch;
-	/* Spans made by the current drain, handed to batch at its end (hand_over). */
-	struct ws_span *staged[STAGE_SPANS];
-	size_t nstaged;
-	uint64_t spans_unexported; /* exporter none */
+	struct ws_pipeline p; /* what the loop drives: bpf, assembler, sink, recorder, /metrics */
 	struct ws_export_counters export_counters; /* the exporter's failures, by kind */
-	struct ws_rec_writer *rec;  /* --record */
-	struct ws_metrics_server *metrics; /* --metrics-address */
-	/* --replay: no export thread; spans go out synchronously in batches. */
-	struct ws_exporter *replay_exp;
-	struct ws_span *replay_spans[REPLAY_BATCH];
-	size_t replay_n;
-	uint64_t replay_exported, replay_export_failed, replay_rejected;
 	/*
 	 * A secret of this run, sent as X-Wirespan-Agent with every export:
 	 * the assembler makes no span of a request that carries it, wherever
@@ -88,102 +65,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
-{
-	struct agent *a = ctx;
-	int err;
-
-	if (a->rec && (err = ws_recw_write(a->rec, data, size))) {
-		fprintf(stderr, "wirespan: --record %s failed after %llu records: %s; recording stopped\n",
-			a->cfg.record, (unsigned long long)ws_recw_count(a->rec), strerror(-err));
-		ws_recw_close(a->rec);
-		a->rec = NULL;
-	}
-	ws_assembler_record(a->asm_, data, size);
-	return 0;
-}
-
-/* The assembler met a Go program: have the kernel side follow its goroutines. */
-static void on_go_process(void *ctx, uint32_t tgid)
-{
-	struct agent *a = ctx;
-
-	ws_bpf_go_process(a->bpf, tgid);
-}
-
-/* A long body is under way: the kernel side need not copy the rest of it. */
-static void on_skip_body(void *ctx, uint64_t sock_id, const struct ws_skip *hint)
-{
-	struct agent *a = ctx;
-
-	if (a->bpf) /* gone at shutdown, when the assembler lets its connections go */
-		ws_bpf_skip(a->bpf, sock_id, hint);
-}
-
-static void replay_export(struct agent *a)
-{
-	struct ws_exporter *e = a->replay_exp;
-	uint64_t rejected;
-
-	/* Nothing to send (and, with --exporter none, no exporter). */
-	if (!a->replay_n)
-		return;
-	if (e->export(e, a->replay_spans, a->replay_n)) {
-		a->replay_export_failed += a->replay_n;
-	} else {
-		rejected = e->take_rejected ? e->take_rejected(e) : 0;
-		if (rejected > a->replay_n)
-			rejected = a->replay_n;
-		a->replay_exported += a->replay_n - rejected;
-		a->replay_rejected += rejected;
-	}
-	for (size_t i = 0; i < a->replay_n; i++)
-		ws_span_free(a->replay_spans[i]);
-	a->replay_n = 0;
-}
-
-/* The staged spans go to the export queue: one lock for all, not one per span. */
-static void hand_over(struct agent *a)
-{
-	ws_batch_add_many(a->batch, a->staged, a->nstaged);
-	a->nstaged = 0;
-}
-
-/* Takes what the ring holds; the spans it made go to the export queue at once. */
-static void drain(struct agent *a)
-{
-	ws_ring_consume(ws_bpf_ring(a->bpf));
-	hand_over(a);
-}
-
-static void on_span(void *ctx, struct ws_span *s)
-{
-	struct agent *a = ctx;
-
-	if (a->replay_exp) {
-		a->replay_spans[a->replay_n++] = s;
-		if (a->replay_n == REPLAY_BATCH)
-			replay_export(a);
-		return;
-	}
-	if (a->batch) {
-		a->staged[a->nstaged++] = s;
-		if (a->nstaged == STAGE_SPANS)
-			hand_over(a);
-		return;
-	}
-	a->spans_unexported++;
-	ws_span_free(s);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* bpf_ktime_get_ns() is CLOCK_MONOTONIC: the offset turns record times into Unix time. */
 static int64_t mono_to_unix_ns(void)
 {
@@ -194,92 +75,18 @@ static int64_t mono_to_unix_ns(void)
 	return ((int64_t)rt.tv_sec - mo.tv_sec) * 1000000000ll + (rt.tv_nsec - mo.tv_nsec);
 }
 
-static void gather(struct agent *a, struct ws_counters *c)
+/* The exporter the options name, behind the span sink (a replay's exports on its thread). */
+static int make_sink(struct agent *a)
 {
-	memset(c, 0, sizeof(*c));
-	if (a->bpf) { /* a replay has no kernel side */
-		ws_bpf_stats(a->bpf, c->kernel);
-		ws_bpf_go_stats(a->bpf, &c->go);
-		c->have_kernel = 1;
-	}
-	ws_assembler_stats(a->asm_, c->user);
-	if (a->batch)
-		ws_batch_stats(a->batch, &c->export);
-	c->export.exported += a->replay_exported;
-	c->export.export_failed += a->replay_export_failed;
-	c->export.rejected += a->replay_rejected;
-	ws_export_counters_read(&a->export_counters, &c->exporter);
-	c->exporter.retries += c->export.retried; /* a held batch offered again is a retry too */
-	c->not_exported = a->spans_unexported;
-	c->conns = ws_assembler_nconns(a->asm_);
-}
-
-/* One line with every counter, named as in bpf/wirespan.h and user/assemble/assemble.h. */
-static void log_stats(struct agent *a)
-{
-	static const char *const knames[] = WS_STAT_NAMES;
-	static const char *const anames[] = WS_ASM_STAT_NAMES;
-	static const char *const enames[] = WS_EXPORT_ERR_NAMES;
-	struct ws_counters c;
-	char line[4096];
-	int n;
-
-	gather(a, &c);
-	n = snprintf(line, sizeof(line), "wirespan: stats");
-	if (c.have_kernel) {
-		n += snprintf(line + n, sizeof(line) - n, " kernel:");
-		for (int i = 0; i < WS_STAT__COUNT; i++)
-			n += snprintf(line + n, sizeof(line) - n, " %s=%llu", knames[i],
-				      (unsigned long long)c.kernel[i]);
-	}
-	if (c.have_kernel)
-		n += snprintf(line + n, sizeof(line) - n,
-			      " go: processes=%llu probe_failures=%llu not_followed=%llu",
-			      (unsigned long long)c.go.procs,
-			      (unsigned long long)c.go.probe_failures,
-			      (unsigned long long)c.go.not_followed);
-	n += snprintf(line + n, sizeof(line) - n, " user:");
-	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
-		n += snprintf(line + n, sizeof(line) - n, " %s=%llu", anames[i],
-			      (unsigned long long)c.user[i]);
-	n += snprintf(line + n, sizeof(line) - n,
-		      " conns=%llu export: queued=%llu dropped_queue_full=%llu exported=%llu "
-		      "rejected=%llu refused=%llu export_failed=%llu not_exported=%llu retries=%llu",
-		      (unsigned long long)c.conns, (unsigned long long)c.export.queued,
-		      (unsigned long long)c.export.dropped_full,
-		      (unsigned long long)c.export.exported, (unsigned long long)c.export.rejected,
-		      (unsigned long long)c.exporter.refused,
-		      (unsigned long long)c.export.export_failed, (unsigned long long)c.not_exported,
-		      (unsigned long long)c.exporter.retries);
-	for (int i = 0; i < WS_EXPORT_ERR__COUNT; i++)
-		n += snprintf(line + n, sizeof(line) - n, " errors_%s=%llu", enames[i],
-			      (unsigned long long)c.exporter.errors[i]);
-	snprintf(line + n, sizeof(line) - n, "\n");
-	fputs(line, stderr);
-}
-
-/* A scraper's socket is readable: answer it with the counters of now. */
-static int serve_metrics(struct agent *a, int epfd, int fd)
-{
-	static char body[16384];
-	struct ws_counters c;
-	int n;
-
-	if (!a->metrics)
-		return 0;
-	gather(a, &c);
-	n = ws_metrics_format(&c, body, sizeof(body));
-	return ws_metrics_handle(a->metrics, epfd, fd, body, n > 0 ? (size_t)n : 0);
-}
-
-static int make_exporter(struct agent *a)
-{
+	struct ws_sink_opts so = { .counters = &a->export_counters };
 	struct ws_otlp_http_opts o = { 0 };
-	struct ws_exporter *e;
+	struct ws_exporter *e = NULL;
 
+	if (!a->cfg.replay)
+		so.batch = &a->cfg.batch;
 	switch (a->cfg.exporter) {
 	case WS_EXP_NONE:
-		return 0;
+		break;
 	case WS_EXP_CONSOLE:
 		e = ws_console_exporter_new(stdout);
 		break;
@@ -304,186 +111,38 @@ static int make_exporter(struct agent *a)
 	default:
 		return -EINVAL;
 	}
-	if (!e)
+	if (!e && a->cfg.exporter != WS_EXP_NONE)
 		return -errno;
-	if (a->cfg.replay) {
-		a->replay_exp = e;
-		return 0;
-	}
-	a->batch = ws_batch_new(&a->cfg.batch, e);
-	if (!a->batch) {
-		int ret = -errno;
-
-		e->shutdown(e);
-		return ret;
-	}
-	return 0;
+	so.exp = e;
+	a->p.sink = ws_sink_new(&so);
+	return a->p.sink ? 0 : -errno;
 }
 
-/* Signals arrive through a signalfd; a timerfd drains the ring buffer every tick. */
-static int run_loop(struct agent *a)
+/* The file's records through the sink; no kernel side, no /proc. */
+static int run_replay(struct agent *a, struct ws_assembler_opts *aopts)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, evs[4];
-	char ready[2048];
-	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
-				  .it_value = { 0, TICK_MS * 1000000L } };
-	int epfd, tfd, sfd, ret = 0;
-	uint64_t ticks = 0;
-	sigset_t mask;
+	int ret = make_sink(a);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || epfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
-		ret = -errno;
-		fprintf(stderr, "wirespan: setting up the event loop failed: %s\n", strerror(errno));
-		goto out;
+	if (ret) {
+		fprintf(stderr, "wirespan: starting the exporter failed: %s\n", strerror(-ret));
+		return 1;
 	}
-	ev.data.fd = sfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
-	ev.data.fd = ws_ring_fd(ws_bpf_ring(a->bpf));
-	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	if (a->metrics) {
-		ev.data.fd = ws_metrics_fd(a->metrics);
-		epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	}
-
-	ws_ready_line(&a->cfg, a->plan.desc, ready, sizeof(ready));
-	fprintf(stderr, "%s\n", ready);
-	for (;;) {
-		int n = epoll_wait(epfd, evs, 4, -1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			fprintf(stderr, "wirespan: epoll_wait failed: %s\n", strerror(errno));
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				if (read(sfd, &si, sizeof(si)) != sizeof(si))
-					continue;
-				if (si.ssi_signo == SIGUSR1) {
-					log_stats(a);
-					continue;
-				}
-				goto out;
-			} else if (fd == tfd) {
-				uint64_t expirations;
-
-				if (read(tfd, &expirations, sizeof(expirations)) < 0)
-					continue;
-				ticks++;
-				drain(a);
-				ws_metrics_tick(a->metrics, epfd, ws_metrics_now_ms());
-				if (ticks % EXPIRE_EVERY_TICKS == 0) {
-					ws_assembler_expire(a->asm_, mono_ns());
-					hand_over(a);
-					ws_bpf_go_reap(a->bpf);
-				}
-				if (a->cfg.stats_interval_s &&
-				    ticks % (a->cfg.stats_interval_s * 1000 / TICK_MS) == 0)
-					log_stats(a);
-			} else if (!serve_metrics(a, epfd, fd)) {
-				drain(a);
-			}
-		}
-	}
-out:
-	if (epfd >= 0)
-		close(epfd);
-	if (tfd >= 0)
-		close(tfd);
-	if (sfd >= 0)
-		close(sfd);
-	return ret;
+	ret = ws_replay(&a->p, aopts);
+	ws_assembler_free(a->p.asm_);
+	ws_sink_free(a->p.sink);
+	return ret ? 1 : 0;
 }
 
-static double cpu_seconds(void)
+/* --record's last word: how many records the file got, or that writing it failed. */
+static void close_record(struct agent *a)
 {
-	struct rusage ru;
+	unsigned long long n = ws_recw_count(a->p.rec);
 
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-/*
- * --replay: the records of a file through the same assembler and exporter as
- * a live run, on this thread, as fast as they go; then the rate. No BPF, so
- * no root needed: a record file is a reproducible bug report.
- */
-static int replay(struct agent *a, struct ws_assembler_opts *aopts)
-{
-	uint64_t nrec = 0, st[WS_ASM_STAT__COUNT], last_ts = 0;
-	struct ws_rec_reader *r;
-	double t0, c0, secs, cpu;
-	struct timespec ts;
-	const void *rec;
-	char msg[512];
-	size_t size;
-	int ret;
-
-	r = ws_recr_open(a->cfg.replay, msg, sizeof(msg));
-	if (!r) {
-		fprintf(stderr, "wirespan: --replay: %s\n", msg);
-		return -1;
-	}
-	aopts->mono_to_unix_ns = ws_recr_header(r)->mono_to_unix_ns;
-	aopts->proc_root = ""; /* the recorded pids are not this host's processes */
-	a->asm_ = ws_assembler_new(aopts, on_span, a);
-	if (!a->asm_) {
-		fprintf(stderr, "wirespan: %s\n", strerror(errno));
-		ws_recr_close(r);
-		return -1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = ts.tv_sec + ts.tv_nsec / 1e9;
-	c0 = cpu_seconds();
-	while ((ret = ws_recr_next(r, &rec, &size)) == 1) {
-		ws_assembler_record(a->asm_, rec, size);
-		if (size >= sizeof(struct ws_rec_hdr))
-			memcpy(&last_ts, (const char *)rec + offsetof(struct ws_rec_hdr, ts_ns),
-			       sizeof(last_ts));
-		/* Idle connections age by the recording's clock, not this one. */
-		if (++nrec % 65536 == 0)
-			ws_assembler_expire(a->asm_, last_ts);
-	}
-	if (ret < 0)
-		fprintf(stderr, "wirespan: --replay: %s is cut or corrupt after %llu records; "
-				"replayed those\n",
-			a->cfg.replay, (unsigned long long)nrec);
-	replay_export(a);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	secs = ts.tv_sec + ts.tv_nsec / 1e9 - t0;
-	cpu = cpu_seconds() - c0;
-	ws_assembler_stats(a->asm_, st);
-	{
-		struct rusage ru;
-
-		getrusage(RUSAGE_SELF, &ru);
-		fprintf(stderr,
-			"wirespan: replay: records=%llu spans=%llu seconds=%.3f cpu_seconds=%.3f "
-			"spans_per_sec=%.0f spans_per_cpu_sec=%.0f max_rss_kib=%ld\n",
-			(unsigned long long)nrec, (unsigned long long)st[WS_ASM_SPANS], secs, cpu,
-			secs > 0 ? st[WS_ASM_SPANS] / secs : 0.0,
-			cpu > 0 ? st[WS_ASM_SPANS] / cpu : 0.0, ru.ru_maxrss);
-	}
-	log_stats(a);
-	ws_recr_close(r);
-	return 0;
+	if (ws_recw_close(a->p.rec))
+		fprintf(stderr, "wirespan: --record %s: writing failed\n", a->cfg.record);
+	else
+		fprintf(stderr, "wirespan: recorded %llu records to %s\n", n, a->cfg.record);
+	a->p.rec = NULL;
 }
 
 int main(int argc, char **argv)
@@ -503,6 +162,7 @@ int main(int argc, char **argv)
 	ret = ws_config_parse(&a.cfg, argc, argv, env_get, stdout, stderr);
 	if (ret)
 		return ret == WS_CONFIG_EXIT_OK ? 0 : 2;
+	a.p.cfg = &a.cfg;
 	aopts.partners = &a.cfg.partners;
 	aopts.baggage = &a.cfg.baggage;
 	aopts.baggage_keys = a.cfg.baggage_keys;
@@ -511,51 +171,43 @@ int main(int argc, char **argv)
 	make_agent_token(a.agent_token);
 	aopts.agent_token = a.agent_token;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
-
-	if (a.cfg.replay) {
-		ret = make_exporter(&a);
-		if (ret) {
-			fprintf(stderr, "wirespan: starting the exporter failed: %s\n", strerror(-ret));
-			return 1;
-		}
-		ret = replay(&a, &aopts);
-		ws_assembler_free(a.asm_);
-		if (a.replay_exp)
-			a.replay_exp->shutdown(a.replay_exp);
-		return ret ? 1 : 0;
-	}
+	if (a.cfg.replay)
+		return run_replay(&a, &aopts);
 
 	ws_probe_features(&feat);
 	if (ws_choose_hooks(&feat, &a.cfg, &a.plan)) {
 		fprintf(stderr, "wirespan: %s\n", a.plan.desc);
 		return 1;
 	}
-	ret = make_exporter(&a);
+	a.p.plan_desc = a.plan.desc;
+	ret = make_sink(&a);
 	if (ret) {
 		fprintf(stderr, "wirespan: starting the %s exporter failed: %s\n",
 			a.cfg.exporter == WS_EXP_OTLP ? "OTLP" : "console", strerror(-ret));
 		return 1;
 	}
 	aopts.mono_to_unix_ns = mono_to_unix_ns();
-	aopts.go_process = on_go_process;
-	aopts.skip_body = on_skip_body;
-	a.asm_ = ws_assembler_new(&aopts, on_span, &a);
-	if (!a.asm_) {
+	/* Kernel hints go straight to the capture stage; the handle comes after the assembler. */
+	aopts.go_process = ws_bpf_hint_go_process;
+	aopts.skip_body = ws_bpf_hint_skip;
+	aopts.hint_ctx = &a.p.bpf;
+	a.p.asm_ = ws_assembler_new(&aopts, ws_sink_span, a.p.sink);
+	if (!a.p.asm_) {
 		fprintf(stderr, "wirespan: %s\n", strerror(errno));
 		ret = -errno;
 		goto cleanup;
 	}
 	if (a.cfg.metrics_address) {
-		a.metrics = ws_metrics_listen(a.cfg.metrics_address, err, sizeof(err));
-		if (!a.metrics) {
+		a.p.metrics = ws_metrics_listen(a.cfg.metrics_address, err, sizeof(err));
+		if (!a.p.metrics) {
 			fprintf(stderr, "wirespan: %s\n", err);
 			ret = -1;
 			goto cleanup;
 		}
 	}
 	if (a.cfg.record) {
-		a.rec = ws_recw_open(a.cfg.record, aopts.mono_to_unix_ns);
-		if (!a.rec) {
+		a.p.rec = ws_recw_open(a.cfg.record, aopts.mono_to_unix_ns);
+		if (!a.p.rec) {
 			/* EEXIST: a file or a link is there; the writer never replaces either. */
 			fprintf(stderr, "wirespan: --record %s: %s\n", a.cfg.record,
 				errno == EEXIST ? "exists; remove it or choose another name"
@@ -564,37 +216,30 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	a.bpf = ws_bpf_start(&a.cfg, &a.plan, on_record, &a, err, sizeof(err));
-	if (!a.bpf) {
+	a.p.bpf = ws_bpf_start(&a.cfg, &a.plan, ws_pipeline_record, &a.p, err, sizeof(err));
+	if (!a.p.bpf) {
 		fprintf(stderr, "wirespan: %s\n", err);
 		ret = -1;
 		goto cleanup;
 	}
 	/* Selectors that match nothing running: a warning each, then on (processes may come). */
 	ws_selcheck_warn(&a.cfg, "/proc", stderr);
-	ret = run_loop(&a);
+	ret = ws_loop_run(&a.p);
 	/*
 	 * Take what the ring still holds, flush the exporter within its bound,
 	 * then report: what could not go out by then is in the counters too.
 	 */
-	drain(&a);
-	ws_batch_shutdown(a.batch);
-	log_stats(&a);
-	if (a.rec) {
-		unsigned long long n = ws_recw_count(a.rec);
-
-		if (ws_recw_close(a.rec))
-			fprintf(stderr, "wirespan: --record %s: writing failed\n", a.cfg.record);
-		else
-			fprintf(stderr, "wirespan: recorded %llu records to %s\n", n, a.cfg.record);
-		a.rec = NULL;
-	}
+	ws_pipeline_drain(&a.p);
+	ws_sink_shutdown(a.p.sink);
+	ws_pipeline_log_stats(&a.p);
+	if (a.p.rec)
+		close_record(&a);
 cleanup:
-	ws_recw_close(a.rec);
-	ws_metrics_close(a.metrics);
-	ws_bpf_free(a.bpf);
-	a.bpf = NULL;
-	ws_assembler_free(a.asm_);
-	ws_batch_free(a.batch);
+	ws_recw_close(a.p.rec);
+	ws_metrics_close(a.p.metrics);
+	ws_bpf_free(a.p.bpf);
+	a.p.bpf = NULL; /* the assembler's hints, when it lets its connections go, see none */
+	ws_assembler_free(a.p.asm_);
+	ws_sink_free(a.p.sink);
 	return ret ? 1 : 0;
 }

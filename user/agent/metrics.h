@@ -1,35 +1,16 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The agent's own counters for operators: the Prometheus text format
- * (pure formatting, tested alone) and a minimal HTTP endpoint served from
- * the agent's event loop with non-blocking sockets, so a slow scraper can
- * never stall capture.
+ * The agent's own counters for operators: a minimal HTTP endpoint served
+ * from the agent's event loop with non-blocking sockets, so a slow scraper
+ * can never stall capture. The text it serves is ws_metrics_format's
+ * (stats.h), formatted beside the stats log line.
  */
 #ifndef WS_METRICS_H
 #define WS_METRICS_H
 
 #include <stddef.h>
-#include <stdint.h>
 
-#include "assemble.h"
-#include "batch.h"
-#include "exporter.h"
-#include "golang.h"
-#include "wirespan.h"
-
-struct ws_counters {
-	int have_kernel; /* 0 in a replay */
-	uint64_t kernel[WS_STAT__COUNT];
-	uint64_t user[WS_ASM_STAT__COUNT];
-	struct ws_batch_stats export;
-	struct ws_export_counters exporter; /* failures by kind, retries, refused spans */
-	uint64_t not_exported;
-	uint64_t conns;
-	struct ws_go_stats go; /* Go programs whose goroutines are followed */
-};
-
-/* Prometheus text exposition (version 0.0.4). Bytes written, or -ENOSPC. */
-int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz);
+#include "stats.h"
 
 struct ws_metrics_server;
 

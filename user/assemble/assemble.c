@@ -264,7 +264,7 @@ static void hook_drop(struct ws_assembler *a, struct conn *c)
 static void skip_forget(struct ws_assembler *a, struct conn *c)
 {
 	if (c->skip_set && a->o.skip_body)
-		a->o.skip_body(a->ctx, c->key, NULL);
+		a->o.skip_body(a->o.hint_ctx, c->key, NULL);
 	c->skip_set = false;
 	memset(&c->skip, 0, sizeof(c->skip));
 }
@@ -433,7 +433,7 @@ static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, cons
 	if (e->res)
 		a->stats[WS_ASM_RES_ATTRS_DROPPED] += e->res->attrs_dropped;
 	if (e->res && e->res->go_goroutines && a->o.go_process)
-		a->o.go_process(a->ctx, pid);
+		a->o.go_process(a->o.hint_ctx, pid);
 	memcpy(e->comm, comm, 16);
 	return e->res ? ws_resource_get(e->res) : NULL;
 }
@@ -953,7 +953,7 @@ static void skip_ask(struct ws_assembler *a, struct conn *c, int dir, uint64_t t
 	c->skip.from[dir] = d->next_seq;
 	c->skip.until[dir] = until;
 	c->skip_set = true;
-	a->o.skip_body(a->ctx, c->key, &c->skip);
+	a->o.skip_body(a->o.hint_ctx, c->key, &c->skip);
 	a->stats[WS_ASM_BODIES_SKIPPED]++;
 }
 
@@ -1195,6 +1195,8 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 	a->sc.baggage_keys = a->o.baggage_keys;
 	a->cb = cb;
 	a->ctx = ctx;
+	if (!a->o.hint_ctx)
+		a->o.hint_ctx = ctx;
 	return a;
 }
 

@@ -41,18 +41,20 @@ struct ws_assembler_opts {
 	/*
 	 * A process first seen (or seen again after exec) runs a Go program
 	 * whose goroutines the kernel side can tell: call this to have its
-	 * records carry them (ws_bpf_go_process). Called with the span
-	 * callback's ctx. NULL: not called.
+	 * records carry them (ws_bpf_go_process). Called with hint_ctx.
+	 * NULL: not called.
 	 */
 	void (*go_process)(void *ctx, uint32_t tgid);
 	/*
 	 * A Content-Length body of at least WS_SKIP_MIN_BODY bytes is under
 	 * way on connection sock_id: have the kernel side skip what is left of
 	 * it (hint: both directions' stretches, for map skips), or, with hint
-	 * NULL, forget the connection's. Called with the span callback's ctx.
-	 * NULL: not called (replay).
+	 * NULL, forget the connection's. Called with hint_ctx. NULL: not
+	 * called (replay).
 	 */
 	void (*skip_body)(void *ctx, uint64_t sock_id, const struct ws_skip *hint);
+	/* The ctx of go_process and skip_body (the kernel side's); NULL: the span callback's. */
+	void *hint_ctx;
 	/*
 	 * The value of the X-Wirespan-Agent header the agent's own exports
 	 * carry (a secret of this run): a request with it gets no span, so a

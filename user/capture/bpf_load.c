@@ -470,6 +470,22 @@ int ws_bpf_skip(struct ws_bpf *b, uint64_t sock_id, const struct ws_skip *hint)
 	return ret == -ENOENT && !hint ? 0 : ret;
 }
 
+void ws_bpf_hint_go_process(void *bpf_slot, uint32_t tgid)
+{
+	struct ws_bpf *b = *(struct ws_bpf **)bpf_slot;
+
+	if (b)
+		ws_bpf_go_process(b, tgid);
+}
+
+void ws_bpf_hint_skip(void *bpf_slot, uint64_t sock_id, const struct ws_skip *hint)
+{
+	struct ws_bpf *b = *(struct ws_bpf **)bpf_slot;
+
+	if (b)
+		ws_bpf_skip(b, sock_id, hint);
+}
+
 void ws_bpf_go_reap(struct ws_bpf *b)
 {
 	for (size_t i = 0; b && i < b->ngo;) {

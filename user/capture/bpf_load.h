@@ -49,6 +49,15 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid);
  * copied after all).
  */
 int ws_bpf_skip(struct ws_bpf *b, uint64_t sock_id, const struct ws_skip *hint);
+/*
+ * The two above as the assembler's kernel hints (ws_assembler_opts
+ * go_process and skip_body), hint_ctx being the address of the agent's
+ * struct ws_bpf pointer rather than the handle: the assembler is made before
+ * the kernel side is loaded and freed after it is let go (set to NULL), and
+ * a hint then has nothing to ask.
+ */
+void ws_bpf_hint_go_process(void *bpf_slot, uint32_t tgid);
+void ws_bpf_hint_skip(void *bpf_slot, uint64_t sock_id, const struct ws_skip *hint);
 /* Forgets the Go processes that have exited (their probes, their bit). */
 void ws_bpf_go_reap(struct ws_bpf *b);
 void ws_bpf_go_stats(const struct ws_bpf *b, struct ws_go_stats *out);

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The span sink, with a counting exporter defined here: a live run's spans
+ * wait for the drain's end and go to the queue together, a replay's go out
+ * on the caller's thread in batches of WS_SINK_SYNC_BATCH, and both count
+ * the same stream under the same names with the same numbers.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "sink.h"
+#include "span.h"
+
+/* Read after ws_sink_shutdown(), which joins the export thread. */
+struct count_exp {
+	struct ws_exporter base;
+	int fail;	 /* export() returns this */
+	uint64_t reject; /* spans each delivered batch has rejected */
+	uint64_t pending_reject;
+	size_t calls, total, first_n, last_n;
+	int shutdowns;
+};
+
+static int count_export(struct ws_exporter *e, struct ws_span *const *spans, size_t n)
+{
+	struct count_exp *x = (struct count_exp *)e;
+
+	(void)spans;
+	if (!x->calls)
+		x->first_n = n;
+	x->calls++;
+	x->total += n;
+	x->last_n = n;
+	if (!x->fail)
+		x->pending_reject += x->reject;
+	return x->fail;
+}
+
+static uint64_t count_take_rejected(struct ws_exporter *e)
+{
+	struct count_exp *x = (struct count_exp *)e;
+	uint64_t r = x->pending_reject;
+
+	x->pending_reject = 0;
+	return r;
+}
+
+/* The test owns the struct: shutdown only records that it happened. */
+static void count_shutdown(struct ws_exporter *e)
+{
+	((struct count_exp *)e)->shutdowns++;
+}
+
+static void count_init(struct count_exp *x)
+{
+	*x = (struct count_exp){ .base = { .export = count_export, .shutdown = count_shutdown,
+					   .take_rejected = count_take_rejected,
+					   .name = "count" } };
+}
+
+/* Batch options that never export on their own before a flush: the test decides. */
+static const struct ws_batch_opts slow_batch = { .max_queue = 2048,
+						 .max_batch = 512,
+						 .schedule_delay_ms = 600000 };
+
+static void feed(struct ws_sink *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ws_sink_span(k, ws_span_new());
+}
+
+static struct ws_batch_stats stats_of(struct ws_sink *k, uint64_t *not_exported)
+{
+	struct ws_export_counters ec;
+	struct ws_batch_stats st;
+	uint64_t ne;
+
+	ws_sink_stats(k, &st, &ec, not_exported ? not_exported : &ne);
+	return st;
+}
+
+TEST(live_spans_wait_for_the_drain_end_then_go_to_the_queue_together)
+{
+	struct count_exp x;
+	struct ws_sink *k;
+
+	count_init(&x);
+	k = ws_sink_new(&(struct ws_sink_opts){ .exp = &x.base, .batch = &slow_batch });
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	feed(k, 10);
+	CHECK_INT(stats_of(k, NULL).queued, 0); /* staged: the queue's lock not taken yet */
+	ws_sink_hand_over(k);
+	CHECK_INT(stats_of(k, NULL).queued, 10);
+	ws_sink_hand_over(k); /* nothing staged: nothing happens */
+	CHECK_INT(stats_of(k, NULL).queued, 10);
+	/* A drain that makes more than a stage's worth hands over each full stage at once. */
+	feed(k, WS_SINK_STAGE + 1);
+	CHECK_INT(stats_of(k, NULL).queued, 10 + WS_SINK_STAGE);
+	ws_sink_shutdown(k);
+	CHECK_INT(stats_of(k, NULL).queued, 11 + WS_SINK_STAGE);
+	CHECK_INT(stats_of(k, NULL).exported, 11 + WS_SINK_STAGE);
+	CHECK_INT(x.total, 11 + WS_SINK_STAGE);
+	ws_sink_free(k);
+	CHECK_INT(x.shutdowns, 1);
+}
+
+TEST(replay_exports_full_batches_on_the_callers_thread_and_the_rest_at_shutdown)
+{
+	struct count_exp x;
+	struct ws_sink *k;
+
+	count_init(&x);
+	k = ws_sink_new(&(struct ws_sink_opts){ .exp = &x.base });
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	feed(k, 1000);
+	CHECK_INT(x.calls, 1);
+	CHECK_INT(x.first_n, WS_SINK_SYNC_BATCH);
+	CHECK_INT(stats_of(k, NULL).queued, WS_SINK_SYNC_BATCH);
+	ws_sink_shutdown(k);
+	CHECK_INT(x.calls, 2);
+	CHECK_INT(x.last_n, 1000 - WS_SINK_SYNC_BATCH);
+	ws_sink_free(k);
+	CHECK_INT(x.shutdowns, 1);
+}
+
+/*
+ * Replay used to count exported spans but not queued ones, so its stats
+ * line broke queued == exported + export_failed, which a live run keeps.
+ */
+TEST(live_and_replay_count_the_same_stream_the_same)
+{
+	static const int fails[] = { 0, -EIO };
+
+	for (size_t f = 0; f < sizeof(fails) / sizeof(fails[0]); f++) {
+		struct ws_batch_stats st[2];
+
+		for (int live = 0; live < 2; live++) {
+			struct count_exp x;
+			struct ws_sink *k;
+
+			count_init(&x);
+			x.fail = fails[f];
+			k = ws_sink_new(&(struct ws_sink_opts){
+				.exp = &x.base, .batch = live ? &slow_batch : NULL });
+			CHECK(k != NULL);
+			if (!k)
+				return;
+			feed(k, 1000);
+			ws_sink_shutdown(k);
+			st[live] = stats_of(k, NULL);
+			ws_sink_free(k);
+		}
+		CHECK_INT(st[0].queued, 1000);
+		CHECK_INT(st[0].queued, st[1].queued);
+		CHECK_INT(st[0].exported, st[1].exported);
+		CHECK_INT(st[0].export_failed, st[1].export_failed);
+		CHECK_INT(st[0].dropped_full, st[1].dropped_full);
+		CHECK_INT(st[0].rejected, st[1].rejected);
+		CHECK_INT(st[0].queued, st[0].exported + st[0].export_failed);
+		CHECK_INT(st[0].export_failed, fails[f] ? 1000 : 0);
+	}
+}
+
+TEST(replay_counts_partial_success_as_rejected)
+{
+	struct count_exp x;
+	struct ws_sink *k;
+	struct ws_batch_stats st;
+
+	count_init(&x);
+	x.reject = 3;
+	k = ws_sink_new(&(struct ws_sink_opts){ .exp = &x.base });
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	feed(k, 1000);
+	ws_sink_shutdown(k);
+	st = stats_of(k, NULL);
+	CHECK_INT(st.queued, 1000);
+	CHECK_INT(st.rejected, 6);
+	CHECK_INT(st.exported, 994);
+	ws_sink_free(k);
+}
+
+TEST(no_exporter_counts_spans_as_not_exported_in_both_modes)
+{
+	for (int live = 0; live < 2; live++) {
+		struct ws_sink *k;
+		uint64_t ne = 0;
+
+		k = ws_sink_new(&(struct ws_sink_opts){ .batch = live ? &slow_batch : NULL });
+		CHECK(k != NULL);
+		if (!k)
+			return;
+		feed(k, 100);
+		ws_sink_shutdown(k);
+		CHECK_INT(stats_of(k, &ne).queued, 0);
+		CHECK_INT(ne, 100);
+		ws_sink_free(k);
+	}
+}
+
+/* The exporter's own failure counters come out with the spans' ones. */
+TEST(exporter_counters_are_read_with_the_spans)
+{
+	struct ws_export_counters ec = { .retries = 2, .refused = 5 }, out;
+	struct ws_batch_stats st;
+	struct count_exp x;
+	struct ws_sink *k;
+	uint64_t ne;
+
+	ec.errors[WS_EXPORT_ERR_TLS] = 7;
+	count_init(&x);
+	k = ws_sink_new(&(struct ws_sink_opts){ .exp = &x.base, .counters = &ec });
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	ws_sink_stats(k, &st, &out, &ne);
+	CHECK_INT(out.retries, 2);
+	CHECK_INT(out.refused, 5);
+	CHECK_INT(out.errors[WS_EXPORT_ERR_TLS], 7);
+	ws_sink_free(k);
+}
+
+static const struct check_case cases[] = {
+	CASE(live_spans_wait_for_the_drain_end_then_go_to_the_queue_together),
+	CASE(replay_exports_full_batches_on_the_callers_thread_and_the_rest_at_shutdown),
+	CASE(live_and_replay_count_the_same_stream_the_same),
+	CASE(replay_counts_partial_success_as_rejected),
+	CASE(no_exporter_counts_spans_as_not_exported_in_both_modes),
+	CASE(exporter_counters_are_read_with_the_spans),
+};
+
+CHECK_MAIN("sink", cases)

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The span sink (see sink.h): a small array of staged spans in front of
+ * either the batch processor or a synchronous export. Staging is why a busy
+ * drain costs one lock of the export queue per WS_SINK_STAGE spans, not one
+ * per span; the synchronous path exists for replay, which runs on one thread
+ * as fast as it goes and would only overflow a queue. Both count spans with
+ * the batch processor's struct and meanings, so a replay's stats line reads
+ * as a live run's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sink.h"
+#include "span.h"
+
+struct ws_sink {
+	struct ws_batch *batch;			   /* live: owns the exporter */
+	struct ws_exporter *exp;		   /* without the queue (replay); NULL: none */
+	const struct ws_export_counters *counters; /* the exporter's own */
+	struct ws_batch_stats st;		   /* without the queue: counted here */
+	uint64_t not_exported;
+	size_t n, cap;
+	struct ws_span *staged[];
+};
+
+struct ws_sink *ws_sink_new(const struct ws_sink_opts *o)
+{
+	size_t cap = o->batch ? WS_SINK_STAGE : WS_SINK_SYNC_BATCH;
+	struct ws_sink *k;
+	int err;
+
+	k = calloc(1, sizeof(*k) + cap * sizeof(k->staged[0]));
+	if (!k) {
+		err = ENOMEM;
+		goto fail;
+	}
+	k->cap = cap;
+	k->counters = o->counters;
+	if (o->exp && o->batch) {
+		k->batch = ws_batch_new(o->batch, o->exp);
+		if (!k->batch) {
+			err = errno;
+			free(k);
+			goto fail;
+		}
+	} else {
+		k->exp = o->exp;
+	}
+	return k;
+fail:
+	if (o->exp)
+		o->exp->shutdown(o->exp);
+	errno = err;
+	return NULL;
+}
+
+/* Exports the staged spans here and now, counted as the batch thread counts an export. */
+static void export_staged(struct ws_sink *k)
+{
+	struct ws_exporter *e = k->exp;
+	uint64_t rejected;
+
+	k->st.queued += k->n;
+	if (e->export(e, k->staged, k->n)) {
+		k->st.export_failed += k->n;
+	} else {
+		rejected = e->take_rejected ? e->take_rejected(e) : 0;
+		if (rejected > k->n)
+			rejected = k->n;
+		k->st.exported += k->n - rejected;
+		k->st.rejected += rejected;
+	}
+	for (size_t i = 0; i < k->n; i++)
+		ws_span_free(k->staged[i]);
+}
+
+void ws_sink_hand_over(struct ws_sink *k)
+{
+	if (!k->n)
+		return;
+	if (k->batch)
+		ws_batch_add_many(k->batch, k->staged, k->n);
+	else
+		export_staged(k);
+	k->n = 0;
+}
+
+void ws_sink_span(void *sink, struct ws_span *s)
+{
+	struct ws_sink *k = sink;
+
+	if (!k->batch && !k->exp) {
+		k->not_exported++;
+		ws_span_free(s);
+		return;
+	}
+	k->staged[k->n++] = s;
+	if (k->n == k->cap)
+		ws_sink_hand_over(k);
+}
+
+void ws_sink_shutdown(struct ws_sink *k)
+{
+	if (!k)
+		return;
+	ws_sink_hand_over(k);
+	ws_batch_shutdown(k->batch);
+}
+
+void ws_sink_stats(struct ws_sink *k, struct ws_batch_stats *spans,
+		   struct ws_export_counters *exporter, uint64_t *not_exported)
+{
+	if (k->batch)
+		ws_batch_stats(k->batch, spans);
+	else
+		*spans = k->st;
+	memset(exporter, 0, sizeof(*exporter));
+	if (k->counters)
+		ws_export_counters_read(k->counters, exporter);
+	exporter->retries += spans->retried;
+	*not_exported = k->not_exported;
+}
+
+void ws_sink_free(struct ws_sink *k)
+{
+	if (!k)
+		return;
+	ws_sink_shutdown(k);
+	if (k->batch)
+		ws_batch_free(k->batch);
+	else if (k->exp)
+		k->exp->shutdown(k->exp);
+	free(k);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The span sink: where the assembler's finished spans go, live or replayed.
+ * It stages the spans one drain of the ring makes and hands them on at the
+ * drain's end, under one lock, to the batch processor (a live run), or
+ * exports them on the caller's thread (a replay, which has no loop to keep
+ * responsive and must not drop). Either way it counts them under the same
+ * names (struct ws_batch_stats): queued, dropped_queue_full, exported,
+ * rejected, export_failed, and not_exported when there is no exporter.
+ */
+#ifndef WS_SINK_H
+#define WS_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "exporter.h"
+
+struct ws_span;
+struct ws_sink;
+
+/* Spans handed to the export queue under one lock: one drain's worth, mostly. */
+#define WS_SINK_STAGE 64
+/* Spans per export call without the queue (replay): the OTLP default batch. */
+#define WS_SINK_SYNC_BATCH 512
+
+struct ws_sink_opts {
+	/* Where spans go; NULL (--exporter none): freed, counted as not_exported. */
+	struct ws_exporter *exp;
+	/*
+	 * Export on the batch processor's thread behind its bounded queue (a
+	 * live run); NULL: on the caller's thread, WS_SINK_SYNC_BATCH spans at
+	 * a time, each export's outcome counted as the batch thread counts it
+	 * (a failed one is not held for a retry).
+	 */
+	const struct ws_batch_opts *batch;
+	/* The exporter's failure counters (its opts' counters); NULL: none. */
+	const struct ws_export_counters *counters;
+};
+
+/*
+ * Takes exp in every case (shut down on failure too). NULL + errno (the
+ * batch thread could not start, no memory).
+ */
+struct ws_sink *ws_sink_new(const struct ws_sink_opts *opts);
+/* A ws_span_cb: the assembler's span callback with the sink as ctx. Takes s. */
+void ws_sink_span(void *sink, struct ws_span *s);
+/* The end of a drain: what is staged goes on now (queued or exported). */
+void ws_sink_hand_over(struct ws_sink *k);
+/*
+ * Hands over what is staged and flushes: live, within the batch's export
+ * timeout, then its thread stops (ws_batch_shutdown); without the queue, at
+ * once. Counters stay readable. NULL is a no-op.
+ */
+void ws_sink_shutdown(struct ws_sink *k);
+/*
+ * The export counters of now: spans by outcome, the exporter's failures (a
+ * held batch offered again counts as a retry too) and the spans made with no
+ * exporter to take them.
+ */
+void ws_sink_stats(struct ws_sink *k, struct ws_batch_stats *spans,
+		   struct ws_export_counters *exporter, uint64_t *not_exported);
+/* Shuts down if that was not done, then frees the batch and the exporter. NULL: no-op. */
+void ws_sink_free(struct ws_sink *k);
+
+#endif /* WS_SINK_H */
