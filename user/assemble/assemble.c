@@ -21,11 +21,10 @@
 #include "assemble.h"
 #include "conns.h"
 #include "endpoints.h"
-#include "hashmix.h"
 #include "http1.h"
 #include "gocalls.h"
 #include "links.h"
-#include "procstat.h"
+#include "procs.h"
 #include "resource.h"
 #include "semconv.h"
 #include "span.h"
@@ -35,9 +34,6 @@
 
 #define DEFAULT_IDLE_NS (300ull * 1000000000ull)
 #define DEFAULT_MAX_CONNS 16384
-#define RES_CACHE_MAX 4096
-/* How long a cached resource is taken on trust before its process's start time is read again. */
-#define RES_RECHECK_NS 1000000000ull
 /*
  * A send is stamped after the kernel may have woken its reader, and the
  * sender may be preempted in between: a sanity bound, not a precision.
@@ -54,24 +50,12 @@ struct ws_hook_body {
 	char buf[WS_WEBHOOK_BODY_MAX];
 };
 
-/* A process's resource, by pid; the start time tells a later process given the same pid. */
-struct res_entry {
-	uint32_t pid;
-	char comm[16];		/* the comm its records carried when it was last checked */
-	uint64_t start;		/* its start time then (procstat.h); 0: gone, or a replay */
-	struct ws_proc_exe exe; /* its executable then: an exec changes it, a rename does not */
-	uint64_t checked_ns;	/* record time of that check */
-	struct ws_resource *res;
-	struct res_entry *next;
-};
-
 struct ws_assembler {
 	struct ws_assembler_opts o;
 	ws_span_cb cb;
 	void *ctx;
 	struct ws_conns *conns;
-	struct res_entry *res_buckets[1024];
-	size_t nres;
+	struct ws_procs *procs; /* the resources of the processes seen */
 	struct ws_links *links;
 	struct ws_gocalls *gocalls; /* Go: whose call a writer goroutine writes */
 	struct ws_endpoints *endpoints; /* where HTTP was seen: failed connects there are calls */
@@ -82,11 +66,6 @@ struct ws_assembler {
 
 
 /* ---- tables ---- */
-
-static size_t hash64(uint64_t k, size_t nbuckets)
-{
-	return (size_t)ws_mix64(k) & (nbuckets - 1);
-}
 
 /* ---- the request FIFO ---- */
 
@@ -171,110 +150,19 @@ static void conn_drop(void *ctx, struct ws_connection *c)
 	links_forget(a, c);
 }
 
-static void res_cache_clear(struct ws_assembler *a)
-{
-	for (size_t i = 0; i < sizeof(a->res_buckets) / sizeof(a->res_buckets[0]); i++) {
-		while (a->res_buckets[i]) {
-			struct res_entry *e = a->res_buckets[i];
-
-			a->res_buckets[i] = e->next;
-			ws_resource_put(e->res);
-			free(e);
-		}
-	}
-	a->nres = 0;
-}
-
-/*
- * Whether the process at e->pid is still the one e's resource was read for.
- * Another start time is another process (the pid was reused). One gone
- * leaves its last records behind: they keep its resource, unless they carry
- * another comm (nothing then tells whose they are). The same process under
- * another comm renamed itself (prctl(PR_SET_NAME)) and keeps its resource,
- * or exec'd another program (a new executable, environment, maybe Go) and
- * does not. Records carry the group leader's comm as the kernel read it per
- * connection, so a renamed process may show both names for a while: each
- * change costs this check (a stat read and a stat), never a resource read.
- */
-static bool res_same_process(struct ws_assembler *a, struct res_entry *e, const char comm[16],
-			     uint64_t ts)
-{
-	uint64_t start = ws_proc_start(a->o.proc_root, e->pid);
-	struct ws_proc_exe exe;
-
-	e->checked_ns = ts;
-	if (start && start != e->start)
-		return false;
-	if (!memcmp(e->comm, comm, 16))
-		return true;
-	if (!start)
-		return false;
-	/* An executable unknown both times (unreadable) is taken as the same. */
-	ws_proc_exe(a->o.proc_root, e->pid, &exe);
-	if (exe.dev != e->exe.dev || exe.ino != e->exe.ino)
-		return false;
-	memcpy(e->comm, comm, 16);
-	return true;
-}
-
-/*
- * The resource of a process, read from /proc once per process: keyed by
- * pid and start time, not by comm, so threads, renames and busy pools do
- * not re-read 64 KiB of environment, the executable and the runtime's
- * record. The cache is consulted once per new connection (and per failed
- * connect), not per record; still, reading /proc/PID/stat (open, read,
- * close: some microseconds) each time would cost a client of short
- * connections about what the span costs. So the start time is read when
- * the entry is made, when a record's comm differs from the entry's, and
- * otherwise at most once per RES_RECHECK_NS of record time per process.
- * A pid reused within that second by a process of the same comm has the
- * old resource until the check: with pids handed out cyclically, rare.
- * ts: the record's time. A replay (proc_root "") reads nothing: there a
- * pid whose comm changed is a new process, as the best guess.
- */
+/* The resource of a process; one read just now is counted and, if Go, followed. */
 static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, const char comm[16],
 				      uint64_t ts)
 {
-	size_t b = hash64(pid, sizeof(a->res_buckets) / sizeof(a->res_buckets[0]));
-	const bool reads = a->o.proc_root[0];
-	char name[17];
-	struct res_entry *e;
+	bool fresh;
+	struct ws_resource *r = ws_procs_get(a->procs, pid, comm, ts, &fresh);
 
-	for (e = a->res_buckets[b]; e; e = e->next)
-		if (e->pid == pid)
-			break;
-	if (e && !memcmp(e->comm, comm, 16) && (!reads || ts < e->checked_ns + RES_RECHECK_NS))
-		return ws_resource_get(e->res);
-	if (e && reads && res_same_process(a, e, comm, ts))
-		return ws_resource_get(e->res);
-	memcpy(name, comm, 16);
-	name[16] = '\0';
-	if (!e) {
-		if (a->nres >= RES_CACHE_MAX)
-			res_cache_clear(a); /* a cheap bound; hot entries come back at once */
-		e = calloc(1, sizeof(*e));
-		if (!e)
-			return NULL;
-		e->pid = pid;
-		e->next = a->res_buckets[b];
-		a->res_buckets[b] = e;
-		a->nres++;
+	if (fresh) {
+		a->stats[WS_ASM_RES_ATTRS_DROPPED] += r->attrs_dropped;
+		if (r->go_goroutines && a->o.go_process)
+			a->o.go_process(a->ctx, pid);
 	}
-	/* Before the resource: a process replaced while it is read is caught at the next check. */
-	e->start = reads ? ws_proc_start(a->o.proc_root, pid) : 0;
-	if (reads)
-		ws_proc_exe(a->o.proc_root, pid, &e->exe);
-	e->checked_ns = ts;
-	ws_resource_put(e->res);
-	e->res = ws_resource_new_opts(&(struct ws_resource_opts){ .proc_root = a->o.proc_root,
-								  .base = a->o.resource_attrs },
-				      pid, name);
-	if (e->res)
-		a->stats[WS_ASM_RES_ATTRS_DROPPED] += e->res->attrs_dropped;
-	if (e->res && e->res->go_goroutines && a->o.go_process)
-		a->o.go_process(a->ctx, pid);
-	memcpy(e->comm, comm, 16);
-	return e->res ? ws_resource_get(e->res) : NULL;
+	return r;
 }
 
 /* ---- span building: links here, attributes in semconv.c ---- */
@@ -986,7 +874,9 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 	a->gocalls = ws_gocalls_new();
 	a->endpoints = ws_endpoints_new(0);
 	a->conns = ws_conns_new(a->o.max_conns, conn_drop, a);
-	if (!a->links || !a->endpoints || !a->gocalls || !a->conns) {
+	a->procs = ws_procs_new(a->o.proc_root, a->o.resource_attrs);
+	if (!a->links || !a->endpoints || !a->gocalls || !a->conns || !a->procs) {
+		ws_procs_free(a->procs);
 		ws_conns_free(a->conns);
 		ws_links_free(a->links);
 		ws_gocalls_free(a->gocalls);
@@ -1017,7 +907,7 @@ void ws_assembler_free(struct ws_assembler *a)
 	if (!a)
 		return;
 	ws_conns_free(a->conns);
-	res_cache_clear(a);
+	ws_procs_free(a->procs);
 	ws_links_free(a->links);
 	ws_gocalls_free(a->gocalls);
 	ws_endpoints_free(a->endpoints);
