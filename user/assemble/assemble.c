@@ -29,6 +29,7 @@
 #include "semconv.h"
 #include "span.h"
 #include "tracectx.h"
+#include "webhook_body.h"
 #include "webhooks.h"
 #include "wirespan.h"
 
@@ -39,17 +40,6 @@
  * sender may be preempted in between: a sanity bound, not a precision.
  */
 #define PEER_SKEW_NS 100000000ull
-/* Webhook bodies gathered at once: memory stays under 64 x 8 KiB whatever the traffic. */
-#define HOOKS_MAX 64
-
-/* The first bytes of a webhook request's body, kept until searched once. */
-struct ws_hook_body {
-	const struct ws_webhook *route;
-	int dir; /* the direction its request came in on */
-	size_t len;
-	char buf[WS_WEBHOOK_BODY_MAX];
-};
-
 struct ws_assembler {
 	struct ws_assembler_opts o;
 	ws_span_cb cb;
@@ -59,7 +49,7 @@ struct ws_assembler {
 	struct ws_links *links;
 	struct ws_gocalls *gocalls; /* Go: whose call a writer goroutine writes */
 	struct ws_endpoints *endpoints; /* where HTTP was seen: failed connects there are calls */
-	size_t nhooks; /* webhook bodies being gathered */
+	struct ws_hooks hooks; /* webhook bodies being gathered */
 	struct ws_semconv_opts sc;
 	uint64_t stats[WS_ASM_STAT__COUNT];
 };
@@ -119,17 +109,6 @@ static void links_forget(struct ws_assembler *a, struct ws_connection *c)
 		ws_links_server_closed(a->links, &c->tuple);
 }
 
-/* The body's bytes go, unread: the connection went first (nothing to link). */
-static void hook_drop(struct ws_assembler *a, struct ws_connection *c)
-{
-	if (!c->hook)
-		return;
-	explicit_bzero(c->hook->buf, c->hook->len); /* no body bytes linger in freed memory */
-	free(c->hook);
-	c->hook = NULL;
-	a->nhooks--;
-}
-
 /* The kernel side forgets what it was asked to skip on c. */
 static void skip_forget(struct ws_assembler *a, struct ws_connection *c)
 {
@@ -144,7 +123,7 @@ static void conn_drop(void *ctx, struct ws_connection *c)
 {
 	struct ws_assembler *a = ctx;
 
-	hook_drop(a, c);
+	ws_hook_drop(&a->hooks, c);
 	skip_forget(a, c);
 	pending_drop_all(a, c);
 	links_forget(a, c);
@@ -259,93 +238,6 @@ static struct ws_span *request_span(struct ws_assembler *a, struct ws_connection
 	return s;
 }
 
-/* ---- webhooks: the context a partner kept for us, in the body ---- */
-
-static bool is_root(const struct ws_span *s)
-{
-	static const uint8_t zero[8];
-
-	return !memcmp(s->parent_span_id, zero, sizeof(zero));
-}
-
-/*
- * A link by default. As parent only when asked and nothing closer is known:
- * a parent inferred from a traced client at the other end is the caller
- * itself, so the body's context then stays a link.
- */
-static void hook_apply(struct ws_assembler *a, struct ws_span *s, const struct ws_webhook *w,
-		       const struct ws_traceparent *tp)
-{
-	struct ws_link_ctx self;
-
-	if (w->mode != WS_WEBHOOK_PARENT || !is_root(s)) {
-		ws_span_add_link(s, tp->trace_id, tp->parent_id, tp->flags);
-		return;
-	}
-	memcpy(s->trace_id, tp->trace_id, sizeof(s->trace_id));
-	memcpy(s->parent_span_id, tp->parent_id, sizeof(s->parent_span_id));
-	s->trace_flags = tp->flags;
-	/* Calls the handler makes from now on belong to the new trace too. */
-	self = link_ctx(s);
-	ws_links_server_update(a->links, s->exec, &self);
-}
-
-/* The body's first bytes are in (or it ended, or was cut): searched once, then dropped. */
-static void hook_end(struct ws_assembler *a, struct ws_connection *c)
-{
-	struct ws_hook_body *hb = c->hook;
-	struct ws_pending *p = NULL;
-	struct ws_traceparent tp;
-
-	if (!hb)
-		return;
-	for (uint8_t i = 0; i < c->qlen && !p; i++)
-		if (ws_conn_at(c, i)->hook)
-			p = ws_conn_at(c, i);
-	if (p)
-		p->hook = false;
-	if (p && p->span && !ws_webhook_context(hb->route, hb->buf, hb->len, &tp)) {
-		hook_apply(a, p->span, hb->route, &tp);
-		a->stats[WS_ASM_WEBHOOK_LINKED]++;
-	} else {
-		a->stats[WS_ASM_WEBHOOK_NO_CONTEXT]++;
-	}
-	hook_drop(a, c);
-}
-
-/* A request on a webhook route, without context on the wire: read its body's first bytes. */
-static void hook_begin(struct ws_assembler *a, struct ws_connection *c, int dir,
-		       const struct ws_webhook *route)
-{
-	struct ws_hook_body *hb;
-
-	hook_end(a, c); /* never two at once: the parser ends one body before the next head */
-	if (a->nhooks >= HOOKS_MAX || !(hb = malloc(sizeof(*hb)))) {
-		a->stats[WS_ASM_WEBHOOK_BUSY]++;
-		return;
-	}
-	hb->route = route;
-	hb->dir = dir;
-	hb->len = 0;
-	c->hook = hb;
-	a->nhooks++;
-	ws_conn_at(c, c->qlen - 1)->hook = true;
-	http1_want_body(&c->d[dir].p, sizeof(hb->buf));
-}
-
-static void hook_bytes(struct ws_assembler *a, struct ws_connection *c, const char *b, size_t n)
-{
-	struct ws_hook_body *hb = c->hook;
-	size_t room = sizeof(hb->buf) - hb->len;
-
-	if (n > room)
-		n = room; /* not reached: the parser hands out no more than asked */
-	memcpy(hb->buf + hb->len, b, n);
-	hb->len += n;
-	if (hb->len == sizeof(hb->buf))
-		hook_end(a, c);
-}
-
 /* ---- finished spans ---- */
 
 static void emit(struct ws_assembler *a, struct ws_span *s, uint64_t end_ts)
@@ -365,7 +257,7 @@ static void response_end(struct ws_assembler *a, struct ws_connection *c, uint64
 	if (c->resp == WS_RESP_SPAN && c->qlen) {
 		/* Answered before its body was read through: what came of it decides. */
 		if (ws_conn_at(c, 0)->hook)
-			hook_end(a, c);
+			ws_hook_end(&a->hooks, c);
 		p = fifo_pop(a, c);
 		if (p.span)
 			emit(a, p.span, end_ts);
@@ -454,7 +346,7 @@ static void on_request_head(struct ws_assembler *a, struct ws_connection *c, int
 	route = ws_webhook_match(a->o.webhooks, h->method, h->method_len, h->target,
 				 h->target_len);
 	if (route)
-		hook_begin(a, c, dir, route);
+		ws_hook_begin(&a->hooks, c, dir, route);
 }
 
 static void on_response_head(struct ws_assembler *a, struct ws_connection *c, int dir,
@@ -499,12 +391,12 @@ static void on_event(struct ws_assembler *a, struct ws_connection *c, int dir,
 			on_response_head(a, c, dir, ev->head, ts);
 		break;
 	case HTTP1_EV_BODY:
-		if (c->hook && c->hook->dir == dir)
-			hook_bytes(a, c, ev->body, ev->body_len);
+		if (ws_hook_on(c, dir))
+			ws_hook_bytes(&a->hooks, c, ev->body, ev->body_len);
 		break;
 	case HTTP1_EV_END:
-		if (c->hook && c->hook->dir == dir)
-			hook_end(a, c);
+		if (ws_hook_on(c, dir))
+			ws_hook_end(&a->hooks, c);
 		d->gathering = false;
 		d->in_msg = false;
 		if (ws_conn_dir_kind(c, dir) == HTTP1_RESPONSES) {
@@ -515,8 +407,8 @@ static void on_event(struct ws_assembler *a, struct ws_connection *c, int dir,
 		}
 		break;
 	case HTTP1_EV_ERROR:
-		if (c->hook && c->hook->dir == dir)
-			hook_end(a, c); /* a broken body: what came before the break counts */
+		if (ws_hook_on(c, dir))
+			ws_hook_end(&a->hooks, c); /* a broken body: what came before the break counts */
 		a->stats[ev->error == -E2BIG ? WS_ASM_HEAD_TOO_BIG : WS_ASM_PARSE_ERRORS]++;
 		d->gathering = false;
 		if (ws_conn_dir_kind(c, dir) == HTTP1_RESPONSES) {
@@ -578,8 +470,8 @@ static void gap(struct ws_assembler *a, struct ws_connection *c, int dir, uint64
 	long r;
 
 	/* Body bytes after a hole would not continue those before it: search what came. */
-	if (c->hook && c->hook->dir == dir)
-		hook_end(a, c);
+	if (ws_hook_on(c, dir))
+		ws_hook_end(&a->hooks, c);
 	while (n && !c->tunnel) {
 		r = http1_gap(p, n, &ev);
 		if (r < 0 || (uint64_t)r > n)
@@ -747,63 +639,20 @@ static void on_close(struct ws_assembler *a, struct ws_connection *c, uint16_t f
 	ws_conns_del(a->conns, c);
 }
 
-/* ---- records ---- */
+/* ---- records: one handler per type, each validating its own body ---- */
 
-static int bad(struct ws_assembler *a)
+static int rec_data(struct ws_assembler *a, const struct ws_rec_hdr *h)
 {
-	a->stats[WS_ASM_BAD_RECORDS]++;
-	return -EINVAL;
-}
-
-int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
-{
-	const struct ws_rec_hdr *h = data;
-	const struct ws_data_rec *r = data;
+	const struct ws_data_rec *r = (const struct ws_data_rec *)h;
 	struct ws_exec_ctx x;
 	struct ws_connection *c;
 	struct ws_conn_dir *d;
 
-	a->stats[WS_ASM_RECORDS]++;
-	if (size < sizeof(*h) || h->len > size - sizeof(*h))
-		return bad(a);
-	if (h->type == WS_REC_CLOSE) {
-		if (h->len < sizeof(struct ws_close_rec) - sizeof(*h))
-			return bad(a);
-		c = ws_conns_find(a->conns, h->sock_id);
-		if (c)
-			on_close(a, c, h->flags, h->ts_ns);
-		return 0;
-	}
-	if (h->type == WS_REC_GO) {
-		const struct ws_go_rec *g = data;
-
-		if (h->len < sizeof(*g) - sizeof(*h))
-			return bad(a);
-		if (g->event == WS_GO_ROUNDTRIP)
-			ws_gocalls_roundtrip(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
-		else if (g->event == WS_GO_REQ_WRITE)
-			ws_gocalls_write(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
-		else
-			return bad(a);
-		return 0;
-	}
-	if (h->type == WS_REC_FLOOR)
-		return 0; /* --floor-copy: a benchmark's bytes, counted in records only */
-	if (h->type == WS_REC_CONNECT_FAIL) {
-		const struct ws_connect_fail_rec *f = data;
-
-		if (h->len < sizeof(*f) - sizeof(*h) ||
-		    (f->tuple.family != AF_INET && f->tuple.family != AF_INET6))
-			return bad(a);
-		on_connect_fail(a, f);
-		return 0;
-	}
-	if (h->type != WS_REC_DATA || h->len < sizeof(*r) - sizeof(*h) ||
-	    r->cap_len != h->len - (sizeof(*r) - sizeof(*h)) || r->dir > WS_DIR_INGRESS ||
-	    (r->tuple.family != AF_INET && r->tuple.family != AF_INET6))
-		return bad(a);
+	if (h->len < sizeof(*r) - sizeof(*h) || r->cap_len != h->len - (sizeof(*r) - sizeof(*h)) ||
+	    r->dir > WS_DIR_INGRESS || (r->tuple.family != AF_INET && r->tuple.family != AF_INET6))
+		return -EINVAL;
 	if (r->cap_len > r->io_len && !(h->flags & (WS_F_NO_BUFFER | WS_F_READ_FAILED)))
-		return bad(a);
+		return -EINVAL;
 
 	c = ws_conns_find(a->conns, h->sock_id);
 	/*
@@ -841,6 +690,79 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 		gap(a, c, r->dir, r->io_len - r->cap_len, h->ts_ns, x);
 	skip_ask(a, c, r->dir, h->ts_ns);
 	return 0;
+}
+
+static int rec_close(struct ws_assembler *a, const struct ws_rec_hdr *h)
+{
+	struct ws_connection *c;
+
+	if (h->len < sizeof(struct ws_close_rec) - sizeof(*h))
+		return -EINVAL;
+	c = ws_conns_find(a->conns, h->sock_id);
+	if (c)
+		on_close(a, c, h->flags, h->ts_ns);
+	return 0;
+}
+
+static int rec_connect_fail(struct ws_assembler *a, const struct ws_rec_hdr *h)
+{
+	const struct ws_connect_fail_rec *f = (const struct ws_connect_fail_rec *)h;
+
+	if (h->len < sizeof(*f) - sizeof(*h) ||
+	    (f->tuple.family != AF_INET && f->tuple.family != AF_INET6))
+		return -EINVAL;
+	on_connect_fail(a, f);
+	return 0;
+}
+
+static int rec_go(struct ws_assembler *a, const struct ws_rec_hdr *h)
+{
+	const struct ws_go_rec *g = (const struct ws_go_rec *)h;
+
+	if (h->len < sizeof(*g) - sizeof(*h))
+		return -EINVAL;
+	if (g->event == WS_GO_ROUNDTRIP)
+		ws_gocalls_roundtrip(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
+	else if (g->event == WS_GO_REQ_WRITE)
+		ws_gocalls_write(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
+{
+	const struct ws_rec_hdr *h = data;
+	int err;
+
+	a->stats[WS_ASM_RECORDS]++;
+	if (size < sizeof(*h) || h->len > size - sizeof(*h))
+		goto bad;
+	switch (h->type) {
+	case WS_REC_DATA:
+		err = rec_data(a, h);
+		break;
+	case WS_REC_CLOSE:
+		err = rec_close(a, h);
+		break;
+	case WS_REC_CONNECT_FAIL:
+		err = rec_connect_fail(a, h);
+		break;
+	case WS_REC_GO:
+		err = rec_go(a, h);
+		break;
+	case WS_REC_FLOOR:
+		err = 0; /* --floor-copy: a benchmark's bytes, counted in records only */
+		break;
+	default:
+		err = -EINVAL;
+		break;
+	}
+	if (err != -EINVAL)
+		return err;
+bad:
+	a->stats[WS_ASM_BAD_RECORDS]++;
+	return -EINVAL;
 }
 
 void ws_assembler_expire(struct ws_assembler *a, uint64_t now_mono_ns)
@@ -884,6 +806,7 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 		free(a);
 		return NULL;
 	}
+	a->hooks.links = a->links;
 	a->sc.partners = a->o.partners;
 	a->sc.baggage = a->o.baggage;
 	a->sc.baggage_keys = a->o.baggage_keys;
@@ -895,6 +818,9 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 void ws_assembler_stats(const struct ws_assembler *a, uint64_t out[WS_ASM_STAT__COUNT])
 {
 	memcpy(out, a->stats, sizeof(a->stats));
+	out[WS_ASM_WEBHOOK_LINKED] = a->hooks.linked;
+	out[WS_ASM_WEBHOOK_NO_CONTEXT] = a->hooks.no_context;
+	out[WS_ASM_WEBHOOK_BUSY] = a->hooks.refused;
 }
 
 size_t ws_assembler_nconns(const struct ws_assembler *a)
