@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Span assembly. Each kernel socket gets a connection: two HTTP/1.x parsers
- * (one per direction, each deciding from its first bytes whether it carries
- * requests or responses), a FIFO of requests awaiting their responses, and
- * an LRU position. The direction that carries requests gives the role: the
- * process received them -> SERVER span, it sent them -> CLIENT span. A span
- * is built when its request head is complete (so its strings live in the
- * span's arena from then on) and handed out when its response ends.
- *
- * A request on a webhook route with no context on the wire has the first
- * bytes of its body gathered (one bounded buffer per such request, a bounded
- * number at once), searched once for the context, and dropped.
+ * Span assembly: pairing and span building. Each kernel socket gets a
+ * connection (conns.c): two HTTP/1.x parsers, one per direction, each
+ * deciding from its first bytes whether it carries requests or responses,
+ * and a FIFO of requests awaiting their responses. The direction that
+ * carries requests gives the role: the process received them -> SERVER
+ * span, it sent them -> CLIENT span. A span is built when its request head
+ * is complete (so its strings live in the span's arena from then on) and
+ * handed out when its response ends. Here: records in (one handler per
+ * type, dispatched at the end of the file), the stream of each direction
+ * with its holes, and pairing. Elsewhere: parents the wire does not carry
+ * (parentage.c), attributes (semconv.c), webhook bodies (webhook_body.c),
+ * and the processes' resources (procs.c).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -20,10 +21,8 @@
 
 #include "assemble.h"
 #include "conns.h"
-#include "endpoints.h"
 #include "http1.h"
-#include "gocalls.h"
-#include "links.h"
+#include "parentage.h"
 #include "procs.h"
 #include "resource.h"
 #include "semconv.h"
@@ -35,42 +34,26 @@
 
 #define DEFAULT_IDLE_NS (300ull * 1000000000ull)
 #define DEFAULT_MAX_CONNS 16384
-/*
- * A send is stamped after the kernel may have woken its reader, and the
- * sender may be preempted in between: a sanity bound, not a precision.
- */
-#define PEER_SKEW_NS 100000000ull
+
 struct ws_assembler {
 	struct ws_assembler_opts o;
 	ws_span_cb cb;
 	void *ctx;
 	struct ws_conns *conns;
 	struct ws_procs *procs; /* the resources of the processes seen */
-	struct ws_links *links;
-	struct ws_gocalls *gocalls; /* Go: whose call a writer goroutine writes */
-	struct ws_endpoints *endpoints; /* where HTTP was seen: failed connects there are calls */
+	struct ws_parentage *parentage; /* parents the wire does not carry */
 	struct ws_hooks hooks; /* webhook bodies being gathered */
 	struct ws_semconv_opts sc;
 	uint64_t stats[WS_ASM_STAT__COUNT];
 };
 
-
-/* ---- tables ---- */
-
 /* ---- the request FIFO ---- */
-
-/* A request leaves the FIFO: a server thread is done with it. */
-static void pending_done(struct ws_assembler *a, const struct ws_pending *p)
-{
-	if (p->span && p->span->kind == WS_KIND_SERVER)
-		ws_links_server_end(a->links, p->span->exec);
-}
 
 static void fifo_push(struct ws_assembler *a, struct ws_connection *c, struct ws_pending p)
 {
 	if (!ws_conn_push(c, p)) {
 		a->stats[WS_ASM_PIPELINE_FULL]++;
-		pending_done(a, &p);
+		ws_parentage_request_done(a->parentage, p.span); /* its thread is done with it */
 		ws_span_free(p.span);
 	}
 }
@@ -79,7 +62,7 @@ static struct ws_pending fifo_pop(struct ws_assembler *a, struct ws_connection *
 {
 	struct ws_pending p = ws_conn_pop(c);
 
-	pending_done(a, &p);
+	ws_parentage_request_done(a->parentage, p.span); /* its thread is done with it */
 	return p;
 }
 
@@ -101,21 +84,11 @@ static void pending_drop_all(struct ws_assembler *a, struct ws_connection *c)
 	c->resp = WS_RESP_IDLE;
 }
 
-static void links_forget(struct ws_assembler *a, struct ws_connection *c)
-{
-	if (c->client)
-		ws_links_client_closed(a->links, &c->tuple);
-	if (c->server)
-		ws_links_server_closed(a->links, &c->tuple);
-}
-
 /* The kernel side forgets what it was asked to skip on c. */
 static void skip_forget(struct ws_assembler *a, struct ws_connection *c)
 {
-	if (c->skip_set && a->o.skip_body)
+	if (ws_conn_skip_clear(c) && a->o.skip_body)
 		a->o.skip_body(a->ctx, c->key, NULL);
-	c->skip_set = false;
-	memset(&c->skip, 0, sizeof(c->skip));
 }
 
 /* c leaves the table, or starts over: what it still carries is counted and let go. */
@@ -126,7 +99,7 @@ static void conn_drop(void *ctx, struct ws_connection *c)
 	ws_hook_drop(&a->hooks, c);
 	skip_forget(a, c);
 	pending_drop_all(a, c);
-	links_forget(a, c);
+	ws_parentage_conn_gone(a->parentage, c);
 }
 
 /* The resource of a process; one read just now is counted and, if Go, followed. */
@@ -144,24 +117,7 @@ static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, cons
 	return r;
 }
 
-/* ---- span building: links here, attributes in semconv.c ---- */
-
-static void adopt_parent(struct ws_span *s, const struct ws_link_ctx *p)
-{
-	memcpy(s->trace_id, p->trace_id, sizeof(s->trace_id));
-	memcpy(s->parent_span_id, p->span_id, sizeof(s->parent_span_id));
-	s->trace_flags = p->flags;
-}
-
-static struct ws_link_ctx link_ctx(const struct ws_span *s)
-{
-	struct ws_link_ctx x;
-
-	memcpy(x.trace_id, s->trace_id, sizeof(x.trace_id));
-	memcpy(x.span_id, s->span_id, sizeof(x.span_id));
-	x.flags = s->trace_flags;
-	return x;
-}
+/* ---- span building: parents in parentage.c, attributes in semconv.c ---- */
 
 /*
  * Who made an I/O. A Go program's threads run goroutines of many requests
@@ -187,38 +143,6 @@ static struct ws_exec_ctx exec_of(const struct ws_assembler *a, const struct ws_
 	return (struct ws_exec_ctx){ .id = r->hdr.tid };
 }
 
-/*
- * Where the wire carries no context: a server request is the child of the
- * traced client request at the other end of its connection; a client
- * request is the child of the one server request its thread is handling.
- * The bookkeeping runs either way, so later requests stay paired.
- */
-static void link_request(struct ws_assembler *a, struct ws_connection *c, struct ws_span *s,
-			 bool wired)
-{
-	struct ws_link_ctx parent, self;
-	uint64_t ts = s->start_unix_ns - a->o.mono_to_unix_ns;
-
-	if (s->kind == WS_KIND_SERVER) {
-		ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.saddr, c->tuple.sport);
-		if (!ws_links_peer_client(a->links, &c->tuple, ts, PEER_SKEW_NS, &parent) && !wired)
-			adopt_parent(s, &parent);
-		self = link_ctx(s);
-		ws_links_server_begin(a->links, s->exec, &self);
-		c->server = true;
-		return;
-	}
-	ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.daddr, c->tuple.dport);
-	/* Go's http.Transport writes from another goroutine than the caller's. */
-	if (s->exec.tgid)
-		s->exec.id = ws_gocalls_owner(a->gocalls, s->exec.tgid, s->exec.id, ts);
-	if (!wired && !ws_links_thread_parent(a->links, s->exec, &parent))
-		adopt_parent(s, &parent);
-	self = link_ctx(s);
-	ws_links_client_sent(a->links, &c->tuple, ts, &self);
-	c->client = true;
-}
-
 static struct ws_span *request_span(struct ws_assembler *a, struct ws_connection *c, int dir,
 				    const struct http1_head *h, struct ws_exec_ctx x, bool *wired)
 {
@@ -233,7 +157,7 @@ static struct ws_span *request_span(struct ws_assembler *a, struct ws_connection
 	s->exec = x;
 	s->res = c->res ? ws_resource_get(c->res) : NULL;
 	*wired = ws_semconv_trace_context(s, h);
-	link_request(a, c, s, *wired);
+	ws_parentage_request(a->parentage, c, s, *wired, c->d[dir].msg_start_ts);
 	ws_semconv_request(s, h, &c->tuple, &a->sc);
 	return s;
 }
@@ -273,16 +197,11 @@ static void message_lost(struct ws_assembler *a, struct ws_connection *c, int di
 	enum http1_kind k = ws_conn_dir_kind(c, dir);
 
 	if (k == HTTP1_REQUESTS) {
-		struct ws_link_ctx unused;
-
 		/* A request we cannot read still gets an answer: skip that answer. */
 		fifo_push(a, c, (struct ws_pending){ 0 });
 		/* ... and it was still the traced peer's request: keep the pairing in step. */
-		if (dir == WS_DIR_INGRESS) {
-			ws_links_peer_client(a->links, &c->tuple, c->d[dir].last_ts, PEER_SKEW_NS,
-					     &unused);
-			c->server = true;
-		}
+		if (dir == WS_DIR_INGRESS)
+			ws_parentage_request_lost(a->parentage, c, c->d[dir].last_ts);
 	} else if (k == HTTP1_RESPONSES && c->resp == WS_RESP_IDLE && c->qlen) {
 		drop_front(a, c); /* its answer is unreadable: keep the rest paired */
 	}
@@ -407,8 +326,9 @@ static void on_event(struct ws_assembler *a, struct ws_connection *c, int dir,
 		}
 		break;
 	case HTTP1_EV_ERROR:
+		/* A broken body: what came before the break counts. */
 		if (ws_hook_on(c, dir))
-			ws_hook_end(&a->hooks, c); /* a broken body: what came before the break counts */
+			ws_hook_end(&a->hooks, c);
 		a->stats[ev->error == -E2BIG ? WS_ASM_HEAD_TOO_BIG : WS_ASM_PARSE_ERRORS]++;
 		d->gathering = false;
 		if (ws_conn_dir_kind(c, dir) == HTTP1_RESPONSES) {
@@ -526,30 +446,13 @@ static void stream_position(struct ws_assembler *a, struct ws_connection *c,
 	d->have_seq = true;
 }
 
-/*
- * A long Content-Length body is under way in direction dir of c: its bytes
- * will only be counted, so the kernel side need not copy them (a stretch
- * below 2^31 bytes: positions wrap at 2^32). ts: the latest record's.
- */
+/* A long body is under way on c: the kernel side is asked not to copy what is left of it. */
 static void skip_ask(struct ws_assembler *a, struct ws_connection *c, int dir, uint64_t ts)
 {
-	struct ws_conn_dir *d = &c->d[dir];
-	uint64_t left = http1_body_left(&d->p);
-	uint32_t until;
-
-	if (!a->o.skip_body || !d->have_seq || left < WS_SKIP_MIN_BODY || c->tunnel)
-		return;
-	if (left > INT32_MAX)
-		left = INT32_MAX;
-	until = d->next_seq + (uint32_t)left;
-	if (c->skip.ts[dir] && c->skip.until[dir] == until)
-		return; /* asked already */
-	c->skip.ts[dir] = ts;
-	c->skip.from[dir] = d->next_seq;
-	c->skip.until[dir] = until;
-	c->skip_set = true;
-	a->o.skip_body(a->ctx, c->key, &c->skip);
-	a->stats[WS_ASM_BODIES_SKIPPED]++;
+	if (a->o.skip_body && ws_conn_skip_plan(c, dir, ts)) {
+		a->o.skip_body(a->ctx, c->key, &c->skip);
+		a->stats[WS_ASM_BODIES_SKIPPED]++;
+	}
 }
 
 /*
@@ -581,10 +484,9 @@ static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail
 {
 	const struct ws_failure *f = ws_failure_of_connect(r->hdr.flags);
 	uint64_t start = r->start_ns && r->start_ns <= r->hdr.ts_ns ? r->start_ns : r->hdr.ts_ns;
-	struct ws_link_ctx parent;
 	struct ws_span *s;
 
-	if (!f || !ws_endpoints_has(a->endpoints, r->tuple.family, r->tuple.daddr, r->tuple.dport)) {
+	if (!f || !ws_parentage_http_peer(a->parentage, &r->tuple)) {
 		a->stats[WS_ASM_CONNECT_FAIL_OTHER]++;
 		return;
 	}
@@ -600,8 +502,7 @@ static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail
 	ws_ids_span(s->span_id);
 	ws_ids_trace(s->trace_id);
 	s->trace_flags = 1;
-	if (!ws_links_thread_parent(a->links, s->exec, &parent))
-		adopt_parent(s, &parent);
+	ws_parentage_thread_parent(a->parentage, s);
 	ws_semconv_connect_failed(s, &r->tuple, f, r->hdr.ts_ns + a->o.mono_to_unix_ns, &a->sc);
 	emit(a, s, r->hdr.ts_ns);
 }
@@ -617,7 +518,8 @@ static void on_close(struct ws_assembler *a, struct ws_connection *c, uint16_t f
 		 * A body cut short while the kernel skipped it: its last bytes
 		 * went unseen, and the close is the best bound of their time.
 		 */
-		if (d->in_msg && http1_body_left(&d->p) && ws_conn_skip_covers(c, dir, d->next_seq, 1))
+		if (d->in_msg && http1_body_left(&d->p) &&
+		    ws_conn_skip_covers(c, dir, d->next_seq, 1))
 			d->last_ts = ts > d->last_ts ? ts : d->last_ts;
 		http1_close(&d->p, &ev);
 		d->prev_ts = d->last_ts; /* an end inferred at close is the last bytes seen */
@@ -721,13 +623,7 @@ static int rec_go(struct ws_assembler *a, const struct ws_rec_hdr *h)
 
 	if (h->len < sizeof(*g) - sizeof(*h))
 		return -EINVAL;
-	if (g->event == WS_GO_ROUNDTRIP)
-		ws_gocalls_roundtrip(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
-	else if (g->event == WS_GO_REQ_WRITE)
-		ws_gocalls_write(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
-	else
-		return -EINVAL;
-	return 0;
+	return ws_parentage_go(a->parentage, g);
 }
 
 int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
@@ -792,21 +688,14 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 		a->o.idle_timeout_ns = DEFAULT_IDLE_NS;
 	if (!a->o.max_conns)
 		a->o.max_conns = DEFAULT_MAX_CONNS;
-	a->links = ws_links_new(a->o.max_conns);
-	a->gocalls = ws_gocalls_new();
-	a->endpoints = ws_endpoints_new(0);
+	a->parentage = ws_parentage_new(a->o.max_conns);
 	a->conns = ws_conns_new(a->o.max_conns, conn_drop, a);
 	a->procs = ws_procs_new(a->o.proc_root, a->o.resource_attrs);
-	if (!a->links || !a->endpoints || !a->gocalls || !a->conns || !a->procs) {
-		ws_procs_free(a->procs);
-		ws_conns_free(a->conns);
-		ws_links_free(a->links);
-		ws_gocalls_free(a->gocalls);
-		ws_endpoints_free(a->endpoints);
-		free(a);
+	if (!a->parentage || !a->conns || !a->procs) {
+		ws_assembler_free(a);
 		return NULL;
 	}
-	a->hooks.links = a->links;
+	a->hooks.links = ws_parentage_links(a->parentage);
 	a->sc.partners = a->o.partners;
 	a->sc.baggage = a->o.baggage;
 	a->sc.baggage_keys = a->o.baggage_keys;
@@ -832,10 +721,8 @@ void ws_assembler_free(struct ws_assembler *a)
 {
 	if (!a)
 		return;
-	ws_conns_free(a->conns);
+	ws_conns_free(a->conns); /* first: its connections' requests end in parentage */
 	ws_procs_free(a->procs);
-	ws_links_free(a->links);
-	ws_gocalls_free(a->gocalls);
-	ws_endpoints_free(a->endpoints);
+	ws_parentage_free(a->parentage);
 	free(a);
 }

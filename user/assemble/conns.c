@@ -8,9 +8,11 @@
  * pipelining client fills it.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "assemble.h"
 #include "conns.h"
 #include "hashmix.h"
 #include "resource.h"
@@ -227,4 +229,33 @@ bool ws_conn_skip_covers(const struct ws_connection *c, int dir, uint32_t from, 
 	uint32_t span = c->skip.until[dir] - c->skip.from[dir], at = from - c->skip.from[dir];
 
 	return c->skip_set && c->skip.ts[dir] && at < span && span - at >= n;
+}
+
+bool ws_conn_skip_plan(struct ws_connection *c, int dir, uint64_t ts)
+{
+	struct ws_conn_dir *d = &c->d[dir];
+	uint64_t left = http1_body_left(&d->p);
+	uint32_t until;
+
+	if (!d->have_seq || left < WS_SKIP_MIN_BODY || c->tunnel)
+		return false;
+	if (left > INT32_MAX)
+		left = INT32_MAX;
+	until = d->next_seq + (uint32_t)left;
+	if (c->skip.ts[dir] && c->skip.until[dir] == until)
+		return false; /* asked already */
+	c->skip.ts[dir] = ts;
+	c->skip.from[dir] = d->next_seq;
+	c->skip.until[dir] = until;
+	c->skip_set = true;
+	return true;
+}
+
+bool ws_conn_skip_clear(struct ws_connection *c)
+{
+	bool was_set = c->skip_set;
+
+	c->skip_set = false;
+	memset(&c->skip, 0, sizeof(c->skip));
+	return was_set;
 }

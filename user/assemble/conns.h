@@ -131,5 +131,15 @@ static inline struct ws_pending *ws_conn_at(struct ws_connection *c, unsigned in
 enum http1_kind ws_conn_dir_kind(const struct ws_connection *c, int dir);
 /* Whether the stream bytes [from, from + n) lie inside the stretch of dir c asked to skip. */
 bool ws_conn_skip_covers(const struct ws_connection *c, int dir, uint32_t from, uint32_t n);
+/*
+ * A long Content-Length body is under way in direction dir of c: its bytes
+ * will only be counted, so the kernel side need not copy them (a stretch
+ * below 2^31 bytes: positions wrap at 2^32). Records the stretch in c->skip
+ * and returns true when the kernel side should be told (not asked already);
+ * ts: the latest record's.
+ */
+bool ws_conn_skip_plan(struct ws_connection *c, int dir, uint64_t ts);
+/* Forgets c's stretches; true when the kernel side had been given some. */
+bool ws_conn_skip_clear(struct ws_connection *c);
 
 #endif /* WS_CONNS_H */
