@@ -64,8 +64,8 @@ static void check_wants(const char *row, const struct ws_span *s, const struct w
 		}
 		CHECK_INT(a->type, WS_ATTR_STR);
 		if (a->len != strlen(w->str) || memcmp(ws_attr_str(s, a), w->str, a->len)) {
-			fprintf(stderr, "    row \"%s\": %s is \"%.*s\", want \"%s\"\n", row, w->key,
-				(int)a->len, ws_attr_str(s, a), w->str);
+			fprintf(stderr, "    row \"%s\": %s is \"%.*s\", want \"%s\"\n", row,
+				w->key, (int)a->len, ws_attr_str(s, a), w->str);
 			CHECK(!"attribute value");
 		}
 	}
@@ -171,8 +171,8 @@ static const struct request_row request_rows[] = {
 	    NONE("url.path"), NONE("url.query"), NONE("url.scheme"), NONE("client.address"),
 	    NONE("user_agent.original") } },
 	{ "client absolute form: the origin's default port, userinfo dropped", WS_KIND_CLIENT,
-	  { CLI4 }, "GET http://user:pw@origin.example/p?k=v HTTP/1.1\r\nHost: origin.example\r\n\r\n",
-	  "GET",
+	  { CLI4 },
+	  "GET http://user:pw@origin.example/p?k=v HTTP/1.1\r\nHost: origin.example\r\n\r\n", "GET",
 	  { STR("url.full", "http://origin.example/p?k=REDACTED"),
 	    STR("server.address", "origin.example"), INT("server.port", 80) } },
 	{ "client absolute https: port 443", WS_KIND_CLIENT, { CLI4 },
@@ -200,7 +200,8 @@ TEST(request_heads_give_the_semconv_attributes)
 {
 	for (size_t i = 0; i < sizeof(request_rows) / sizeof(request_rows[0]); i++) {
 		const struct request_row *r = &request_rows[i];
-		struct ws_tuple t = tuple(r->t.family, r->t.saddr, r->t.sport, r->t.daddr, r->t.dport);
+		struct ws_tuple t =
+			tuple(r->t.family, r->t.saddr, r->t.sport, r->t.daddr, r->t.dport);
 		struct ws_semconv_opts o = { 0 };
 		struct http1_parser p;
 		const struct http1_head *h = head_of(&p, r->head);
@@ -209,8 +210,8 @@ TEST(request_heads_give_the_semconv_attributes)
 		if (h && s) {
 			ws_semconv_request(s, h, &t, &o);
 			if (strcmp(s->name, r->span_name)) {
-				fprintf(stderr, "    row \"%s\": name \"%s\", want \"%s\"\n", r->name,
-					s->name, r->span_name);
+				fprintf(stderr, "    row \"%s\": name \"%s\", want \"%s\"\n",
+					r->name, s->name, r->span_name);
 				CHECK(!"span name");
 			}
 			CHECK_INT(s->status, WS_STATUS_UNSET);
@@ -262,9 +263,10 @@ TEST(response_status_rules_by_side)
 			 r->status);
 		h = head_of(&p, msg);
 		if (h && s) {
+			struct want err = STR("error.type", r->error_type);
+			struct want no_err = NONE("error.type");
 			struct want w[] = { INT("http.response.status_code", r->status),
-					    r->error_type ? (struct want)STR("error.type", r->error_type)
-							  : (struct want)NONE("error.type"),
+					    r->error_type ? err : no_err,
 					    { W_END, NULL, NULL, 0 } };
 
 			ws_semconv_response(s, h, NULL);
