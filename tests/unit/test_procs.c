@@ -6,6 +6,7 @@
  * start time read from /proc/PID/stat (procstat.c).
  */
 #include "asmkit.h"
+#include "procs.h"
 
 TEST(resource_is_shared_and_outlives_the_assembler)
 {
@@ -174,11 +175,100 @@ TEST(proc_stat_start_time_is_field_22)
 	CHECK_INT(ws_procstat_start("1 (a) S", 7), 0);
 }
 
+/* ---- the cache itself (procs.h), without the assembler ---- */
+
+static struct ws_resource *get(struct ws_procs *p, uint32_t pid, const char *comm, uint64_t ts,
+			       bool want_fresh)
+{
+	char c16[16] = { 0 };
+	bool fresh = !want_fresh;
+	struct ws_resource *r;
+
+	/* As the kernel gives a comm: not terminated when it is full. */
+	memcpy(c16, comm, strnlen(comm, sizeof(c16)));
+	r = ws_procs_get(p, pid, c16, ts, &fresh);
+	CHECK(r != NULL);
+	CHECK_INT(fresh, want_fresh);
+	return r;
+}
+
+/* A replay reads nothing: the comm alone tells a process from the next. */
+TEST(replay_cache_keys_by_pid_and_takes_a_new_comm_for_a_new_process)
+{
+	struct ws_procs *p = ws_procs_new("", NULL);
+	struct ws_resource *a, *b, *c;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	a = get(p, 10, "web", 1, true);
+	b = get(p, 10, "web", 5 * SEC, false); /* no recheck in a replay */
+	CHECK(a == b);
+	CHECK(a && !strcmp(a->service_name, "web"));
+	c = get(p, 10, "worker", 6 * SEC, true);
+	CHECK(c != a);
+	CHECK(c && !strcmp(c->service_name, "worker"));
+	ws_resource_put(a);
+	ws_resource_put(b);
+	/* Each reference outlives the cache. */
+	ws_procs_free(p);
+	CHECK(c && !strcmp(c->service_name, "worker"));
+	ws_resource_put(c);
+	ws_procs_free(NULL);
+}
+
+/* Past WS_PROCS_MAX entries the cache starts over: hot entries are read again once. */
+TEST(full_cache_starts_over)
+{
+	struct ws_procs *p = ws_procs_new("", NULL);
+
+	if (!p)
+		return;
+	for (uint32_t pid = 1; pid <= WS_PROCS_MAX; pid++)
+		ws_resource_put(get(p, pid, "p", pid, true));
+	ws_resource_put(get(p, 1, "p", 1, false));
+	ws_resource_put(get(p, WS_PROCS_MAX + 1, "p", 1, true)); /* one more: emptied first */
+	ws_resource_put(get(p, 1, "p", 1, true));
+	ws_resource_put(get(p, WS_PROCS_MAX + 1, "p", 1, false));
+	ws_procs_free(p);
+}
+
+/* With /proc: the start time is read again only after WS_PROCS_RECHECK_NS or a new comm. */
+TEST(live_cache_rechecks_the_start_time_once_a_second)
+{
+	const char *root = fake_proc_entry(5003, 50, "svc-a", "/bin/sh");
+	struct ws_procs *p = ws_procs_new(root, NULL);
+	struct ws_resource *r;
+
+	if (!p)
+		return;
+	r = get(p, 5003, "a", SEC, true);
+	CHECK(r && !strcmp(r->service_name, "svc-a"));
+	ws_resource_put(r);
+	/* Replaced (another start time) within the second: not seen yet. */
+	fake_proc_entry(5003, 60, "svc-b", "/bin/sh");
+	r = get(p, 5003, "a", SEC + WS_PROCS_RECHECK_NS - 1, false);
+	CHECK(r && !strcmp(r->service_name, "svc-a"));
+	ws_resource_put(r);
+	r = get(p, 5003, "a", SEC + WS_PROCS_RECHECK_NS, true);
+	CHECK(r && !strcmp(r->service_name, "svc-b"));
+	ws_resource_put(r);
+	/* A rename (same start, same executable) keeps it, and reads nothing. */
+	fake_proc_entry(5003, 60, "svc-c", "/bin/sh");
+	r = get(p, 5003, "renamed", SEC + WS_PROCS_RECHECK_NS + 1, false);
+	CHECK(r && !strcmp(r->service_name, "svc-b"));
+	ws_resource_put(r);
+	ws_procs_free(p);
+}
+
 static const struct check_case cases[] = {
 	CASE(resource_is_shared_and_outlives_the_assembler),
 	CASE(resource_is_read_once_per_process_whatever_its_names),
 	CASE(reused_pid_gets_a_fresh_resource),
 	CASE(proc_stat_start_time_is_field_22),
+	CASE(replay_cache_keys_by_pid_and_takes_a_new_comm_for_a_new_process),
+	CASE(full_cache_starts_over),
+	CASE(live_cache_rechecks_the_start_time_once_a_second),
 };
 
 CHECK_MAIN("procs", cases)
