@@ -631,62 +631,71 @@ TEST(calls_cut_by_the_peer_are_error_spans)
 
 /* ---- addresses, methods, upgrades ---- */
 
-TEST(ipv6_peer_address)
-{
-	struct ws_assembler *a = asm_open();
-	struct cn c = server_cn(400);
-	struct ws_span *s;
 
-	c.t = tuple6("::1", 8080, "::1", 40000);
-	SRV_REQ(a, &c, 1000, "GET /v6 HTTP/1.1\r\n\r\n");
-	SRV_RESP(a, &c, 2000, RESP_OK);
-	CHECK_INT(nspans, 1);
-	if ((s = span_at(0))) {
-		CHECK_ATTR_STR(s, "network.peer.address", "::1");
-		CHECK_ATTR_STR(s, "client.address", "::1");
-		CHECK_ATTR_INT(s, "network.peer.port", 40000);
-		CHECK_ATTR_STR(s, "server.address", "::1");
-		CHECK_ATTR_INT(s, "server.port", 8080);
+
+struct v6_row {
+	const char *name;
+	bool client; /* the traced process made the call, else it answered it */
+	const char *saddr, *daddr;
+	uint16_t sport, dport;
+	const char *request;
+	const char *strs[4][2]; /* string attributes expected, by key */
+	struct {
+		const char *key;
+		int64_t val;
+	} ints[2]; /* integer attributes expected */
+};
+
+static const struct v6_row v6_rows[] = {
+	{ "IPv6 loopback peer", false, "::1", "::1", 8080, 40000, "GET /v6 HTTP/1.1\r\n\r\n",
+	  { { "network.peer.address", "::1" },
+	    { "client.address", "::1" },
+	    { "server.address", "::1" } },
+	  { { "network.peer.port", 40000 }, { "server.port", 8080 } } },
+	{ "IPv6 full address and a bracketed Host", true, "2001:db8::2", "2001:db8::1", 40000, 443,
+	  "GET /x HTTP/1.1\r\nHost: [2001:db8::1]:8443\r\n\r\n",
+	  { { "network.peer.address", "2001:db8::1" },
+	    { "server.address", "2001:db8::1" },
+	    { "url.full", "http://[2001:db8::1]:8443/x" } },
+	  { { "server.port", 8443 } } },
+	{ "IPv4-mapped IPv6 shown as IPv4", false, "::ffff:10.0.0.2", "::ffff:10.0.0.1", 8080,
+	  50000, "GET /m HTTP/1.1\r\n\r\n",
+	  { { "network.peer.address", "10.0.0.1" },
+	    { "client.address", "10.0.0.1" },
+	    { "server.address", "10.0.0.2" } },
+	  { { NULL, 0 } } },
+};
+
+/* IPv6 connections: addresses as inet_ntop writes them, mapped IPv4 as IPv4. */
+TEST(ipv6_addresses_table)
+{
+	for (size_t i = 0; i < sizeof(v6_rows) / sizeof(v6_rows[0]); i++) {
+		const struct v6_row *r = &v6_rows[i];
+		struct ws_assembler *a = asm_open();
+		struct cn c = r->client ? client_cn(400 + i) : server_cn(400 + i);
+		int failed_before = check_failed_in_test;
+		/* The request goes out on a client's connection, comes in on a server's. */
+		int req_dir = r->client ? WS_DIR_EGRESS : WS_DIR_INGRESS;
+		struct ws_span *s;
+
+		check_failed_in_test = 0;
+		c.t = tuple6(r->saddr, r->sport, r->daddr, r->dport);
+		CHECK_INT(rec_str(a, &c, req_dir, 1000, r->request), 0);
+		CHECK_INT(rec_str(a, &c, !req_dir, 2000, RESP_OK), 0);
+		CHECK_INT(nspans, 1);
+		if ((s = span_at(0))) {
+			for (size_t k = 0; k < 4 && r->strs[k][0]; k++)
+				CHECK_ATTR_STR(s, r->strs[k][0], r->strs[k][1]);
+			for (size_t k = 0; k < 2 && r->ints[k].key; k++)
+				CHECK_ATTR_INT(s, r->ints[k].key, r->ints[k].val);
+		}
+		asm_close(a);
+		if (check_failed_in_test)
+			fprintf(stderr, "    in row \"%s\"\n", r->name);
+		check_failed_in_test |= failed_before;
 	}
-	asm_close(a);
 }
 
-TEST(ipv6_full_address_and_bracketed_host)
-{
-	struct ws_assembler *a = asm_open();
-	struct cn c = client_cn(401);
-	struct ws_span *s;
-
-	c.t = tuple6("2001:db8::2", 40000, "2001:db8::1", 443);
-	CLI_REQ(a, &c, 1000, "GET /x HTTP/1.1\r\nHost: [2001:db8::1]:8443\r\n\r\n");
-	CLI_RESP(a, &c, 2000, RESP_OK);
-	CHECK_INT(nspans, 1);
-	if ((s = span_at(0))) {
-		CHECK_ATTR_STR(s, "network.peer.address", "2001:db8::1");
-		CHECK_ATTR_STR(s, "server.address", "2001:db8::1");
-		CHECK_ATTR_INT(s, "server.port", 8443);
-		CHECK_ATTR_STR(s, "url.full", "http://[2001:db8::1]:8443/x");
-	}
-	asm_close(a);
-}
-
-TEST(ipv4_mapped_ipv6_is_shown_as_ipv4)
-{
-	struct ws_assembler *a = asm_open();
-	struct cn c = server_cn(402);
-	struct ws_span *s;
-
-	c.t = tuple6("::ffff:10.0.0.2", 8080, "::ffff:10.0.0.1", 50000);
-	SRV_REQ(a, &c, 1000, "GET /m HTTP/1.1\r\n\r\n");
-	SRV_RESP(a, &c, 2000, RESP_OK);
-	CHECK_INT(nspans, 1);
-	if ((s = span_at(0))) {
-		CHECK_ATTR_STR(s, "network.peer.address", "10.0.0.1");
-		CHECK_ATTR_STR(s, "client.address", "10.0.0.1");
-		CHECK_ATTR_STR(s, "server.address", "10.0.0.2");
-	}
-	asm_close(a);
-}
 
 TEST(unknown_method_is_other)
 {
@@ -889,9 +898,7 @@ static const struct check_case cases[] = {
 	CASE(allowlisted_baggage_becomes_attributes),
 	CASE(partner_call_carries_its_name_and_request_id),
 	CASE(calls_cut_by_the_peer_are_error_spans),
-	CASE(ipv6_peer_address),
-	CASE(ipv6_full_address_and_bracketed_host),
-	CASE(ipv4_mapped_ipv6_is_shown_as_ipv4),
+	CASE(ipv6_addresses_table),
 	CASE(unknown_method_is_other),
 	CASE(known_methods_name_the_span),
 	CASE(switching_protocols_ends_the_span_and_the_http_stream),
