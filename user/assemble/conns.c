@@ -179,7 +179,7 @@ size_t ws_conns_count(const struct ws_conns *t)
 }
 
 /* The inline FIFO is full: move it, in order, to a WS_PIPELINE_MAX one. */
-static bool fifo_grow(struct ws_connection *c)
+bool ws_conn_fifo_grow(struct ws_connection *c)
 {
 	struct ws_pending *q = malloc(WS_PIPELINE_MAX * sizeof(*q));
 
@@ -193,36 +193,8 @@ static bool fifo_grow(struct ws_connection *c)
 	return true;
 }
 
-bool ws_conn_push(struct ws_connection *c, struct ws_pending p)
-{
-	if (c->qlen == c->qcap && (c->qcap == WS_PIPELINE_MAX || !fifo_grow(c)))
-		return false;
-	*ws_conn_at(c, c->qlen) = p;
-	c->qlen++;
-	return true;
-}
 
-struct ws_pending ws_conn_pop(struct ws_connection *c)
-{
-	struct ws_pending p = c->q[c->qhead];
 
-	c->qhead = (c->qhead + 1) % c->qcap;
-	c->qlen--;
-	return p;
-}
-
-enum http1_kind ws_conn_dir_kind(const struct ws_connection *c, int dir)
-{
-	enum http1_kind other = c->d[!dir].p.kind;
-
-	if (c->d[dir].p.kind != HTTP1_AUTO)
-		return c->d[dir].p.kind;
-	if (other == HTTP1_REQUESTS)
-		return HTTP1_RESPONSES;
-	if (other == HTTP1_RESPONSES)
-		return HTTP1_REQUESTS;
-	return HTTP1_AUTO;
-}
 
 bool ws_conn_skip_covers(const struct ws_connection *c, int dir, uint32_t from, uint32_t n)
 {

@@ -114,23 +114,61 @@ size_t ws_conns_count(const struct ws_conns *t);
  */
 void ws_conn_reset(struct ws_connection *c, uint32_t tgid);
 
-/* The request FIFO. Appends p; false when WS_PIPELINE_MAX are in flight (or no memory). */
-bool ws_conn_push(struct ws_connection *c, struct ws_pending p);
-/* Removes the front request (qlen > 0). */
-struct ws_pending ws_conn_pop(struct ws_connection *c);
+/*
+ * The request FIFO and the direction kinds are inline: every request passes
+ * through the one and most parser events ask the other, and as calls into
+ * conns.c they cost about 1% of the replay benchmark's CPU time (bench/README.md).
+ */
+
 /* The i-th request from the front (i < qlen). */
 static inline struct ws_pending *ws_conn_at(struct ws_connection *c, unsigned int i)
 {
 	return &c->q[(c->qhead + i) % c->qcap];
 }
 
+/* Moves a full inline FIFO to the heap (WS_PIPELINE_MAX entries); false: no memory. */
+bool ws_conn_fifo_grow(struct ws_connection *c);
+
+/* Appends p; false when WS_PIPELINE_MAX are in flight (or no memory). */
+static inline bool ws_conn_push(struct ws_connection *c, struct ws_pending p)
+{
+	if (c->qlen == c->qcap && (c->qcap == WS_PIPELINE_MAX || !ws_conn_fifo_grow(c)))
+		return false;
+	*ws_conn_at(c, c->qlen) = p;
+	c->qlen++;
+	return true;
+}
+
+/* Removes the front request (qlen > 0). */
+static inline struct ws_pending ws_conn_pop(struct ws_connection *c)
+{
+	struct ws_pending p = c->q[c->qhead];
+
+	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qlen--;
+	return p;
+}
+
 /*
  * What direction dir of c carries. A parser decides at its first good head;
  * until then the other direction tells: opposite of requests are responses.
  */
-enum http1_kind ws_conn_dir_kind(const struct ws_connection *c, int dir);
+static inline enum http1_kind ws_conn_dir_kind(const struct ws_connection *c, int dir)
+{
+	enum http1_kind other = c->d[!dir].p.kind;
+
+	if (c->d[dir].p.kind != HTTP1_AUTO)
+		return c->d[dir].p.kind;
+	if (other == HTTP1_REQUESTS)
+		return HTTP1_RESPONSES;
+	if (other == HTTP1_RESPONSES)
+		return HTTP1_REQUESTS;
+	return HTTP1_AUTO;
+}
+
 /* Whether the stream bytes [from, from + n) lie inside the stretch of dir c asked to skip. */
 bool ws_conn_skip_covers(const struct ws_connection *c, int dir, uint32_t from, uint32_t n);
+
 /*
  * A long Content-Length body is under way in direction dir of c: its bytes
  * will only be counted, so the kernel side need not copy them (a stretch
