@@ -84,6 +84,8 @@ static void pending_drop_all(struct ws_assembler *a, struct ws_connection *c)
 	c->resp = WS_RESP_IDLE;
 }
 
+/* ---- what a connection carries, and whose it is ---- */
+
 /* The kernel side forgets what it was asked to skip on c. */
 static void skip_forget(struct ws_assembler *a, struct ws_connection *c)
 {
