@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-// fuzz-links: user/assemble/assemble.c user/assemble/semconv.c user/assemble/http1.c user/assemble/links.c user/assemble/gocalls.c user/assemble/partners.c user/assemble/baggage.c user/assemble/span.c user/process/resource.c user/process/container.c user/process/procstat.c user/process/golang.c user/process/elfsym.c user/assemble/tracectx.c user/assemble/redact.c user/assemble/webhooks.c user/assemble/jsonpath.c user/assemble/endpoints.c user/process/resattrs.c user/lib/jsonpick.c user/lib/json.c
+// fuzz-links: user/assemble/assemble.c user/assemble/conns.c user/assemble/webhook_body.c user/assemble/parentage.c user/assemble/semconv.c user/assemble/http1.c user/assemble/links.c user/assemble/gocalls.c user/assemble/partners.c user/assemble/baggage.c user/assemble/span.c user/process/resource.c user/process/container.c user/process/procstat.c user/process/procs.c user/process/golang.c user/process/elfsym.c user/assemble/tracectx.c user/assemble/redact.c user/assemble/webhooks.c user/assemble/jsonpath.c user/assemble/endpoints.c user/process/resattrs.c user/lib/jsonpick.c user/lib/json.c
 /*
  * libFuzzer target for the assembler: the input is a script of ring buffer
  * records on a few sockets. Each step's first byte picks the socket, the

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Span assembly. Each kernel socket gets a connection: two HTTP/1.x parsers
- * (one per direction, each deciding from its first bytes whether it carries
- * requests or responses), a FIFO of requests awaiting their responses, and
- * an LRU position. The direction that carries requests gives the role: the
- * process received them -> SERVER span, it sent them -> CLIENT span. A span
- * is built when its request head is complete (so its strings live in the
- * span's arena from then on) and handed out when its response ends.
- *
- * A request on a webhook route with no context on the wire has the first
- * bytes of its body gathered (one bounded buffer per such request, a bounded
- * number at once), searched once for the context, and dropped.
+ * Span assembly: pairing and span building. Each kernel socket gets a
+ * connection (conns.c): two HTTP/1.x parsers, one per direction, each
+ * deciding from its first bytes whether it carries requests or responses,
+ * and a FIFO of requests awaiting their responses. The direction that
+ * carries requests gives the role: the process received them -> SERVER
+ * span, it sent them -> CLIENT span. A span is built when its request head
+ * is complete (so its strings live in the span's arena from then on) and
+ * handed out when its response ends. Here: records in (one handler per
+ * type, dispatched at the end of the file), the stream of each direction
+ * with its holes, and pairing. Elsewhere: parents the wire does not carry
+ * (parentage.c), attributes (semconv.c), webhook bodies (webhook_body.c),
+ * and the processes' resources (procs.c).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -19,214 +20,56 @@
 #include <sys/socket.h>
 
 #include "assemble.h"
-#include "endpoints.h"
-#include "hashmix.h"
+#include "conns.h"
 #include "http1.h"
-#include "gocalls.h"
-#include "links.h"
-#include "procstat.h"
+#include "parentage.h"
+#include "procs.h"
 #include "resource.h"
 #include "semconv.h"
 #include "span.h"
 #include "tracectx.h"
+#include "webhook_body.h"
 #include "webhooks.h"
 #include "wirespan.h"
 
 #define DEFAULT_IDLE_NS (300ull * 1000000000ull)
 #define DEFAULT_MAX_CONNS 16384
-/* Requests in flight on one connection; pipelining deeper than this is rare. */
-#define PIPELINE_MAX 32
-/*
- * Held in the connection itself: almost every connection has one request in
- * flight at a time, so the rest of the FIFO is allocated only by a pipelining
- * client (it saves ~0.5 KiB per connection, 5 MiB at 10,000 connections).
- */
-#define PIPELINE_INLINE 2
-#define RES_CACHE_MAX 4096
-/* How long a cached resource is taken on trust before its process's start time is read again. */
-#define RES_RECHECK_NS 1000000000ull
-/*
- * A send is stamped after the kernel may have woken its reader, and the
- * sender may be preempted in between: a sanity bound, not a precision.
- */
-#define PEER_SKEW_NS 100000000ull
-/* Webhook bodies gathered at once: memory stays under 64 x 8 KiB whatever the traffic. */
-#define HOOKS_MAX 64
-
-/* What the response stream of a connection is in the middle of. */
-enum resp_state {
-	RESP_IDLE = 0,
-	RESP_SPAN,    /* answering the FIFO's front request */
-	RESP_ORPHAN,  /* no request waiting: consume it, build nothing */
-	RESP_INTERIM, /* a 1xx before the final response */
-};
-
-struct pending {
-	struct ws_span *span; /* NULL: a request we could not read; its response is skipped */
-	bool head;	      /* HEAD request: the response has no body */
-	bool connect;	      /* CONNECT: a 2xx turns the connection into a tunnel */
-	bool hook;	      /* its body is being read for a webhook context */
-};
-
-/* The first bytes of a webhook request's body, kept until searched once. */
-struct hook_body {
-	const struct ws_webhook *route;
-	int dir; /* the direction its request came in on */
-	size_t len;
-	char buf[WS_WEBHOOK_BODY_MAX];
-};
-
-struct dir_state {
-	uint64_t msg_start_ts; /* record time of the first bytes of the current message */
-	uint64_t last_ts;      /* time of the latest record fed */
-	uint64_t prev_ts;      /* time of the record before it: an inferred end */
-	bool gathering;	       /* bytes of a message have been fed since its start */
-	bool in_msg;	       /* its HEAD was seen, its END not yet */
-	bool have_seq;	       /* next_seq is known */
-	uint32_t next_seq;     /* stream position after the latest record (ws_data_rec.seq) */
-	struct http1_parser p;
-};
-
-struct conn {
-	uint64_t key;
-	struct conn *hnext;
-	struct conn *lru_prev, *lru_next;
-	uint64_t last_ts;
-	uint32_t tgid;
-	struct ws_tuple tuple;
-	struct ws_resource *res;
-	bool tunnel;	  /* upgraded or CONNECTed: no longer HTTP */
-	bool client;	  /* requests went out on it: known to links by its tuple */
-	bool server;	  /* requests came in on it: known to links by its tuple */
-	uint8_t resp;	  /* enum resp_state */
-	uint8_t qhead, qlen, qcap;
-	struct pending *q; /* q_inline, or PIPELINE_MAX entries on the heap */
-	struct pending q_inline[PIPELINE_INLINE];
-	struct hook_body *hook; /* NULL unless a webhook body is being read */
-	bool skip_set;	       /* the kernel side was given skip (skip_body) */
-	struct ws_skip skip;   /* the stretches it was asked to skip, per direction */
-	struct dir_state d[2]; /* indexed by enum ws_dir */
-};
-
-/* A process's resource, by pid; the start time tells a later process given the same pid. */
-struct res_entry {
-	uint32_t pid;
-	char comm[16];		/* the comm its records carried when it was last checked */
-	uint64_t start;		/* its start time then (procstat.h); 0: gone, or a replay */
-	struct ws_proc_exe exe; /* its executable then: an exec changes it, a rename does not */
-	uint64_t checked_ns;	/* record time of that check */
-	struct ws_resource *res;
-	struct res_entry *next;
-};
 
 struct ws_assembler {
 	struct ws_assembler_opts o;
 	ws_span_cb cb;
 	void *ctx;
-	struct conn **buckets;
-	size_t nbuckets; /* a power of two */
-	size_t nconns;
-	struct conn *lru_head, *lru_tail; /* head: least recently used */
-	struct res_entry *res_buckets[1024];
-	size_t nres;
-	struct ws_links *links;
-	struct ws_gocalls *gocalls; /* Go: whose call a writer goroutine writes */
-	struct ws_endpoints *endpoints; /* where HTTP was seen: failed connects there are calls */
-	size_t nhooks; /* webhook bodies being gathered */
+	struct ws_conns *conns;
+	struct ws_procs *procs; /* the resources of the processes seen */
+	struct ws_parentage *parentage; /* parents the wire does not carry */
+	struct ws_hooks hooks; /* webhook bodies being gathered */
 	struct ws_semconv_opts sc;
 	uint64_t stats[WS_ASM_STAT__COUNT];
 };
 
-
-/* ---- tables ---- */
-
-static size_t hash64(uint64_t k, size_t nbuckets)
-{
-	return (size_t)ws_mix64(k) & (nbuckets - 1);
-}
-
-static struct conn *conn_find(struct ws_assembler *a, uint64_t key)
-{
-	for (struct conn *c = a->buckets[hash64(key, a->nbuckets)]; c; c = c->hnext)
-		if (c->key == key)
-			return c;
-	return NULL;
-}
-
-static void lru_unlink(struct ws_assembler *a, struct conn *c)
-{
-	if (c->lru_prev)
-		c->lru_prev->lru_next = c->lru_next;
-	else
-		a->lru_head = c->lru_next;
-	if (c->lru_next)
-		c->lru_next->lru_prev = c->lru_prev;
-	else
-		a->lru_tail = c->lru_prev;
-	c->lru_prev = c->lru_next = NULL;
-}
-
-static void lru_push_tail(struct ws_assembler *a, struct conn *c)
-{
-	c->lru_prev = a->lru_tail;
-	c->lru_next = NULL;
-	if (a->lru_tail)
-		a->lru_tail->lru_next = c;
-	else
-		a->lru_head = c;
-	a->lru_tail = c;
-}
-
 /* ---- the request FIFO ---- */
 
-/* A request leaves the FIFO: a server thread is done with it. */
-static void pending_done(struct ws_assembler *a, const struct pending *p)
+static void fifo_push(struct ws_assembler *a, struct ws_connection *c, struct ws_pending p)
 {
-	if (p->span && p->span->kind == WS_KIND_SERVER)
-		ws_links_server_end(a->links, p->span->exec);
-}
-
-/* The inline FIFO is full: move it, in order, to a PIPELINE_MAX one. */
-static bool fifo_grow(struct conn *c)
-{
-	struct pending *q = malloc(PIPELINE_MAX * sizeof(*q));
-
-	if (!q)
-		return false;
-	for (unsigned int i = 0; i < c->qlen; i++)
-		q[i] = c->q[(c->qhead + i) % c->qcap];
-	c->q = q;
-	c->qhead = 0;
-	c->qcap = PIPELINE_MAX;
-	return true;
-}
-
-static void fifo_push(struct ws_assembler *a, struct conn *c, struct pending p)
-{
-	if (c->qlen == c->qcap && (c->qcap == PIPELINE_MAX || !fifo_grow(c))) {
+	if (!ws_conn_push(c, p)) {
 		a->stats[WS_ASM_PIPELINE_FULL]++;
-		pending_done(a, &p);
+		ws_parentage_request_done(a->parentage, p.span); /* its thread is done with it */
 		ws_span_free(p.span);
-		return;
 	}
-	c->q[(c->qhead + c->qlen) % c->qcap] = p;
-	c->qlen++;
 }
 
-static struct pending fifo_pop(struct ws_assembler *a, struct conn *c)
+static struct ws_pending fifo_pop(struct ws_assembler *a, struct ws_connection *c)
 {
-	struct pending p = c->q[c->qhead];
+	struct ws_pending p = ws_conn_pop(c);
 
-	c->qhead = (c->qhead + 1) % c->qcap;
-	c->qlen--;
-	pending_done(a, &p);
+	ws_parentage_request_done(a->parentage, p.span); /* its thread is done with it */
 	return p;
 }
 
 /* The front request will get no answer we can read: counted, dropped. */
-static void drop_front(struct ws_assembler *a, struct conn *c)
+static void drop_front(struct ws_assembler *a, struct ws_connection *c)
 {
-	struct pending p = fifo_pop(a, c);
+	struct ws_pending p = fifo_pop(a, c);
 
 	if (p.span) {
 		a->stats[WS_ASM_REQ_NO_RESP]++;
@@ -234,228 +77,49 @@ static void drop_front(struct ws_assembler *a, struct conn *c)
 	}
 }
 
-static void pending_drop_all(struct ws_assembler *a, struct conn *c)
+static void pending_drop_all(struct ws_assembler *a, struct ws_connection *c)
 {
 	while (c->qlen)
 		drop_front(a, c);
-	c->resp = RESP_IDLE;
+	c->resp = WS_RESP_IDLE;
 }
 
-static void links_forget(struct ws_assembler *a, struct conn *c)
-{
-	if (c->client)
-		ws_links_client_closed(a->links, &c->tuple);
-	if (c->server)
-		ws_links_server_closed(a->links, &c->tuple);
-}
-
-/* The body's bytes go, unread: the connection went first (nothing to link). */
-static void hook_drop(struct ws_assembler *a, struct conn *c)
-{
-	if (!c->hook)
-		return;
-	explicit_bzero(c->hook->buf, c->hook->len); /* no body bytes linger in freed memory */
-	free(c->hook);
-	c->hook = NULL;
-	a->nhooks--;
-}
+/* ---- what a connection carries, and whose it is ---- */
 
 /* The kernel side forgets what it was asked to skip on c. */
-static void skip_forget(struct ws_assembler *a, struct conn *c)
+static void skip_forget(struct ws_assembler *a, struct ws_connection *c)
 {
-	if (c->skip_set && a->o.skip_body)
+	if (ws_conn_skip_clear(c) && a->o.skip_body)
 		a->o.skip_body(a->o.hint_ctx, c->key, NULL);
-	c->skip_set = false;
-	memset(&c->skip, 0, sizeof(c->skip));
 }
 
-static void conn_free(struct ws_assembler *a, struct conn *c)
+/* c leaves the table, or starts over: what it still carries is counted and let go. */
+static void conn_drop(void *ctx, struct ws_connection *c)
 {
-	struct conn **pp = &a->buckets[hash64(c->key, a->nbuckets)];
+	struct ws_assembler *a = ctx;
 
-	while (*pp != c)
-		pp = &(*pp)->hnext;
-	*pp = c->hnext;
-	lru_unlink(a, c);
-	hook_drop(a, c);
+	ws_hook_drop(&a->hooks, c);
 	skip_forget(a, c);
 	pending_drop_all(a, c);
-	links_forget(a, c);
-	ws_resource_put(c->res);
-	http1_release(&c->d[0].p);
-	http1_release(&c->d[1].p);
-	if (c->q != c->q_inline)
-		free(c->q);
-	free(c);
-	a->nconns--;
+	ws_parentage_conn_gone(a->parentage, c);
 }
 
-static void conn_reset(struct ws_assembler *a, struct conn *c, uint32_t tgid)
-{
-	hook_drop(a, c);
-	skip_forget(a, c);
-	pending_drop_all(a, c);
-	links_forget(a, c);
-	ws_resource_put(c->res);
-	c->res = NULL;
-	c->tgid = tgid;
-	c->tunnel = false;
-	c->client = c->server = false;
-	for (int i = 0; i < 2; i++) {
-		memset(&c->d[i], 0, offsetof(struct dir_state, p));
-		http1_release(&c->d[i].p); /* a fresh (zeroed) conn has nothing to free */
-		http1_init(&c->d[i].p, HTTP1_AUTO);
-	}
-}
-
-static struct conn *conn_new(struct ws_assembler *a, uint64_t key, uint32_t tgid)
-{
-	struct conn *c;
-	size_t b;
-
-	if (a->nconns >= a->o.max_conns && a->lru_head) {
-		a->stats[WS_ASM_CONNS_EVICTED]++;
-		conn_free(a, a->lru_head);
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->key = key;
-	c->q = c->q_inline;
-	c->qcap = PIPELINE_INLINE;
-	conn_reset(a, c, tgid);
-	b = hash64(key, a->nbuckets);
-	c->hnext = a->buckets[b];
-	a->buckets[b] = c;
-	lru_push_tail(a, c);
-	a->nconns++;
-	return c;
-}
-
-static void res_cache_clear(struct ws_assembler *a)
-{
-	for (size_t i = 0; i < sizeof(a->res_buckets) / sizeof(a->res_buckets[0]); i++) {
-		while (a->res_buckets[i]) {
-			struct res_entry *e = a->res_buckets[i];
-
-			a->res_buckets[i] = e->next;
-			ws_resource_put(e->res);
-			free(e);
-		}
-	}
-	a->nres = 0;
-}
-
-/*
- * Whether the process at e->pid is still the one e's resource was read for.
- * Another start time is another process (the pid was reused). One gone
- * leaves its last records behind: they keep its resource, unless they carry
- * another comm (nothing then tells whose they are). The same process under
- * another comm renamed itself (prctl(PR_SET_NAME)) and keeps its resource,
- * or exec'd another program (a new executable, environment, maybe Go) and
- * does not. Records carry the group leader's comm as the kernel read it per
- * connection, so a renamed process may show both names for a while: each
- * change costs this check (a stat read and a stat), never a resource read.
- */
-static bool res_same_process(struct ws_assembler *a, struct res_entry *e, const char comm[16],
-			     uint64_t ts)
-{
-	uint64_t start = ws_proc_start(a->o.proc_root, e->pid);
-	struct ws_proc_exe exe;
-
-	e->checked_ns = ts;
-	if (start && start != e->start)
-		return false;
-	if (!memcmp(e->comm, comm, 16))
-		return true;
-	if (!start)
-		return false;
-	/* An executable unknown both times (unreadable) is taken as the same. */
-	ws_proc_exe(a->o.proc_root, e->pid, &exe);
-	if (exe.dev != e->exe.dev || exe.ino != e->exe.ino)
-		return false;
-	memcpy(e->comm, comm, 16);
-	return true;
-}
-
-/*
- * The resource of a process, read from /proc once per process: keyed by
- * pid and start time, not by comm, so threads, renames and busy pools do
- * not re-read 64 KiB of environment, the executable and the runtime's
- * record. The cache is consulted once per new connection (and per failed
- * connect), not per record; still, reading /proc/PID/stat (open, read,
- * close: some microseconds) each time would cost a client of short
- * connections about what the span costs. So the start time is read when
- * the entry is made, when a record's comm differs from the entry's, and
- * otherwise at most once per RES_RECHECK_NS of record time per process.
- * A pid reused within that second by a process of the same comm has the
- * old resource until the check: with pids handed out cyclically, rare.
- * ts: the record's time. A replay (proc_root "") reads nothing: there a
- * pid whose comm changed is a new process, as the best guess.
- */
+/* The resource of a process; one read just now is counted and, if Go, followed. */
 static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, const char comm[16],
 				      uint64_t ts)
 {
-	size_t b = hash64(pid, sizeof(a->res_buckets) / sizeof(a->res_buckets[0]));
-	const bool reads = a->o.proc_root[0];
-	char name[17];
-	struct res_entry *e;
+	bool fresh;
+	struct ws_resource *r = ws_procs_get(a->procs, pid, comm, ts, &fresh);
 
-	for (e = a->res_buckets[b]; e; e = e->next)
-		if (e->pid == pid)
-			break;
-	if (e && !memcmp(e->comm, comm, 16) && (!reads || ts < e->checked_ns + RES_RECHECK_NS))
-		return ws_resource_get(e->res);
-	if (e && reads && res_same_process(a, e, comm, ts))
-		return ws_resource_get(e->res);
-	memcpy(name, comm, 16);
-	name[16] = '\0';
-	if (!e) {
-		if (a->nres >= RES_CACHE_MAX)
-			res_cache_clear(a); /* a cheap bound; hot entries come back at once */
-		e = calloc(1, sizeof(*e));
-		if (!e)
-			return NULL;
-		e->pid = pid;
-		e->next = a->res_buckets[b];
-		a->res_buckets[b] = e;
-		a->nres++;
+	if (fresh) {
+		a->stats[WS_ASM_RES_ATTRS_DROPPED] += r->attrs_dropped;
+		if (r->go_goroutines && a->o.go_process)
+			a->o.go_process(a->o.hint_ctx, pid);
 	}
-	/* Before the resource: a process replaced while it is read is caught at the next check. */
-	e->start = reads ? ws_proc_start(a->o.proc_root, pid) : 0;
-	if (reads)
-		ws_proc_exe(a->o.proc_root, pid, &e->exe);
-	e->checked_ns = ts;
-	ws_resource_put(e->res);
-	e->res = ws_resource_new_opts(&(struct ws_resource_opts){ .proc_root = a->o.proc_root,
-								  .base = a->o.resource_attrs },
-				      pid, name);
-	if (e->res)
-		a->stats[WS_ASM_RES_ATTRS_DROPPED] += e->res->attrs_dropped;
-	if (e->res && e->res->go_goroutines && a->o.go_process)
-		a->o.go_process(a->o.hint_ctx, pid);
-	memcpy(e->comm, comm, 16);
-	return e->res ? ws_resource_get(e->res) : NULL;
+	return r;
 }
 
-/* ---- span building: links here, attributes in semconv.c ---- */
-
-static void adopt_parent(struct ws_span *s, const struct ws_link_ctx *p)
-{
-	memcpy(s->trace_id, p->trace_id, sizeof(s->trace_id));
-	memcpy(s->parent_span_id, p->span_id, sizeof(s->parent_span_id));
-	s->trace_flags = p->flags;
-}
-
-static struct ws_link_ctx link_ctx(const struct ws_span *s)
-{
-	struct ws_link_ctx x;
-
-	memcpy(x.trace_id, s->trace_id, sizeof(x.trace_id));
-	memcpy(x.span_id, s->span_id, sizeof(x.span_id));
-	x.flags = s->trace_flags;
-	return x;
-}
+/* ---- span building: parents in parentage.c, attributes in semconv.c ---- */
 
 /*
  * Who made an I/O. A Go program's threads run goroutines of many requests
@@ -463,7 +127,7 @@ static struct ws_link_ctx link_ctx(const struct ws_span *s)
  * without it (an old Go, goroutines not followed) nothing is inferred:
  * none rather than a wrong parent.
  */
-static struct ws_exec_ctx exec_of(const struct ws_assembler *a, const struct conn *c,
+static struct ws_exec_ctx exec_of(const struct ws_assembler *a, const struct ws_connection *c,
 				   const struct ws_data_rec *r)
 {
 	bool go = c->res && c->res->go;
@@ -481,38 +145,7 @@ static struct ws_exec_ctx exec_of(const struct ws_assembler *a, const struct con
 	return (struct ws_exec_ctx){ .id = r->hdr.tid };
 }
 
-/*
- * Where the wire carries no context: a server request is the child of the
- * traced client request at the other end of its connection; a client
- * request is the child of the one server request its thread is handling.
- * The bookkeeping runs either way, so later requests stay paired.
- */
-static void link_request(struct ws_assembler *a, struct conn *c, struct ws_span *s, bool wired)
-{
-	struct ws_link_ctx parent, self;
-	uint64_t ts = s->start_unix_ns - a->o.mono_to_unix_ns;
-
-	if (s->kind == WS_KIND_SERVER) {
-		ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.saddr, c->tuple.sport);
-		if (!ws_links_peer_client(a->links, &c->tuple, ts, PEER_SKEW_NS, &parent) && !wired)
-			adopt_parent(s, &parent);
-		self = link_ctx(s);
-		ws_links_server_begin(a->links, s->exec, &self);
-		c->server = true;
-		return;
-	}
-	ws_endpoints_add(a->endpoints, c->tuple.family, c->tuple.daddr, c->tuple.dport);
-	/* Go's http.Transport writes from another goroutine than the caller's. */
-	if (s->exec.tgid)
-		s->exec.id = ws_gocalls_owner(a->gocalls, s->exec.tgid, s->exec.id, ts);
-	if (!wired && !ws_links_thread_parent(a->links, s->exec, &parent))
-		adopt_parent(s, &parent);
-	self = link_ctx(s);
-	ws_links_client_sent(a->links, &c->tuple, ts, &self);
-	c->client = true;
-}
-
-static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int dir,
+static struct ws_span *request_span(struct ws_assembler *a, struct ws_connection *c, int dir,
 				    const struct http1_head *h, struct ws_exec_ctx x, bool *wired)
 {
 	bool server = dir == WS_DIR_INGRESS;
@@ -526,96 +159,9 @@ static struct ws_span *request_span(struct ws_assembler *a, struct conn *c, int 
 	s->exec = x;
 	s->res = c->res ? ws_resource_get(c->res) : NULL;
 	*wired = ws_semconv_trace_context(s, h);
-	link_request(a, c, s, *wired);
+	ws_parentage_request(a->parentage, c, s, *wired, c->d[dir].msg_start_ts);
 	ws_semconv_request(s, h, &c->tuple, &a->sc);
 	return s;
-}
-
-/* ---- webhooks: the context a partner kept for us, in the body ---- */
-
-static bool is_root(const struct ws_span *s)
-{
-	static const uint8_t zero[8];
-
-	return !memcmp(s->parent_span_id, zero, sizeof(zero));
-}
-
-/*
- * A link by default. As parent only when asked and nothing closer is known:
- * a parent inferred from a traced client at the other end is the caller
- * itself, so the body's context then stays a link.
- */
-static void hook_apply(struct ws_assembler *a, struct ws_span *s, const struct ws_webhook *w,
-		       const struct ws_traceparent *tp)
-{
-	struct ws_link_ctx self;
-
-	if (w->mode != WS_WEBHOOK_PARENT || !is_root(s)) {
-		ws_span_add_link(s, tp->trace_id, tp->parent_id, tp->flags);
-		return;
-	}
-	memcpy(s->trace_id, tp->trace_id, sizeof(s->trace_id));
-	memcpy(s->parent_span_id, tp->parent_id, sizeof(s->parent_span_id));
-	s->trace_flags = tp->flags;
-	/* Calls the handler makes from now on belong to the new trace too. */
-	self = link_ctx(s);
-	ws_links_server_update(a->links, s->exec, &self);
-}
-
-/* The body's first bytes are in (or it ended, or was cut): searched once, then dropped. */
-static void hook_end(struct ws_assembler *a, struct conn *c)
-{
-	struct hook_body *hb = c->hook;
-	struct pending *p = NULL;
-	struct ws_traceparent tp;
-
-	if (!hb)
-		return;
-	for (uint8_t i = 0; i < c->qlen && !p; i++)
-		if (c->q[(c->qhead + i) % c->qcap].hook)
-			p = &c->q[(c->qhead + i) % c->qcap];
-	if (p)
-		p->hook = false;
-	if (p && p->span && !ws_webhook_context(hb->route, hb->buf, hb->len, &tp)) {
-		hook_apply(a, p->span, hb->route, &tp);
-		a->stats[WS_ASM_WEBHOOK_LINKED]++;
-	} else {
-		a->stats[WS_ASM_WEBHOOK_NO_CONTEXT]++;
-	}
-	hook_drop(a, c);
-}
-
-/* A request on a webhook route, without context on the wire: read its body's first bytes. */
-static void hook_begin(struct ws_assembler *a, struct conn *c, int dir,
-		       const struct ws_webhook *route)
-{
-	struct hook_body *hb;
-
-	hook_end(a, c); /* never two at once: the parser ends one body before the next head */
-	if (a->nhooks >= HOOKS_MAX || !(hb = malloc(sizeof(*hb)))) {
-		a->stats[WS_ASM_WEBHOOK_BUSY]++;
-		return;
-	}
-	hb->route = route;
-	hb->dir = dir;
-	hb->len = 0;
-	c->hook = hb;
-	a->nhooks++;
-	c->q[(c->qhead + c->qlen - 1) % c->qcap].hook = true;
-	http1_want_body(&c->d[dir].p, sizeof(hb->buf));
-}
-
-static void hook_bytes(struct ws_assembler *a, struct conn *c, const char *b, size_t n)
-{
-	struct hook_body *hb = c->hook;
-	size_t room = sizeof(hb->buf) - hb->len;
-
-	if (n > room)
-		n = room; /* not reached: the parser hands out no more than asked */
-	memcpy(hb->buf + hb->len, b, n);
-	hb->len += n;
-	if (hb->len == sizeof(hb->buf))
-		hook_end(a, c);
 }
 
 /* ---- finished spans ---- */
@@ -630,57 +176,35 @@ static void emit(struct ws_assembler *a, struct ws_span *s, uint64_t end_ts)
 }
 
 /* The response being read ends at end_ts: its span is done. */
-static void response_end(struct ws_assembler *a, struct conn *c, uint64_t end_ts)
+static void response_end(struct ws_assembler *a, struct ws_connection *c, uint64_t end_ts)
 {
-	struct pending p;
+	struct ws_pending p;
 
-	if (c->resp == RESP_SPAN && c->qlen) {
+	if (c->resp == WS_RESP_SPAN && c->qlen) {
 		/* Answered before its body was read through: what came of it decides. */
-		if (c->q[c->qhead].hook)
-			hook_end(a, c);
+		if (ws_conn_at(c, 0)->hook)
+			ws_hook_end(&a->hooks, c);
 		p = fifo_pop(a, c);
 		if (p.span)
 			emit(a, p.span, end_ts);
 	}
-	c->resp = RESP_IDLE;
+	c->resp = WS_RESP_IDLE;
 }
 
 /* ---- parser events ---- */
 
-/*
- * What a direction carries. A parser decides at its first good head; until
- * then the other direction tells: opposite of requests are responses.
- */
-static enum http1_kind dir_kind(const struct conn *c, int dir)
-{
-	enum http1_kind other = c->d[!dir].p.kind;
-
-	if (c->d[dir].p.kind != HTTP1_AUTO)
-		return c->d[dir].p.kind;
-	if (other == HTTP1_REQUESTS)
-		return HTTP1_RESPONSES;
-	if (other == HTTP1_RESPONSES)
-		return HTTP1_REQUESTS;
-	return HTTP1_AUTO;
-}
-
 /* The start of a message on dir was lost: keep the request FIFO paired. */
-static void message_lost(struct ws_assembler *a, struct conn *c, int dir)
+static void message_lost(struct ws_assembler *a, struct ws_connection *c, int dir)
 {
-	enum http1_kind k = dir_kind(c, dir);
+	enum http1_kind k = ws_conn_dir_kind(c, dir);
 
 	if (k == HTTP1_REQUESTS) {
-		struct ws_link_ctx unused;
-
 		/* A request we cannot read still gets an answer: skip that answer. */
-		fifo_push(a, c, (struct pending){ 0 });
+		fifo_push(a, c, (struct ws_pending){ 0 });
 		/* ... and it was still the traced peer's request: keep the pairing in step. */
-		if (dir == WS_DIR_INGRESS) {
-			ws_links_peer_client(a->links, &c->tuple, c->d[dir].last_ts, PEER_SKEW_NS,
-					     &unused);
-			c->server = true;
-		}
-	} else if (k == HTTP1_RESPONSES && c->resp == RESP_IDLE && c->qlen) {
+		if (dir == WS_DIR_INGRESS)
+			ws_parentage_request_lost(a->parentage, c, c->d[dir].last_ts);
+	} else if (k == HTTP1_RESPONSES && c->resp == WS_RESP_IDLE && c->qlen) {
 		drop_front(a, c); /* its answer is unreadable: keep the rest paired */
 	}
 }
@@ -694,8 +218,8 @@ static bool own_export(const struct ws_assembler *a, const struct http1_head *h)
 	       f->value_len && !memcmp(f->value, a->o.agent_token, f->value_len);
 }
 
-static void on_event(struct ws_assembler *a, struct conn *c, int dir, const struct http1_event *ev,
-		     uint64_t ts, struct ws_exec_ctx x);
+static void on_event(struct ws_assembler *a, struct ws_connection *c, int dir,
+		     const struct http1_event *ev, uint64_t ts, struct ws_exec_ctx x);
 
 /*
  * A request on c in direction dir: an answer in the other direction whose
@@ -703,12 +227,12 @@ static void on_event(struct ws_assembler *a, struct conn *c, int dir, const stru
  * client asks again only once it has its answer. It ends with the last
  * bytes seen of it, not at the next answer's start.
  */
-static void end_lost_answer(struct ws_assembler *a, struct conn *c, int dir)
+static void end_lost_answer(struct ws_assembler *a, struct ws_connection *c, int dir)
 {
-	struct dir_state *o = &c->d[!dir];
+	struct ws_conn_dir *o = &c->d[!dir];
 	struct http1_event ev;
 
-	if (c->resp != RESP_SPAN || dir_kind(c, !dir) != HTTP1_RESPONSES)
+	if (c->resp != WS_RESP_SPAN || ws_conn_dir_kind(c, !dir) != HTTP1_RESPONSES)
 		return;
 	http1_end_lost(&o->p, &ev);
 	if (ev.type != HTTP1_EV_END)
@@ -717,11 +241,11 @@ static void end_lost_answer(struct ws_assembler *a, struct conn *c, int dir)
 	on_event(a, c, !dir, &ev, o->last_ts, (struct ws_exec_ctx){ 0 });
 }
 
-static void on_request_head(struct ws_assembler *a, struct conn *c, int dir,
+static void on_request_head(struct ws_assembler *a, struct ws_connection *c, int dir,
 			    const struct http1_head *h, struct ws_exec_ctx x)
 {
 	const struct ws_webhook *route;
-	struct pending p = { 0 };
+	struct ws_pending p = { 0 };
 	bool wired = false;
 	uint8_t qlen;
 
@@ -743,24 +267,24 @@ static void on_request_head(struct ws_assembler *a, struct conn *c, int dir,
 	route = ws_webhook_match(a->o.webhooks, h->method, h->method_len, h->target,
 				 h->target_len);
 	if (route)
-		hook_begin(a, c, dir, route);
+		ws_hook_begin(&a->hooks, c, dir, route);
 }
 
-static void on_response_head(struct ws_assembler *a, struct conn *c, int dir,
+static void on_response_head(struct ws_assembler *a, struct ws_connection *c, int dir,
 			     const struct http1_head *h, uint64_t ts)
 {
-	struct pending *front = c->qlen ? &c->q[c->qhead] : NULL;
+	struct ws_pending *front = c->qlen ? ws_conn_at(c, 0) : NULL;
 
 	if (h->status >= 100 && h->status < 200 && h->status != 101) {
-		c->resp = RESP_INTERIM; /* 100 Continue and friends: the final answer follows */
+		c->resp = WS_RESP_INTERIM; /* 100 Continue and friends: the final answer follows */
 		return;
 	}
 	if (!front) {
 		a->stats[WS_ASM_RESP_NO_REQ]++;
-		c->resp = RESP_ORPHAN;
+		c->resp = WS_RESP_ORPHAN;
 		return;
 	}
-	c->resp = RESP_SPAN;
+	c->resp = WS_RESP_SPAN;
 	if (front->span)
 		ws_semconv_response(front->span, h, &a->sc);
 	if (front->head)
@@ -772,10 +296,10 @@ static void on_response_head(struct ws_assembler *a, struct conn *c, int dir,
 	}
 }
 
-static void on_event(struct ws_assembler *a, struct conn *c, int dir, const struct http1_event *ev,
-		     uint64_t ts, struct ws_exec_ctx x)
+static void on_event(struct ws_assembler *a, struct ws_connection *c, int dir,
+		     const struct http1_event *ev, uint64_t ts, struct ws_exec_ctx x)
 {
-	struct dir_state *d = &c->d[dir];
+	struct ws_conn_dir *d = &c->d[dir];
 
 	switch (ev->type) {
 	case HTTP1_EV_HEAD:
@@ -788,31 +312,32 @@ static void on_event(struct ws_assembler *a, struct conn *c, int dir, const stru
 			on_response_head(a, c, dir, ev->head, ts);
 		break;
 	case HTTP1_EV_BODY:
-		if (c->hook && c->hook->dir == dir)
-			hook_bytes(a, c, ev->body, ev->body_len);
+		if (ws_hook_on(c, dir))
+			ws_hook_bytes(&a->hooks, c, ev->body, ev->body_len);
 		break;
 	case HTTP1_EV_END:
-		if (c->hook && c->hook->dir == dir)
-			hook_end(a, c);
+		if (ws_hook_on(c, dir))
+			ws_hook_end(&a->hooks, c);
 		d->gathering = false;
 		d->in_msg = false;
-		if (dir_kind(c, dir) == HTTP1_RESPONSES) {
-			if (c->resp == RESP_INTERIM)
-				c->resp = RESP_IDLE;
+		if (ws_conn_dir_kind(c, dir) == HTTP1_RESPONSES) {
+			if (c->resp == WS_RESP_INTERIM)
+				c->resp = WS_RESP_IDLE;
 			else
 				response_end(a, c, ev->inferred ? d->prev_ts : ts);
 		}
 		break;
 	case HTTP1_EV_ERROR:
-		if (c->hook && c->hook->dir == dir)
-			hook_end(a, c); /* a broken body: what came before the break counts */
+		/* A broken body: what came before the break counts. */
+		if (ws_hook_on(c, dir))
+			ws_hook_end(&a->hooks, c);
 		a->stats[ev->error == -E2BIG ? WS_ASM_HEAD_TOO_BIG : WS_ASM_PARSE_ERRORS]++;
 		d->gathering = false;
-		if (dir_kind(c, dir) == HTTP1_RESPONSES) {
+		if (ws_conn_dir_kind(c, dir) == HTTP1_RESPONSES) {
 			/* Broken in its head or body: the front request's answer, unless an orphan. */
-			bool orphan = c->resp == RESP_ORPHAN;
+			bool orphan = c->resp == WS_RESP_ORPHAN;
 
-			c->resp = RESP_IDLE;
+			c->resp = WS_RESP_IDLE;
 			if (!orphan)
 				message_lost(a, c, dir);
 		} else if (!d->in_msg) {
@@ -825,10 +350,10 @@ static void on_event(struct ws_assembler *a, struct conn *c, int dir, const stru
 	}
 }
 
-static void feed(struct ws_assembler *a, struct conn *c, int dir, const char *buf, size_t len,
-		 uint64_t ts, struct ws_exec_ctx x)
+static void feed(struct ws_assembler *a, struct ws_connection *c, int dir, const char *buf,
+		 size_t len, uint64_t ts, struct ws_exec_ctx x)
 {
-	struct dir_state *d = &c->d[dir];
+	struct ws_conn_dir *d = &c->d[dir];
 	struct http1_event ev;
 	long n;
 
@@ -856,10 +381,10 @@ static void feed(struct ws_assembler *a, struct conn *c, int dir, const char *bu
 }
 
 /* n bytes the kernel did not copy. Inside a counted body they are skipped. */
-static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uint64_t ts,
+static void gap(struct ws_assembler *a, struct ws_connection *c, int dir, uint64_t n, uint64_t ts,
 		struct ws_exec_ctx x)
 {
-	struct dir_state *d = &c->d[dir];
+	struct ws_conn_dir *d = &c->d[dir];
 	struct http1_parser *p = &d->p;
 	/* Not inside a message: the first lost byte starts one. */
 	bool was_lost = http1_lost_sync(p), start_lost = !d->in_msg;
@@ -867,8 +392,8 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 	long r;
 
 	/* Body bytes after a hole would not continue those before it: search what came. */
-	if (c->hook && c->hook->dir == dir)
-		hook_end(a, c);
+	if (ws_hook_on(c, dir))
+		ws_hook_end(&a->hooks, c);
 	while (n && !c->tunnel) {
 		r = http1_gap(p, n, &ev);
 		if (r < 0 || (uint64_t)r > n)
@@ -894,14 +419,6 @@ static void gap(struct ws_assembler *a, struct conn *c, int dir, uint64_t n, uin
 	feed(a, c, dir, "", 0, ts, x);
 }
 
-/* Whether the stream bytes [from, from + n) lie inside the stretch of dir c asked to skip. */
-static bool skip_covers(const struct conn *c, int dir, uint32_t from, uint32_t n)
-{
-	uint32_t span = c->skip.until[dir] - c->skip.from[dir], at = from - c->skip.from[dir];
-
-	return c->skip_set && c->skip.ts[dir] && at < span && span - at >= n;
-}
-
 /*
  * The record r says where its bytes are in their stream: bytes before them
  * that no record brought (the kernel skipped them, or their records were
@@ -911,10 +428,10 @@ static bool skip_covers(const struct conn *c, int dir, uint32_t from, uint32_t n
  * unpaired and counted, and r starts the next message. Records from the
  * past (two threads on one socket) leave the position be.
  */
-static void stream_position(struct ws_assembler *a, struct conn *c, const struct ws_data_rec *r,
-			    struct ws_exec_ctx x)
+static void stream_position(struct ws_assembler *a, struct ws_connection *c,
+			    const struct ws_data_rec *r, struct ws_exec_ctx x)
 {
-	struct dir_state *d = &c->d[r->dir];
+	struct ws_conn_dir *d = &c->d[r->dir];
 	uint32_t missing = r->seq - d->next_seq;
 
 	if (!(r->hdr.flags & WS_F_SEQ))
@@ -922,7 +439,7 @@ static void stream_position(struct ws_assembler *a, struct conn *c, const struct
 	if (d->have_seq && missing >= 1u << 31)
 		return;
 	if (d->have_seq && missing) {
-		if (!skip_covers(c, r->dir, d->next_seq, missing))
+		if (!ws_conn_skip_covers(c, r->dir, d->next_seq, missing))
 			a->stats[WS_ASM_STREAM_GAPS]++;
 		if (d->in_msg || d->gathering)
 			gap(a, c, r->dir, missing, r->hdr.ts_ns, x);
@@ -931,30 +448,13 @@ static void stream_position(struct ws_assembler *a, struct conn *c, const struct
 	d->have_seq = true;
 }
 
-/*
- * A long Content-Length body is under way in direction dir of c: its bytes
- * will only be counted, so the kernel side need not copy them (a stretch
- * below 2^31 bytes: positions wrap at 2^32). ts: the latest record's.
- */
-static void skip_ask(struct ws_assembler *a, struct conn *c, int dir, uint64_t ts)
+/* A long body is under way on c: the kernel side is asked not to copy what is left of it. */
+static void skip_ask(struct ws_assembler *a, struct ws_connection *c, int dir, uint64_t ts)
 {
-	struct dir_state *d = &c->d[dir];
-	uint64_t left = http1_body_left(&d->p);
-	uint32_t until;
-
-	if (!a->o.skip_body || !d->have_seq || left < WS_SKIP_MIN_BODY || c->tunnel)
-		return;
-	if (left > INT32_MAX)
-		left = INT32_MAX;
-	until = d->next_seq + (uint32_t)left;
-	if (c->skip.ts[dir] && c->skip.until[dir] == until)
-		return; /* asked already */
-	c->skip.ts[dir] = ts;
-	c->skip.from[dir] = d->next_seq;
-	c->skip.until[dir] = until;
-	c->skip_set = true;
-	a->o.skip_body(a->o.hint_ctx, c->key, &c->skip);
-	a->stats[WS_ASM_BODIES_SKIPPED]++;
+	if (a->o.skip_body && ws_conn_skip_plan(c, dir, ts)) {
+		a->o.skip_body(a->o.hint_ctx, c->key, &c->skip);
+		a->stats[WS_ASM_BODIES_SKIPPED]++;
+	}
 }
 
 /*
@@ -962,14 +462,14 @@ static void skip_ask(struct ws_assembler *a, struct conn *c, int dir, uint64_t t
  * stopped answering: failed calls, recorded as errors that end at the close.
  * A client that gave up by itself closes first: nothing failed that we know.
  */
-static void fail_pending_calls(struct ws_assembler *a, struct conn *c, uint16_t flags,
+static void fail_pending_calls(struct ws_assembler *a, struct ws_connection *c, uint16_t flags,
 			       uint64_t ts)
 {
 	const struct ws_failure *f = ws_failure_of_close(flags);
 
-	while (f && c->qlen && c->resp == RESP_IDLE && c->q[c->qhead].span &&
-	       c->q[c->qhead].span->kind == WS_KIND_CLIENT) {
-		struct pending p = fifo_pop(a, c);
+	while (f && c->qlen && c->resp == WS_RESP_IDLE && ws_conn_at(c, 0)->span &&
+	       ws_conn_at(c, 0)->span->kind == WS_KIND_CLIENT) {
+		struct ws_pending p = fifo_pop(a, c);
 
 		ws_semconv_failed(p.span, f, ts + a->o.mono_to_unix_ns);
 		emit(a, p.span, ts);
@@ -986,10 +486,9 @@ static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail
 {
 	const struct ws_failure *f = ws_failure_of_connect(r->hdr.flags);
 	uint64_t start = r->start_ns && r->start_ns <= r->hdr.ts_ns ? r->start_ns : r->hdr.ts_ns;
-	struct ws_link_ctx parent;
 	struct ws_span *s;
 
-	if (!f || !ws_endpoints_has(a->endpoints, r->tuple.family, r->tuple.daddr, r->tuple.dport)) {
+	if (!f || !ws_parentage_http_peer(a->parentage, &r->tuple)) {
 		a->stats[WS_ASM_CONNECT_FAIL_OTHER]++;
 		return;
 	}
@@ -1005,24 +504,24 @@ static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail
 	ws_ids_span(s->span_id);
 	ws_ids_trace(s->trace_id);
 	s->trace_flags = 1;
-	if (!ws_links_thread_parent(a->links, s->exec, &parent))
-		adopt_parent(s, &parent);
+	ws_parentage_thread_parent(a->parentage, s);
 	ws_semconv_connect_failed(s, &r->tuple, f, r->hdr.ts_ns + a->o.mono_to_unix_ns, &a->sc);
 	emit(a, s, r->hdr.ts_ns);
 }
 
-static void on_close(struct ws_assembler *a, struct conn *c, uint16_t flags, uint64_t ts)
+static void on_close(struct ws_assembler *a, struct ws_connection *c, uint16_t flags, uint64_t ts)
 {
 	struct http1_event ev;
 
 	for (int dir = 0; dir < 2 && !c->tunnel; dir++) {
-		struct dir_state *d = &c->d[dir];
+		struct ws_conn_dir *d = &c->d[dir];
 
 		/*
 		 * A body cut short while the kernel skipped it: its last bytes
 		 * went unseen, and the close is the best bound of their time.
 		 */
-		if (d->in_msg && http1_body_left(&d->p) && skip_covers(c, dir, d->next_seq, 1))
+		if (d->in_msg && http1_body_left(&d->p) &&
+		    ws_conn_skip_covers(c, dir, d->next_seq, 1))
 			d->last_ts = ts > d->last_ts ? ts : d->last_ts;
 		http1_close(&d->p, &ev);
 		d->prev_ts = d->last_ts; /* an end inferred at close is the last bytes seen */
@@ -1039,89 +538,50 @@ static void on_close(struct ws_assembler *a, struct conn *c, uint16_t flags, uin
 	 * closed without reading it, or reset the connection): the exchange
 	 * happened, its status is known, and it ends with the last bytes seen.
 	 */
-	if (c->resp == RESP_SPAN && c->qlen) {
-		int rd = dir_kind(c, WS_DIR_INGRESS) == HTTP1_RESPONSES ? WS_DIR_INGRESS
+	if (c->resp == WS_RESP_SPAN && c->qlen) {
+		int rd = ws_conn_dir_kind(c, WS_DIR_INGRESS) == HTTP1_RESPONSES ? WS_DIR_INGRESS
 									 : WS_DIR_EGRESS;
 
 		response_end(a, c, c->d[rd].last_ts);
 	}
 	fail_pending_calls(a, c, flags, ts);
-	conn_free(a, c);
+	ws_conns_del(a->conns, c);
 }
 
-/* ---- records ---- */
+/* ---- records: one handler per type, each validating its own body ---- */
 
-static int bad(struct ws_assembler *a)
+static int rec_data(struct ws_assembler *a, const struct ws_rec_hdr *h)
 {
-	a->stats[WS_ASM_BAD_RECORDS]++;
-	return -EINVAL;
-}
-
-int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
-{
-	const struct ws_rec_hdr *h = data;
-	const struct ws_data_rec *r = data;
+	const struct ws_data_rec *r = (const struct ws_data_rec *)h;
 	struct ws_exec_ctx x;
-	struct conn *c;
-	struct dir_state *d;
+	struct ws_connection *c;
+	struct ws_conn_dir *d;
 
-	a->stats[WS_ASM_RECORDS]++;
-	if (size < sizeof(*h) || h->len > size - sizeof(*h))
-		return bad(a);
-	if (h->type == WS_REC_CLOSE) {
-		if (h->len < sizeof(struct ws_close_rec) - sizeof(*h))
-			return bad(a);
-		c = conn_find(a, h->sock_id);
-		if (c)
-			on_close(a, c, h->flags, h->ts_ns);
-		return 0;
-	}
-	if (h->type == WS_REC_GO) {
-		const struct ws_go_rec *g = data;
-
-		if (h->len < sizeof(*g) - sizeof(*h))
-			return bad(a);
-		if (g->event == WS_GO_ROUNDTRIP)
-			ws_gocalls_roundtrip(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
-		else if (g->event == WS_GO_REQ_WRITE)
-			ws_gocalls_write(a->gocalls, h->tgid, g->req, g->goroutine, h->ts_ns);
-		else
-			return bad(a);
-		return 0;
-	}
-	if (h->type == WS_REC_FLOOR)
-		return 0; /* --floor-copy: a benchmark's bytes, counted in records only */
-	if (h->type == WS_REC_CONNECT_FAIL) {
-		const struct ws_connect_fail_rec *f = data;
-
-		if (h->len < sizeof(*f) - sizeof(*h) ||
-		    (f->tuple.family != AF_INET && f->tuple.family != AF_INET6))
-			return bad(a);
-		on_connect_fail(a, f);
-		return 0;
-	}
-	if (h->type != WS_REC_DATA || h->len < sizeof(*r) - sizeof(*h) ||
-	    r->cap_len != h->len - (sizeof(*r) - sizeof(*h)) || r->dir > WS_DIR_INGRESS ||
-	    (r->tuple.family != AF_INET && r->tuple.family != AF_INET6))
-		return bad(a);
+	if (h->len < sizeof(*r) - sizeof(*h) || r->cap_len != h->len - (sizeof(*r) - sizeof(*h)) ||
+	    r->dir > WS_DIR_INGRESS || (r->tuple.family != AF_INET && r->tuple.family != AF_INET6))
+		return -EINVAL;
 	if (r->cap_len > r->io_len && !(h->flags & (WS_F_NO_BUFFER | WS_F_READ_FAILED)))
-		return bad(a);
+		return -EINVAL;
 
-	c = conn_find(a, h->sock_id);
+	c = ws_conns_find(a->conns, h->sock_id);
 	/*
 	 * Another process, or other endpoints: the socket's address was reused
 	 * by a new connection whose predecessor's close we could not use (its
 	 * last bytes came after the close, as when a send races the peer's reset).
 	 */
-	if (c && (c->tgid != h->tgid || memcmp(&c->tuple, &r->tuple, sizeof(c->tuple))))
-		conn_reset(a, c, h->tgid);
+	if (c && (c->tgid != h->tgid || memcmp(&c->tuple, &r->tuple, sizeof(c->tuple)))) {
+		conn_drop(a, c);
+		ws_conn_reset(c, h->tgid);
+	}
 	if (!c) {
-		c = conn_new(a, h->sock_id, h->tgid);
+		bool evicted;
+
+		c = ws_conns_add(a->conns, h->sock_id, h->tgid, &evicted);
+		a->stats[WS_ASM_CONNS_EVICTED] += evicted;
 		if (!c)
 			return -ENOMEM;
 	} else {
-		lru_unlink(a, c);
-		lru_push_tail(a, c);
+		ws_conns_touch(a->conns, c);
 	}
 	c->last_ts = h->ts_ns;
 	c->tuple = r->tuple;
@@ -1141,14 +601,78 @@ int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
 	return 0;
 }
 
+static int rec_close(struct ws_assembler *a, const struct ws_rec_hdr *h)
+{
+	struct ws_connection *c;
+
+	if (h->len < sizeof(struct ws_close_rec) - sizeof(*h))
+		return -EINVAL;
+	c = ws_conns_find(a->conns, h->sock_id);
+	if (c)
+		on_close(a, c, h->flags, h->ts_ns);
+	return 0;
+}
+
+static int rec_connect_fail(struct ws_assembler *a, const struct ws_rec_hdr *h)
+{
+	const struct ws_connect_fail_rec *f = (const struct ws_connect_fail_rec *)h;
+
+	if (h->len < sizeof(*f) - sizeof(*h) ||
+	    (f->tuple.family != AF_INET && f->tuple.family != AF_INET6))
+		return -EINVAL;
+	on_connect_fail(a, f);
+	return 0;
+}
+
+static int rec_go(struct ws_assembler *a, const struct ws_rec_hdr *h)
+{
+	const struct ws_go_rec *g = (const struct ws_go_rec *)h;
+
+	if (h->len < sizeof(*g) - sizeof(*h))
+		return -EINVAL;
+	return ws_parentage_go(a->parentage, g);
+}
+
+int ws_assembler_record(struct ws_assembler *a, const void *data, size_t size)
+{
+	const struct ws_rec_hdr *h = data;
+	int err;
+
+	a->stats[WS_ASM_RECORDS]++;
+	if (size < sizeof(*h) || h->len > size - sizeof(*h))
+		goto bad;
+	switch (h->type) {
+	case WS_REC_DATA:
+		err = rec_data(a, h);
+		break;
+	case WS_REC_CLOSE:
+		err = rec_close(a, h);
+		break;
+	case WS_REC_CONNECT_FAIL:
+		err = rec_connect_fail(a, h);
+		break;
+	case WS_REC_GO:
+		err = rec_go(a, h);
+		break;
+	case WS_REC_FLOOR:
+		err = 0; /* --floor-copy: a benchmark's bytes, counted in records only */
+		break;
+	default:
+		err = -EINVAL;
+		break;
+	}
+	if (err != -EINVAL)
+		return err;
+bad:
+	a->stats[WS_ASM_BAD_RECORDS]++;
+	return -EINVAL;
+}
+
 void ws_assembler_expire(struct ws_assembler *a, uint64_t now_mono_ns)
 {
 	uint64_t cutoff = now_mono_ns > a->o.idle_timeout_ns ? now_mono_ns - a->o.idle_timeout_ns : 0;
 
-	while (a->lru_head && a->lru_head->last_ts < cutoff) {
-		a->stats[WS_ASM_CONNS_EVICTED]++;
-		conn_free(a, a->lru_head);
-	}
+	a->stats[WS_ASM_CONNS_EVICTED] += ws_conns_expire(a->conns, cutoff);
 }
 
 struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
@@ -1171,25 +695,14 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 		a->o.idle_timeout_ns = DEFAULT_IDLE_NS;
 	if (!a->o.max_conns)
 		a->o.max_conns = DEFAULT_MAX_CONNS;
-	a->nbuckets = 1;
-	while (a->nbuckets < a->o.max_conns)
-		a->nbuckets <<= 1;
-	a->buckets = calloc(a->nbuckets, sizeof(*a->buckets));
-	if (!a->buckets) {
-		free(a);
+	a->parentage = ws_parentage_new(a->o.max_conns);
+	a->conns = ws_conns_new(a->o.max_conns, conn_drop, a);
+	a->procs = ws_procs_new(a->o.proc_root, a->o.resource_attrs);
+	if (!a->parentage || !a->conns || !a->procs) {
+		ws_assembler_free(a);
 		return NULL;
 	}
-	a->links = ws_links_new(a->o.max_conns);
-	a->gocalls = ws_gocalls_new();
-	a->endpoints = ws_endpoints_new(0);
-	if (!a->links || !a->endpoints || !a->gocalls) {
-		ws_links_free(a->links);
-		ws_gocalls_free(a->gocalls);
-		ws_endpoints_free(a->endpoints);
-		free(a->buckets);
-		free(a);
-		return NULL;
-	}
+	a->hooks.links = ws_parentage_links(a->parentage);
 	a->sc.partners = a->o.partners;
 	a->sc.baggage = a->o.baggage;
 	a->sc.baggage_keys = a->o.baggage_keys;
@@ -1203,23 +716,22 @@ struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_s
 void ws_assembler_stats(const struct ws_assembler *a, uint64_t out[WS_ASM_STAT__COUNT])
 {
 	memcpy(out, a->stats, sizeof(a->stats));
+	out[WS_ASM_WEBHOOK_LINKED] = a->hooks.linked;
+	out[WS_ASM_WEBHOOK_NO_CONTEXT] = a->hooks.no_context;
+	out[WS_ASM_WEBHOOK_BUSY] = a->hooks.refused;
 }
 
 size_t ws_assembler_nconns(const struct ws_assembler *a)
 {
-	return a->nconns;
+	return ws_conns_count(a->conns);
 }
 
 void ws_assembler_free(struct ws_assembler *a)
 {
 	if (!a)
 		return;
-	while (a->lru_head)
-		conn_free(a, a->lru_head);
-	res_cache_clear(a);
-	ws_links_free(a->links);
-	ws_gocalls_free(a->gocalls);
-	ws_endpoints_free(a->endpoints);
-	free(a->buckets);
+	ws_conns_free(a->conns); /* first: its connections' requests end in parentage */
+	ws_procs_free(a->procs);
+	ws_parentage_free(a->parentage);
 	free(a);
 }

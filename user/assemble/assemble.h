@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Span assembly: ring buffer records in, finished spans out. Owns the
- * connection table (one entry per kernel socket), the two HTTP/1.x parsers
- * of each connection, the FIFO of requests awaiting their responses
- * (pipelining), and the per-process resources. No BPF, no I/O but /proc
- * reads: the whole pipeline after the ring buffer runs in tests without a
- * kernel.
+ * Span assembly: ring buffer records in, finished spans out. Owns a
+ * connection table (conns.h: one entry per kernel socket, the two HTTP/1.x
+ * parsers of each connection, the FIFO of requests awaiting their
+ * responses), the inferred parents (parentage.h) and a cache of the
+ * processes' resources (procs.h). No BPF, no I/O but /proc reads: the whole
+ * pipeline after the ring buffer runs in tests without a kernel.
  */
 #ifndef WS_ASSEMBLE_H
 #define WS_ASSEMBLE_H
