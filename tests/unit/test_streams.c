@@ -254,6 +254,35 @@ TEST(truncated_request_head_keeps_its_span)
  * the answer's last bytes seen; every later exchange pairs with its own.
  * Bug: the cut answer dropped its request's span.
  */
+/*
+ * A client that read 100 bytes of a longer answer head and closed: the
+ * call still gets its span, with the status, ending at the last bytes it
+ * read. Bug: the CLIENT span was lost (a flaky integration test showed it).
+ */
+TEST(head_cut_by_the_close_keeps_its_span)
+{
+	struct ws_assembler *a = asm_open();
+	struct cn c = client_cn(24);
+	static const char head[] = "HTTP/1.0 200 OK\r\nServer: BaseHTTP/0.6 Python/3.11.2\r\n"
+				   "Date: Mon, 07 Dec 2026 22:00:00 GMT\r\nContent-Type: text/plain\r\n"
+				   "Content-Length: 2\r\n\r\n";
+	struct ws_span *s;
+
+	CLI_REQ(a, &c, 1000, "GET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+	CHECK_INT(rec_data(a, &c, WS_DIR_INGRESS, 2000, head, 100, 100), 0);
+	CHECK_INT(nspans, 0);
+	CHECK_INT(rec_close(a, &c, 3000), 0);
+	CHECK_INT(nspans, 1);
+	CHECK_INT(stat_of(a, WS_ASM_HEADS_CUT), 1);
+	CHECK_INT(stat_of(a, WS_ASM_REQ_NO_RESP), 0);
+	if ((s = span_at(0))) {
+		CHECK_ATTR_STR(s, "url.full", "http://h:8080/c");
+		CHECK_ATTR_INT(s, "http.response.status_code", 200);
+		CHECK_INT(s->end_unix_ns, 2000);
+	}
+	asm_close(a);
+}
+
 TEST(truncated_response_head_keeps_its_span)
 {
 	struct ws_assembler *a = asm_open();
@@ -456,6 +485,7 @@ static const struct check_case cases[] = {
 	CASE(short_and_chunked_bodies_are_not_skipped),
 	CASE(truncated_request_head_keeps_its_span),
 	CASE(truncated_response_head_keeps_its_span),
+	CASE(head_cut_by_the_close_keeps_its_span),
 	CASE(gap_past_a_body_end_resyncs),
 	CASE(gap_past_a_request_body_end_cuts_the_next_request),
 	CASE(unreadable_response_at_message_boundary_drops_its_request),
