@@ -87,8 +87,8 @@ static struct ws_span *span_like_assembled(unsigned int i)
 }
 
 /* Makes bodies of the batch for at least min_s CPU seconds; spans per CPU second. */
-static double run_body(enum ws_otlp_protocol proto, int gzip, struct ws_span **batch,
-		       double min_s, size_t *body_len)
+static double run_body(enum ws_otlp_protocol proto, int gzip, struct ws_span **batch, double min_s,
+		       size_t *body_len)
 {
 	struct ws_otlp_body *b = ws_otlp_body_new(proto, gzip);
 	double t0, t;
@@ -144,8 +144,10 @@ int main(int argc, char **argv)
 		enum ws_otlp_protocol proto;
 		int gzip;
 	} variants[] = {
-		{ "http/protobuf", WS_OTLP_HTTP_PROTOBUF, 0 }, { "http/protobuf+gzip", WS_OTLP_HTTP_PROTOBUF, 1 },
-		{ "http/json", WS_OTLP_HTTP_JSON, 0 },	       { "http/json+gzip", WS_OTLP_HTTP_JSON, 1 },
+		{ "http/protobuf", WS_OTLP_HTTP_PROTOBUF, 0 },
+		{ "http/protobuf+gzip", WS_OTLP_HTTP_PROTOBUF, 1 },
+		{ "http/json", WS_OTLP_HTTP_JSON, 0 },
+		{ "http/json+gzip", WS_OTLP_HTTP_JSON, 1 },
 		{ "grpc+gzip", WS_OTLP_GRPC, 1 },
 	};
 	double min_s = argc > 1 ? atof(argv[1]) : 1.0;

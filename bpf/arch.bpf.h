@@ -12,8 +12,16 @@
 
 #if defined(__TARGET_ARCH_x86)
 /* Syscall numbers and argument registers of the syscalls whose buffer we can read. */
-enum { NR_READ = 0, NR_WRITE = 1, NR_READV = 19, NR_WRITEV = 20, NR_SENDTO = 44,
-       NR_RECVFROM = 45, NR_SENDMSG = 46, NR_RECVMSG = 47 };
+enum {
+	NR_READ = 0,
+	NR_WRITE = 1,
+	NR_READV = 19,
+	NR_WRITEV = 20,
+	NR_SENDTO = 44,
+	NR_RECVFROM = 45,
+	NR_SENDMSG = 46,
+	NR_RECVMSG = 47
+};
 #define WS_REGS_NR(r) ((r)->orig_ax)
 #define WS_REGS_ARG2(r) ((r)->si)
 #define WS_REGS_ARG3(r) ((r)->dx)
@@ -22,8 +30,16 @@ enum { NR_READ = 0, NR_WRITE = 1, NR_READV = 19, NR_WRITEV = 20, NR_SENDTO = 44,
 #define WS_GO_ARG1(r) ((r)->bx)
 #define WS_REGS_GOROUTINE_FIELD r14
 #elif defined(__TARGET_ARCH_arm64)
-enum { NR_READ = 63, NR_WRITE = 64, NR_READV = 65, NR_WRITEV = 66, NR_SENDTO = 206,
-       NR_RECVFROM = 207, NR_SENDMSG = 211, NR_RECVMSG = 212 };
+enum {
+	NR_READ = 63,
+	NR_WRITE = 64,
+	NR_READV = 65,
+	NR_WRITEV = 66,
+	NR_SENDTO = 206,
+	NR_RECVFROM = 207,
+	NR_SENDMSG = 211,
+	NR_RECVMSG = 212
+};
 #define WS_REGS_NR(r) ((r)->syscallno)
 #define WS_REGS_ARG2(r) ((r)->regs[1])
 #define WS_REGS_ARG3(r) ((r)->regs[2])

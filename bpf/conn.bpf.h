@@ -142,8 +142,8 @@ enum { WS_SKIP_NONE, WS_SKIP_ALL, WS_SKIP_LAST };
  * bytes carries its time), WS_SKIP_NONE otherwise. Positions wrap at 2^32:
  * differences, not comparisons, of u32s.
  */
-static __always_inline int ws_body_skip(const struct ws_conn *c, __u64 sock_id, __u8 dir,
-					__u32 seq, long ret)
+static __always_inline int ws_body_skip(const struct ws_conn *c, __u64 sock_id, __u8 dir, __u32 seq,
+					long ret)
 {
 	const struct ws_skip *k;
 	__u32 span, at;

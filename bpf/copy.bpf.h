@@ -34,8 +34,7 @@ struct ws_ubuf {
  * thunks (bench/RESULTS.md). skip is 0 but for the parts of a long head
  * (a constant 0 compiles the skipping away).
  */
-static __always_inline long ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u32 skip,
-					__u32 cap)
+static __always_inline long ws_copy_iov(__u8 *data, __u64 iovp, __u64 iovcnt, __u32 skip, __u32 cap)
 {
 	struct iovec iov[WS_MAX_IOV];
 	__u32 off = 0, niov = iovcnt < WS_MAX_IOV ? iovcnt : WS_MAX_IOV;

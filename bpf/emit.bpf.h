@@ -70,8 +70,7 @@ static __always_inline __u64 ws_goroutine(__u32 tgid, struct pt_regs *regs)
  * most every WS_PROMPT_WAKE_NS, so that the agent can ask to skip a long
  * body (map skips) before most of it has been copied.
  */
-static __always_inline __u64 ws_wake_flag(struct ws_scratch *s, __u32 size, bool prompt,
-					  __u64 now)
+static __always_inline __u64 ws_wake_flag(struct ws_scratch *s, __u32 size, bool prompt, __u64 now)
 {
 	s->unwoken += size;
 	if (s->unwoken < wake_bytes && !(prompt && now - s->woke_ns >= WS_PROMPT_WAKE_NS))
@@ -86,8 +85,8 @@ static __always_inline __u64 ws_wake_flag(struct ws_scratch *s, __u32 size, bool
  * id (bpf_get_current_pid_tgid()) on sock_id in direction dir, whose first
  * cap bytes are in s->data; its time is now.
  */
-static __always_inline void ws_scratch_head(struct ws_scratch *s, __u16 type, __u16 flags,
-					    __u64 id, __u64 sock_id, long ret, __u32 cap, __u8 dir)
+static __always_inline void ws_scratch_head(struct ws_scratch *s, __u16 type, __u16 flags, __u64 id,
+					    __u64 sock_id, long ret, __u32 cap, __u8 dir)
 {
 	s->rec.hdr.type = type;
 	s->rec.hdr.flags = flags;
@@ -131,13 +130,13 @@ static __always_inline bool ws_starts_request(const __u8 *b, __u32 len)
 struct ws_parts_ctx {
 	__u64 id;
 	__u64 sock_id;
-	__u64 ptr;    /* struct ws_ubuf's, as scalars */
+	__u64 ptr; /* struct ws_ubuf's, as scalars */
 	__u64 iovcnt;
 	__u8 kind;
 	__u8 dir;
 	__u32 ret;
-	__u32 off;    /* the next part's first byte in the I/O */
-	__u32 seq;    /* the I/O's stream position */
+	__u32 off; /* the next part's first byte in the I/O */
+	__u32 seq; /* the I/O's stream position */
 };
 
 /*
@@ -326,8 +325,15 @@ static __always_inline int ws_emit_data(struct sock *sk, long ret, __u8 dir, __u
 	ws_scratch_submit(s, cap, (flags & WS_F_TRUNCATED) && ret >= WS_SKIP_MIN_IO);
 	if (flags & WS_F_PART) {
 		struct ws_parts_ctx p = {
-			.id = id, .sock_id = sock_id, .ptr = ub->ptr, .iovcnt = ub->iovcnt,
-			.kind = ub->kind, .dir = dir, .ret = ret, .off = cap, .seq = seq,
+			.id = id,
+			.sock_id = sock_id,
+			.ptr = ub->ptr,
+			.iovcnt = ub->iovcnt,
+			.kind = ub->kind,
+			.dir = dir,
+			.ret = ret,
+			.off = cap,
+			.seq = seq,
 		};
 
 		ws_emit_head_parts(&p);

@@ -201,10 +201,10 @@ struct {
 
 /* Fallback path: the arguments of a socket syscall in flight, by thread. Deleted at exit. */
 struct ws_sys_args {
-	__u64 buf;    /* buffer, iovec array, or user_msghdr */
+	__u64 buf; /* buffer, iovec array, or user_msghdr */
 	__u32 fd;
-	__u8 kind;    /* enum ws_buf_kind */
-	__u8 dir;     /* enum ws_dir */
+	__u8 kind; /* enum ws_buf_kind */
+	__u8 dir;  /* enum ws_dir */
 	__u16 pad;
 	__u64 iovcnt; /* readv/writev */
 };

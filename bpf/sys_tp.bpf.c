@@ -37,8 +37,7 @@ static __always_inline struct sock *ws_fd_sock(__u32 fd)
 	return so ? BPF_CORE_READ(so, sk) : NULL;
 }
 
-static __always_inline int ws_sys_enter(struct trace_event_raw_sys_enter *ctx, __u8 kind,
-					__u8 dir)
+static __always_inline int ws_sys_enter(struct trace_event_raw_sys_enter *ctx, __u8 kind, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
@@ -81,16 +80,16 @@ static __always_inline int ws_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	return ws_emit_data(sk, ctx->ret, dir, WS_SRC_SYSCALL, &ub, false, id);
 }
 
-#define WS_SYSCALL(name, kind, dir)                                                        \
-	SEC("?tracepoint/syscalls/sys_enter_" #name)                                      \
-	int ws_enter_##name(struct trace_event_raw_sys_enter *ctx)                         \
-	{                                                                                  \
-		return ws_sys_enter(ctx, kind, dir);                                       \
-	}                                                                                  \
-	SEC("?tracepoint/syscalls/sys_exit_" #name)                                       \
-	int ws_exit_##name(struct trace_event_raw_sys_exit *ctx)                           \
-	{                                                                                  \
-		return ws_sys_exit(ctx);                                                   \
+#define WS_SYSCALL(name, kind, dir)                                                                \
+	SEC("?tracepoint/syscalls/sys_enter_" #name)                                               \
+	int ws_enter_##name(struct trace_event_raw_sys_enter *ctx)                                 \
+	{                                                                                          \
+		return ws_sys_enter(ctx, kind, dir);                                               \
+	}                                                                                          \
+	SEC("?tracepoint/syscalls/sys_exit_" #name)                                                \
+	int ws_exit_##name(struct trace_event_raw_sys_exit *ctx)                                   \
+	{                                                                                          \
+		return ws_sys_exit(ctx);                                                           \
 	}
 
 WS_SYSCALL(read, WS_BUF_FLAT, WS_DIR_INGRESS)

@@ -43,9 +43,11 @@
 enum ws_rec_type {
 	WS_REC_DATA = 1,  /* struct ws_data_rec + payload */
 	WS_REC_CLOSE = 2, /* struct ws_close_rec: connection of a streamed socket closed */
-	WS_REC_CONNECT_FAIL = 3, /* struct ws_connect_fail_rec: a connect() failed before any byte */
-	WS_REC_GO = 4,	  /* struct ws_go_rec: a Go program's HTTP client at work (uprobes) */
-	WS_REC_FLOOR = 5, /* --floor-copy: a struct ws_data_rec's header, lengths and dir, and the bytes */
+	/* struct ws_connect_fail_rec: a connect() failed before any byte */
+	WS_REC_CONNECT_FAIL = 3,
+	WS_REC_GO = 4, /* struct ws_go_rec: a Go program's HTTP client at work (uprobes) */
+	/* --floor-copy: a struct ws_data_rec's header, lengths and dir, and the bytes */
+	WS_REC_FLOOR = 5,
 };
 
 enum ws_dir {
@@ -65,8 +67,8 @@ enum ws_source {
 };
 
 /* ws_rec_hdr.flags */
-#define WS_F_TRUNCATED 0x1  /* cap_len < io_len: the rest of the I/O was not copied */
-#define WS_F_NO_BUFFER 0x2  /* the I/O came from a syscall whose buffer we cannot read */
+#define WS_F_TRUNCATED 0x1   /* cap_len < io_len: the rest of the I/O was not copied */
+#define WS_F_NO_BUFFER 0x2   /* the I/O came from a syscall whose buffer we cannot read */
 #define WS_F_READ_FAILED 0x4 /* bpf_probe_read_user failed: cap_len is 0 */
 /* The I/O ends a stretch of a body user space asked not to copy (map skips): cap_len is 0 */
 #define WS_F_SKIPPED 0x8
@@ -84,17 +86,17 @@ enum ws_source {
 #define WS_F_RESET 0x20		 /* a reset was received (sk_err ECONNRESET) */
 #define WS_F_TIMED_OUT 0x40	 /* retransmissions or keepalives timed out (ETIMEDOUT) */
 /* ws_connect_fail_rec flags (with WS_F_TIMED_OUT: no answer to the SYN) */
-#define WS_F_REFUSED 0x80	 /* the SYN was answered by a reset (ECONNREFUSED) */
+#define WS_F_REFUSED 0x80	/* the SYN was answered by a reset (ECONNREFUSED) */
 #define WS_F_HOST_UNREACH 0x100 /* an ICMP error: host unreachable (EHOSTUNREACH) */
-#define WS_F_NET_UNREACH 0x200	 /* an ICMP error: network unreachable (ENETUNREACH) */
+#define WS_F_NET_UNREACH 0x200	/* an ICMP error: network unreachable (ENETUNREACH) */
 
 struct ws_rec_hdr {
-	__u16 type;   /* enum ws_rec_type */
-	__u16 flags;  /* WS_F_* */
-	__u32 len;    /* bytes following this header in the record */
-	__u64 ts_ns;  /* CLOCK_MONOTONIC, bpf_ktime_get_ns() */
-	__u32 tgid;   /* process id */
-	__u32 tid;    /* thread id */
+	__u16 type;    /* enum ws_rec_type */
+	__u16 flags;   /* WS_F_* */
+	__u32 len;     /* bytes following this header in the record */
+	__u64 ts_ns;   /* CLOCK_MONOTONIC, bpf_ktime_get_ns() */
+	__u32 tgid;    /* process id */
+	__u32 tid;     /* thread id */
 	__u64 sock_id; /* kernel address of the struct sock: the connection's identity */
 };
 _Static_assert(sizeof(struct ws_rec_hdr) == 32, "ring buffer ABI");
@@ -102,9 +104,9 @@ _Static_assert(sizeof(struct ws_rec_hdr) == 32, "ring buffer ABI");
 struct ws_tuple {
 	__u8 saddr[16]; /* local address, network byte order; IPv4 in the first 4 bytes */
 	__u8 daddr[16]; /* remote address, same encoding */
-	__u16 sport;    /* local port, host byte order */
-	__u16 dport;    /* remote port, host byte order */
-	__u16 family;   /* AF_INET (2) or AF_INET6 (10) */
+	__u16 sport;	/* local port, host byte order */
+	__u16 dport;	/* remote port, host byte order */
+	__u16 family;	/* AF_INET (2) or AF_INET6 (10) */
 	__u16 pad;
 };
 _Static_assert(sizeof(struct ws_tuple) == 40, "ring buffer ABI");
@@ -175,16 +177,16 @@ _Static_assert(sizeof(struct ws_go_rec) == 56, "ring buffer ABI");
 
 /* Per-CPU counters, index of the `stats` map. Names are in WS_STAT_NAMES. */
 enum ws_stat {
-	WS_STAT_RECORDS = 0,      /* data records submitted */
-	WS_STAT_RB_FULL,          /* records lost: ring buffer full */
-	WS_STAT_TRUNCATED,        /* I/O larger than the capture size: tail not copied */
-	WS_STAT_READ_FAILED,      /* user buffer could not be read */
-	WS_STAT_NO_BUFFER,        /* I/O from a syscall we cannot take the buffer of */
-	WS_STAT_NOT_HTTP,         /* I/O skipped on a connection classified as not HTTP */
-	WS_STAT_CONN_TABLE_FULL,  /* connection could not be tracked (no memory for its state) */
-	WS_STAT_CLOSES,           /* close records submitted */
-	WS_STAT_CONNECT_FAILS,    /* failed-connect records submitted */
-	WS_STAT_GO_EVENTS,        /* Go client records submitted */
+	WS_STAT_RECORDS = 0,	 /* data records submitted */
+	WS_STAT_RB_FULL,	 /* records lost: ring buffer full */
+	WS_STAT_TRUNCATED,	 /* I/O larger than the capture size: tail not copied */
+	WS_STAT_READ_FAILED,	 /* user buffer could not be read */
+	WS_STAT_NO_BUFFER,	 /* I/O from a syscall we cannot take the buffer of */
+	WS_STAT_NOT_HTTP,	 /* I/O skipped on a connection classified as not HTTP */
+	WS_STAT_CONN_TABLE_FULL, /* connection could not be tracked (no memory for its state) */
+	WS_STAT_CLOSES,		 /* close records submitted */
+	WS_STAT_CONNECT_FAILS,	 /* failed-connect records submitted */
+	WS_STAT_GO_EVENTS,	 /* Go client records submitted */
 	/*
 	 * Program runs the kernel skipped because the same program was already
 	 * running on that CPU (an interrupt came in the middle of it, e.g. a
@@ -207,10 +209,12 @@ enum ws_stat {
 };
 
 /* Stat names, in enum order: one name in BPF stats, logs and self-metrics. */
-#define WS_STAT_NAMES                                                                      \
-	{ "records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",  \
-	  "conn_table_full", "closes", "connect_failures", "go_events", "recursion_misses", \
-	  "syscalls_untracked", "body_skipped", "head_parts" }
+#define WS_STAT_NAMES                                                                              \
+	{                                                                                          \
+		"records", "ringbuf_full", "truncated", "read_failed", "no_buffer", "not_http",    \
+			"conn_table_full", "closes", "connect_failures", "go_events",              \
+			"recursion_misses", "syscalls_untracked", "body_skipped", "head_parts"     \
+	}
 
 /* Kernel-side state of a socket of a selected process (maps `sk_conns`, `conns`). */
 enum ws_conn_class {
@@ -237,8 +241,8 @@ struct ws_conn {
 	__u32 open_tgid; /* 0: not opened by a selected process's connect() */
 	__u32 open_tid;
 	__u64 open_ns;
-	__u32 seq[2];	/* bytes moved per direction (enum ws_dir) since first seen, mod 2^32 */
-	__u64 born_ns;	/* timestamp of its first record; 0: none yet */
+	__u32 seq[2];  /* bytes moved per direction (enum ws_dir) since first seen, mod 2^32 */
+	__u64 born_ns; /* timestamp of its first record; 0: none yet */
 };
 
 /*

@@ -36,8 +36,8 @@ pkgs=(
 )
 if [ "$purpose" = test ]; then
 	pkgs+=(
-		# sanitizers and fuzzing (clang's runtime)
-		libclang-rt-14-dev
+		# sanitizers and fuzzing (clang's runtime); the style check
+		libclang-rt-14-dev clang-format
 		# the OTLP receiver and real servers and clients
 		python3 python3-pytest python3-protobuf python3-grpcio protobuf-compiler curl
 		nginx-light wrk iproute2

@@ -69,6 +69,7 @@ for t in build-san/tests/test_*; do
 	run_suite "asan+ubsan $(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 "$t"
 done
 run_suite "bpf test_capture" build/tests/test_capture
+run_suite "format (clang-format, .clang-format)" tests/format_check.sh
 
 # Integration: real programs, the real agent, a real OTLP receiver.
 junit=$(mktemp)

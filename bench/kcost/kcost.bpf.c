@@ -74,20 +74,20 @@ struct {
 #error "kcost: add this architecture's second syscall argument register"
 #endif
 
-#define KCOST_PROG(name)                                                                   \
-	SEC("?tp_btf/sock_send_length")                                                    \
+#define KCOST_PROG(name)                                                                           \
+	SEC("?tp_btf/sock_send_length")                                                            \
 	int BPF_PROG(name, struct sock *sk, int ret, int flags)
 
 #define KCOST_LOOP for (int i = 0; i < KCOST_K; i++)
 
 /* A program that does stmt KCOST_K times per run of the driver's writes. */
-#define KCOST_OP(name, stmt)                                                               \
-	KCOST_PROG(name)                                                                   \
-	{                                                                                  \
-		if (!kcost_mine())                                                         \
-			return 0;                                                          \
-		KCOST_LOOP stmt;                                                           \
-		return 0;                                                                  \
+#define KCOST_OP(name, stmt)                                                                       \
+	KCOST_PROG(name)                                                                           \
+	{                                                                                          \
+		if (!kcost_mine())                                                                 \
+			return 0;                                                                  \
+		KCOST_LOOP stmt;                                                                   \
+		return 0;                                                                          \
 	}
 
 static __always_inline int kcost_mine(void)
@@ -222,8 +222,7 @@ KCOST_PROG(sk_storage_get)
 	return 0;
 }
 
-KCOST_OP(current_task_under_cgroup,
-	 kcost_check(bpf_current_task_under_cgroup(&cgroups, 0) != 1))
+KCOST_OP(current_task_under_cgroup, kcost_check(bpf_current_task_under_cgroup(&cgroups, 0) != 1))
 
 KCOST_OP(get_current_cgroup_id, bpf_get_current_cgroup_id())
 
@@ -245,7 +244,8 @@ KCOST_PROG(ringbuf_reserve_submit)
 {
 	if (!kcost_mine())
 		return 0;
-	KCOST_LOOP {
+	KCOST_LOOP
+	{
 		void *r = bpf_ringbuf_reserve(&rb, KCOST_REC_BYTES, 0);
 
 		if (!r) {

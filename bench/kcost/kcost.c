@@ -134,7 +134,7 @@ static struct result run_one(const char *name, struct pair p, long iters, int cg
 	if (!skel)
 		die("open");
 	skel->rodata->tpid = getpid();
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program (prog, skel->obj) {
 		int me = !strcmp(bpf_program__name(prog), name);
 
 		bpf_program__set_autoload(prog, me);
@@ -145,8 +145,8 @@ static struct result run_one(const char *name, struct pair p, long iters, int cg
 		die(name);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.lru), &key, &val, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.hash), &key, &val, BPF_ANY) ||
-	    (cgfd >= 0 && bpf_map_update_elem(bpf_map__fd(skel->maps.cgroups), &zero, &cgfd,
-					      BPF_ANY)))
+	    (cgfd >= 0 &&
+	     bpf_map_update_elem(bpf_map__fd(skel->maps.cgroups), &zero, &cgfd, BPF_ANY)))
 		die("map update");
 	link = bpf_program__attach(target);
 	ring = ring_buffer__new(bpf_map__fd(skel->maps.rb), ignore_record, NULL, NULL);
@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	skel = kcost__open(); /* only for the list of programs */
 	if (!skel)
 		die("open");
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program (prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
 
 		if (!strcmp(name, "base"))

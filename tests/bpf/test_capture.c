@@ -164,8 +164,8 @@ static void check_http_exchange(enum ws_capture capture)
 		CHECK_INT(r->data.role, WS_ROLE_CLIENT);
 		CHECK_INT(r->data.tuple.family, AF_INET);
 		CHECK_INT(r->hdr.tgid, getpid());
-		CHECK_INT(r->data.source, capture == WS_CAPTURE_SYSCALLS ? WS_SRC_SYSCALL
-									 : WS_SRC_SOCK_TP);
+		CHECK_INT(r->data.source,
+			  capture == WS_CAPTURE_SYSCALLS ? WS_SRC_SYSCALL : WS_SRC_SOCK_TP);
 		/* every address byte: a short copy once left 127.0.0.0 */
 		CHECK(!memcmp(r->data.tuple.daddr, loopback, 4));
 		CHECK(!memcmp(r->data.tuple.saddr, loopback, 4));
@@ -211,7 +211,8 @@ TEST(test_syscall_fallback_captures_an_http_exchange)
 TEST(test_floor_copy_outputs_the_bytes_of_each_io_and_nothing_else)
 {
 	static const char head[] = "\x16\x03\x01 not http", tail[] = "and more";
-	struct iovec iov[2] = { { (void *)head, sizeof(head) - 1 }, { (void *)tail, sizeof(tail) - 1 } };
+	struct iovec iov[2] = { { (void *)head, sizeof(head) - 1 },
+				{ (void *)tail, sizeof(tail) - 1 } };
 	size_t total = sizeof(head) - 1 + sizeof(tail) - 1;
 	uint64_t st[WS_STAT__COUNT];
 	int cli, srv, floors = 0, others = 0;
@@ -557,7 +558,7 @@ TEST(test_writev_is_copied_across_iovecs_and_truncated)
 TEST(test_writev_past_the_iovec_limit_keeps_the_first_entries)
 {
 	struct ws_bpf *b = start(WS_CAPTURE_SOCKET, getpid());
-	struct iovec iov[6] = { { "GET /", 5 },	 { "", 0 },	  { "a", 1 },
+	struct iovec iov[6] = { { "GET /", 5 },		 { "", 0 },	    { "a", 1 },
 				{ " HTTP/1.1\r\n", 11 }, { "X: y\r\n", 6 }, { "\r\n", 2 } };
 	struct rec *r;
 
@@ -620,7 +621,8 @@ static int head_records(struct ws_bpf *b, const char *msg, size_t len, bool iov,
 	tcp_pair(&cli, &d.fd, &port);
 	CHECK_INT(pthread_create(&t, NULL, drain_bytes, &d), 0);
 	if (iov) {
-		struct iovec v[3] = { { (char *)msg, 10 }, { (char *)msg + 10, 5000 },
+		struct iovec v[3] = { { (char *)msg, 10 },
+				      { (char *)msg + 10, 5000 },
 				      { (char *)msg + 5010, len - 5010 } };
 
 		CHECK_INT(writev(cli, v, 3), (ssize_t)len);
@@ -873,8 +875,9 @@ TEST(test_pid_of_no_process_or_of_a_thread_is_refused)
 	CHECK_INT(pthread_create(&th, NULL, park, &tid), 0);
 	while (!__atomic_load_n(&tid, __ATOMIC_SEQ_CST))
 		usleep(1000);
-	snprintf(want, sizeof(want), "--pid %d: a thread of process %d (select the process: --pid %d)",
-		 tid, getpid(), getpid());
+	snprintf(want, sizeof(want),
+		 "--pid %d: a thread of process %d (select the process: --pid %d)", tid, getpid(),
+		 getpid());
 	check_pid_refused(tid, want);
 	__atomic_store_n(&tid, 0, __ATOMIC_SEQ_CST);
 	pthread_join(th, NULL);
@@ -955,11 +958,13 @@ TEST(test_records_across_the_ring_end_come_out_whole)
 		int path = 1 + i * 37 % 1500, len;
 		struct rec *r = NULL;
 
-		len = snprintf(msg, sizeof(msg), "GET /%.*s HTTP/1.1\r\n\r\n", path,
-			       "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
-			       "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789");
+		len = snprintf(
+			msg, sizeof(msg), "GET /%.*s HTTP/1.1\r\n\r\n", path,
+			"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
+			"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789");
 		for (int k = 5 + 144; k < 5 + path; k++)
-			msg[k] = (char)('a' + (i + k) % 26); /* past the literal: a pattern per record */
+			msg[k] = (char)('a' +
+					(i + k) % 26); /* past the literal: a pattern per record */
 		nrecs = 0;
 		CHECK_INT(write(cli, msg, len), len);
 		CHECK_INT(read(srv, rbuf, sizeof(rbuf)), len);

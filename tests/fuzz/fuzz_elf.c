@@ -21,10 +21,10 @@
 #include "elfsym.h"
 #include "golang.h"
 
-#define ASSERT(c)                  \
-	do {                       \
-		if (!(c))          \
-			abort();   \
+#define ASSERT(c)                                                                                  \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
 	} while (0)
 
 /* Short names, so the fuzzer meets them; one real Go one, as bpf_load.c asks. */

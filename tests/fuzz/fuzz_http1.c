@@ -41,9 +41,9 @@ struct run {
 	struct http1_parser p;
 	int open; /* a HEAD was seen and not its END */
 	size_t nev;
-	int first_error; /* index of the first ERROR, -1 when none */
-	uint64_t want;	 /* body bytes asked for after every HEAD; 0: none */
-	uint64_t left;	 /* body bytes the parser may still hand out */
+	int first_error;    /* index of the first ERROR, -1 when none */
+	uint64_t want;	    /* body bytes asked for after every HEAD; 0: none */
+	uint64_t left;	    /* body bytes the parser may still hand out */
 	uint32_t body_hash; /* of the current message's body bytes */
 	const char *fed;    /* the bytes the last feed consumed: where an in-place head lies */
 	size_t fed_len;
@@ -53,10 +53,10 @@ struct run {
 static struct run A, B, C, D;
 static char stream[STREAM_MAX];
 
-#define ASSERT(c)                                                                          \
-	do {                                                                               \
-		if (!(c))                                                                  \
-			__builtin_trap();                                                  \
+#define ASSERT(c)                                                                                  \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			__builtin_trap();                                                          \
 	} while (0)
 
 static uint32_t fnv(uint32_t h, const char *s, size_t n)

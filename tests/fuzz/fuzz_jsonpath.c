@@ -18,10 +18,10 @@
 
 #include "jsonpath.h"
 
-#define ASSERT(c)                                                                          \
-	do {                                                                               \
-		if (!(c))                                                                  \
-			__builtin_trap();                                                  \
+#define ASSERT(c)                                                                                  \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			__builtin_trap();                                                          \
 	} while (0)
 
 static const char *const paths[] = {

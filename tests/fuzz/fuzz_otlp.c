@@ -29,10 +29,10 @@
 #include "otlp_resp.h"
 #include "span.h"
 
-#define ASSERT(c)                  \
-	do {                       \
-		if (!(c))          \
-			abort();   \
+#define ASSERT(c)                                                                                  \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
 	} while (0)
 
 struct in {
@@ -170,15 +170,33 @@ static struct ws_span *make_span(struct in *in, struct ws_resource *res)
 }
 
 /* The OTLP messages the protobuf encoder writes, and which of their fields are messages or strings. */
-enum msg { M_REQ, M_RS, M_RES, M_SS, M_SCOPE, M_SPAN, M_EVENT, M_LINK, M_STATUS, M_KV, M_ANY, M_NONE };
+enum msg {
+	M_REQ,
+	M_RS,
+	M_RES,
+	M_SS,
+	M_SCOPE,
+	M_SPAN,
+	M_EVENT,
+	M_LINK,
+	M_STATUS,
+	M_KV,
+	M_ANY,
+	M_NONE
+};
 
 static enum msg sub_msg(enum msg m, uint32_t f)
 {
-	static const struct { enum msg m; uint32_t f; enum msg sub; } t[] = {
-		{ M_REQ, 1, M_RS },	{ M_RS, 1, M_RES },	{ M_RS, 2, M_SS },    { M_RES, 1, M_KV },
-		{ M_SS, 1, M_SCOPE },	{ M_SS, 2, M_SPAN },	{ M_SCOPE, 3, M_KV }, { M_SPAN, 9, M_KV },
-		{ M_SPAN, 11, M_EVENT }, { M_SPAN, 13, M_LINK }, { M_SPAN, 15, M_STATUS },
-		{ M_EVENT, 3, M_KV },	{ M_LINK, 4, M_KV },	{ M_KV, 2, M_ANY },
+	static const struct {
+		enum msg m;
+		uint32_t f;
+		enum msg sub;
+	} t[] = {
+		{ M_REQ, 1, M_RS },	{ M_RS, 1, M_RES },	  { M_RS, 2, M_SS },
+		{ M_RES, 1, M_KV },	{ M_SS, 1, M_SCOPE },	  { M_SS, 2, M_SPAN },
+		{ M_SCOPE, 3, M_KV },	{ M_SPAN, 9, M_KV },	  { M_SPAN, 11, M_EVENT },
+		{ M_SPAN, 13, M_LINK }, { M_SPAN, 15, M_STATUS }, { M_EVENT, 3, M_KV },
+		{ M_LINK, 4, M_KV },	{ M_KV, 2, M_ANY },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (t[i].m == m && t[i].f == f)

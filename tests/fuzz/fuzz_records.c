@@ -282,8 +282,8 @@ static void on_skip(void *ctx, uint64_t sock_id, const struct ws_skip *hint)
 	(void)ctx;
 	(void)sock_id;
 	for (int d = 0; hint && d < 2; d++)
-		if (hint->ts[d] && (hint->until[d] - hint->from[d] > INT32_MAX ||
-				    hint->until[d] == hint->from[d]))
+		if (hint->ts[d] &&
+		    (hint->until[d] - hint->from[d] > INT32_MAX || hint->until[d] == hint->from[d]))
 			__builtin_trap();
 }
 
@@ -316,8 +316,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		socks[i].t.dport = 40000 + i;
 		socks[i].seqs = i != 3; /* one socket's records are from an older agent */
 	}
-	if (!hooks.n && (ws_webhooks_add(&hooks, "POST /p=a.b") ||
-			 ws_webhooks_add(&hooks, "PUT /*=a,parent")))
+	if (!hooks.n &&
+	    (ws_webhooks_add(&hooks, "POST /p=a.b") || ws_webhooks_add(&hooks, "PUT /*=a,parent")))
 		__builtin_trap();
 	nspans_seen = 0;
 	a = ws_assembler_new(&o, sink, NULL);
@@ -427,7 +427,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			g->req = 0xc000100000ull + (gsel & 3) * 0x200;
 			g->event = (gsel >> 2) & 1 ? WS_GO_REQ_WRITE : WS_GO_ROUNDTRIP;
 			if ((gsel & 0x40) && rd.n)
-				g->event = rd_u8(&rd); /* any value: unknown events are bad records */
+				g->event = rd_u8(
+					&rd); /* any value: unknown events are bad records */
 			submit(a, recbuf, sizeof(*g));
 		} else if (kind == 26) {
 			/* The clock jumps; idle connections go. */

@@ -26,10 +26,10 @@
 
 #include "redact.h"
 
-#define ASSERT(c)                  \
-	do {                       \
-		if (!(c))          \
-			abort();   \
+#define ASSERT(c)                                                                                  \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
 	} while (0)
 
 #define R WS_REDACTED

@@ -19,10 +19,10 @@
 #include "jsonpick.h"
 #include "resattrs.h"
 
-#define ASSERT(c)                  \
-	do {                       \
-		if (!(c))          \
-			abort();   \
+#define ASSERT(c)                                                                                  \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
 	} while (0)
 
 static void check_set(const struct ws_res_attrs *s)
@@ -42,8 +42,7 @@ static void check_set(const struct ws_res_attrs *s)
 	}
 }
 
-static void pick(const char *data, size_t size, const char *const *path, size_t depth,
-		 size_t outsz)
+static void pick(const char *data, size_t size, const char *const *path, size_t depth, size_t outsz)
 {
 	char *out = malloc(outsz); /* exact size: ASan sees a write past it */
 	int n;

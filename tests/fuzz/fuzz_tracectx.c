@@ -23,10 +23,10 @@
 #include "baggage.h"
 #include "tracectx.h"
 
-#define ASSERT(c)                  \
-	do {                       \
-		if (!(c))          \
-			abort();   \
+#define ASSERT(c)                                                                                  \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
 	} while (0)
 
 static bool is_ows(char c)

@@ -12,7 +12,7 @@ SCRIPT = REPO / "packaging" / "install-deps.sh"
 # Packages only the test suites (and benchmarks) use.
 TEST_ONLY = {"golang-go", "wrk", "nginx-light", "nodejs", "npm", "python3-pytest",
              "python3-grpcio", "python3-protobuf", "protobuf-compiler", "libclang-rt-14-dev",
-             "podman", "runc"}
+             "podman", "runc", "clang-format"}
 BUILD = {"make", "gcc", "clang", "llvm", "libbpf-dev", "bpftool", "libelf-dev", "zlib1g-dev",
          "protobuf-c-compiler", "libprotobuf-c-dev", "libcurl4-openssl-dev"}
 

@@ -230,40 +230,40 @@ static inline int rec_close(struct ws_assembler *a, const struct cn *c, uint64_t
 
 /* ---- attribute checks ---- */
 
-#define CHECK_ATTR_STR(s, key, want)                                                       \
-	do {                                                                               \
-		const struct ws_attr *ca_ = ws_span_attr((s), (key));                       \
-		if (!ca_) {                                                                \
-			fprintf(stderr, "    %s:%d: attribute %s missing\n", __FILE__,        \
-				__LINE__, (key));                                          \
-			check_failed_in_test = 1;                                          \
-		} else {                                                                   \
-			CHECK_INT(ca_->type, WS_ATTR_STR);                                 \
-			CHECK_MEM(ws_attr_str((s), ca_), ca_->len, (want));                \
-		}                                                                          \
+#define CHECK_ATTR_STR(s, key, want)                                                               \
+	do {                                                                                       \
+		const struct ws_attr *ca_ = ws_span_attr((s), (key));                              \
+		if (!ca_) {                                                                        \
+			fprintf(stderr, "    %s:%d: attribute %s missing\n", __FILE__, __LINE__,   \
+				(key));                                                            \
+			check_failed_in_test = 1;                                                  \
+		} else {                                                                           \
+			CHECK_INT(ca_->type, WS_ATTR_STR);                                         \
+			CHECK_MEM(ws_attr_str((s), ca_), ca_->len, (want));                        \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_ATTR_INT(s, key, want)                                                       \
-	do {                                                                               \
-		const struct ws_attr *ca_ = ws_span_attr((s), (key));                       \
-		if (!ca_) {                                                                \
-			fprintf(stderr, "    %s:%d: attribute %s missing\n", __FILE__,        \
-				__LINE__, (key));                                          \
-			check_failed_in_test = 1;                                          \
-		} else {                                                                   \
-			CHECK_INT(ca_->type, WS_ATTR_INT);                                 \
-			CHECK_INT(ca_->ival, (want));                                      \
-		}                                                                          \
+#define CHECK_ATTR_INT(s, key, want)                                                               \
+	do {                                                                                       \
+		const struct ws_attr *ca_ = ws_span_attr((s), (key));                              \
+		if (!ca_) {                                                                        \
+			fprintf(stderr, "    %s:%d: attribute %s missing\n", __FILE__, __LINE__,   \
+				(key));                                                            \
+			check_failed_in_test = 1;                                                  \
+		} else {                                                                           \
+			CHECK_INT(ca_->type, WS_ATTR_INT);                                         \
+			CHECK_INT(ca_->ival, (want));                                              \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_NO_ATTR(s, key)                                                              \
-	do {                                                                               \
-		const struct ws_attr *ca_ = ws_span_attr((s), (key));                       \
-		if (ca_) {                                                                 \
-			fprintf(stderr, "    %s:%d: attribute %s present, should not be\n",   \
-				__FILE__, __LINE__, (key));                                \
-			check_failed_in_test = 1;                                          \
-		}                                                                          \
+#define CHECK_NO_ATTR(s, key)                                                                      \
+	do {                                                                                       \
+		const struct ws_attr *ca_ = ws_span_attr((s), (key));                              \
+		if (ca_) {                                                                         \
+			fprintf(stderr, "    %s:%d: attribute %s present, should not be\n",        \
+				__FILE__, __LINE__, (key));                                        \
+			check_failed_in_test = 1;                                                  \
+		}                                                                                  \
 	} while (0)
 
 static inline int all_zero(const uint8_t *p, size_t n)
@@ -290,11 +290,10 @@ static inline struct ws_span *span_at(size_t i)
 	return i < nspans ? spans[i] : NULL;
 }
 
-#define REQ_HELLO                                                                          \
-	"GET /hello?name=bob&x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"                     \
+#define REQ_HELLO                                                                                  \
+	"GET /hello?name=bob&x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"                             \
 	"User-Agent: curl/7.88\r\nAccept: */*\r\n\r\n"
 #define RESP_OK "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-
 
 #define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 

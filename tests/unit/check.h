@@ -35,36 +35,36 @@ __attribute__((format(printf, 1, 2))) static inline void check_skip(const char *
 
 #define CHECK_SKIP(...) check_skip(__VA_ARGS__)
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "    %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__,  \
-				#cond);                                                    \
-			check_failed_in_test = 1;                                          \
-		}                                                                          \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "    %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__,       \
+				#cond);                                                            \
+			check_failed_in_test = 1;                                                  \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_INT(a, b)                                                                    \
-	do {                                                                               \
-		long long check_a_ = (long long)(a), check_b_ = (long long)(b);            \
-		if (check_a_ != check_b_) {                                                \
-			fprintf(stderr, "    %s:%d: %s == %s failed: %lld != %lld\n",         \
-				__FILE__, __LINE__, #a, #b, check_a_, check_b_);            \
-			check_failed_in_test = 1;                                          \
-		}                                                                          \
+#define CHECK_INT(a, b)                                                                            \
+	do {                                                                                       \
+		long long check_a_ = (long long)(a), check_b_ = (long long)(b);                    \
+		if (check_a_ != check_b_) {                                                        \
+			fprintf(stderr, "    %s:%d: %s == %s failed: %lld != %lld\n", __FILE__,    \
+				__LINE__, #a, #b, check_a_, check_b_);                             \
+			check_failed_in_test = 1;                                                  \
+		}                                                                                  \
 	} while (0)
 
 /* Compares a (pointer, length) pair with a C string. */
-#define CHECK_MEM(ptr, len, str)                                                           \
-	do {                                                                               \
-		const char *check_p_ = (const char *)(ptr);                                \
-		size_t check_l_ = (size_t)(len), check_sl_ = strlen(str);                  \
-		if (!check_p_ || check_l_ != check_sl_ || memcmp(check_p_, str, check_l_)) { \
-			fprintf(stderr, "    %s:%d: %s == \"%s\" failed: got \"%.*s\"\n",     \
-				__FILE__, __LINE__, #ptr, str, check_p_ ? (int)check_l_ : 6, \
-				check_p_ ? check_p_ : "(null)");                           \
-			check_failed_in_test = 1;                                          \
-		}                                                                          \
+#define CHECK_MEM(ptr, len, str)                                                                   \
+	do {                                                                                       \
+		const char *check_p_ = (const char *)(ptr);                                        \
+		size_t check_l_ = (size_t)(len), check_sl_ = strlen(str);                          \
+		if (!check_p_ || check_l_ != check_sl_ || memcmp(check_p_, str, check_l_)) {       \
+			fprintf(stderr, "    %s:%d: %s == \"%s\" failed: got \"%.*s\"\n",          \
+				__FILE__, __LINE__, #ptr, str, check_p_ ? (int)check_l_ : 6,       \
+				check_p_ ? check_p_ : "(null)");                                   \
+			check_failed_in_test = 1;                                                  \
+		}                                                                                  \
 	} while (0)
 
 #define CHECK_STR(a, b) CHECK_MEM((a), strlen(a), (b))
@@ -75,7 +75,10 @@ struct check_case {
 };
 
 #define TEST(name) static void name(void)
-#define CASE(name) { #name, name }
+#define CASE(name)                                                                                 \
+	{                                                                                          \
+#name, name                                                                        \
+	}
 
 struct check_tally {
 	int passed, failed, skipped;
@@ -87,7 +90,7 @@ struct check_tally {
  * state is kept, so a test of the harness can run it on a table of its own.
  */
 static inline struct check_tally check_run_to(FILE *out, const char *suite,
-					       const struct check_case *cases, size_t n)
+					      const struct check_case *cases, size_t n)
 {
 	int outer_failed = check_failed_in_test, outer_skipped = check_skipped_in_test;
 	struct check_tally t = { 0, 0, 0 };
@@ -124,10 +127,10 @@ static inline int check_run(const char *suite, const struct check_case *cases, s
 	return check_run_to(stdout, suite, cases, n).failed ? 1 : 0;
 }
 
-#define CHECK_MAIN(suite, cases)                                                           \
-	int main(void)                                                                     \
-	{                                                                                  \
-		return check_run(suite, cases, sizeof(cases) / sizeof(cases[0]));          \
+#define CHECK_MAIN(suite, cases)                                                                   \
+	int main(void)                                                                             \
+	{                                                                                          \
+		return check_run(suite, cases, sizeof(cases) / sizeof(cases[0]));                  \
 	}
 
 #endif /* WS_CHECK_H */

@@ -82,7 +82,8 @@ TEST(client_get_span_has_url_full)
 		CHECK_INT(s->start_unix_ns, 1000);
 		CHECK_INT(s->end_unix_ns, 5000);
 		CHECK_ATTR_STR(s, "http.request.method", "GET");
-		CHECK_ATTR_STR(s, "url.full", "http://127.0.0.1:8080/hello?name=REDACTED&x=REDACTED");
+		CHECK_ATTR_STR(s, "url.full",
+			       "http://127.0.0.1:8080/hello?name=REDACTED&x=REDACTED");
 		CHECK_ATTR_STR(s, "server.address", "127.0.0.1");
 		CHECK_ATTR_INT(s, "server.port", 8080);
 		CHECK_ATTR_STR(s, "network.peer.address", "127.0.0.1");
@@ -308,7 +309,7 @@ TEST(traceparent_flags_zero_is_kept)
 TEST(invalid_traceparent_starts_a_new_trace)
 {
 	static const char *bad[] = {
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",		 /* short */
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",	   /* short */
 		"00-00000000000000000000000000000000-00f067aa0ba902b7-01", /* zero trace */
 		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", /* upper case */
 		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", /* version ff */
@@ -390,10 +391,10 @@ TEST(bad_records_are_rejected_and_counted)
 	size_t pl = strlen(p), n;
 	uint64_t bad = 0;
 
-#define EXPECT_BAD(size)                                                                   \
-	do {                                                                               \
-		CHECK_INT(ws_assembler_record(a, buf, (size)), -EINVAL);                    \
-		CHECK_INT(stat_of(a, WS_ASM_BAD_RECORDS), ++bad);                           \
+#define EXPECT_BAD(size)                                                                           \
+	do {                                                                                       \
+		CHECK_INT(ws_assembler_record(a, buf, (size)), -EINVAL);                           \
+		CHECK_INT(stat_of(a, WS_ASM_BAD_RECORDS), ++bad);                                  \
 	} while (0)
 
 	/* Shorter than a header, including nothing at all. */
@@ -495,8 +496,9 @@ TEST(duplicated_traceparent_starts_a_new_trace)
 	struct ws_assembler *a = asm_open();
 	struct cn c = server_cn(540);
 
-	SRV_REQ(a, &c, 1000, "GET / HTTP/1.1\r\nHost: h\r\ntraceparent: " TP "\r\n"
-			     "traceparent: " TP "\r\n\r\n");
+	SRV_REQ(a, &c, 1000,
+		"GET / HTTP/1.1\r\nHost: h\r\ntraceparent: " TP "\r\n"
+		"traceparent: " TP "\r\n\r\n");
 	SRV_RESP(a, &c, 2000, RESP_OK);
 	CHECK_INT(nspans, 1);
 	if (nspans == 1) {
@@ -512,11 +514,13 @@ TEST(tracestate_lines_are_joined_and_an_invalid_list_dropped)
 	struct ws_assembler *a = asm_open();
 	struct cn c = server_cn(541);
 
-	SRV_REQ(a, &c, 1000, "GET /a HTTP/1.1\r\nHost: h\r\ntraceparent: " TP "\r\n"
-			     "tracestate: rojo=00f067aa0ba902b7 , \r\ntracestate: congo=t61rcWkgMzE\r\n\r\n");
+	SRV_REQ(a, &c, 1000,
+		"GET /a HTTP/1.1\r\nHost: h\r\ntraceparent: " TP "\r\n"
+		"tracestate: rojo=00f067aa0ba902b7 , \r\ntracestate: congo=t61rcWkgMzE\r\n\r\n");
 	SRV_RESP(a, &c, 2000, RESP_OK);
-	SRV_REQ(a, &c, 3000, "GET /b HTTP/1.1\r\nHost: h\r\ntraceparent: " TP "\r\n"
-			     "tracestate: Bad=1,ok=2\r\n\r\n");
+	SRV_REQ(a, &c, 3000,
+		"GET /b HTTP/1.1\r\nHost: h\r\ntraceparent: " TP "\r\n"
+		"tracestate: Bad=1,ok=2\r\n\r\n");
 	SRV_RESP(a, &c, 4000, RESP_OK);
 	CHECK_INT(nspans, 2);
 	if (nspans == 2) {
@@ -542,8 +546,9 @@ TEST(allowlisted_baggage_becomes_attributes)
 	o.baggage = &allow;
 	o.baggage_keys = keys;
 	a = asm_open_opts(&o);
-	SRV_REQ(a, &c, 1000, "GET / HTTP/1.1\r\nHost: h\r\n"
-			     "baggage: userId=alice,partnerId=acme%20corp;prop=1\r\n\r\n");
+	SRV_REQ(a, &c, 1000,
+		"GET / HTTP/1.1\r\nHost: h\r\n"
+		"baggage: userId=alice,partnerId=acme%20corp;prop=1\r\n\r\n");
 	SRV_RESP(a, &c, 2000, RESP_OK);
 	CHECK_INT(nspans, 1);
 	if (nspans == 1) {
@@ -572,10 +577,12 @@ TEST(partner_call_carries_its_name_and_request_id)
 	CHECK_INT(ws_partners_add(&ps, "api.stripe.com=stripe"), 0);
 	o.partners = &ps;
 	a = asm_open_opts(&o);
-	CLI_REQ(a, &c, 1000, "POST /v1/charges HTTP/1.1\r\nHost: api.stripe.com\r\n"
-			     "Content-Length: 0\r\n\r\n");
-	CLI_RESP(a, &c, 2000, "HTTP/1.1 402 Payment Required\r\nRequest-Id: req_123\r\n"
-			      "Content-Length: 0\r\n\r\n");
+	CLI_REQ(a, &c, 1000,
+		"POST /v1/charges HTTP/1.1\r\nHost: api.stripe.com\r\n"
+		"Content-Length: 0\r\n\r\n");
+	CLI_RESP(a, &c, 2000,
+		 "HTTP/1.1 402 Payment Required\r\nRequest-Id: req_123\r\n"
+		 "Content-Length: 0\r\n\r\n");
 	CLI_REQ(a, &c, 3000, "GET / HTTP/1.1\r\nHost: other.example\r\n\r\n");
 	CLI_RESP(a, &c, 4000, RESP_OK);
 	CHECK_INT(nspans, 2);
@@ -601,7 +608,7 @@ TEST(calls_cut_by_the_peer_are_error_spans)
 		{ WS_F_RESET | WS_F_CLOSED_BY_PEER, "connection_reset", "ECONNRESET" },
 		{ WS_F_TIMED_OUT, "timeout", "ETIMEDOUT" },
 		{ WS_F_CLOSED_BY_PEER, "connection_closed", NULL }, /* a hang-up names no error */
-		{ 0, NULL, NULL },				   /* the client hung up by itself */
+		{ 0, NULL, NULL }, /* the client hung up by itself */
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -631,8 +638,6 @@ TEST(calls_cut_by_the_peer_are_error_spans)
 
 /* ---- addresses, methods, upgrades ---- */
 
-
-
 struct v6_row {
 	const char *name;
 	bool client; /* the traced process made the call, else it answered it */
@@ -647,19 +652,35 @@ struct v6_row {
 };
 
 static const struct v6_row v6_rows[] = {
-	{ "IPv6 loopback peer", false, "::1", "::1", 8080, 40000, "GET /v6 HTTP/1.1\r\n\r\n",
+	{ "IPv6 loopback peer",
+	  false,
+	  "::1",
+	  "::1",
+	  8080,
+	  40000,
+	  "GET /v6 HTTP/1.1\r\n\r\n",
 	  { { "network.peer.address", "::1" },
 	    { "client.address", "::1" },
 	    { "server.address", "::1" } },
 	  { { "network.peer.port", 40000 }, { "server.port", 8080 } } },
-	{ "IPv6 full address and a bracketed Host", true, "2001:db8::2", "2001:db8::1", 40000, 443,
+	{ "IPv6 full address and a bracketed Host",
+	  true,
+	  "2001:db8::2",
+	  "2001:db8::1",
+	  40000,
+	  443,
 	  "GET /x HTTP/1.1\r\nHost: [2001:db8::1]:8443\r\n\r\n",
 	  { { "network.peer.address", "2001:db8::1" },
 	    { "server.address", "2001:db8::1" },
 	    { "url.full", "http://[2001:db8::1]:8443/x" } },
 	  { { "server.port", 8443 } } },
-	{ "IPv4-mapped IPv6 shown as IPv4", false, "::ffff:10.0.0.2", "::ffff:10.0.0.1", 8080,
-	  50000, "GET /m HTTP/1.1\r\n\r\n",
+	{ "IPv4-mapped IPv6 shown as IPv4",
+	  false,
+	  "::ffff:10.0.0.2",
+	  "::ffff:10.0.0.1",
+	  8080,
+	  50000,
+	  "GET /m HTTP/1.1\r\n\r\n",
 	  { { "network.peer.address", "10.0.0.1" },
 	    { "client.address", "10.0.0.1" },
 	    { "server.address", "10.0.0.2" } },
@@ -696,7 +717,6 @@ TEST(ipv6_addresses_table)
 	}
 }
 
-
 TEST(unknown_method_is_other)
 {
 	struct ws_assembler *a = asm_open();
@@ -716,7 +736,7 @@ TEST(unknown_method_is_other)
 
 TEST(known_methods_name_the_span)
 {
-	static const char *m[] = { "GET",     "HEAD",  "POST",  "PUT",	 "DELETE",
+	static const char *m[] = { "GET",     "HEAD",  "POST",	"PUT", "DELETE",
 				   "OPTIONS", "TRACE", "PATCH", "get", "GETX" };
 	struct ws_assembler *a = asm_open();
 	struct cn c = client_cn(501);
@@ -857,8 +877,9 @@ TEST(many_connections_interleaved)
 	for (int i = 0; i < 64; i++) {
 		c[i] = (i & 1) ? client_cn(1000 + i) : server_cn(1000 + i);
 		snprintf(req, sizeof(req), "GET /c%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
-		CHECK_INT(rec_str(a, &c[i], (i & 1) ? WS_DIR_EGRESS : WS_DIR_INGRESS, 1000 + i, req),
-			  0);
+		CHECK_INT(
+			rec_str(a, &c[i], (i & 1) ? WS_DIR_EGRESS : WS_DIR_INGRESS, 1000 + i, req),
+			0);
 	}
 	CHECK_INT(ws_assembler_nconns(a), 64);
 	for (int i = 63; i >= 0; i--)

@@ -57,8 +57,8 @@ TEST(allowlist_duplicates_kept_once)
 TEST(allowlist_rejects_non_tokens)
 {
 	static const char *const bad[] = {
-		"a b", "a=b", "a;b", "a\"", "a\\b", "(a)", "a/b", "a:b", "caf\xc3\xa9", "a\x01",
-		"ok,bad key",
+		"a b", "a=b", "a;b",	     "a\"",   "a\\b",	    "(a)",
+		"a/b", "a:b", "caf\xc3\xa9", "a\x01", "ok,bad key",
 	};
 	struct ws_baggage_allow a = { .nkeys = 7 };
 
@@ -176,8 +176,11 @@ TEST(walk_matching_is_exact_and_case_sensitive)
 {
 	struct got g;
 
-	CHECK_INT(walk("partnerId", "PartnerId=1,partnerid=2,partnerIdX=3,partner=4,"
-				   "xpartnerId=5", &g), 0);
+	CHECK_INT(walk("partnerId",
+		       "PartnerId=1,partnerid=2,partnerIdX=3,partner=4,"
+		       "xpartnerId=5",
+		       &g),
+		  0);
 	CHECK_INT(walk("partnerId", "partnerIdX=3,partnerId=ok", &g), 1);
 	CHECK_STR(g.vals[0], "ok");
 }
@@ -233,7 +236,8 @@ TEST(walk_joined_header_lines)
 
 	/* "userId=alice" and "serverNode=DF%2028,isProduction=false", joined. */
 	CHECK_INT(walk("userId,isProduction", "userId=alice,serverNode=DF%2028,isProduction=false",
-		       &g), 2);
+		       &g),
+		  2);
 	CHECK_STR(g.vals[1], "false");
 	/* Empty lines leave empty members, which are skipped. */
 	CHECK_INT(walk("a", ",, ,a=1,", &g), 1);
@@ -366,8 +370,7 @@ static const struct pct_row pct_rows[] = {
 	{ "overlong slash", "%C0%AF", "\xef\xbf\xbd\xef\xbf\xbd" },
 	{ "overlong three bytes", "%E0%80%AF", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
 	{ "surrogate", "%ED%A0%80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
-	{ "past U+10FFFF", "%F4%90%80%80",
-	  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+	{ "past U+10FFFF", "%F4%90%80%80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
 	{ "F5 never starts", "%F5", "\xef\xbf\xbd" },
 	{ "FF", "%FF", "\xef\xbf\xbd" },
 	{ "encoded percent is not decoded twice", "%2541", "%41" },

@@ -21,13 +21,13 @@ struct rec_exp {
 	struct ws_exporter base;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool gate_closed;  /* export() waits while set */
-	bool in_export;	   /* export() entered and not returned */
-	int fail;	   /* export() returns this */
-	uint64_t reject;   /* spans each delivered batch has rejected (partial success) */
-	int fail_calls;	   /* the next fail_calls exports return fail_rc, taking nothing */
+	bool gate_closed; /* export() waits while set */
+	bool in_export;	  /* export() entered and not returned */
+	int fail;	  /* export() returns this */
+	uint64_t reject;  /* spans each delivered batch has rejected (partial success) */
+	int fail_calls;	  /* the next fail_calls exports return fail_rc, taking nothing */
 	int fail_rc;
-	size_t attempts;   /* export() calls, failed ones included */
+	size_t attempts; /* export() calls, failed ones included */
 	size_t calls, total, max_n;
 	uint32_t next_seq; /* spans carry a sequence number in exec.id */
 	bool order_ok;
@@ -649,7 +649,8 @@ TEST(held_batch_is_given_up_after_max_hold)
 /* Regression: spans left at shutdown were freed and never counted anywhere. */
 TEST(shutdown_counts_what_it_could_not_deliver)
 {
-	struct ws_batch_opts o = { .max_batch = 2, .schedule_delay_ms = 60000,
+	struct ws_batch_opts o = { .max_batch = 2,
+				   .schedule_delay_ms = 60000,
 				   .export_timeout_ms = 100 };
 	struct ws_batch_stats st;
 	struct rec_exp r;

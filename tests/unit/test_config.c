@@ -103,9 +103,15 @@ TEST(test_exporter_env_and_flag_override_endpoint_default)
 
 TEST(test_bsp_variables_fill_the_batch_options)
 {
-	const char *const e[] = { "OTEL_BSP_SCHEDULE_DELAY", "250", "OTEL_BSP_MAX_QUEUE_SIZE", "99",
-				  "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "7", "OTEL_BSP_EXPORT_TIMEOUT",
-				  "1234", NULL };
+	const char *const e[] = { "OTEL_BSP_SCHEDULE_DELAY",
+				  "250",
+				  "OTEL_BSP_MAX_QUEUE_SIZE",
+				  "99",
+				  "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+				  "7",
+				  "OTEL_BSP_EXPORT_TIMEOUT",
+				  "1234",
+				  NULL };
 
 	CHECK_INT(parse(&c, e, 0), WS_CONFIG_RUN);
 	CHECK_INT(c.batch.schedule_delay_ms, 250);
@@ -192,12 +198,18 @@ TEST(test_record_replay_floor_and_discard)
 
 TEST(test_otlp_headers_and_compression)
 {
-	const char *ok[] = { "OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cr%65t%20value, tenant = acme",
+	const char *ok[] = { "OTEL_EXPORTER_OTLP_HEADERS",
+			     "api-key=s3cr%65t%20value, tenant = acme",
 			     "OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", NULL };
-	const char *specific[] = { "OTEL_EXPORTER_OTLP_HEADERS", "a=1",
-				   "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "b=2",
-				   "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none",
-				   "OTEL_EXPORTER_OTLP_COMPRESSION", "gzip", NULL };
+	const char *specific[] = { "OTEL_EXPORTER_OTLP_HEADERS",
+				   "a=1",
+				   "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+				   "b=2",
+				   "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+				   "none",
+				   "OTEL_EXPORTER_OTLP_COMPRESSION",
+				   "gzip",
+				   NULL };
 	const char *inject[] = { "OTEL_EXPORTER_OTLP_HEADERS", "k=a%0D%0AHost: evil", NULL };
 	const char *badkey[] = { "OTEL_EXPORTER_OTLP_HEADERS", "bad key=x", NULL };
 	const char *noeq[] = { "OTEL_EXPORTER_OTLP_HEADERS", "novalue", NULL };
@@ -226,9 +238,13 @@ TEST(test_otlp_protocol_picks_the_endpoint_and_its_default)
 {
 	const char *grpc[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT",
 			       "https://col:4317", NULL };
-	const char *json_wins[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc",
-				    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json",
-				    "OTEL_EXPORTER_OTLP_ENDPOINT", "http://col:4318", NULL };
+	const char *json_wins[] = { "OTEL_EXPORTER_OTLP_PROTOCOL",
+				    "grpc",
+				    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+				    "http/json",
+				    "OTEL_EXPORTER_OTLP_ENDPOINT",
+				    "http://col:4318",
+				    NULL };
 	const char *grpc_default[] = { "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc",
 				       "OTEL_TRACES_EXPORTER", "otlp", NULL };
 	const char *pb_default[] = { "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
@@ -268,9 +284,13 @@ TEST(test_otlp_protocol_picks_the_endpoint_and_its_default)
 TEST(test_tls_files_flags_win_and_are_checked_for_otlp_only)
 {
 	char dir[] = "/tmp/ws-test-cfg-XXXXXX", ca[64], key[64];
-	const char *env_pair[] = { "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", ca,
-				   "OTEL_EXPORTER_OTLP_CLIENT_KEY", key,
-				   "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/no/such/ca.pem", NULL };
+	const char *env_pair[] = { "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+				   ca,
+				   "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+				   key,
+				   "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+				   "/no/such/ca.pem",
+				   NULL };
 	const char *key_only[] = { "OTEL_EXPORTER_OTLP_CLIENT_KEY", key, NULL };
 	FILE *f;
 
@@ -339,8 +359,7 @@ TEST(test_resource_attributes_are_the_base_and_bad_entries_a_warning)
 
 TEST(test_webhook_routes_from_flags_and_env)
 {
-	const char *env2[] = { "WIRESPAN_WEBHOOKS",
-			       "POST /a=x.tp;;PUT /b/*=tp,parent", NULL };
+	const char *env2[] = { "WIRESPAN_WEBHOOKS", "POST /a=x.tp;;PUT /b/*=tp,parent", NULL };
 	const char *badenv[] = { "WIRESPAN_WEBHOOKS", "POST /a=x.tp;POST b=tp", NULL };
 
 	CHECK_INT(parse(&c, NULL, 4, "--webhook", "POST /webhooks/stripe=data.object.metadata.tp",
@@ -366,10 +385,10 @@ TEST(test_webhook_routes_from_flags_and_env)
 
 /* ---- every setting of the option table, by its flag and by its variables ---- */
 
-#define TOOK(name, expr)                                                                   \
-	static int name(const struct ws_config *c)                                         \
-	{                                                                                  \
-		return expr;                                                               \
+#define TOOK(name, expr)                                                                           \
+	static int name(const struct ws_config *c)                                                 \
+	{                                                                                          \
+		return expr;                                                                       \
 	}
 
 TOOK(took_pid, c->npids == 1 && c->pids[0] == 42)
@@ -607,10 +626,11 @@ static const char *hint_of(const char *line)
 TEST(test_webhook_flag_variable_and_help_agree_on_the_grammar)
 {
 	static char longest[900], many[400];
-	const char *good[] = { "POST /a=x.tp", "PUT /b/*=tp,link", "POST /c=d.tp,parent",
-			       "POST /a=x.tp;PUT /b=tp,parent", "POST /a=tp;;", longest };
-	const char *bad[] = { "POST /a", "POST a=tp", "POST /a=tp,both", "POST /a=", "POST /a=tp;x",
-			      many };
+	const char *good[] = { "POST /a=x.tp",	      "PUT /b/*=tp,link",
+			       "POST /c=d.tp,parent", "POST /a=x.tp;PUT /b=tp,parent",
+			       "POST /a=tp;;",	      longest };
+	const char *bad[] = { "POST /a",  "POST a=tp",	  "POST /a=tp,both",
+			      "POST /a=", "POST /a=tp;x", many };
 	struct ws_webhooks by_flag;
 	char flag_hint[256];
 	size_t n;
@@ -657,9 +677,15 @@ TEST(test_webhook_flag_variable_and_help_agree_on_the_grammar)
 /* An empty variable is unset, as if absent; but for the request-id headers it means none. */
 TEST(test_empty_variables_are_unset_but_empty_request_id_headers_mean_none)
 {
-	const char *empty[] = { "OTEL_TRACES_EXPORTER", "", "WIRESPAN_CAPTURE", "",
-				"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "",
-				"OTEL_EXPORTER_OTLP_ENDPOINT", "http://col:4318", NULL };
+	const char *empty[] = { "OTEL_TRACES_EXPORTER",
+				"",
+				"WIRESPAN_CAPTURE",
+				"",
+				"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+				"",
+				"OTEL_EXPORTER_OTLP_ENDPOINT",
+				"http://col:4318",
+				NULL };
 	const char *no_reqid[] = { "WIRESPAN_REQUEST_ID_HEADERS", "", NULL };
 
 	CHECK_INT(parse(&c, empty, 0), WS_CONFIG_RUN);

@@ -359,11 +359,11 @@ struct covers_row {
 };
 
 static const struct covers_row covers_rows[] = {
-	{ 1000, 2000, 1000, 1000, true },	/* the whole stretch */
-	{ 1000, 2000, 1500, 500, true },	/* its tail */
-	{ 1000, 2000, 1500, 501, false },	/* one byte past its end */
-	{ 1000, 2000, 999, 1, false },		/* one byte before it */
-	{ 1000, 2000, 2000, 1, false },		/* its end is not in it */
+	{ 1000, 2000, 1000, 1000, true },		 /* the whole stretch */
+	{ 1000, 2000, 1500, 500, true },		 /* its tail */
+	{ 1000, 2000, 1500, 501, false },		 /* one byte past its end */
+	{ 1000, 2000, 999, 1, false },			 /* one byte before it */
+	{ 1000, 2000, 2000, 1, false },			 /* its end is not in it */
 	{ 0xffffff00u, 0x100, 0xfffffff0u, 0x20, true }, /* across the 2^32 wrap */
 	{ 0xffffff00u, 0x100, 0x100, 1, false },
 };

@@ -84,8 +84,11 @@ static void make_exe(struct img *m)
 	eh(m)->e_shentsize = sizeof(Elf64_Shdr);
 	eh(m)->e_shnum = 5;
 	eh(m)->e_shstrndx = SEC_SHSTR;
-	*ph(m) = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_vaddr = VBASE,
-			       .p_filesz = 0x200, .p_memsz = 0x200 };
+	*ph(m) = (Elf64_Phdr){ .p_type = PT_LOAD,
+			       .p_flags = PF_R | PF_X,
+			       .p_vaddr = VBASE,
+			       .p_filesz = 0x200,
+			       .p_memsz = 0x200 };
 	memcpy(m->b + OFF_STR, strtab, sizeof(strtab) - 1);
 	memcpy(m->b + OFF_SHSTR, shstrtab, sizeof(shstrtab) - 1);
 	for (int i = 1; i <= 2; i++)
@@ -93,17 +96,25 @@ static void make_exe(struct img *m)
 					  .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
 					  .st_shndx = SEC_TEXT,
 					  .st_value = VBASE + OFF_TEXT + (i - 1) * 0x80 };
-	*sh(m, SEC_TEXT) = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_PROGBITS,
-					 .sh_addr = VBASE + OFF_TEXT, .sh_offset = OFF_TEXT,
+	*sh(m, SEC_TEXT) = (Elf64_Shdr){ .sh_name = 1,
+					 .sh_type = SHT_PROGBITS,
+					 .sh_addr = VBASE + OFF_TEXT,
+					 .sh_offset = OFF_TEXT,
 					 .sh_size = 0x100 };
-	*sh(m, SEC_SYMTAB) = (Elf64_Shdr){ .sh_name = 7, .sh_type = SHT_SYMTAB,
-					   .sh_offset = OFF_SYM, .sh_size = 3 * sizeof(Elf64_Sym),
+	*sh(m, SEC_SYMTAB) = (Elf64_Shdr){ .sh_name = 7,
+					   .sh_type = SHT_SYMTAB,
+					   .sh_offset = OFF_SYM,
+					   .sh_size = 3 * sizeof(Elf64_Sym),
 					   .sh_link = SEC_STRTAB,
 					   .sh_entsize = sizeof(Elf64_Sym) };
-	*sh(m, SEC_STRTAB) = (Elf64_Shdr){ .sh_name = 15, .sh_type = SHT_STRTAB,
-					   .sh_offset = OFF_STR, .sh_size = sizeof(strtab) - 1 };
-	*sh(m, SEC_SHSTR) = (Elf64_Shdr){ .sh_name = 23, .sh_type = SHT_STRTAB,
-					  .sh_offset = OFF_SHSTR, .sh_size = sizeof(shstrtab) - 1 };
+	*sh(m, SEC_STRTAB) = (Elf64_Shdr){ .sh_name = 15,
+					   .sh_type = SHT_STRTAB,
+					   .sh_offset = OFF_STR,
+					   .sh_size = sizeof(strtab) - 1 };
+	*sh(m, SEC_SHSTR) = (Elf64_Shdr){ .sh_name = 23,
+					  .sh_type = SHT_STRTAB,
+					  .sh_offset = OFF_SHSTR,
+					  .sh_size = sizeof(shstrtab) - 1 };
 }
 
 /* A memfd holding buf: the files the agent reads are only ever fds. */
@@ -157,39 +168,139 @@ TEST(test_the_minimal_executable_gives_both_file_offsets)
 }
 
 /* One field of the minimal executable broken: each row fails with its errno, none crashes. */
-static void entsize_0(struct img *m) { sh(m, SEC_SYMTAB)->sh_entsize = 0; } /* libbpf 1.1: SIGFPE */
-static void entsize_huge(struct img *m) { sh(m, SEC_SYMTAB)->sh_entsize = 1ull << 62; }
-static void entsize_32bit(struct img *m) { sh(m, SEC_SYMTAB)->sh_entsize = sizeof(Elf32_Sym); }
-static void symtab_past_eof(struct img *m) { sh(m, SEC_SYMTAB)->sh_offset = FILE_LEN; }
-static void symtab_wraps(struct img *m) { sh(m, SEC_SYMTAB)->sh_offset = ~0ull - 8; }
-static void symtab_too_long(struct img *m) { sh(m, SEC_SYMTAB)->sh_size = 1ull << 40; }
-static void strtab_index_out(struct img *m) { sh(m, SEC_SYMTAB)->sh_link = 5; }
-static void strtab_index_huge(struct img *m) { sh(m, SEC_SYMTAB)->sh_link = 0xffffffffu; }
-static void strtab_not_strtab(struct img *m) { sh(m, SEC_SYMTAB)->sh_link = SEC_TEXT; }
-static void strtab_past_eof(struct img *m) { sh(m, SEC_STRTAB)->sh_size = FILE_LEN; }
-static void shnum_ffff(struct img *m) { eh(m)->e_shnum = 0xffff; }
-static void shnum_0(struct img *m) { eh(m)->e_shnum = 0; }
-static void shstrndx_out(struct img *m) { eh(m)->e_shstrndx = 5; }
-static void shentsize_bad(struct img *m) { eh(m)->e_shentsize = 40; }
-static void shoff_past_eof(struct img *m) { eh(m)->e_shoff = FILE_LEN - 64; }
-static void shstrtab_huge(struct img *m) { sh(m, SEC_SHSTR)->sh_size = 1ull << 30; }
-static void vaddr_in_no_load(struct img *m) { sym(m, 2)->st_value = VBASE + 0x200; }
-static void vaddr_below_load(struct img *m) { sym(m, 1)->st_value = VBASE - 0x10; }
-static void load_not_exec(struct img *m) { ph(m)->p_flags = PF_R; }
-static void load_not_load(struct img *m) { ph(m)->p_type = PT_NOTE; }
-static void load_past_eof(struct img *m) { ph(m)->p_filesz = FILE_LEN + 1; }
-static void phnum_0(struct img *m) { eh(m)->e_phnum = 0; }
-static void phnum_ffff(struct img *m) { eh(m)->e_phnum = 0xffff; } /* PN_XNUM */
-static void phentsize_bad(struct img *m) { eh(m)->e_phentsize = 32; }
-static void phoff_past_eof(struct img *m) { eh(m)->e_phoff = FILE_LEN - 8; }
-static void class_32(struct img *m) { eh(m)->e_ident[EI_CLASS] = ELFCLASS32; }
-static void big_endian(struct img *m) { eh(m)->e_ident[EI_DATA] = ELFDATA2MSB; }
-static void not_elf(struct img *m) { memcpy(m->b, "#!/bin/sh\n", 10); }
-static void only_the_header(struct img *m) { m->len = sizeof(Elf64_Ehdr); }
-static void header_cut(struct img *m) { m->len = 40; }
-static void empty(struct img *m) { m->len = 0; } /* fuzz_elf's first input */
-static void no_symtab(struct img *m) { sh(m, SEC_SYMTAB)->sh_type = SHT_DYNSYM; }
-static void defined_twice(struct img *m) { sym(m, 2)->st_name = 1; sym(m, 2)->st_size = 1; }
+static void entsize_0(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_entsize = 0;
+} /* libbpf 1.1: SIGFPE */
+static void entsize_huge(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_entsize = 1ull << 62;
+}
+static void entsize_32bit(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_entsize = sizeof(Elf32_Sym);
+}
+static void symtab_past_eof(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_offset = FILE_LEN;
+}
+static void symtab_wraps(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_offset = ~0ull - 8;
+}
+static void symtab_too_long(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_size = 1ull << 40;
+}
+static void strtab_index_out(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_link = 5;
+}
+static void strtab_index_huge(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_link = 0xffffffffu;
+}
+static void strtab_not_strtab(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_link = SEC_TEXT;
+}
+static void strtab_past_eof(struct img *m)
+{
+	sh(m, SEC_STRTAB)->sh_size = FILE_LEN;
+}
+static void shnum_ffff(struct img *m)
+{
+	eh(m)->e_shnum = 0xffff;
+}
+static void shnum_0(struct img *m)
+{
+	eh(m)->e_shnum = 0;
+}
+static void shstrndx_out(struct img *m)
+{
+	eh(m)->e_shstrndx = 5;
+}
+static void shentsize_bad(struct img *m)
+{
+	eh(m)->e_shentsize = 40;
+}
+static void shoff_past_eof(struct img *m)
+{
+	eh(m)->e_shoff = FILE_LEN - 64;
+}
+static void shstrtab_huge(struct img *m)
+{
+	sh(m, SEC_SHSTR)->sh_size = 1ull << 30;
+}
+static void vaddr_in_no_load(struct img *m)
+{
+	sym(m, 2)->st_value = VBASE + 0x200;
+}
+static void vaddr_below_load(struct img *m)
+{
+	sym(m, 1)->st_value = VBASE - 0x10;
+}
+static void load_not_exec(struct img *m)
+{
+	ph(m)->p_flags = PF_R;
+}
+static void load_not_load(struct img *m)
+{
+	ph(m)->p_type = PT_NOTE;
+}
+static void load_past_eof(struct img *m)
+{
+	ph(m)->p_filesz = FILE_LEN + 1;
+}
+static void phnum_0(struct img *m)
+{
+	eh(m)->e_phnum = 0;
+}
+static void phnum_ffff(struct img *m)
+{
+	eh(m)->e_phnum = 0xffff;
+} /* PN_XNUM */
+static void phentsize_bad(struct img *m)
+{
+	eh(m)->e_phentsize = 32;
+}
+static void phoff_past_eof(struct img *m)
+{
+	eh(m)->e_phoff = FILE_LEN - 8;
+}
+static void class_32(struct img *m)
+{
+	eh(m)->e_ident[EI_CLASS] = ELFCLASS32;
+}
+static void big_endian(struct img *m)
+{
+	eh(m)->e_ident[EI_DATA] = ELFDATA2MSB;
+}
+static void not_elf(struct img *m)
+{
+	memcpy(m->b, "#!/bin/sh\n", 10);
+}
+static void only_the_header(struct img *m)
+{
+	m->len = sizeof(Elf64_Ehdr);
+}
+static void header_cut(struct img *m)
+{
+	m->len = 40;
+}
+static void empty(struct img *m)
+{
+	m->len = 0;
+} /* fuzz_elf's first input */
+static void no_symtab(struct img *m)
+{
+	sh(m, SEC_SYMTAB)->sh_type = SHT_DYNSYM;
+}
+static void defined_twice(struct img *m)
+{
+	sym(m, 2)->st_name = 1;
+	sym(m, 2)->st_size = 1;
+}
 
 TEST(test_each_broken_field_is_an_error_not_a_crash)
 {
@@ -346,7 +457,8 @@ TEST(test_names_jumping_about_stop_at_the_window_bound)
 
 		*s = (Elf64_Sym){ .st_name = i % 2 ? 1 : STRSZ - 8,
 				  .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
-				  .st_shndx = SEC_TEXT, .st_value = VBASE + OFF_TEXT };
+				  .st_shndx = SEC_TEXT,
+				  .st_value = VBASE + OFF_TEXT };
 	}
 	fd = memfile(b, len);
 	CHECK_INT(ws_elf_func_offsets(fd, f12, 2, offs), -E2BIG);
@@ -430,7 +542,8 @@ TEST(test_a_go_binary_gives_the_offsets_objdump_gives)
 	/* A cache of its own, kept between runs: the first build takes a while. */
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && GOCACHE=/tmp/ws-test-elfsym-gocache GO111MODULE=off HOME=%s "
-		 "go build -o go_bin main.go", dir, dir);
+		 "go build -o go_bin main.go",
+		 dir, dir);
 	if (system(cmd)) {
 		fprintf(stderr, "    go build failed (is golang-go installed?)\n");
 		CHECK(!"go build");

@@ -124,9 +124,11 @@ TEST(links_print_one_field_each_before_the_error)
 	CHECK_INT(ws_span_add_link(s, trace_id, span_id, 0), 0);
 	s->status = WS_STATUS_ERROR;
 	add(s, "error.type", "500");
-	check_line(s, "SERVER POST /webhooks/stripe 500 1.234ms service=python3 pid=4242 trace=" TRACE_HEX
-		      " span=" SPAN_HEX " parent=- link=" TRACE_HEX "-" PARENT_HEX
-		      " link=" TRACE_HEX "-" SPAN_HEX " error=500\n");
+	check_line(
+		s,
+		"SERVER POST /webhooks/stripe 500 1.234ms service=python3 pid=4242 trace=" TRACE_HEX
+		" span=" SPAN_HEX " parent=- link=" TRACE_HEX "-" PARENT_HEX " link=" TRACE_HEX
+		"-" SPAN_HEX " error=500\n");
 }
 
 TEST(client_without_url_full_falls_back_to_path)
@@ -239,8 +241,8 @@ TEST(hostile_partner_values_are_escaped_on_one_line)
 		       "x\\x1bz=v trace=" TRACE_HEX " span=" SPAN_HEX " parent=-\n");
 	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
 	for (const char *p = out; *p; p++)
-		CHECK(*p == '\n' || ((unsigned char)*p >= 0x20 && *p != 0x7f &&
-				      (unsigned char)*p != 0xc2));
+		CHECK(*p == '\n' ||
+		      ((unsigned char)*p >= 0x20 && *p != 0x7f && (unsigned char)*p != 0xc2));
 	free(out);
 	ws_span_free(s);
 }
@@ -253,8 +255,9 @@ TEST(hostile_path_is_escaped_on_one_line)
 	add(s, "url.path", "/a\x1b[2J\r\nSERVER GET /fake\x7f\\");
 	ws_span_add_int(s, "http.response.status_code", 200);
 	CHECK_INT(export_to_string(&s, 1, &out), 0);
-	CHECK_STR(out, "SERVER GET /a\\x1b[2J\\x0d\\x0aSERVER\\x20GET\\x20/fake\\x7f\\\\ 200 1.234ms "
-		       "service=python3 pid=4242 trace=" TRACE_HEX " span=" SPAN_HEX " parent=-\n");
+	CHECK_STR(out,
+		  "SERVER GET /a\\x1b[2J\\x0d\\x0aSERVER\\x20GET\\x20/fake\\x7f\\\\ 200 1.234ms "
+		  "service=python3 pid=4242 trace=" TRACE_HEX " span=" SPAN_HEX " parent=-\n");
 	/* One line, and no byte that a terminal acts on. */
 	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
 	for (const char *p = out; *p; p++)
@@ -268,10 +271,13 @@ TEST(c1_controls_bad_utf8_and_bidi_are_escaped_utf8_kept)
 	struct ws_span *s = span(WS_KIND_SERVER, "GET");
 
 	/* é (kept), U+009B CSI as UTF-8, a bare 0x9b, 0xff, U+202E, an overlong '/', a cut é. */
-	add(s, "url.path", "/caf\xc3\xa9\xc2\x9b" "1m\x9b\xff\xe2\x80\xae\xc0\xaf\xc3");
-	check_line(s, "SERVER GET /caf\xc3\xa9\\xc2\\x9b1m\\x9b\\xff\\xe2\\x80\\xae\\xc0\\xaf\\xc3 - "
-		      "1.234ms service=python3 pid=4242 trace=" TRACE_HEX " span=" SPAN_HEX
-		      " parent=-\n");
+	add(s, "url.path",
+	    "/caf\xc3\xa9\xc2\x9b"
+	    "1m\x9b\xff\xe2\x80\xae\xc0\xaf\xc3");
+	check_line(s,
+		   "SERVER GET /caf\xc3\xa9\\xc2\\x9b1m\\x9b\\xff\\xe2\\x80\\xae\\xc0\\xaf\\xc3 - "
+		   "1.234ms service=python3 pid=4242 trace=" TRACE_HEX " span=" SPAN_HEX
+		   " parent=-\n");
 }
 
 TEST(hostile_method_service_and_error_are_escaped)

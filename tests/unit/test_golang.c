@@ -182,7 +182,7 @@ TEST(test_the_go_version_and_machine_are_read)
 		{ "go1.21rc2", 2, 21 },
 		{ "devel go1.23-4f2bd4e0d2 Tue Jun 4 2024", 2, 23 },
 		{ "go1.18", 2, 18 },
-		{ "go1.19.8", 0, 0 },  /* before Go 1.18 the strings were pointers: not told */
+		{ "go1.19.8", 0, 0 }, /* before Go 1.18 the strings were pointers: not told */
 		{ "gccgo", 2, 0 },
 		{ "go1.", 2, 0 },
 	};
@@ -193,7 +193,8 @@ TEST(test_the_go_version_and_machine_are_read)
 	for (int be = 0; be < 2; be++) {
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			n = make_elf(buf, ".go.buildinfo", be);
-			n = with_buildinfo(buf, n, blob, buildinfo(blob, cases[i].version, cases[i].flags),
+			n = with_buildinfo(buf, n, blob,
+					   buildinfo(blob, cases[i].version, cases[i].flags),
 					   EM_X86_64, be);
 			gi = info(buf, n);
 			CHECK(gi.go);

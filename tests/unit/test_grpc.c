@@ -56,12 +56,12 @@ TEST(http_status_without_grpc_status_is_mapped)
 		long http;
 		int code;
 	} rows[] = {
-		{ 400, WS_GRPC_INTERNAL },	   { 401, WS_GRPC_UNAUTHENTICATED },
+		{ 400, WS_GRPC_INTERNAL },	    { 401, WS_GRPC_UNAUTHENTICATED },
 		{ 403, WS_GRPC_PERMISSION_DENIED }, { 404, WS_GRPC_UNIMPLEMENTED },
-		{ 429, WS_GRPC_UNAVAILABLE },	   { 431, WS_GRPC_INTERNAL },
-		{ 502, WS_GRPC_UNAVAILABLE },	   { 503, WS_GRPC_UNAVAILABLE },
-		{ 504, WS_GRPC_UNAVAILABLE },	   { 200, WS_GRPC_UNKNOWN },
-		{ 500, WS_GRPC_UNKNOWN },	   { 302, WS_GRPC_UNKNOWN },
+		{ 429, WS_GRPC_UNAVAILABLE },	    { 431, WS_GRPC_INTERNAL },
+		{ 502, WS_GRPC_UNAVAILABLE },	    { 503, WS_GRPC_UNAVAILABLE },
+		{ 504, WS_GRPC_UNAVAILABLE },	    { 200, WS_GRPC_UNKNOWN },
+		{ 500, WS_GRPC_UNKNOWN },	    { 302, WS_GRPC_UNKNOWN },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
@@ -232,7 +232,7 @@ TEST(broken_status_details_are_refused)
 
 	CHECK_INT(ws_grpc_retry_info("", 0, &ms), -EBADMSG);
 	CHECK_INT(ws_grpc_retry_info("!!!!", 4, &ms), -EBADMSG);
-	CHECK_INT(ws_grpc_retry_info("A", 1, &ms), -EBADMSG); /* six bits cannot end base64 */
+	CHECK_INT(ws_grpc_retry_info("A", 1, &ms), -EBADMSG);	 /* six bits cannot end base64 */
 	CHECK_INT(ws_grpc_retry_info("GgM=", 4, &ms), -EBADMSG); /* details field cut */
 	status_b64("type.googleapis.com/google.rpc.RetryInfo", 5, 0, true, s);
 	CHECK_INT(ws_grpc_retry_info(s, strlen(s) - 8, &ms), -EBADMSG);

@@ -68,9 +68,10 @@ static void log_event(char *log, const struct http1_event *ev)
 		logf_(log, ev->inferred ? "E*" : "E");
 		break;
 	case HTTP1_EV_ERROR:
-		logf_(log, ev->error == -EPROTO ? "X:EPROTO" :
-			   ev->error == -E2BIG	? "X:E2BIG" :
-						  "X:%d",
+		logf_(log,
+		      ev->error == -EPROTO  ? "X:EPROTO"
+		      : ev->error == -E2BIG ? "X:E2BIG"
+					    : "X:%d",
 		      ev->error);
 		break;
 	default:
@@ -183,13 +184,12 @@ static void check_splits(enum http1_kind kind, const char *data, const char *wan
 	free(whole);
 }
 
-static const char REQS[] =
-	"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
-	"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world"
-	"PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-	"5;ext=1;q=\"a\"\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
-	"\r\nDELETE /d?x=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-	"M-SEARCH * HTTP/1.1\nHost: y\n\n";
+static const char REQS[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+			   "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world"
+			   "PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+			   "5;ext=1;q=\"a\"\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+			   "\r\nDELETE /d?x=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+			   "M-SEARCH * HTTP/1.1\nHost: y\n\n";
 
 static const char RESPS[] =
 	"HTTP/1.1 100 Continue\r\n\r\n"
@@ -266,7 +266,8 @@ TEST(request_stream_same_events_at_every_split)
 
 TEST(response_stream_same_events_at_every_split)
 {
-	check_splits(HTTP1_RESPONSES, RESPS, "R:100 E R:200 E R:200 E R:204 E R:304 E R:200 E R:200 E");
+	check_splits(HTTP1_RESPONSES, RESPS,
+		     "R:100 E R:200 E R:200 E R:204 E R:304 E R:200 E R:200 E");
 	check_splits(HTTP1_AUTO, RESPS, "R:100 E R:200 E R:200 E R:204 E R:304 E R:200 E R:200 E");
 }
 
@@ -305,9 +306,10 @@ TEST(keep_alive_sequence_two_directions)
 		char req[128], resp[128];
 
 		snprintf(req, sizeof(req), "GET /item/%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
-		snprintf(resp, sizeof(resp),
-			 "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n%02d",
-			 i);
+		snprintf(
+			resp, sizeof(resp),
+			"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n%02d",
+			i);
 		feed_str(&P, req, LOG);
 		feed_str(&P2, resp, LOG2);
 		CHECK_INT(P2.in_message, 0);
@@ -571,8 +573,8 @@ TEST(every_target_byte_at_every_place)
 				reinit(&P, HTTP1_REQUESTS);
 				http1_feed(&P, req, len, &ev);
 				if (ev.type != (ok ? HTTP1_EV_HEAD : HTTP1_EV_ERROR))
-					fprintf(stderr, "    target length %zu, 0x%02x at %zu\n", n, b,
-						at);
+					fprintf(stderr, "    target length %zu, 0x%02x at %zu\n", n,
+						b, at);
 				CHECK_INT(ev.type, ok ? HTTP1_EV_HEAD : HTTP1_EV_ERROR);
 				if (ok && ev.type == HTTP1_EV_HEAD)
 					CHECK_INT(ev.head->target_len, n);
@@ -630,7 +632,8 @@ TEST(every_good_value_byte_parsed_in_place)
 {
 	for (int pos = 0; pos < 21; pos++) {
 		for (int b = 0; b < 256; b++) {
-			static const char pre[] = "GET / HTTP/1.1\r\nX-A: w", post[] = "w\r\nB: c\r\n\r\n";
+			static const char pre[] = "GET / HTTP/1.1\r\nX-A: w",
+					  post[] = "w\r\nB: c\r\n\r\n";
 			char req[128], want[32];
 			struct http1_event ev;
 			size_t len = 0;
@@ -738,7 +741,8 @@ TEST(a_forbidden_byte_in_a_value_leaves_out_that_field_only)
 	}
 	/* NUL: strlen would stop at it. */
 	{
-		static const char nul[] = "HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n";
+		static const char nul[] =
+			"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n";
 
 		CHECK_STR(run(HTTP1_RESPONSES, nul, sizeof(nul) - 1, 0), "R:200 E");
 		reinit(&P, HTTP1_RESPONSES);
@@ -1061,8 +1065,15 @@ TEST(chunk_errors_and_size_limit)
 {
 	static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
 	static const char *const bad[] = {
-		"zz\r\n", "\r\n", " 5\r\n", "5\r\nhelloX", "5\r\nhello\rX", "5x\r\n",
-		"11111111111111111\r\n", "1000000000000001\r\n", "0\r\n\rX",
+		"zz\r\n",
+		"\r\n",
+		" 5\r\n",
+		"5\r\nhelloX",
+		"5\r\nhello\rX",
+		"5x\r\n",
+		"11111111111111111\r\n",
+		"1000000000000001\r\n",
+		"0\r\n\rX",
 	};
 	char buf[256];
 
@@ -1218,10 +1229,14 @@ TEST(malformed_request_heads)
 TEST(malformed_status_lines)
 {
 	static const char *const rows[] = {
-		"HTTP/1.1 20 OK\r\n\r\n",      "HTTP/1.1 099 x\r\n\r\n",
-		"HTTP/1.1 200OK\r\n\r\n",      "HTTP/1.2 200 OK\r\n\r\n",
-		"HTTP/1.1 2x0 OK\r\n\r\n",     "HTTP/1.1 200 O\x01K\r\n\r\n",
-		"HTTP/1.1  200 OK\r\n\r\n",    "HTTP/2 200\r\n\r\n",
+		"HTTP/1.1 20 OK\r\n\r\n",
+		"HTTP/1.1 099 x\r\n\r\n",
+		"HTTP/1.1 200OK\r\n\r\n",
+		"HTTP/1.2 200 OK\r\n\r\n",
+		"HTTP/1.1 2x0 OK\r\n\r\n",
+		"HTTP/1.1 200 O\x01K\r\n\r\n",
+		"HTTP/1.1  200 OK\r\n\r\n",
+		"HTTP/2 200\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
 	};
 	char buf[256];
@@ -1257,8 +1272,8 @@ TEST(more_than_64_headers)
 	/* The last slots are kept for the headers callers read: the late traceparent took one. */
 	CHECK_INT(ev.head->nheaders, HTTP1_MAX_HEADERS - HTTP1_H__COUNT + 1);
 	{
-		const struct http1_header *last = &ev.head->headers[HTTP1_MAX_HEADERS -
-								    HTTP1_H__COUNT - 1];
+		const struct http1_header *last =
+			&ev.head->headers[HTTP1_MAX_HEADERS - HTTP1_H__COUNT - 1];
 		char want[16];
 
 		snprintf(want, sizeof(want), "X-H%d", HTTP1_MAX_HEADERS - HTTP1_H__COUNT - 1);
@@ -1368,7 +1383,8 @@ TEST(bad_whole_head_fails_at_the_same_offset_as_a_split_one)
 {
 	static const char *const bad[] = {
 		"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
-		"GET / HTTP/1.1\r\nContent-Length: 1\x01" "\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length: 1\x01"
+		"\r\n\r\n",
 		"GET / HTTP/1.1\r\n folded\r\n\r\n",
 		"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\n",
@@ -1401,8 +1417,8 @@ TEST(known_headers_indexed_as_find_finds_them)
 		"traceparent: t1\r\nTraceState: s1\r\nConnection: keep-alive\r\ntracestate: s2\r\n"
 		"Hos1: no\r\nTRACEPARENT: t2\r\nuser-agenT: ua2\r\n\r\n";
 	static const char *const names[HTTP1_H__COUNT] = { "host",	  "user-agent",
-							    "traceparent", "tracestate",
-							    "baggage",	  "x-wirespan-agent" };
+							   "traceparent", "tracestate",
+							   "baggage",	  "x-wirespan-agent" };
 	static const int counts[HTTP1_H__COUNT] = { 1, 2, 2, 2, 0, 0 };
 	struct http1_event ev;
 
@@ -1451,14 +1467,29 @@ TEST(looks_like_start_table)
 		const char *s;
 		int want;
 	} rows[] = {
-		{ "GET / HTTP/1.1", 1 },   { "GET ", 1 },	   { "GET", 0 },
-		{ "GETX /", 0 },	   { "get / HTTP/1.1", 0 }, { "POST /x", 1 },
-		{ "PUT /", 1 },		   { "DELETE /", 1 },	   { "HEAD /", 1 },
-		{ "OPTIONS * HTTP/1.1", 1 }, { "PATCH /", 1 },	   { "CONNECT h:443 HTTP/1.1", 1 },
-		{ "TRACE /", 1 },	   { "HTTP/1.1 200 OK", 1 }, { "HTTP/1.0 404", 1 },
-		{ "HTTP/1.", 1 },	   { "HTTP/1", 0 },	   { "HTTP/2 200", 0 },
-		{ "PRI * HTTP/2.0", 0 },   { "", 0 },		   { "\x16\x03\x01", 0 },
-		{ " GET /", 0 },	   { "\r\nGET /", 0 },
+		{ "GET / HTTP/1.1", 1 },
+		{ "GET ", 1 },
+		{ "GET", 0 },
+		{ "GETX /", 0 },
+		{ "get / HTTP/1.1", 0 },
+		{ "POST /x", 1 },
+		{ "PUT /", 1 },
+		{ "DELETE /", 1 },
+		{ "HEAD /", 1 },
+		{ "OPTIONS * HTTP/1.1", 1 },
+		{ "PATCH /", 1 },
+		{ "CONNECT h:443 HTTP/1.1", 1 },
+		{ "TRACE /", 1 },
+		{ "HTTP/1.1 200 OK", 1 },
+		{ "HTTP/1.0 404", 1 },
+		{ "HTTP/1.", 1 },
+		{ "HTTP/1", 0 },
+		{ "HTTP/2 200", 0 },
+		{ "PRI * HTTP/2.0", 0 },
+		{ "", 0 },
+		{ "\x16\x03\x01", 0 },
+		{ " GET /", 0 },
+		{ "\r\nGET /", 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -1492,8 +1523,7 @@ static size_t body_len;
  * asked for after each HEAD; BODY events go to BODY (checked to point into
  * the fed buffer, non-empty), "B" is logged once per message that had any.
  */
-static void feed_want(struct http1_parser *p, const char *buf, size_t len, uint64_t want,
-		      char *log)
+static void feed_want(struct http1_parser *p, const char *buf, size_t len, uint64_t want, char *log)
 {
 	size_t calls = 0, limit = 2 * len + 8;
 	const char *start = buf, *end = buf + len;

@@ -30,10 +30,11 @@ TEST(test_string_escapes)
 		{ "\"x\\\"y\\\\z\\/\"", "x\"y\\z/" },
 		{ "\"\\b\\f\\n\\r\\t\"", "\b\f\n\r\t" },
 		{ "\"caf\\u00e9 \\u20AC\"", "caf\xc3\xa9 \xe2\x82\xac" },
-		{ "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80" },		/* a pair: one code point */
-		{ "\"\\ud83d!\"", "\xef\xbf\xbd!" },			/* lone high half */
-		{ "\"\\ude00\"", "\xef\xbf\xbd" },			/* lone low half */
-		{ "\"\\ud83d\\u0041\"", "\xef\xbf\xbd" "A" },		/* high, then not its pair */
+		{ "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80" }, /* a pair: one code point */
+		{ "\"\\ud83d!\"", "\xef\xbf\xbd!" },	      /* lone high half */
+		{ "\"\\ude00\"", "\xef\xbf\xbd" },	      /* lone low half */
+		{ "\"\\ud83d\\u0041\"", "\xef\xbf\xbd"
+					"A" }, /* high, then not its pair */
 		{ "\"\\ud83d\\n\"", "\xef\xbf\xbd\n" },
 		{ "\"raw \xc3\xa9\"", "raw \xc3\xa9" },
 	};
@@ -58,12 +59,12 @@ TEST(test_string_errors)
 		{ "\"abc", -ENODATA },
 		{ "\"ab\\", -ENODATA },
 		{ "\"\\u00", -ENODATA },
-		{ "\"\\u0g", -EINVAL },		/* bad hex before the cut: wrong, not cut */
+		{ "\"\\u0g", -EINVAL }, /* bad hex before the cut: wrong, not cut */
 		{ "\"\\ud83d\\", -ENODATA },
 		{ "\"\\ud83d\\u12", -ENODATA },
 		{ "\"\\ud83d\\uzz", -EINVAL },
 		{ "\"\\q\"", -EINVAL },
-		{ "\"a\nb\"", -EINVAL },	/* control characters must be escaped */
+		{ "\"a\nb\"", -EINVAL }, /* control characters must be escaped */
 		{ "x", -EINVAL },
 		{ "", -ENODATA },
 	};
@@ -171,7 +172,8 @@ TEST(test_members)
 
 TEST(test_member_errors)
 {
-	static const char *const bad[] = { "{,\"a\":1}", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{1:2}" };
+	static const char *const bad[] = { "{,\"a\":1}", "{\"a\" 1}", "{\"a\":1 \"b\":2}",
+					   "{1:2}" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct ws_json j = at(bad[i], false);

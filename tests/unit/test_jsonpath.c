@@ -79,10 +79,10 @@ static const struct row rows[] = {
 	{ "key_in_a_skipped_string", "{\"x\":\"\\\"b\\\":\\\"no\\\"\",\"b\":\"yes\"}", "b", 3,
 	  "yes", 0 },
 	/* what is skipped */
-	{ "arrays_skipped", "{\"a\":[1,[2,{\"b\":\"no\"}],\"x\",[]],\"b\":\"yes\"}", "b", 3,
-	  "yes", 0 },
-	{ "nested_same_key_skipped", "{\"x\":{\"b\":\"no\",\"y\":{}},\"b\":\"yes\"}", "b", 3,
-	  "yes", 0 },
+	{ "arrays_skipped", "{\"a\":[1,[2,{\"b\":\"no\"}],\"x\",[]],\"b\":\"yes\"}", "b", 3, "yes",
+	  0 },
+	{ "nested_same_key_skipped", "{\"x\":{\"b\":\"no\",\"y\":{}},\"b\":\"yes\"}", "b", 3, "yes",
+	  0 },
 	{ "scalars_skipped",
 	  "{\"t\":true,\"f\":false,\"n\":null,\"i\":-0,\"d\":-1.5e+10,\"e\":2E-3,\"b\":\"yes\"}",
 	  "b", 3, "yes", 0 },
@@ -123,7 +123,8 @@ static const struct row rows[] = {
 	/* sizes */
 	{ "value_too_long", "{\"a\":\"0123456789abcdef\"}", "a", -ENOSPC, NULL, 16 },
 	{ "value_just_fits", "{\"a\":\"0123456789abcde\"}", "a", 15, "0123456789abcde", 16 },
-	{ "long_key_is_not_a_match", "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":\"x\",\"a\":\"v\"}",
+	{ "long_key_is_not_a_match",
+	  "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":\"x\",\"a\":\"v\"}",
 	  "a", 1, "v", 0 },
 };
 
@@ -179,7 +180,8 @@ TEST(test_every_prefix_gives_the_answer_or_not_found)
 			}
 			/* Once found, every longer prefix finds it too. */
 			if (seen_full && got != full) {
-				fprintf(stderr, "    row %s, prefix %zu lost the answer\n", r->name, k);
+				fprintf(stderr, "    row %s, prefix %zu lost the answer\n", r->name,
+					k);
 				CHECK(0);
 				break;
 			}
@@ -256,7 +258,16 @@ TEST(test_null_and_bad_arguments)
 TEST(test_path_parse)
 {
 	static const char *const bad[] = {
-		"", ".", "a.", ".a", "a..b", "a b", "a\"b", "a\\b", "a\tb", "a.b.c.d.e.f.g.h.i",
+		"",
+		".",
+		"a.",
+		".a",
+		"a..b",
+		"a b",
+		"a\"b",
+		"a\\b",
+		"a\tb",
+		"a.b.c.d.e.f.g.h.i",
 		"0123456789012345678901234567890123456789012345678901234567890123",
 	};
 	struct ws_jsonpath p;
@@ -268,9 +279,10 @@ TEST(test_path_parse)
 	CHECK_INT(p.len[3], 12);
 	CHECK_INT(ws_jsonpath_parse("a.b.c.d.e.f.g.h", 15, &p), 0);
 	CHECK_INT(p.nkeys, 8);
-	CHECK_INT(ws_jsonpath_parse("012345678901234567890123456789012345678901234567890123456789012",
-				    63, &p),
-		  0);
+	CHECK_INT(
+		ws_jsonpath_parse("012345678901234567890123456789012345678901234567890123456789012",
+				  63, &p),
+		0);
 	/* len, not the NUL, ends the path. */
 	CHECK_INT(ws_jsonpath_parse("a.bX", 3, &p), 0);
 	CHECK_INT(p.nkeys, 2);

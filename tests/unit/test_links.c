@@ -19,18 +19,18 @@ static struct ws_link_ctx ctx(uint8_t n)
 }
 
 /* A thread, by its id. */
-static struct ws_exec_ctx T(uint64_t tid)
-{
+static struct ws_exec_ctx T(uint64_t tid) {
 	return (struct ws_exec_ctx){ .id = tid };
 }
 
 /* A goroutine g of Go process tgid. */
-static struct ws_exec_ctx G(uint32_t tgid, uint64_t g)
-{
+static struct ws_exec_ctx
+G(uint32_t tgid, uint64_t g) {
 	return (struct ws_exec_ctx){ .id = g, .tgid = tgid };
 }
 
-static struct ws_tuple tup(int family, const char *s, uint16_t sp, const char *d, uint16_t dp)
+static struct ws_tuple
+tup(int family, const char *s, uint16_t sp, const char *d, uint16_t dp)
 {
 	struct ws_tuple t;
 
@@ -195,9 +195,9 @@ TEST(a_late_send_never_pairs_with_a_later_read)
 	struct ws_link_ctx c1 = ctx(1), c2 = ctx(2), got;
 
 	CHECK_INT(ws_links_peer_client(l, &srv, 1000, 0, &got), -ENOENT); /* read 1 */
-	ws_links_client_sent(l, &cli, 1010, &c1);			   /* its send, late */
-	ws_links_client_sent(l, &cli, 2000, &c2);			   /* send 2 */
-	CHECK_INT(ws_links_peer_client(l, &srv, 2100, 0, &got), 0);	   /* read 2 */
+	ws_links_client_sent(l, &cli, 1010, &c1);			  /* its send, late */
+	ws_links_client_sent(l, &cli, 2000, &c2);			  /* send 2 */
+	CHECK_INT(ws_links_peer_client(l, &srv, 2100, 0, &got), 0);	  /* read 2 */
 	CHECK(!memcmp(got.span_id, c2.span_id, 8));
 	ws_links_server_closed(l, &srv);
 	CHECK_INT(ws_links_peer_client(l, &srv, 3000, 0, &got), -ENOENT);

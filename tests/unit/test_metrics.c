@@ -35,7 +35,8 @@ TEST(every_counter_is_exposed_with_help_and_type)
 	CHECK(strstr(out, "# TYPE wirespan_kernel_events_total counter\n") != NULL);
 	CHECK(strstr(out, "wirespan_kernel_events_total{kind=\"ringbuf_full\"} 7\n") != NULL);
 	CHECK(strstr(out, "wirespan_assembly_events_total{kind=\"spans\"} 42\n") != NULL);
-	CHECK(strstr(out, "wirespan_export_spans_total{outcome=\"dropped_queue_full\"} 3\n") != NULL);
+	CHECK(strstr(out, "wirespan_export_spans_total{outcome=\"dropped_queue_full\"} 3\n") !=
+	      NULL);
 	CHECK(strstr(out, "wirespan_export_spans_total{outcome=\"rejected\"} 4\n") != NULL);
 	CHECK(strstr(out, "wirespan_connections 5\n") != NULL);
 	CHECK(strstr(out, "wirespan_export_errors_total{kind=\"connect\"} 0\n") != NULL);
@@ -109,11 +110,8 @@ TEST(port_alone_listens_on_loopback_and_all_interfaces_only_when_asked)
 	static const struct {
 		const char *addr, *bound;
 	} rows[] = {
-		{ ":0", "127.0.0.1" },
-		{ "0", "127.0.0.1" },
-		{ "127.0.0.1:0", "127.0.0.1" },
-		{ "0.0.0.0:0", "0.0.0.0" },
-		{ "[::]:0", "::" },
+		{ ":0", "127.0.0.1" },	    { "0", "127.0.0.1" }, { "127.0.0.1:0", "127.0.0.1" },
+		{ "0.0.0.0:0", "0.0.0.0" }, { "[::]:0", "::" },
 	};
 	char err[256], got[INET6_ADDRSTRLEN];
 

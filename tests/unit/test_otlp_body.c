@@ -101,8 +101,10 @@ TEST(request_bodies_unwrap_to_the_encoding)
 				mlen = len;
 				comp = gz;
 				if (protos[p] == WS_OTLP_GRPC) {
-					CHECK_INT(ws_grpc_message(data, len, &msg, &mlen, &comp), 0);
-					CHECK_INT(mlen + WS_GRPC_PREFIX, len); /* one message, whole */
+					CHECK_INT(ws_grpc_message(data, len, &msg, &mlen, &comp),
+						  0);
+					CHECK_INT(mlen + WS_GRPC_PREFIX,
+						  len); /* one message, whole */
 					CHECK_INT(comp, gz);
 				}
 				if (comp) {
@@ -111,7 +113,8 @@ TEST(request_bodies_unwrap_to_the_encoding)
 					      !memcmp(plain, want.data, want.len));
 					CHECK(mlen < want.len); /* it did compress */
 				} else {
-					CHECK(mlen == want.len && !memcmp(msg, want.data, want.len));
+					CHECK(mlen == want.len &&
+					      !memcmp(msg, want.data, want.len));
 				}
 			}
 			ws_buf_release(&want);

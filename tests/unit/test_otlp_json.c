@@ -69,29 +69,31 @@ static void check_encodes(struct ws_span *const *sp, size_t n, const char *want)
 	ws_buf_release(&b);
 }
 
-#define RES_A                                                                              \
-	"{\"resource\":{\"attributes\":["                                                  \
-	"{\"key\":\"service.name\",\"value\":{\"stringValue\":\"checkout\"}},"             \
-	"{\"key\":\"process.pid\",\"value\":{\"intValue\":\"4242\"}},"                     \
-	"{\"key\":\"process.executable.name\",\"value\":{\"stringValue\":\"python3.11\"}}," \
-	"{\"key\":\"process.executable.path\","                                            \
-	"\"value\":{\"stringValue\":\"/usr/bin/python3.11\"}},"                            \
-	"{\"key\":\"host.name\",\"value\":{\"stringValue\":\"node-1\"}},"                  \
-	"{\"key\":\"container.id\",\"value\":{\"stringValue\":\"abc123\"}},"               \
-	"{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"wirespan\"}},"       \
-	"{\"key\":\"telemetry.sdk.version\",\"value\":{\"stringValue\":\"" WS_VERSION "\"}}" \
+#define RES_A                                                                                      \
+	"{\"resource\":{\"attributes\":["                                                          \
+	"{\"key\":\"service.name\",\"value\":{\"stringValue\":\"checkout\"}},"                     \
+	"{\"key\":\"process.pid\",\"value\":{\"intValue\":\"4242\"}},"                             \
+	"{\"key\":\"process.executable.name\",\"value\":{\"stringValue\":\"python3.11\"}},"        \
+	"{\"key\":\"process.executable.path\","                                                    \
+	"\"value\":{\"stringValue\":\"/usr/bin/python3.11\"}},"                                    \
+	"{\"key\":\"host.name\",\"value\":{\"stringValue\":\"node-1\"}},"                          \
+	"{\"key\":\"container.id\",\"value\":{\"stringValue\":\"abc123\"}},"                       \
+	"{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"wirespan\"}},"               \
+	"{\"key\":\"telemetry.sdk.version\",\"value\":{\"stringValue\":\"" WS_VERSION "\"}}"       \
 	"]},\"scopeSpans\":[{\"scope\":{\"name\":\"wirespan\",\"version\":\"" WS_VERSION "\"},"
 
-#define RES_NONE                                                                           \
-	"{\"resource\":{\"attributes\":["                                                  \
-	"{\"key\":\"service.name\",\"value\":{\"stringValue\":\"unknown_service\"}},"      \
-	"{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"wirespan\"}},"       \
-	"{\"key\":\"telemetry.sdk.version\",\"value\":{\"stringValue\":\"" WS_VERSION "\"}}" \
+#define RES_NONE                                                                                   \
+	"{\"resource\":{\"attributes\":["                                                          \
+	"{\"key\":\"service.name\",\"value\":{\"stringValue\":\"unknown_service\"}},"              \
+	"{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"wirespan\"}},"               \
+	"{\"key\":\"telemetry.sdk.version\",\"value\":{\"stringValue\":\"" WS_VERSION "\"}}"       \
 	"]},\"scopeSpans\":[{\"scope\":{\"name\":\"wirespan\",\"version\":\"" WS_VERSION "\"},"
 
-#define IDS(id) \
-	"\"traceId\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\",\"spanId\":\"" id id id id id id id id "\""
-#define TIMES "\"startTimeUnixNano\":\"1700000000000000000\",\"endTimeUnixNano\":\"1700000000002500000\""
+#define IDS(id)                                                                                    \
+	"\"traceId\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\",\"spanId\":\"" id id id id id id id id   \
+	"\""
+#define TIMES                                                                                      \
+	"\"startTimeUnixNano\":\"1700000000000000000\",\"endTimeUnixNano\":\"1700000000002500000\""
 
 /*
  * A span with every field set: links, the exception event, a tracestate,
@@ -131,29 +133,30 @@ TEST(encodes_every_field_of_a_span)
 {
 	struct ws_span *s = full_span();
 
-	check_encodes(&s, 1,
-		      "{\"resourceSpans\":[" RES_A "\"spans\":[{"
-		      "\"traceId\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\","
-		      "\"spanId\":\"1111111111111111\","
-		      "\"traceState\":\"congo=t61rcWkgMzE,rojo=00f067aa0ba902b7\","
-		      "\"parentSpanId\":\"0101010101010101\","
-		      "\"flags\":1,\"name\":\"POST\",\"kind\":3," TIMES ","
-		      "\"attributes\":["
-		      "{\"key\":\"url.full\",\"value\":{\"stringValue\":\"http://x/a?q=REDACTED\"}},"
-		      "{\"key\":\"http.response.status_code\",\"value\":{\"intValue\":\"503\"}},"
-		      "{\"key\":\"big\",\"value\":{\"intValue\":\"-9223372036854775808\"}},"
-		      "{\"key\":\"empty\",\"value\":{\"stringValue\":\"\"}}],"
-		      "\"droppedAttributesCount\":2,"
-		      "\"events\":[{\"timeUnixNano\":\"1700000000001000000\",\"name\":\"exception\","
-		      "\"attributes\":["
-		      "{\"key\":\"exception.type\",\"value\":{\"stringValue\":\"ConnectionRefusedError\"}},"
-		      "{\"key\":\"exception.message\","
-		      "\"value\":{\"stringValue\":\"connect: connection refused\"}}]}],"
-		      "\"links\":["
-		      "{\"traceId\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"spanId\":\"00f067aa0ba902b7\","
-		      "\"flags\":1},"
-		      "{\"traceId\":\"00000000000000000000000000000001\",\"spanId\":\"0000000000000002\"}],"
-		      "\"status\":{\"code\":2}}]}]}]}");
+	check_encodes(
+		&s, 1,
+		"{\"resourceSpans\":[" RES_A "\"spans\":[{"
+		"\"traceId\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\","
+		"\"spanId\":\"1111111111111111\","
+		"\"traceState\":\"congo=t61rcWkgMzE,rojo=00f067aa0ba902b7\","
+		"\"parentSpanId\":\"0101010101010101\","
+		"\"flags\":1,\"name\":\"POST\",\"kind\":3," TIMES ","
+		"\"attributes\":["
+		"{\"key\":\"url.full\",\"value\":{\"stringValue\":\"http://x/a?q=REDACTED\"}},"
+		"{\"key\":\"http.response.status_code\",\"value\":{\"intValue\":\"503\"}},"
+		"{\"key\":\"big\",\"value\":{\"intValue\":\"-9223372036854775808\"}},"
+		"{\"key\":\"empty\",\"value\":{\"stringValue\":\"\"}}],"
+		"\"droppedAttributesCount\":2,"
+		"\"events\":[{\"timeUnixNano\":\"1700000000001000000\",\"name\":\"exception\","
+		"\"attributes\":["
+		"{\"key\":\"exception.type\",\"value\":{\"stringValue\":\"ConnectionRefusedError\"}},"
+		"{\"key\":\"exception.message\","
+		"\"value\":{\"stringValue\":\"connect: connection refused\"}}]}],"
+		"\"links\":["
+		"{\"traceId\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"spanId\":\"00f067aa0ba902b7\","
+		"\"flags\":1},"
+		"{\"traceId\":\"00000000000000000000000000000001\",\"spanId\":\"0000000000000002\"}],"
+		"\"status\":{\"code\":2}}]}]}]}");
 	span_free(s);
 }
 
@@ -163,8 +166,8 @@ TEST(defaults_are_left_out)
 	struct ws_span *s = span_make(NULL, 0x22, 0);
 
 	check_encodes(&s, 1,
-		      "{\"resourceSpans\":[" RES_NONE "\"spans\":[{" IDS("22")
-		      ",\"name\":\"GET\",\"kind\":2," TIMES "}]}]}]}");
+		      "{\"resourceSpans\":[" RES_NONE
+		      "\"spans\":[{" IDS("22") ",\"name\":\"GET\",\"kind\":2," TIMES "}]}]}]}");
 	span_free(s);
 }
 
@@ -193,7 +196,11 @@ TEST(strings_are_escaped_and_repaired)
 		{ "say \"hi\"\\", 9, "say \\\"hi\\\"\\\\" },
 		{ "\b\f\n\r\t\x01\x1f\x7f", 8, "\\b\\f\\n\\r\\t\\u0001\\u001f\x7f" },
 		{ "h\xc3\xa9llo \xf0\x9f\x98\x80", 11, "h\xc3\xa9llo \xf0\x9f\x98\x80" },
-		{ "a\xff" "b\xc3", 4, "a\xef\xbf\xbd" "b\xef\xbf\xbd" },
+		{ "a\xff"
+		  "b\xc3",
+		  4,
+		  "a\xef\xbf\xbd"
+		  "b\xef\xbf\xbd" },
 		{ "x\0y", 3, "x\xef\xbf\xbdy" },
 		{ "\xc0\xaf\xed\xa0\x80", 5,
 		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
@@ -208,10 +215,12 @@ TEST(strings_are_escaped_and_repaired)
 		CHECK_INT(ws_span_add_str(s, "k", rows[i].in, rows[i].len), 0);
 		CHECK_INT(ws_otlp_json_encode(&s, 1, &b), 0);
 		CHECK(ws_json_valid((const char *)b.data, b.len));
-		snprintf(want, sizeof(want), "\"attributes\":[{\"key\":\"k\",\"value\":{\"stringValue\":\"%s\"}}]",
+		snprintf(want, sizeof(want),
+			 "\"attributes\":[{\"key\":\"k\",\"value\":{\"stringValue\":\"%s\"}}]",
 			 rows[i].out);
 		if (!memmem(b.data, b.len, want, strlen(want))) {
-			fprintf(stderr, "    row %zu: %s not in %.*s\n", i, want, (int)b.len, b.data);
+			fprintf(stderr, "    row %zu: %s not in %.*s\n", i, want, (int)b.len,
+				b.data);
 			CHECK(0);
 		}
 	}
@@ -239,9 +248,16 @@ TEST(spans_are_grouped_by_resource)
 	/* the order of the service names and span ids in the text is the grouping */
 	p = (const char *)b.data;
 	static const char *const order[] = {
-		"svc2", "1010101010101010", "1212121212121212", "1515151515151515",
-		"1616161616161616", "svc0", "1111111111111111", "1414141414141414",
-		"svc1", "1313131313131313",
+		"svc2",
+		"1010101010101010",
+		"1212121212121212",
+		"1515151515151515",
+		"1616161616161616",
+		"svc0",
+		"1111111111111111",
+		"1414141414141414",
+		"svc1",
+		"1313131313131313",
 	};
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && p; i++) {
 		const char *q = memmem(p, b.len - (size_t)(p - (const char *)b.data), order[i],
@@ -321,12 +337,9 @@ TEST(worst_case_span_and_buffer_reuse)
 }
 
 static const struct check_case cases[] = {
-	CASE(encodes_every_field_of_a_span),
-	CASE(defaults_are_left_out),
-	CASE(no_spans_is_an_empty_request),
-	CASE(strings_are_escaped_and_repaired),
-	CASE(spans_are_grouped_by_resource),
-	CASE(offsets_past_the_arena_read_nothing),
+	CASE(encodes_every_field_of_a_span),	CASE(defaults_are_left_out),
+	CASE(no_spans_is_an_empty_request),	CASE(strings_are_escaped_and_repaired),
+	CASE(spans_are_grouped_by_resource),	CASE(offsets_past_the_arena_read_nothing),
 	CASE(worst_case_span_and_buffer_reuse),
 };
 

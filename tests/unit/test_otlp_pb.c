@@ -61,8 +61,8 @@ static struct ws_resource res_b = {
 	.host_name = "node-1",
 };
 
-static struct ws_span *span_make(struct ws_resource *res, uint8_t id, uint8_t parent,
-				 uint8_t kind, const char *name)
+static struct ws_span *span_make(struct ws_resource *res, uint8_t id, uint8_t parent, uint8_t kind,
+				 const char *name)
 {
 	struct ws_span *s = ws_span_new();
 
@@ -159,20 +159,20 @@ static const pb_any *kv_find(pb_kv **kvs, size_t n, const char *key)
 	return NULL;
 }
 
-#define CHECK_ATTR_STR(kvs, n, key, want)                                                  \
-	do {                                                                               \
-		const pb_any *v_ = kv_find(kvs, n, key);                                   \
-		CHECK(v_ && v_->value_case == ANY_STR);                                    \
-		if (v_ && v_->value_case == ANY_STR)                                       \
-			CHECK_STR(v_->string_value, want);                                 \
+#define CHECK_ATTR_STR(kvs, n, key, want)                                                          \
+	do {                                                                                       \
+		const pb_any *v_ = kv_find(kvs, n, key);                                           \
+		CHECK(v_ && v_->value_case == ANY_STR);                                            \
+		if (v_ && v_->value_case == ANY_STR)                                               \
+			CHECK_STR(v_->string_value, want);                                         \
 	} while (0)
 
-#define CHECK_ATTR_INT(kvs, n, key, want)                                                  \
-	do {                                                                               \
-		const pb_any *v_ = kv_find(kvs, n, key);                                   \
-		CHECK(v_ && v_->value_case == ANY_INT);                                    \
-		if (v_ && v_->value_case == ANY_INT)                                       \
-			CHECK_INT(v_->int_value, want);                                    \
+#define CHECK_ATTR_INT(kvs, n, key, want)                                                          \
+	do {                                                                                       \
+		const pb_any *v_ = kv_find(kvs, n, key);                                           \
+		CHECK(v_ && v_->value_case == ANY_INT);                                            \
+		if (v_ && v_->value_case == ANY_INT)                                               \
+			CHECK_INT(v_->int_value, want);                                            \
 	} while (0)
 
 static bool bytes_are(const ProtobufCBinaryData *b, const uint8_t *want, size_t len)
@@ -404,7 +404,10 @@ TEST(encode_null_resource)
 TEST(encode_resource_attributes)
 {
 	static struct ws_resource res = {
-		.refs = 1, .pid = 9, .service_name = "web", .exe_name = "nginx",
+		.refs = 1,
+		.pid = 9,
+		.service_name = "web",
+		.exe_name = "nginx",
 		.host_name = "node-1",
 		.container_id = "3f4e5d6c7b8a99887766554433221100aabbccddeeff00112233445566778899",
 		.container_name = "web",
@@ -555,7 +558,10 @@ TEST(encode_repairs_text)
 	pb_span *m;
 
 	ws_span_add_str(s, "ok", "h\xc3\xa9llo \xf0\x9f\x98\x80", 11);
-	ws_span_add_str(s, "bad", "a\xff" "b\xc3", 4); /* a stray byte, a cut sequence */
+	ws_span_add_str(s, "bad",
+			"a\xff"
+			"b\xc3",
+			4); /* a stray byte, a cut sequence */
 	ws_span_add_str(s, "nul", "x\0y", 3);
 	ws_span_add_str(s, "overlong", "\xc0\xaf\xed\xa0\x80", 5); /* overlong '/', surrogate */
 	ws_span_add_str(s, "empty", "", 0);
@@ -565,7 +571,9 @@ TEST(encode_repairs_text)
 		size_t n = m->n_attributes;
 
 		CHECK_ATTR_STR(kv, n, "ok", "h\xc3\xa9llo \xf0\x9f\x98\x80");
-		CHECK_ATTR_STR(kv, n, "bad", "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+		CHECK_ATTR_STR(kv, n, "bad",
+			       "a\xef\xbf\xbd"
+			       "b\xef\xbf\xbd");
 		CHECK_ATTR_STR(kv, n, "nul", "x\xef\xbf\xbdy");
 		CHECK_ATTR_STR(kv, n, "overlong",
 			       "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
@@ -646,8 +654,9 @@ TEST(encode_drops_strings_past_the_arena)
 	pb_span *m;
 
 	ws_span_add_str(s, "ok", "fine", 4);
-	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "bad", .type = WS_ATTR_STR,
-						   .off = s->strbuf_used + 16, .len = 8 };
+	s->attrs[s->nattrs++] = (struct ws_attr){
+		.key = "bad", .type = WS_ATTR_STR, .off = s->strbuf_used + 16, .len = 8
+	};
 	s->tracestate_off = s->strbuf_used + 4;
 	s->tracestate_len = 3;
 	s = ws_span_shrink(s);
@@ -680,16 +689,20 @@ TEST(encode_reads_attributes_up_to_the_arena_end)
 	s = ws_span_shrink(s);
 	used = s->strbuf_used;
 	s->nattrs = 0;
-	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "end", .type = WS_ATTR_STR,
-						   .off = used - 2, .len = 2 };
-	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "empty", .type = WS_ATTR_STR,
-						   .off = used, .len = 0 };
-	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "past", .type = WS_ATTR_STR,
-						   .off = used - 1, .len = 2 };
+	s->attrs[s->nattrs++] = (struct ws_attr){
+		.key = "end", .type = WS_ATTR_STR, .off = used - 2, .len = 2
+	};
+	s->attrs[s->nattrs++] = (struct ws_attr){
+		.key = "empty", .type = WS_ATTR_STR, .off = used, .len = 0
+	};
+	s->attrs[s->nattrs++] = (struct ws_attr){
+		.key = "past", .type = WS_ATTR_STR, .off = used - 1, .len = 2
+	};
 	s->attrs[s->nattrs++] = (struct ws_attr){ .type = WS_ATTR_STR, .len = 1 };
 	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "odd", .type = 9, .len = 1 };
-	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "int", .type = WS_ATTR_INT,
-						   .off = 60000, .len = 60000, .ival = 5 };
+	s->attrs[s->nattrs++] = (struct ws_attr){
+		.key = "int", .type = WS_ATTR_INT, .off = 60000, .len = 60000, .ival = 5
+	};
 	m = encode_one(&s, &b, &r);
 	if (m) {
 		CHECK_INT(m->n_attributes, 3);
@@ -722,8 +735,9 @@ TEST(encode_keys_of_known_and_unknown_length)
 
 	ws_span_add_str(s, "known.key", "v1", 2);
 	ws_span_add_str(s, runtime_key, "v2", 2);
-	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "made.by.hand", .type = WS_ATTR_INT,
-						   .ival = 3 };
+	s->attrs[s->nattrs++] = (struct ws_attr){ .key = "made.by.hand",
+						  .type = WS_ATTR_INT,
+						  .ival = 3 };
 	s = ws_span_shrink(s);
 	m = encode_one(&s, &b, &r);
 	if (m) {
@@ -758,7 +772,11 @@ TEST(encode_ascii_flag_gives_the_bytes_of_the_checked_path)
 		val[i] = (char)('!' + i % 90);
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
 		CHECK_INT(ws_span_add_str(s, "k", val, lens[i]), 0);
-	CHECK_INT(ws_span_add_str(s, "bad", "a\xff" "b", 3), 0);
+	CHECK_INT(ws_span_add_str(s, "bad",
+				  "a\xff"
+				  "b",
+				  3),
+		  0);
 	for (i = 0; i + 1 < s->nattrs; i++)
 		CHECK_INT(s->attrs[i].ascii, 1);
 	CHECK_INT(s->attrs[i].ascii, 0);
@@ -768,7 +786,10 @@ TEST(encode_ascii_flag_gives_the_bytes_of_the_checked_path)
 	CHECK_INT(ws_otlp_encode(&s, 1, &slow), 0);
 	CHECK_INT(fast.len, slow.len);
 	CHECK(fast.len == slow.len && !memcmp(fast.data, slow.data, fast.len));
-	CHECK(memmem(fast.data, fast.len, "a\xef\xbf\xbd" "b", 5) != NULL);
+	CHECK(memmem(fast.data, fast.len,
+		     "a\xef\xbf\xbd"
+		     "b",
+		     5) != NULL);
 	span_free(s);
 	ws_buf_release(&fast);
 	ws_buf_release(&slow);

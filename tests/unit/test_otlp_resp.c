@@ -20,8 +20,10 @@ typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTracePartialSuccess pb
 /* Packs a response with partial_success (rejected, msg); NULL msg: no partial_success at all. */
 static size_t pack_response(int64_t rejected, const char *msg, uint8_t *out, size_t outsz)
 {
-	pb_response r = OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_RESPONSE__INIT;
-	pb_partial p = OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_PARTIAL_SUCCESS__INIT;
+	pb_response r =
+		OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_RESPONSE__INIT;
+	pb_partial p =
+		OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_PARTIAL_SUCCESS__INIT;
 	size_t n;
 
 	if (msg) {
@@ -80,8 +82,8 @@ TEST(protobuf_partial_success_is_read)
 TEST(protobuf_unknown_fields_skipped_broken_input_refused)
 {
 	/* field 9 varint, field 10 fixed64, field 11 fixed32, then partial_success{rejected 2} */
-	static const uint8_t unknown[] = { 0x48, 0x96, 0x01, 0x51, 1, 2, 3, 4, 5, 6, 7, 8,
-					   0x5d, 1, 2, 3, 4, 0x0a, 0x02, 0x08, 0x02 };
+	static const uint8_t unknown[] = { 0x48, 0x96, 0x01, 0x51, 1, 2, 3,    4,    5,	   6,	7,
+					   8,	 0x5d, 1,    2,	   3, 4, 0x0a, 0x02, 0x08, 0x02 };
 	static const struct {
 		const char *name;
 		uint8_t b[8];
@@ -121,17 +123,17 @@ TEST(json_partial_success_is_read)
 		{ "{\"partialSuccess\":{}}", 0, "" },
 		{ "{\"partialSuccess\":null}", 0, "" },
 		/* how protobuf's own JSON printer writes it: int64 as a string */
-		{ "{\"partialSuccess\":{\"rejectedSpans\":\"5\",\"errorMessage\":\"bad \\\"span\\\"\"}}", 5,
-		  "bad \"span\"" },
-		{ "{ \"partial_success\" : { \"rejected_spans\" : 7 , \"error_message\" : null } }", 7,
-		  "" },
+		{ "{\"partialSuccess\":{\"rejectedSpans\":\"5\",\"errorMessage\":\"bad \\\"span\\\"\"}}",
+		  5, "bad \"span\"" },
+		{ "{ \"partial_success\" : { \"rejected_spans\" : 7 , \"error_message\" : null } }",
+		  7, "" },
 		{ "{\"partialSuccess\":{\"rejectedSpans\":\"-3\"}}", 0, "" },
 		{ "{\"partialSuccess\":{\"rejectedSpans\":9223372036854775807}}", INT64_MAX, "" },
 		{ "{\"x\":[1,-2.5e3,true,false,null,{\"y\":[[]]}],\"partialSuccess\":"
 		  "{\"more\":{\"a\":\"b\"},\"rejectedSpans\":1},\"z\":\"\"}",
 		  1, "" },
-		{ "{\"partialSuccess\":{\"errorMessage\":\"\\u00e9\\ud83d\\ude00 \\ud800x\\/\\t\"}}", 0,
-		  "\xc3\xa9\xf0\x9f\x98\x80 \xef\xbf\xbdx/\t" },
+		{ "{\"partialSuccess\":{\"errorMessage\":\"\\u00e9\\ud83d\\ude00 \\ud800x\\/\\t\"}}",
+		  0, "\xc3\xa9\xf0\x9f\x98\x80 \xef\xbf\xbdx/\t" },
 		{ "{\"partialSuccess\":{\"errorMessage\":\"caf\xc3\xa9\"}}", 0, "caf\xc3\xa9" },
 	};
 	struct ws_otlp_partial ps;
@@ -252,8 +254,8 @@ TEST(export_failures_name_their_likely_cause)
 		{ false, WS_OTLP_SEEN_EMPTY, 0, 0, 0, 4317, "/v1/traces",
 		  "as a gRPC collector (port 4317)", "port 4318" },
 		/* ... or answers over ALPN h2 with a gRPC answer. */
-		{ false, WS_OTLP_SEEN_ANSWER, 200, 1, 1, 4317, "/v1/traces",
-		  "speaks HTTP/2 only", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" },
+		{ false, WS_OTLP_SEEN_ANSWER, 200, 1, 1, 4317, "/v1/traces", "speaks HTTP/2 only",
+		  "OTEL_EXPORTER_OTLP_PROTOCOL=grpc" },
 		/* gRPC at an OTLP/HTTP receiver: no HTTP/2, or an answer with no grpc-status. */
 		{ true, WS_OTLP_SEEN_EMPTY, 0, 0, 0, 4318, "",
 		  "as an OTLP/HTTP receiver (port 4318)",
@@ -264,8 +266,8 @@ TEST(export_failures_name_their_likely_cause)
 		  "does not speak gRPC over HTTP/2", "port 4317" },
 		{ true, WS_OTLP_SEEN_ANSWER, 404, 0, 0, 4318, "",
 		  "as an OTLP/HTTP receiver (port 4318)", "http/protobuf" },
-		{ true, WS_OTLP_SEEN_ANSWER, 415, 0, 0, 4318, "",
-		  "does not speak gRPC over HTTP/2", "port 4317" },
+		{ true, WS_OTLP_SEEN_ANSWER, 415, 0, 0, 4318, "", "does not speak gRPC over HTTP/2",
+		  "port 4317" },
 		/* An HTTP/1.1 server that hangs up on HTTP/2's preface while curl still sends. */
 		{ true, WS_OTLP_SEEN_HUNG_UP, 0, 0, 0, 4318, "",
 		  "broke the connection before answering", "http/protobuf" },
@@ -284,8 +286,8 @@ TEST(export_failures_name_their_likely_cause)
 		  "serves no OTLP traces at /v1/traces", "path right?" },
 		{ false, WS_OTLP_SEEN_ANSWER, 415, 0, 0, 4318, "/v1/traces",
 		  "does not take this content type", "http/json" },
-		{ false, WS_OTLP_SEEN_ANSWER, 401, 0, 0, 4318, "/v1/traces",
-		  "credentials", "OTEL_EXPORTER_OTLP_HEADERS" },
+		{ false, WS_OTLP_SEEN_ANSWER, 401, 0, 0, 4318, "/v1/traces", "credentials",
+		  "OTEL_EXPORTER_OTLP_HEADERS" },
 		{ false, WS_OTLP_SEEN_NOT_TLS, 0, 0, 0, 4318, "/v1/traces", "not TLS", "http://" },
 		{ false, WS_OTLP_SEEN_NO_HOST, 0, 0, 0, 4318, "/v1/traces", "does not resolve",
 		  "h:4318" },
@@ -294,10 +296,14 @@ TEST(export_failures_name_their_likely_cause)
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct ws_otlp_fault f = {
-			.grpc = rows[i].grpc, .seen = rows[i].seen, .http = rows[i].http,
-			.grpc_status = rows[i].grpc_status, .grpc_content = rows[i].grpc_content,
+			.grpc = rows[i].grpc,
+			.seen = rows[i].seen,
+			.http = rows[i].http,
+			.grpc_status = rows[i].grpc_status,
+			.grpc_content = rows[i].grpc_content,
 			.host_port = rows[i].port == 4317 ? "h:4317" : "h:4318",
-			.port = rows[i].port, .path = rows[i].path,
+			.port = rows[i].port,
+			.path = rows[i].path,
 		};
 		size_t n = ws_otlp_hint(&f, out, sizeof(out));
 
@@ -313,21 +319,30 @@ TEST(export_failures_name_their_likely_cause)
 /* Failures whose cause the failure itself says (a 503, a gRPC status) get no guess. */
 TEST(failures_that_say_their_cause_get_no_hint)
 {
-	struct ws_otlp_fault f = { .seen = WS_OTLP_SEEN_ANSWER, .http = 503, .host_port = "h:4318",
-				   .port = 4318, .path = "/v1/traces" };
+	struct ws_otlp_fault f = { .seen = WS_OTLP_SEEN_ANSWER,
+				   .http = 503,
+				   .host_port = "h:4318",
+				   .port = 4318,
+				   .path = "/v1/traces" };
 	char out[64] = "x", small[8];
 
 	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
 	CHECK_STR(out, "");
-	f = (struct ws_otlp_fault){ .grpc = true, .seen = WS_OTLP_SEEN_ANSWER, .http = 200,
-				    .grpc_status = true, .host_port = "h:4317", .port = 4317,
+	f = (struct ws_otlp_fault){ .grpc = true,
+				    .seen = WS_OTLP_SEEN_ANSWER,
+				    .http = 200,
+				    .grpc_status = true,
+				    .host_port = "h:4317",
+				    .port = 4317,
 				    .path = "" };
 	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
 	f.seen = WS_OTLP_SEEN_OTHER;
 	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
 	/* A broken connection to an OTLP/HTTP receiver on its own port is a network failure. */
-	f = (struct ws_otlp_fault){ .seen = WS_OTLP_SEEN_HUNG_UP, .host_port = "h:4318",
-				    .port = 4318, .path = "/v1/traces" };
+	f = (struct ws_otlp_fault){ .seen = WS_OTLP_SEEN_HUNG_UP,
+				    .host_port = "h:4318",
+				    .port = 4318,
+				    .path = "/v1/traces" };
 	CHECK_INT(ws_otlp_hint(&f, out, sizeof(out)), 0);
 	/* A hint cut to the buffer stays a string. */
 	f.seen = WS_OTLP_SEEN_REFUSED;

@@ -102,8 +102,9 @@ TEST(files_that_cannot_work_are_one_line_naming_the_setting)
 		struct ws_otlp_tls t = { .ca = { path_ca, "CA_VAR" },
 					 .cert = { path_ca, "CERT_VAR" },
 					 .key = { path_key, "KEY_VAR" } };
-		struct ws_tls_file *f = rows[i].which == 0 ? &t.ca : rows[i].which == 1 ? &t.cert
-											  : &t.key;
+		struct ws_tls_file *f = rows[i].which == 0   ? &t.ca
+					: rows[i].which == 1 ? &t.cert
+							     : &t.key;
 		char err[512] = "";
 
 		f->path = rows[i].path;
@@ -152,12 +153,15 @@ int main(void)
 	write_file(path_ca, "ca.pem",
 		   "# a comment some bundles carry\n-----BEGIN CERTIFICATE-----\nMIIB\n"
 		   "-----END CERTIFICATE-----\n");
-	write_file(path_key, "client.key", "-----BEGIN PRIVATE KEY-----\nMIGH\n"
-					   "-----END PRIVATE KEY-----\n");
-	write_file(path_rsa, "rsa.key", "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n"
-					"-----END RSA PRIVATE KEY-----\n");
-	write_file(path_enc, "enc.key", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIHs\n"
-					"-----END ENCRYPTED PRIVATE KEY-----\n");
+	write_file(path_key, "client.key",
+		   "-----BEGIN PRIVATE KEY-----\nMIGH\n"
+		   "-----END PRIVATE KEY-----\n");
+	write_file(path_rsa, "rsa.key",
+		   "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n"
+		   "-----END RSA PRIVATE KEY-----\n");
+	write_file(path_enc, "enc.key",
+		   "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIHs\n"
+		   "-----END ENCRYPTED PRIVATE KEY-----\n");
 	write_file(path_legacy_enc, "legacy.key",
 		   "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
 		   "DEK-Info: AES-128-CBC,00\n\nMIIE\n-----END RSA PRIVATE KEY-----\n");

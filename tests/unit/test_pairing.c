@@ -40,7 +40,8 @@ TEST(pipelined_requests_pair_in_order)
 	size_t rl = 0, pl = 0;
 
 	for (int i = 0; i < 10; i++) {
-		rl += snprintf(reqs + rl, sizeof(reqs) - rl, "GET /p%d HTTP/1.1\r\nHost: h\r\n\r\n", i);
+		rl += snprintf(reqs + rl, sizeof(reqs) - rl, "GET /p%d HTTP/1.1\r\nHost: h\r\n\r\n",
+			       i);
 		pl += snprintf(resps + pl, sizeof(resps) - pl,
 			       "HTTP/1.1 %d X\r\nContent-Length: %d\r\n\r\n%.*s", 210 + i, i, i,
 			       "xxxxxxxxxx");
@@ -103,7 +104,8 @@ TEST(pipelined_post_bodies_and_responses_one_by_one)
 
 	for (int i = 0; i < 5; i++)
 		rl += snprintf(reqs + rl, sizeof(reqs) - rl,
-			       "POST /b%d HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nb%03d", i, i);
+			       "POST /b%d HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nb%03d", i,
+			       i);
 	CLI_REQ(a, &c, 1000, reqs);
 	for (int i = 0; i < 5; i++) {
 		snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nContent-Length: 0\r\n\r\n", 201 + i);
@@ -498,7 +500,6 @@ TEST(garbage_counts_a_parse_error_and_other_conns_still_work)
 	asm_close(a);
 }
 
-
 /*
  * A malformed response loses its own request only, whether it is the
  * connection's first answer (nothing yet tells the stream carries
@@ -529,7 +530,6 @@ TEST(malformed_response_drops_its_request_only_table)
 		asm_close(a);
 	}
 }
-
 
 TEST(server_garbage_answer_to_first_request_drops_it)
 {
@@ -563,17 +563,20 @@ TEST(the_agents_own_export_gets_no_span_and_keeps_the_pairing)
 	struct cn c = server_cn(23);
 	struct ws_span *s;
 
-	SRV_REQ(a, &c, 1000, "POST /v1/traces HTTP/1.1\r\nHost: h\r\n"
-			     "X-Wirespan-Agent: 0123abcd\r\nContent-Length: 2\r\n\r\n{}");
+	SRV_REQ(a, &c, 1000,
+		"POST /v1/traces HTTP/1.1\r\nHost: h\r\n"
+		"X-Wirespan-Agent: 0123abcd\r\nContent-Length: 2\r\n\r\n{}");
 	SRV_RESP(a, &c, 2000, "HTTP/1.1 500 Busy\r\nContent-Length: 0\r\n\r\n");
 	CHECK_INT(nspans, 0);
 	CHECK_INT(stat_of(a, WS_ASM_OWN_EXPORTS), 1);
 	CHECK_INT(stat_of(a, WS_ASM_RESP_NO_REQ), 0);
-	SRV_REQ(a, &c, 3000, "POST /v1/traces HTTP/1.1\r\nHost: h\r\n"
-			     "x-wirespan-agent: 0123abce\r\nContent-Length: 0\r\n\r\n");
+	SRV_REQ(a, &c, 3000,
+		"POST /v1/traces HTTP/1.1\r\nHost: h\r\n"
+		"x-wirespan-agent: 0123abce\r\nContent-Length: 0\r\n\r\n");
 	SRV_RESP(a, &c, 4000, RESP_OK);
-	SRV_REQ(a, &c, 5000, "POST /v1/traces HTTP/1.1\r\nHost: h\r\n"
-			     "X-Wirespan-Agent: 0123abc\r\nContent-Length: 0\r\n\r\n");
+	SRV_REQ(a, &c, 5000,
+		"POST /v1/traces HTTP/1.1\r\nHost: h\r\n"
+		"X-Wirespan-Agent: 0123abc\r\nContent-Length: 0\r\n\r\n");
 	SRV_RESP(a, &c, 6000, RESP_OK);
 	CHECK_INT(nspans, 2);
 	CHECK_INT(stat_of(a, WS_ASM_OWN_EXPORTS), 1);

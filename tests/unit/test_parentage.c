@@ -39,8 +39,8 @@ TEST(call_made_while_handling_a_request_is_its_child)
 }
 
 /* A Go uprobe record: goroutine g of tgid asked for / writes request req. */
-static int rec_go(struct ws_assembler *a, uint32_t tgid, uint32_t event, uint64_t g,
-		  uint64_t req, uint64_t ts)
+static int rec_go(struct ws_assembler *a, uint32_t tgid, uint32_t event, uint64_t g, uint64_t req,
+		  uint64_t ts)
 {
 	_Alignas(8) struct ws_go_rec r;
 
@@ -204,8 +204,8 @@ TEST(close_after_a_response_head_ends_the_span_at_the_last_bytes)
 
 /* ---- connects that fail before any byte ---- */
 
-static int rec_connect_fail(struct ws_assembler *a, const struct cn *c, uint64_t start,
-			    uint64_t ts, uint16_t flags)
+static int rec_connect_fail(struct ws_assembler *a, const struct cn *c, uint64_t start, uint64_t ts,
+			    uint16_t flags)
 {
 	_Alignas(8) struct ws_connect_fail_rec r;
 
@@ -223,10 +223,10 @@ static int rec_connect_fail(struct ws_assembler *a, const struct cn *c, uint64_t
 	return ws_assembler_record(a, &r, sizeof(r));
 }
 
-#define CHECK_EXC(s, type)                                                                 \
-	do {                                                                               \
-		CHECK((s)->exc_time_unix_ns != 0);                                         \
-		CHECK_MEM((s)->strbuf + (s)->exc_type_off, (s)->exc_type_len, (type));     \
+#define CHECK_EXC(s, type)                                                                         \
+	do {                                                                                       \
+		CHECK((s)->exc_time_unix_ns != 0);                                                 \
+		CHECK_MEM((s)->strbuf + (s)->exc_type_off, (s)->exc_type_len, (type));             \
 	} while (0)
 
 /* The endpoint spoke HTTP before: a refused connect there is a failed call. */

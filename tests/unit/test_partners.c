@@ -23,9 +23,9 @@ TEST(exact_and_wildcard_hosts_are_named)
 	CHECK(of("stripe.com") == NULL);
 	CHECK(of("api.stripe.com.evil.net") == NULL);
 	CHECK_STR(of("x.slack.com"), "slack");
-	CHECK(of("slack.com") == NULL);	    /* a wildcard needs a subdomain */
-	CHECK(of("badslack.com") == NULL);  /* and a dot before the domain */
-	CHECK_STR(of("a.eu.slack.com"), "slack-eu"); /* the most specific wildcard */
+	CHECK(of("slack.com") == NULL);			 /* a wildcard needs a subdomain */
+	CHECK(of("badslack.com") == NULL);		 /* and a dot before the domain */
+	CHECK_STR(of("a.eu.slack.com"), "slack-eu");	 /* the most specific wildcard */
 	CHECK_STR(of("hooks.slack.com"), "slack-hooks"); /* exact beats wildcard */
 	CHECK(ws_partner_of(NULL, "x", 1) == NULL);
 }

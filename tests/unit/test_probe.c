@@ -110,10 +110,11 @@ TEST(test_cgroup2_mount_is_read_from_mountinfo)
 	CHECK(fd >= 0);
 	close(fd);
 	/* A hybrid host: cgroup v1 controllers plus cgroup2 under unified/. */
-	write_file(path,
-		   "25 30 0:23 / /sys rw,nosuid - sysfs sysfs rw\n"
-		   "35 25 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
-		   "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n");
+	write_file(
+		path,
+		"25 30 0:23 / /sys rw,nosuid - sysfs sysfs rw\n"
+		"35 25 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+		"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n");
 	CHECK_INT(ws_cgroup2_mount(path, out, sizeof(out)), 0);
 	CHECK_STR(out, "/sys/fs/cgroup/unified");
 	write_file(path, "35 25 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");

@@ -63,8 +63,9 @@ static const char *fake_proc_entry(uint32_t pid, uint64_t start, const char *svc
 	unlink(path);
 	f = start ? fopen(path, "w") : NULL; /* start 0: the process is gone */
 	if (f) {
-		fprintf(f, "%u (a (b) c) S 1 %u %u 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 %llu "
-			   "12345678 300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n",
+		fprintf(f,
+			"%u (a (b) c) S 1 %u %u 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 %llu "
+			"12345678 300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n",
 			pid, pid, pid, (unsigned long long)start);
 		fclose(f);
 	}
@@ -103,7 +104,8 @@ static const struct ws_resource *res_of_new_conn(struct ws_assembler *a, struct 
  */
 TEST(resource_is_read_once_per_process_whatever_its_names)
 {
-	struct ws_assembler_opts o = { .proc_root = fake_proc_entry(5001, 777, "first", "/bin/sh") };
+	struct ws_assembler_opts o = { .proc_root = fake_proc_entry(5001, 777, "first",
+								    "/bin/sh") };
 	struct ws_assembler *a = asm_open_opts(&o);
 	struct cn c = server_cn(0);
 	const struct ws_resource *first;
@@ -166,8 +168,9 @@ TEST(reused_pid_gets_a_fresh_resource)
 /* The start time is field 22, after a name that may hold spaces and parentheses. */
 TEST(proc_stat_start_time_is_field_22)
 {
-	static const char line[] = "42 (x) y) (z) S 1 42 42 0 -1 4194560 5 6 7 8 9 10 11 12 20 0 1 0 "
-				   "98765 1000 10\n";
+	static const char line[] =
+		"42 (x) y) (z) S 1 42 42 0 -1 4194560 5 6 7 8 9 10 11 12 20 0 1 0 "
+		"98765 1000 10\n";
 
 	CHECK_INT(ws_procstat_start(line, sizeof(line) - 1), 98765);
 	CHECK_INT(ws_procstat_start(line, 60), 0); /* cut before field 22 */

@@ -100,7 +100,11 @@ TEST(test_a_process_with_fifos_and_huge_files_in_proc_costs_nothing)
 	snprintf(path, sizeof(path), "%s/exe-huge", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0700);
 	CHECK(fd >= 0);
-	CHECK_INT(write(fd, "\x7f" "ELF\x02\x01\x01", 7), 7);
+	CHECK_INT(write(fd,
+			"\x7f"
+			"ELF\x02\x01\x01",
+			7),
+		  7);
 	CHECK_INT(ftruncate(fd, 1ll << 30), 0);
 	close(fd);
 	snprintf(path, sizeof(path), "%s/exe", dir);

@@ -8,8 +8,9 @@
 #include "check.h"
 #include "ready.h"
 
-#define PLAN "capture: socket tracepoints (sock_send_length/sock_recv_length), " \
-	     "connection state: inet_sock_set_state"
+#define PLAN                                                                                       \
+	"capture: socket tracepoints (sock_send_length/sock_recv_length), "                        \
+	"connection state: inet_sock_set_state"
 
 static const char *const *fake_env;
 
@@ -78,7 +79,8 @@ TEST(an_otlp_endpoint_is_shown_without_credentials_or_query)
 					 NULL };
 	const char *l = ready(e, 0);
 
-	CHECK(strstr(l, "; export: OTLP http/protobuf to https://collector.example:4318/v1/traces)"));
+	CHECK(strstr(l,
+		     "; export: OTLP http/protobuf to https://collector.example:4318/v1/traces)"));
 	CHECK(!strstr(l, "s3cret"));
 	CHECK(!strstr(l, "api_key"));
 }

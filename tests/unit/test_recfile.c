@@ -149,7 +149,8 @@ TEST(cut_file_gives_its_whole_records_then_einval)
 
 TEST(huge_length_field_is_corrupt_not_a_read_past_the_end)
 {
-	struct ws_recfile_hdr h = { .version = WS_RECFILE_VERSION, .header_size = sizeof(h),
+	struct ws_recfile_hdr h = { .version = WS_RECFILE_VERSION,
+				    .header_size = sizeof(h),
 				    .rec_hdr_size = sizeof(struct ws_rec_hdr),
 				    .data_rec_size = sizeof(struct ws_data_rec) };
 	uint8_t buf[sizeof(h) + 16] = { 0 };
@@ -175,12 +176,15 @@ TEST(huge_length_field_is_corrupt_not_a_read_past_the_end)
 /* A file of the 104-byte data record layout (before the goroutine field) still replays. */
 TEST(files_of_the_older_data_layout_are_read_widened)
 {
-	struct ws_recfile_hdr h = { .version = WS_RECFILE_VERSION, .header_size = sizeof(h),
-				    .rec_hdr_size = sizeof(struct ws_rec_hdr), .data_rec_size = 104 };
+	struct ws_recfile_hdr h = { .version = WS_RECFILE_VERSION,
+				    .header_size = sizeof(h),
+				    .rec_hdr_size = sizeof(struct ws_rec_hdr),
+				    .data_rec_size = 104 };
 	uint8_t buf[512] = { 0 }, old[104 + 5];
 	struct ws_close_rec close = { .hdr = { .type = WS_REC_CLOSE, .len = 40, .sock_id = 9 } };
-	struct ws_rec_hdr rh = { .type = WS_REC_DATA, .len = sizeof(old) - 32, .tgid = 7,
-				 .tid = 8, .sock_id = 9 };
+	struct ws_rec_hdr rh = {
+		.type = WS_REC_DATA, .len = sizeof(old) - 32, .tgid = 7, .tid = 8, .sock_id = 9
+	};
 	const struct ws_data_rec *d;
 	struct ws_rec_reader *r;
 	size_t off = sizeof(h), size;
@@ -244,7 +248,8 @@ static void check_refused(const void *data, size_t len, const char *want_msg)
 
 TEST(foreign_files_are_refused_with_a_reason)
 {
-	struct ws_recfile_hdr h = { .version = WS_RECFILE_VERSION, .header_size = sizeof(h),
+	struct ws_recfile_hdr h = { .version = WS_RECFILE_VERSION,
+				    .header_size = sizeof(h),
 				    .rec_hdr_size = sizeof(struct ws_rec_hdr),
 				    .data_rec_size = sizeof(struct ws_data_rec) };
 	struct ws_recfile_hdr bad;

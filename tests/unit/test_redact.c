@@ -135,7 +135,10 @@ struct t_row {
 	const char *path, *query;
 };
 
-#define BAD(in) { in, -EINVAL, 0, NONE, NONE, -1, NONE, NONE }
+#define BAD(in)                                                                                    \
+	{                                                                                          \
+		in, -EINVAL, 0, NONE, NONE, -1, NONE, NONE                                         \
+	}
 
 static const struct t_row t_rows[] = {
 	/* origin-form */
@@ -153,7 +156,8 @@ static const struct t_row t_rows[] = {
 	{ "http://example.com", 0, WS_TARGET_ABSOLUTE, "http", "example.com", -1, "/", NONE },
 	{ "http://example.com?x=1", 0, WS_TARGET_ABSOLUTE, "http", "example.com", -1, "/", "x=1" },
 	{ "http://example.com#f", 0, WS_TARGET_ABSOLUTE, "http", "example.com", -1, "/", NONE },
-	{ "HTTPS://Example.COM:443/", 0, WS_TARGET_ABSOLUTE, "HTTPS", "Example.COM", 443, "/", NONE },
+	{ "HTTPS://Example.COM:443/", 0, WS_TARGET_ABSOLUTE, "HTTPS", "Example.COM", 443, "/",
+	  NONE },
 	{ "http://[::1]:8080/x", 0, WS_TARGET_ABSOLUTE, "http", "::1", 8080, "/x", NONE },
 	{ "http://[fe80::1%25eth0]/", 0, WS_TARGET_ABSOLUTE, "http", "fe80::1%25eth0", -1, "/",
 	  NONE },
@@ -393,7 +397,8 @@ TEST(host_name_bytes_are_rfc3986_reg_name)
 			size_t hl;
 			int port;
 			int want = (c >= '0' && c <= '9') ||
-				   ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || strchr(ok, c) != NULL;
+				   ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+				   strchr(ok, c) != NULL;
 
 			if (c == ':' || c == '%')
 				continue; /* the port's separator; a percent-encoding's start */
@@ -520,9 +525,8 @@ static const struct shape_row shape_rows[] = {
 	{ "/;SECRET", "/;REDACTED", NONE, "http://h/;REDACTED" },
 	{ "/a;x=SECRET;y=SECRET;SECRET/c", "/a;x=REDACTED;y=REDACTED;REDACTED/c", NONE,
 	  "http://h/a;x=REDACTED;y=REDACTED;REDACTED/c" },
-	{ "/a;x=SECRET/b;y=SECRET/c;SECRET?k=SECRET",
-	  "/a;x=REDACTED/b;y=REDACTED/c;REDACTED", "k=REDACTED",
-	  "http://h/a;x=REDACTED/b;y=REDACTED/c;REDACTED?k=REDACTED" },
+	{ "/a;x=SECRET/b;y=SECRET/c;SECRET?k=SECRET", "/a;x=REDACTED/b;y=REDACTED/c;REDACTED",
+	  "k=REDACTED", "http://h/a;x=REDACTED/b;y=REDACTED/c;REDACTED?k=REDACTED" },
 	{ "/a;;x=SECRET;", "/a;;x=REDACTED;", NONE, "http://h/a;;x=REDACTED;" },
 	{ "/a;=SECRET", "/a;=REDACTED", NONE, "http://h/a;=REDACTED" },
 	{ "/a;k=SECRET=x", "/a;k=REDACTED", NONE, "http://h/a;k=REDACTED" },
@@ -587,9 +591,8 @@ static const struct shape_row shape_rows[] = {
 	  "http://[::1]:8080/a;REDACTED?k=REDACTED" },
 	{ "http://[2001:db8::1]/?PHPSESSID=SECRET", "/", "PHPSESSID=REDACTED",
 	  "http://[2001:db8::1]/?PHPSESSID=REDACTED" },
-	{ "https://u:SECRET@[fe80::1%25eth0]:8443/(S(SECRET))/x?SECRET#SECRET",
-	  "/(S(REDACTED))/x", "REDACTED",
-	  "https://[fe80::1%25eth0]:8443/(S(REDACTED))/x?REDACTED" },
+	{ "https://u:SECRET@[fe80::1%25eth0]:8443/(S(SECRET))/x?SECRET#SECRET", "/(S(REDACTED))/x",
+	  "REDACTED", "https://[fe80::1%25eth0]:8443/(S(REDACTED))/x?REDACTED" },
 	{ "http://h#SECRET", "/", NONE, "http://h/" },
 	{ "http://h?SECRET", "/", "REDACTED", "http://h/?REDACTED" },
 	/* authority-form (CONNECT): no path, no query, no url.full; no userinfo */

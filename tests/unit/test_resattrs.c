@@ -31,7 +31,8 @@ TEST(entries_are_parsed_decoded_and_bad_ones_dropped)
 	} rows[] = {
 		{ "", "", 0 },
 		{ "a=1", "a=1;", 0 },
-		{ "deployment.environment=prod,team=payments", "deployment.environment=prod;team=payments;", 0 },
+		{ "deployment.environment=prod,team=payments",
+		  "deployment.environment=prod;team=payments;", 0 },
 		/* OWS around keys and values is trimmed; empty entries are not entries */
 		{ " a = 1 ,, \tb=2\t, ", "a=1;b=2;", 0 },
 		/* percent-decoding of keys and values, either case; '=' and ',' only encoded */

@@ -46,7 +46,8 @@ TEST(service_name_comes_from_otel_service_name)
 {
 	struct ws_resource *r;
 
-	fake_proc(100, ENV("PATH=/bin\0OTEL_SERVICE_NAME=checkout\0HOME=/\0"), "/usr/bin/python3.11");
+	fake_proc(100, ENV("PATH=/bin\0OTEL_SERVICE_NAME=checkout\0HOME=/\0"),
+		  "/usr/bin/python3.11");
 	r = ws_resource_new(root, 100, "python3");
 	CHECK(r != NULL);
 	CHECK_INT(r->pid, 100);
@@ -271,10 +272,11 @@ static void fake_cgroup_dirs(const char *text)
 {
 	for (const char *l = text; *l;) {
 		const char *nl = strchr(l, '\n'), *end = nl ? nl : l + strlen(l);
-		const char *c1 = memchr(l, ':', end - l), *c2 = c1 ? memchr(c1 + 1, ':', end - c1 - 1) : NULL;
+		const char *c1 = memchr(l, ':', end - l),
+			   *c2 = c1 ? memchr(c1 + 1, ':', end - c1 - 1) : NULL;
 
 		if (c2 && strstr(c2, "..") != c2 + 2 && !strstr(c2, ID_GONE)) {
-			const char *base = c1 == l + 1 && *l == '0' ? cg2
+			const char *base = c1 == l + 1 && *l == '0'	? cg2
 					   : strstr(c1, ":pids:") == c1 ? cg1pids
 									: cg1cpu;
 
@@ -299,7 +301,8 @@ TEST(container_id_comes_from_the_cgroup_path)
 		const char *cgroup, *want;
 	} rows[] = {
 		{ "0::/system.slice/docker-" ID64 ".scope\n", ID64 },
-		{ "0::/kubepods.slice/kubepods-burstable.slice/cri-containerd-" ID64 ".scope\n", ID64 },
+		{ "0::/kubepods.slice/kubepods-burstable.slice/cri-containerd-" ID64 ".scope\n",
+		  ID64 },
 		{ "0::/kubepods.slice/kubepods-pod1.slice/crio-" ID64 ".scope\n", ID64 },
 		{ "0::/kubepods/burstable/pod0f1e/" ID64 "\n", ID64 },
 		{ "0::/kubepods/pod0f1e/crio-" ID64 "\n", ID64 },
@@ -315,7 +318,8 @@ TEST(container_id_comes_from_the_cgroup_path)
 		{ "0::/user.slice/user-0.slice/session-1.scope\n", "" },
 		/* 65 hex digits is not an id; neither is an upper-case one */
 		{ "0::/docker/0" ID64 "\n", "" },
-		{ "0::/docker/3F4E5D6C7B8A99887766554433221100AABBCCDDEEFF00112233445566778899\n", "" },
+		{ "0::/docker/3F4E5D6C7B8A99887766554433221100AABBCCDDEEFF00112233445566778899\n",
+		  "" },
 		/* the runtime's layout, but no such directory: nothing vouches for the name */
 		{ "0::/system.slice/docker-" ID_GONE ".scope\n", "" },
 		{ "0::/../system.slice/docker-" ID64 ".scope\n", "" },
@@ -387,8 +391,9 @@ TEST(service_name_from_the_process_resource_attributes)
 	ws_resource_put(r);
 
 	/* OTEL_SERVICE_NAME wins, as the specification says */
-	fake_proc(111, ENV("OTEL_RESOURCE_ATTRIBUTES=service.name=billing\0"
-			   "OTEL_SERVICE_NAME=ledger\0"),
+	fake_proc(111,
+		  ENV("OTEL_RESOURCE_ATTRIBUTES=service.name=billing\0"
+		      "OTEL_SERVICE_NAME=ledger\0"),
 		  "/usr/bin/java");
 	r = ws_resource_new(root, 111, "java");
 	CHECK_STR(r->service_name, "ledger");
@@ -409,9 +414,10 @@ TEST(resource_attributes_merge_over_the_agents)
 
 	ws_res_attrs_init(&base);
 	CHECK_INT(ws_res_attrs_parse(&base, b, strlen(b)), 0);
-	fake_proc(120, ENV("OTEL_RESOURCE_ATTRIBUTES=team=payments,process.pid=999,"
-			   "container.id=fake,host.name=laptop,telemetry.sdk.version=9,bad,"
-			   "k8s.pod.name=pay-7d9f\0"),
+	fake_proc(120,
+		  ENV("OTEL_RESOURCE_ATTRIBUTES=team=payments,process.pid=999,"
+		      "container.id=fake,host.name=laptop,telemetry.sdk.version=9,bad,"
+		      "k8s.pod.name=pay-7d9f\0"),
 		  "/srv/pay");
 	r = ws_resource_new_opts(&o, 120, "pay");
 	CHECK_INT(r->pid, 120);
@@ -558,7 +564,8 @@ TEST(forged_scope_in_a_user_delegation_is_not_a_container)
 	ws_resource_put(r);
 
 	/* Below a delegation even a root-owned directory is the user's to have named. */
-	cg_mkdir(cg2, "user.slice/user-1001.slice/user@1001.service/app.slice/docker-" ID_F ".scope");
+	cg_mkdir(cg2,
+		 "user.slice/user-1001.slice/user@1001.service/app.slice/docker-" ID_F ".scope");
 	r = in_cgroup(1001, "/user.slice/user-1001.slice/user@1001.service/app.slice/docker-" ID_F
 			    ".scope");
 	CHECK_STR(r->container_id, "");
@@ -651,7 +658,7 @@ TEST(runtime_record_must_be_roots_alone)
 		char last; /* the id's last digit */
 		const char *how;
 	} rows[] = {
-		{ '0', "root 0644" }, { '1', "user" }, { '2', "group-writable" },
+		{ '0', "root 0644" },	   { '1', "user" },    { '2', "group-writable" },
 		{ '3', "world-writable" }, { '4', "symlink" },
 	};
 

@@ -16,8 +16,8 @@
 static char root[] = "/tmp/ws-test-selcheck-XXXXXX";
 
 /* A host's comms, as /proc/PID/comm shows them (kernel threads included). */
-static const char *const host[] = { "systemd", "kworker/0:1", "bash",  "python3",
-				    "python3", "nginx",	      "sshd",  "averyverylongna",
+static const char *const host[] = { "systemd", "kworker/0:1", "bash", "python3",
+				    "python3", "nginx",	      "sshd", "averyverylongna",
 				    "node",    "Xorg" };
 #define NHOST (sizeof(host) / sizeof(host[0]))
 
@@ -64,8 +64,8 @@ TEST(comm_names_match_running_comms_exactly_after_the_kernels_cut)
 		}
 		CHECK_INT(n, (int)strlen(line));
 		if (!strstr(line, t->warning))
-			fprintf(stderr, "    --comm %s: \"%s\" not in \"%s\"\n", t->name, t->warning,
-				line);
+			fprintf(stderr, "    --comm %s: \"%s\" not in \"%s\"\n", t->name,
+				t->warning, line);
 		CHECK(strstr(line, t->warning));
 		CHECK(!strncmp(line, "wirespan: warning: --comm ", 26));
 		CHECK(!strchr(line, '\n'));

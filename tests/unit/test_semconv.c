@@ -31,9 +31,18 @@ struct want {
 	int64_t ival;
 };
 
-#define STR(k, v) { W_STR, (k), (v), 0 }
-#define INT(k, v) { W_INT, (k), NULL, (v) }
-#define NONE(k) { W_NONE, (k), NULL, 0 }
+#define STR(k, v)                                                                                  \
+	{                                                                                          \
+		W_STR, (k), (v), 0                                                                 \
+	}
+#define INT(k, v)                                                                                  \
+	{                                                                                          \
+		W_INT, (k), NULL, (v)                                                              \
+	}
+#define NONE(k)                                                                                    \
+	{                                                                                          \
+		W_NONE, (k), NULL, 0                                                               \
+	}
 #define MAX_WANTS 16
 
 static int failed_row(const char *row, const char *what, const char *key)
@@ -135,7 +144,9 @@ struct request_row {
 };
 
 static const struct request_row request_rows[] = {
-	{ "server GET: every server attribute", WS_KIND_SERVER, { SRV4 },
+	{ "server GET: every server attribute",
+	  WS_KIND_SERVER,
+	  { SRV4 },
 	  "GET /a/b?q=secret&page=2 HTTP/1.1\r\nHost: shop.example:8443\r\n"
 	  "User-Agent: curl/8.1\r\n\r\n",
 	  "GET",
@@ -146,53 +157,87 @@ static const struct request_row request_rows[] = {
 	    INT("network.peer.port", 54321), STR("network.protocol.version", "1.1"),
 	    STR("user_agent.original", "curl/8.1"), NONE("url.full"),
 	    NONE("http.request.method_original"), NONE("peer.service") } },
-	{ "server without Host: the local address and port", WS_KIND_SERVER, { SRV4 },
-	  "POST /submit HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "POST",
+	{ "server without Host: the local address and port",
+	  WS_KIND_SERVER,
+	  { SRV4 },
+	  "POST /submit HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+	  "POST",
 	  { STR("server.address", "127.0.0.1"), INT("server.port", 8080),
 	    STR("url.path", "/submit"), NONE("url.query"), NONE("user_agent.original") } },
-	{ "server HTTP/1.0", WS_KIND_SERVER, { SRV4 }, "GET / HTTP/1.0\r\nHost: h\r\n\r\n", "GET",
+	{ "server HTTP/1.0",
+	  WS_KIND_SERVER,
+	  { SRV4 },
+	  "GET / HTTP/1.0\r\nHost: h\r\n\r\n",
+	  "GET",
 	  { STR("network.protocol.version", "1.0"), STR("server.address", "h"),
 	    INT("server.port", 8080) } },
-	{ "unknown method: HTTP and _OTHER, the original kept", WS_KIND_SERVER, { SRV4 },
-	  "PURGE /cache HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP",
+	{ "unknown method: HTTP and _OTHER, the original kept",
+	  WS_KIND_SERVER,
+	  { SRV4 },
+	  "PURGE /cache HTTP/1.1\r\nHost: h\r\n\r\n",
+	  "HTTP",
 	  { STR("http.request.method", "_OTHER"), STR("http.request.method_original", "PURGE") } },
-	{ "method names are case-sensitive", WS_KIND_SERVER, { SRV4 },
-	  "get / HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP",
+	{ "method names are case-sensitive",
+	  WS_KIND_SERVER,
+	  { SRV4 },
+	  "get / HTTP/1.1\r\nHost: h\r\n\r\n",
+	  "HTTP",
 	  { STR("http.request.method", "_OTHER"), STR("http.request.method_original", "get") } },
-	{ "server path parameters redacted, names kept", WS_KIND_SERVER, { SRV4 },
-	  "GET /b;jsessionid=abc;TOKEN HTTP/1.1\r\nHost: h\r\n\r\n", "GET",
+	{ "server path parameters redacted, names kept",
+	  WS_KIND_SERVER,
+	  { SRV4 },
+	  "GET /b;jsessionid=abc;TOKEN HTTP/1.1\r\nHost: h\r\n\r\n",
+	  "GET",
 	  { STR("url.path", "/b;jsessionid=REDACTED;REDACTED") } },
 	{ "client GET: url.full on the connection's port, no server-only attributes",
-	  WS_KIND_CLIENT, { CLI4 }, "GET /v1/items?id=7 HTTP/1.1\r\nHost: api.example\r\n"
-	  "User-Agent: app/1\r\n\r\n", "GET",
+	  WS_KIND_CLIENT,
+	  { CLI4 },
+	  "GET /v1/items?id=7 HTTP/1.1\r\nHost: api.example\r\n"
+	  "User-Agent: app/1\r\n\r\n",
+	  "GET",
 	  { STR("url.full", "http://api.example:8080/v1/items?id=REDACTED"),
 	    STR("server.address", "api.example"), INT("server.port", 8080),
 	    STR("network.peer.address", "10.0.0.7"), INT("network.peer.port", 8080),
 	    NONE("url.path"), NONE("url.query"), NONE("url.scheme"), NONE("client.address"),
 	    NONE("user_agent.original") } },
-	{ "client absolute form: the origin's default port, userinfo dropped", WS_KIND_CLIENT,
+	{ "client absolute form: the origin's default port, userinfo dropped",
+	  WS_KIND_CLIENT,
 	  { CLI4 },
-	  "GET http://user:pw@origin.example/p?k=v HTTP/1.1\r\nHost: origin.example\r\n\r\n", "GET",
+	  "GET http://user:pw@origin.example/p?k=v HTTP/1.1\r\nHost: origin.example\r\n\r\n",
+	  "GET",
 	  { STR("url.full", "http://origin.example/p?k=REDACTED"),
 	    STR("server.address", "origin.example"), INT("server.port", 80) } },
-	{ "client absolute https: port 443", WS_KIND_CLIENT, { CLI4 },
-	  "GET https://secure.example/x HTTP/1.1\r\nHost: secure.example\r\n\r\n", "GET",
+	{ "client absolute https: port 443",
+	  WS_KIND_CLIENT,
+	  { CLI4 },
+	  "GET https://secure.example/x HTTP/1.1\r\nHost: secure.example\r\n\r\n",
+	  "GET",
 	  { STR("url.full", "https://secure.example/x"), INT("server.port", 443) } },
-	{ "client CONNECT: authority form names the server, no url.full", WS_KIND_CLIENT, { CLI4 },
-	  "CONNECT tunnel.example:443 HTTP/1.1\r\nHost: tunnel.example:443\r\n\r\n", "CONNECT",
+	{ "client CONNECT: authority form names the server, no url.full",
+	  WS_KIND_CLIENT,
+	  { CLI4 },
+	  "CONNECT tunnel.example:443 HTTP/1.1\r\nHost: tunnel.example:443\r\n\r\n",
+	  "CONNECT",
 	  { STR("server.address", "tunnel.example"), INT("server.port", 443), NONE("url.full") } },
-	{ "client without Host: the peer's address", WS_KIND_CLIENT, { CLI4 },
-	  "DELETE /r/1 HTTP/1.1\r\n\r\n", "DELETE",
+	{ "client without Host: the peer's address",
+	  WS_KIND_CLIENT,
+	  { CLI4 },
+	  "DELETE /r/1 HTTP/1.1\r\n\r\n",
+	  "DELETE",
 	  { STR("server.address", "10.0.0.7"), INT("server.port", 8080),
 	    STR("url.full", "http://10.0.0.7:8080/r/1") } },
-	{ "IPv6 server: the peer's address as written by inet_ntop", WS_KIND_SERVER,
+	{ "IPv6 server: the peer's address as written by inet_ntop",
+	  WS_KIND_SERVER,
 	  { AF_INET6, "2001:db8::1", 8080, "2001:db8::2", 40000 },
-	  "GET / HTTP/1.1\r\n\r\n", "GET",
+	  "GET / HTTP/1.1\r\n\r\n",
+	  "GET",
 	  { STR("server.address", "2001:db8::1"), STR("network.peer.address", "2001:db8::2"),
 	    STR("client.address", "2001:db8::2"), INT("network.peer.port", 40000) } },
-	{ "IPv4-mapped IPv6 peer shown as IPv4", WS_KIND_SERVER,
+	{ "IPv4-mapped IPv6 peer shown as IPv4",
+	  WS_KIND_SERVER,
 	  { AF_INET6, "::ffff:10.1.2.3", 80, "::ffff:10.9.8.7", 5555 },
-	  "GET / HTTP/1.1\r\n\r\n", "GET",
+	  "GET / HTTP/1.1\r\n\r\n",
+	  "GET",
 	  { STR("server.address", "10.1.2.3"), STR("network.peer.address", "10.9.8.7") } },
 };
 
@@ -200,8 +245,8 @@ TEST(request_heads_give_the_semconv_attributes)
 {
 	for (size_t i = 0; i < sizeof(request_rows) / sizeof(request_rows[0]); i++) {
 		const struct request_row *r = &request_rows[i];
-		struct ws_tuple t =
-			tuple(r->t.family, r->t.saddr, r->t.sport, r->t.daddr, r->t.dport);
+		struct ws_tuple t = tuple(r->t.family, r->t.saddr, r->t.sport, r->t.daddr,
+					  r->t.dport);
 		struct ws_semconv_opts o = { 0 };
 		struct http1_parser p;
 		const struct http1_head *h = head_of(&p, r->head);
@@ -346,12 +391,15 @@ TEST(failed_connect_span_names_where_it_went)
 	static struct ws_partners ps;
 	struct ws_semconv_opts o = { .partners = &ps };
 	struct ws_span *s = span_of_kind(WS_KIND_CLIENT);
-	static const struct want w[] = {
-		STR("server.address", "203.0.113.9"), INT("server.port", 443),
-		STR("network.peer.address", "203.0.113.9"), INT("network.peer.port", 443),
-		STR("error.type", "connection_refused"), NONE("peer.service"),
-		NONE("http.request.method"), NONE("url.full"), { W_END, NULL, NULL, 0 }
-	};
+	static const struct want w[] = { STR("server.address", "203.0.113.9"),
+					 INT("server.port", 443),
+					 STR("network.peer.address", "203.0.113.9"),
+					 INT("network.peer.port", 443),
+					 STR("error.type", "connection_refused"),
+					 NONE("peer.service"),
+					 NONE("http.request.method"),
+					 NONE("url.full"),
+					 { W_END, NULL, NULL, 0 } };
 
 	ws_partners_init(&ps);
 	CHECK_INT(ws_partners_add(&ps, "api.stripe.com=stripe"), 0);
@@ -393,7 +441,8 @@ TEST(partner_calls_carry_its_name_and_its_request_id)
 		ws_semconv_response(other, resp, &o);
 		check_wants("server side", other,
 			    (const struct want[]){ NONE("http.response.header.request-id"),
-						   NONE("error.type"), { W_END, NULL, NULL, 0 } });
+						   NONE("error.type"),
+						   { W_END, NULL, NULL, 0 } });
 	}
 	http1_release(&pq);
 	http1_release(&pr);
@@ -419,8 +468,10 @@ TEST(only_allowlisted_baggage_becomes_attributes_decoded)
 	if (h && s && none) {
 		ws_semconv_request(s, h, &t, &o);
 		check_wants("allowlisted", s,
-			    (const struct want[]){ STR("app.partner", "acme corp"), NONE("userId"),
-						   NONE("partnerId"), { W_END, NULL, NULL, 0 } });
+			    (const struct want[]){ STR("app.partner", "acme corp"),
+						   NONE("userId"),
+						   NONE("partnerId"),
+						   { W_END, NULL, NULL, 0 } });
 		ws_semconv_request(none, h, &t, NULL); /* no options: nothing from baggage */
 		check_wants("no allowlist", none,
 			    (const struct want[]){ NONE("app.partner"), { W_END, NULL, NULL, 0 } });
@@ -492,9 +543,9 @@ TEST(trace_context_is_taken_from_one_valid_traceparent)
 TEST(trace_flags_come_from_the_wire)
 {
 	struct http1_parser p;
-	const struct http1_head *h =
-		head_of(&p, "GET / HTTP/1.1\r\ntraceparent: "
-			    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\r\n\r\n");
+	const struct http1_head *h = head_of(
+		&p, "GET / HTTP/1.1\r\ntraceparent: "
+		    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\r\n\r\n");
 	struct ws_span *s = span_of_kind(WS_KIND_SERVER);
 
 	if (h && s) {

@@ -54,7 +54,8 @@ static void count_shutdown(struct ws_exporter *e)
 
 static void count_init(struct count_exp *x)
 {
-	*x = (struct count_exp){ .base = { .export = count_export, .shutdown = count_shutdown,
+	*x = (struct count_exp){ .base = { .export = count_export,
+					   .shutdown = count_shutdown,
 					   .take_rejected = count_take_rejected,
 					   .name = "count" } };
 }

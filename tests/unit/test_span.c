@@ -153,7 +153,8 @@ TEST(ascii_flag_is_set_only_for_bytes_1_to_7f)
 				s->strbuf_used = 0;
 				CHECK_INT(ws_span_add_str(s, "k", val, len), 0);
 				if (a->ascii)
-					fprintf(stderr, "    len %zu, 0x%02x at %zu\n", len, odd[o], j);
+					fprintf(stderr, "    len %zu, 0x%02x at %zu\n", len, odd[o],
+						j);
 				CHECK_INT(a->ascii, 0);
 				CHECK_INT(a->len, len);
 				CHECK(!memcmp(ws_attr_str(s, a), val, len));

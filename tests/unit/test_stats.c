@@ -22,24 +22,28 @@ static void known_snapshot(struct ws_counters *c, int have_kernel)
 		c->exporter.errors[i] = 300 + i;
 	c->go = (struct ws_go_stats){ .procs = 1, .probe_failures = 2, .not_followed = 3 };
 	c->conns = 4;
-	c->export = (struct ws_batch_stats){ .queued = 5, .dropped_full = 6, .exported = 7,
-					     .export_failed = 8, .rejected = 9, .retried = 99 };
+	c->export = (struct ws_batch_stats){ .queued = 5,
+					     .dropped_full = 6,
+					     .exported = 7,
+					     .export_failed = 8,
+					     .rejected = 9,
+					     .retried = 99 };
 	c->exporter.retries = 10;
 	c->exporter.refused = 11;
 	c->not_exported = 12;
 }
 
-#define USER_PART                                                                          \
-	" user: records=200 bad_records=201 spans=202 http_parse_errors=203"               \
-	" http_head_too_big=204 response_without_request=205 request_without_response=206" \
-	" pipeline_full=207 conns_evicted=208 gap_desync=209 resource_attrs_dropped=210"   \
-	" webhook_linked=211 webhook_no_context=212 webhook_busy=213"                      \
-	" connect_failures_not_http=214 stream_gaps=215 bodies_skipped=216"                \
+#define USER_PART                                                                                  \
+	" user: records=200 bad_records=201 spans=202 http_parse_errors=203"                       \
+	" http_head_too_big=204 response_without_request=205 request_without_response=206"         \
+	" pipeline_full=207 conns_evicted=208 gap_desync=209 resource_attrs_dropped=210"           \
+	" webhook_linked=211 webhook_no_context=212 webhook_busy=213"                              \
+	" connect_failures_not_http=214 stream_gaps=215 bodies_skipped=216"                        \
 	" header_fields_dropped=217 own_exports=218 heads_cut=219"
-#define EXPORT_PART                                                                        \
-	" conns=4 export: queued=5 dropped_queue_full=6 exported=7 rejected=9 refused=11"  \
-	" export_failed=8 not_exported=12 retries=10 errors_connect=300 errors_timeout=301" \
-	" errors_network=302 errors_tls=303 errors_http_retryable=304"                     \
+#define EXPORT_PART                                                                                \
+	" conns=4 export: queued=5 dropped_queue_full=6 exported=7 rejected=9 refused=11"          \
+	" export_failed=8 not_exported=12 retries=10 errors_connect=300 errors_timeout=301"        \
+	" errors_network=302 errors_tls=303 errors_http_retryable=304"                             \
 	" errors_http_rejected=305 errors_encoding=306 errors_other=307\n"
 
 TEST(live_line_names_every_counter_in_order)

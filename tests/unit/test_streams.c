@@ -71,12 +71,14 @@ TEST(lost_records_inside_a_body_keep_the_stream_in_sync)
 	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 2000, hl + 51000, buf, 1000, 1000), 0);
 	/* The body's last 1000 bytes, then the next request in the same read. */
 	memcpy(buf + 1000, next, strlen(next));
-	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 3000, body_end - 1000, buf,
-			 1000 + strlen(next), 1000 + strlen(next)), 0);
+	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 3000, body_end - 1000, buf, 1000 + strlen(next),
+			 1000 + strlen(next)),
+		  0);
 	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 4000, 0, RESP_OK, strlen(RESP_OK), strlen(RESP_OK)),
 		  0);
 	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 5000, strlen(RESP_OK), RESP_OK, strlen(RESP_OK),
-			 strlen(RESP_OK)), 0);
+			 strlen(RESP_OK)),
+		  0);
 	CHECK_INT(nspans, 2);
 	if ((s = span_at(0)))
 		CHECK_ATTR_STR(s, "url.path", "/upload");
@@ -105,7 +107,8 @@ TEST(lost_request_between_two_is_counted_and_the_next_is_found)
 	/* /two's 40 bytes never came; its response did. */
 	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 4000, rl, RESP_OK, rl, rl), 0);
 	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 5000, strlen(one) + 40, three, strlen(three),
-			 strlen(three)), 0);
+			 strlen(three)),
+		  0);
 	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 6000, 2 * rl, RESP_OK, rl, rl), 0);
 	CHECK_INT(nspans, 2);
 	if ((s = span_at(0)))
@@ -133,7 +136,8 @@ TEST(long_body_is_skipped_by_the_kernel_and_ends_on_time)
 	struct ws_span *s;
 
 	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 1000, 0, REQ_HELLO, strlen(REQ_HELLO),
-			 strlen(REQ_HELLO)), 0);
+			 strlen(REQ_HELLO)),
+		  0);
 	memcpy(buf, head, hl);
 	memset(buf + hl, 'r', 8192);
 	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 2000, 0, buf, hl + 8192, hl + 8192), 0);
@@ -202,7 +206,8 @@ TEST(short_and_chunked_bodies_are_not_skipped)
 	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 2000, 0, small, strlen(small), strlen(small)), 0);
 	CHECK_INT(rec_at(a, &c, WS_DIR_EGRESS, 3000, q, REQ_HELLO, q, q), 0);
 	CHECK_INT(rec_at(a, &c, WS_DIR_INGRESS, 4000, strlen(small) + 20000, chunked,
-			 strlen(chunked), strlen(chunked)), 0);
+			 strlen(chunked), strlen(chunked)),
+		  0);
 	CHECK_INT(nspans, 1);
 	CHECK_INT(skips.calls, 0);
 	CHECK_INT(stat_of(a, WS_ASM_STREAM_GAPS), 1); /* the small body's 20000 bytes never came */
@@ -263,9 +268,10 @@ TEST(head_cut_by_the_close_keeps_its_span)
 {
 	struct ws_assembler *a = asm_open();
 	struct cn c = client_cn(24);
-	static const char head[] = "HTTP/1.0 200 OK\r\nServer: BaseHTTP/0.6 Python/3.11.2\r\n"
-				   "Date: Mon, 07 Dec 2026 22:00:00 GMT\r\nContent-Type: text/plain\r\n"
-				   "Content-Length: 2\r\n\r\n";
+	static const char head[] =
+		"HTTP/1.0 200 OK\r\nServer: BaseHTTP/0.6 Python/3.11.2\r\n"
+		"Date: Mon, 07 Dec 2026 22:00:00 GMT\r\nContent-Type: text/plain\r\n"
+		"Content-Length: 2\r\n\r\n";
 	struct ws_span *s;
 
 	CLI_REQ(a, &c, 1000, "GET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
@@ -292,7 +298,8 @@ TEST(truncated_response_head_keeps_its_span)
 	struct ws_span *s;
 
 	n = (size_t)snprintf(resp, sizeof(resp),
-			     "HTTP/1.1 200 OK\r\nSet-Cookie: %0200d\r\nContent-Length: 0\r\n\r\n", 7);
+			     "HTTP/1.1 200 OK\r\nSet-Cookie: %0200d\r\nContent-Length: 0\r\n\r\n",
+			     7);
 	CLI_REQ(a, &c, 1000, "GET /first HTTP/1.1\r\nHost: h\r\n\r\n");
 	CHECK_INT(rec_data(a, &c, WS_DIR_INGRESS, 2000, resp, 30, n), 0);
 	CHECK_INT(stat_of(a, WS_ASM_GAP_DESYNC), 1);
@@ -337,7 +344,8 @@ TEST(gap_past_a_body_end_resyncs)
 	size_t io = strlen(r1) + 8 + strlen(r2) + 5;
 	struct ws_span *s;
 
-	CLI_REQ(a, &c, 1000, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	CLI_REQ(a, &c, 1000,
+		"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
 	/* The end of /a's body and the start of /b's response were not copied. */
 	CHECK_INT(rec_data(a, &c, WS_DIR_INGRESS, 2000, r1, strlen(r1), io), 0);
 	CHECK_INT(nspans, 1);

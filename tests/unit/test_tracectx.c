@@ -35,8 +35,8 @@ static const struct tp_row tp_rows[] = {
 	{ "leading and trailing spaces trimmed", "  00-" TID "-" PID "-01  ", 0, 0x00, 0x01 },
 	{ "leading and trailing tabs trimmed", "\t00-" TID "-" PID "-01\t", 0, 0x00, 0x01 },
 	{ "future version exactly 55", "01-" TID "-" PID "-01", 0, 0x01, 0x01 },
-	{ "future version with more fields", "cc-" TID "-" PID "-01-what-the-future-will-be-like", 0,
-	  0xcc, 0x01 },
+	{ "future version with more fields", "cc-" TID "-" PID "-01-what-the-future-will-be-like",
+	  0, 0xcc, 0x01 },
 	{ "future version with a lone trailing dash", "02-" TID "-" PID "-00-", 0, 0x02, 0x00 },
 	{ "future version fe", "fe-" TID "-" PID "-09", 0, 0xfe, 0x09 },
 
@@ -92,8 +92,8 @@ static const struct tp_row tp_rows[] = {
 	{ "future version with dot after flags",
 	  "cc-" TID "-" PID "-01.what-the-future-will-not-be-like", -EINVAL, 0, 0 },
 	{ "future version with space after flags", "cc-" TID "-" PID "-01 x", -EINVAL, 0, 0 },
-	{ "future version with wrong separator after parent id", "cc-" TID "-" PID "_01-x",
-	  -EINVAL, 0, 0 },
+	{ "future version with wrong separator after parent id", "cc-" TID "-" PID "_01-x", -EINVAL,
+	  0, 0 },
 	{ "future version unknown fields are not parsed", "cc-" TID "-" PID "-01-ZZ+!", 0, 0xcc,
 	  0x01 },
 	{ "future version with more fields and OWS", " \tcc-" TID "-" PID "-01-x-y \t", 0, 0xcc,
@@ -103,9 +103,12 @@ static const struct tp_row tp_rows[] = {
 	{ "OWS then junk after value", "00-" TID "-" PID "-01 x", -EINVAL, 0, 0 },
 	{ "CR is not OWS", "\r00-" TID "-" PID "-01", -EINVAL, 0, 0 },
 	{ "vertical tab is not OWS", "00-" TID "-" PID "-01\v", -EINVAL, 0, 0 },
-	{ "non-breaking space byte is not OWS", "\xa0" "00-" TID "-" PID "-01", -EINVAL, 0, 0 },
-	{ "two values joined by a comma", "00-" TID "-" PID "-01,00-" TID "-" PID "-01", -EINVAL,
-	  0, 0 },
+	{ "non-breaking space byte is not OWS",
+	  "\xa0"
+	  "00-" TID "-" PID "-01",
+	  -EINVAL, 0, 0 },
+	{ "two values joined by a comma", "00-" TID "-" PID "-01,00-" TID "-" PID "-01", -EINVAL, 0,
+	  0 },
 };
 
 TEST(traceparent_table)
@@ -387,7 +390,7 @@ TEST(tracestate_output_space)
 
 	memset(out, 'X', sizeof(out));
 	CHECK_INT(ws_tracestate_check(v, strlen(v), out, 7), -ENOSPC); /* 7 + NUL */
-	CHECK_INT(out[0], 'X');					    /* untouched */
+	CHECK_INT(out[0], 'X');					       /* untouched */
 	CHECK_INT(ws_tracestate_check(v, strlen(v), out, 8), 7);
 	CHECK_STR(out, "a=1,b=2");
 	/* Validity is decided before space: an invalid list is -EINVAL even in 0 bytes. */

@@ -27,7 +27,10 @@ struct row {
 	const char *want;
 };
 
-#define ROW(name, in, want) { name, in, sizeof(in) - 1, want }
+#define ROW(name, in, want)                                                                        \
+	{                                                                                          \
+		name, in, sizeof(in) - 1, want                                                     \
+	}
 
 static const struct row rows[] = {
 	ROW("empty", "", ""),
@@ -68,10 +71,16 @@ static const struct row rows[] = {
 	ROW("only NUL", "\0", R),
 	ROW("ascii words then a bad byte", "abcdefghijklmno\xff", "abcdefghijklmno" R),
 	ROW("eight bytes, bad last", "abcdefg\xff", "abcdefg" R),
-	ROW("nine bytes, bad first", "\xff" "abcdefgh", R "abcdefgh"),
+	ROW("nine bytes, bad first",
+	    "\xff"
+	    "abcdefgh",
+	    R "abcdefgh"),
 	ROW("short, bad last", "abc\xff", "abc" R),
 	ROW("short, NUL inside", "ab\0d", "ab" R "d"),
-	ROW("three, bad middle", "a\xff" "b", "a" R "b"),
+	ROW("three, bad middle",
+	    "a\xff"
+	    "b",
+	    "a" R "b"),
 };
 
 /* The repair itself: length first, then the bytes. */

@@ -20,8 +20,10 @@ static struct ws_assembler *asm_open_hooks(void)
 	struct ws_assembler_opts o = { .proc_root = "/nonexistent", .webhooks = &WH };
 
 	memset(&WH, 0, sizeof(WH));
-	CHECK_INT(ws_webhooks_add(&WH, "POST /webhooks/stripe=data.object.metadata.trace_parent"), 0);
-	CHECK_INT(ws_webhooks_add(&WH, "POST /webhooks/parent=data.object.metadata.trace_parent,parent"),
+	CHECK_INT(ws_webhooks_add(&WH, "POST /webhooks/stripe=data.object.metadata.trace_parent"),
+		  0);
+	CHECK_INT(ws_webhooks_add(&WH,
+				  "POST /webhooks/parent=data.object.metadata.trace_parent,parent"),
 		  0);
 	return asm_open_opts(&o);
 }
@@ -29,11 +31,12 @@ static struct ws_assembler *asm_open_hooks(void)
 /* A Stripe-like event whose metadata holds tp, after pad bytes of another field. */
 static char *event_body(const char *tp, size_t pad)
 {
-	static const char fmt[] = "{\"id\":\"evt_1\",\"object\":\"event\",\"pad\":\"%s\","
-				  "\"data\":{\"object\":{\"id\":\"pi_1\",\"amount\":2000,"
-				  "\"charges\":{\"data\":[{\"metadata\":{\"trace_parent\":\"x\"}}]},"
-				  "\"metadata\":{\"order_id\":\"6735\",\"trace_parent\":\"%s\"}}},"
-				  "\"type\":\"payment_intent.succeeded\"}";
+	static const char fmt[] =
+		"{\"id\":\"evt_1\",\"object\":\"event\",\"pad\":\"%s\","
+		"\"data\":{\"object\":{\"id\":\"pi_1\",\"amount\":2000,"
+		"\"charges\":{\"data\":[{\"metadata\":{\"trace_parent\":\"x\"}}]},"
+		"\"metadata\":{\"order_id\":\"6735\",\"trace_parent\":\"%s\"}}},"
+		"\"type\":\"payment_intent.succeeded\"}";
 	char *padding = malloc(pad + 1), *out;
 
 	memset(padding, 'p', pad);
@@ -149,8 +152,9 @@ TEST(webhook_body_in_pieces_or_chunked_is_found)
 		check_linked(spans[0]);
 
 	/* Chunks of 7 bytes: every edge of the field's value is somewhere inside one. */
-	off = snprintf(chunked, sizeof(chunked),
-		       "POST /webhooks/stripe HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+	off = snprintf(
+		chunked, sizeof(chunked),
+		"POST /webhooks/stripe HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
 	for (size_t i = 0; i < n; i += 7) {
 		size_t k = n - i < 7 ? n - i : 7;
 
@@ -174,9 +178,9 @@ TEST(webhook_body_read_only_on_its_route_without_wire_context)
 	struct ws_assembler *a = asm_open_hooks();
 	struct cn c = server_cn(630);
 	char *body = event_body(TP, 10);
-	char *wired = hook_request("/webhooks/stripe",
-				   "traceparent: 00-11111111111111111111111111111111-2222222222222222-01\r\n",
-				   body);
+	char *wired = hook_request(
+		"/webhooks/stripe",
+		"traceparent: 00-11111111111111111111111111111111-2222222222222222-01\r\n", body);
 	struct ws_span *s;
 	static const uint8_t ones[16] = { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
 					  0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11 };

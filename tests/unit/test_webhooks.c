@@ -21,7 +21,8 @@ static const struct ws_webhook *match(const char *method, const char *target)
 TEST(test_add_route_with_default_link_mode)
 {
 	memset(&W, 0, sizeof(W));
-	CHECK_INT(ws_webhooks_add(&W, "POST /webhooks/stripe=data.object.metadata.trace_parent"), 0);
+	CHECK_INT(ws_webhooks_add(&W, "POST /webhooks/stripe=data.object.metadata.trace_parent"),
+		  0);
 	CHECK_INT(W.n, 1);
 	CHECK_STR(W.w[0].method, "POST");
 	CHECK_STR(W.w[0].path, "/webhooks/stripe");
@@ -38,20 +39,20 @@ TEST(test_bad_specs_are_refused_and_add_nothing)
 {
 	static const char *const bad[] = {
 		"",
-		"POST /a",		   /* no field */
-		"POST /a=",		   /* empty field */
-		"/a=tp",		   /* no method */
-		"POST a=tp",		   /* relative path */
-		"POST=tp",		   /* no path */
-		"POST  /a=tp",		   /* two spaces: empty path token */
-		"PO(ST /a=tp",		   /* method not a token */
-		"POST /a?x=1=tp",	   /* a query */
-		"POST /a b=tp",		   /* space in path */
-		"POST /a*b=tp",		   /* '*' only at the end */
-		"POST /a=tp,child",	   /* unknown mode */
-		"POST /a=tp,",		   /* empty mode */
-		"POST /a=a..b",		   /* bad json path */
-		"POST /a=tp,parent,link", /* two modes */
+		"POST /a",		       /* no field */
+		"POST /a=",		       /* empty field */
+		"/a=tp",		       /* no method */
+		"POST a=tp",		       /* relative path */
+		"POST=tp",		       /* no path */
+		"POST  /a=tp",		       /* two spaces: empty path token */
+		"PO(ST /a=tp",		       /* method not a token */
+		"POST /a?x=1=tp",	       /* a query */
+		"POST /a b=tp",		       /* space in path */
+		"POST /a*b=tp",		       /* '*' only at the end */
+		"POST /a=tp,child",	       /* unknown mode */
+		"POST /a=tp,",		       /* empty mode */
+		"POST /a=a..b",		       /* bad json path */
+		"POST /a=tp,parent,link",      /* two modes */
 		"ABCDEFGHIJKLMNOPQRSTU /a=tp", /* 21-byte method */
 	};
 

@@ -6,8 +6,7 @@
 #include <ftw.h>
 #include <stdio.h>
 
-static int tmptree_remove_entry(const char *path, const struct stat *st, int flag,
-				struct FTW *ftw)
+static int tmptree_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;

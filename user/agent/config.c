@@ -54,14 +54,14 @@ struct opt;
 typedef int (*set_fn)(struct parse *p, const struct opt *o, const char *v);
 
 struct opt {
-	const char *group;	  /* starts a --help section with this heading */
-	const char *flag;	  /* "--name"; NULL: variables only */
-	char letter;		  /* the short flag; 0: none */
-	const char *arg;	  /* the value's placeholder; NULL: the flag takes none */
-	const char *env[2];	  /* variables read; when both are set the first wins */
-	int env_empty;		  /* an empty variable is a value (else it is unset) */
-	const char *help;	  /* lines separated by '\n' */
-	const char *hint;	  /* a good value, in the error line; NULL: the words */
+	const char *group;  /* starts a --help section with this heading */
+	const char *flag;   /* "--name"; NULL: variables only */
+	char letter;	    /* the short flag; 0: none */
+	const char *arg;    /* the value's placeholder; NULL: the flag takes none */
+	const char *env[2]; /* variables read; when both are set the first wins */
+	int env_empty;	    /* an empty variable is a value (else it is unset) */
+	const char *help;   /* lines separated by '\n' */
+	const char *hint;   /* a good value, in the error line; NULL: the words */
 	set_fn set;
 	size_t off, size;	  /* the field the generic setters store into */
 	long min, max;		  /* set_long's bounds; set_const's value in min */
@@ -371,23 +371,33 @@ static int print_version(struct parse *p, const struct opt *o, const char *v)
 }
 
 static const struct word capture_words[] = {
-	{ "auto", WS_CAPTURE_AUTO }, { "socket", WS_CAPTURE_SOCKET },
-	{ "syscalls", WS_CAPTURE_SYSCALLS }, { NULL, 0 },
+	{ "auto", WS_CAPTURE_AUTO },
+	{ "socket", WS_CAPTURE_SOCKET },
+	{ "syscalls", WS_CAPTURE_SYSCALLS },
+	{ NULL, 0 },
 };
 
 static const struct word exporter_words[] = {
-	{ "otlp", WS_EXP_OTLP }, { "console", WS_EXP_CONSOLE }, { "none", WS_EXP_NONE },
-	{ "discard", WS_EXP_DISCARD }, { NULL, 0 },
+	{ "otlp", WS_EXP_OTLP },
+	{ "console", WS_EXP_CONSOLE },
+	{ "none", WS_EXP_NONE },
+	{ "discard", WS_EXP_DISCARD },
+	{ NULL, 0 },
 };
 
 static const struct word protocol_words[] = {
-	{ "grpc", WS_OTLP_GRPC }, { "http/protobuf", WS_OTLP_HTTP_PROTOBUF },
-	{ "http/json", WS_OTLP_HTTP_JSON }, { NULL, 0 },
+	{ "grpc", WS_OTLP_GRPC },
+	{ "http/protobuf", WS_OTLP_HTTP_PROTOBUF },
+	{ "http/json", WS_OTLP_HTTP_JSON },
+	{ NULL, 0 },
 };
 
 static const struct word compression_words[] = { { "gzip", 1 }, { "none", 0 }, { NULL, 0 } };
 
-#define TRACES_OR(x) { "OTEL_EXPORTER_OTLP_TRACES_" x, "OTEL_EXPORTER_OTLP_" x }
+#define TRACES_OR(x)                                                                               \
+	{                                                                                          \
+		"OTEL_EXPORTER_OTLP_TRACES_" x, "OTEL_EXPORTER_OTLP_" x                            \
+	}
 
 /*
  * Every setting, in --help's order, which is also the order the variables
@@ -396,74 +406,127 @@ static const struct word compression_words[] = { { "gzip", 1 }, { "none", 0 }, {
  */
 static const struct opt opts[] = {
 	{ .group = "Selection (any match selects a process; repeatable):",
-	  .flag = "--pid", .letter = 'p', .arg = "PID", .set = add_pid,
+	  .flag = "--pid",
+	  .letter = 'p',
+	  .arg = "PID",
+	  .set = add_pid,
 	  .help = "trace running process PID (a process id, not a thread's)",
 	  .hint = "a process id" },
-	{ .flag = "--cgroup", .letter = 'c', .arg = "PATH", .set = add_cgroup,
+	{ .flag = "--cgroup",
+	  .letter = 'c',
+	  .arg = "PATH",
+	  .set = add_cgroup,
 	  .help = "trace every process in the cgroup v2 subtree PATH\n"
 		  "(absolute, or relative to the cgroup2 mount)",
 	  .hint = "at most " STR(WS_MAX_SEL_CGROUPS) " cgroups" },
-	{ .flag = "--comm", .letter = 'n', .arg = "NAME", .set = add_comm,
+	{ .flag = "--comm",
+	  .letter = 'n',
+	  .arg = "NAME",
+	  .set = add_comm,
 	  .help = "trace processes named NAME (as in /proc/PID/comm)",
 	  .hint = "a name; at most " STR(WS_MAX_COMMS) " of them" },
 
 	{ .group = "Capture:",
-	  .flag = "--capture", .arg = "MODE", .env = { "WIRESPAN_CAPTURE" },
-	  .set = set_word, FIELD(capture), .words = capture_words,
+	  .flag = "--capture",
+	  .arg = "MODE",
+	  .env = { "WIRESPAN_CAPTURE" },
+	  .set = set_word,
+	  FIELD(capture),
+	  .words = capture_words,
 	  .help = "auto (default), socket (socket tracepoints, kernel 6.3+)\n"
 		  "or syscalls (syscall tracepoints: slower, older kernels)" },
-	{ .flag = "--capture-bytes", .arg = "N", .env = { "WIRESPAN_CAPTURE_BYTES" },
-	  .set = set_long, FIELD(capture_bytes), .min = 64, .max = WS_CAP_MAX,
+	{ .flag = "--capture-bytes",
+	  .arg = "N",
+	  .env = { "WIRESPAN_CAPTURE_BYTES" },
+	  .set = set_long,
+	  FIELD(capture_bytes),
+	  .min = 64,
+	  .max = WS_CAP_MAX,
 	  .help = "payload bytes copied per I/O (default " STR(WS_CAP_DEFAULT) ", max " STR(
 		  WS_CAP_MAX) ")",
 	  .hint = "64.." STR(WS_CAP_MAX) },
-	{ .flag = "--ringbuf-size", .arg = "N", .set = set_pow2, FIELD(ringbuf_bytes),
-	  .min = 4096, .max = 1L << 30,
+	{ .flag = "--ringbuf-size",
+	  .arg = "N",
+	  .set = set_pow2,
+	  FIELD(ringbuf_bytes),
+	  .min = 4096,
+	  .max = 1L << 30,
 	  .help = "ring buffer bytes, a power of two (default 8388608)",
 	  .hint = "a power of two, 4096..1073741824" },
 
 	{ .group = "Export:",
-	  .env = TRACES_OR("PROTOCOL"), .set = set_word, FIELD(otlp_protocol),
+	  .env = TRACES_OR("PROTOCOL"),
+	  .set = set_word,
+	  FIELD(otlp_protocol),
 	  .words = protocol_words,
 	  .help = "how spans go to an OTLP collector: http/protobuf\n"
 		  "(default), http/json or grpc" },
-	{ .flag = "--endpoint", .arg = "URL", .set = set_endpoint,
+	{ .flag = "--endpoint",
+	  .arg = "URL",
+	  .set = set_endpoint,
 	  .env = { "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT" },
 	  .help = "OTLP traces URL, used as it is; the generic variable\n"
 		  "gets /v1/traces added (for grpc both are the\n"
 		  "collector's URL, e.g. http://localhost:4317)",
 	  .hint = "an http(s) URL" },
-	{ .flag = "--exporter", .arg = "KIND", .env = { "OTEL_TRACES_EXPORTER" },
-	  .set = set_exporter, FIELD(exporter), .words = exporter_words,
+	{ .flag = "--exporter",
+	  .arg = "KIND",
+	  .env = { "OTEL_TRACES_EXPORTER" },
+	  .set = set_exporter,
+	  FIELD(exporter),
+	  .words = exporter_words,
 	  .help = "console, otlp, none or discard (encode, then drop: for\n"
 		  "measuring); default: otlp when an OTLP endpoint is set,\n"
 		  "else console" },
-	{ .flag = "--certificate", .arg = "FILE", .env = TRACES_OR("CERTIFICATE"),
-	  .set = set_tls_file, FIELD(otlp_tls.ca),
+	{ .flag = "--certificate",
+	  .arg = "FILE",
+	  .env = TRACES_OR("CERTIFICATE"),
+	  .set = set_tls_file,
+	  FIELD(otlp_tls.ca),
 	  .help = "trust the CA certificates in FILE (PEM) instead of the\n"
 		  "system's for an https endpoint" },
-	{ .flag = "--client-certificate", .arg = "FILE", .env = TRACES_OR("CLIENT_CERTIFICATE"),
-	  .set = set_tls_file, FIELD(otlp_tls.cert),
+	{ .flag = "--client-certificate",
+	  .arg = "FILE",
+	  .env = TRACES_OR("CLIENT_CERTIFICATE"),
+	  .set = set_tls_file,
+	  FIELD(otlp_tls.cert),
 	  .help = "mTLS: present this PEM certificate; with --client-key" },
-	{ .flag = "--client-key", .arg = "FILE", .env = TRACES_OR("CLIENT_KEY"),
-	  .set = set_tls_file, FIELD(otlp_tls.key),
+	{ .flag = "--client-key",
+	  .arg = "FILE",
+	  .env = TRACES_OR("CLIENT_KEY"),
+	  .set = set_tls_file,
+	  FIELD(otlp_tls.key),
 	  .help = "mTLS: the certificate's key (PEM, not encrypted);\n"
 		  "both or neither" },
-	{ .env = TRACES_OR("TIMEOUT"), .set = set_long, FIELD(export_timeout_ms), .min = 1,
-	  .max = 3600000, .help = "an export's timeout in milliseconds (default 10000)",
+	{ .env = TRACES_OR("TIMEOUT"),
+	  .set = set_long,
+	  FIELD(export_timeout_ms),
+	  .min = 1,
+	  .max = 3600000,
+	  .help = "an export's timeout in milliseconds (default 10000)",
 	  .hint = "the OTLP timeout in milliseconds, 1..3600000" },
-	{ .env = TRACES_OR("HEADERS"), .set = set_otlp_headers,
+	{ .env = TRACES_OR("HEADERS"),
+	  .set = set_otlp_headers,
 	  .help = "name=value,... headers sent with every export (values\n"
 		  "percent-encoded)",
 	  .hint = "OTLP headers: name=value pairs, comma separated, values percent-encoded" },
-	{ .env = TRACES_OR("COMPRESSION"), .set = set_word, FIELD(otlp_gzip),
-	  .words = compression_words, .help = "gzip or none (default)" },
-	{ .flag = "--stats-interval", .arg = "S", .set = set_long, FIELD(stats_interval_s),
-	  .min = 0, .max = 86400,
+	{ .env = TRACES_OR("COMPRESSION"),
+	  .set = set_word,
+	  FIELD(otlp_gzip),
+	  .words = compression_words,
+	  .help = "gzip or none (default)" },
+	{ .flag = "--stats-interval",
+	  .arg = "S",
+	  .set = set_long,
+	  FIELD(stats_interval_s),
+	  .min = 0,
+	  .max = 86400,
 	  .help = "log the agent's counters every S seconds (default: off;\n"
 		  "SIGUSR1 logs them at any time)",
 	  .hint = "seconds, 0..86400" },
-	{ .flag = "--metrics-address", .arg = "[HOST]:PORT", .set = set_metrics,
+	{ .flag = "--metrics-address",
+	  .arg = "[HOST]:PORT",
+	  .set = set_metrics,
 	  FIELD(metrics_address),
 	  .help = "serve the counters in the Prometheus text format at\n"
 		  "http://HOST:PORT/metrics (default: off); :PORT or PORT\n"
@@ -472,73 +535,116 @@ static const struct opt opts[] = {
 	  .hint = "[host]:port" },
 
 	{ .group = "Batches (the OpenTelemetry SDK's span processor):",
-	  .env = { "OTEL_BSP_SCHEDULE_DELAY" }, .set = set_long, FIELD(batch.schedule_delay_ms),
-	  .min = 0, .max = 3600000,
+	  .env = { "OTEL_BSP_SCHEDULE_DELAY" },
+	  .set = set_long,
+	  FIELD(batch.schedule_delay_ms),
+	  .min = 0,
+	  .max = 3600000,
 	  .help = "milliseconds between exports (default 5000; 200 for\n"
 		  "console)",
 	  .hint = "milliseconds" },
-	{ .env = { "OTEL_BSP_EXPORT_TIMEOUT" }, .set = set_long, FIELD(batch.export_timeout_ms),
-	  .min = 1, .max = 3600000,
+	{ .env = { "OTEL_BSP_EXPORT_TIMEOUT" },
+	  .set = set_long,
+	  FIELD(batch.export_timeout_ms),
+	  .min = 1,
+	  .max = 3600000,
 	  .help = "milliseconds the flush at exit may take (default 30000)",
 	  .hint = "milliseconds" },
-	{ .env = { "OTEL_BSP_MAX_QUEUE_SIZE" }, .set = set_long, FIELD(batch.max_queue), .min = 1,
-	  .max = 1 << 24, .help = "spans queued at most (default 2048)",
+	{ .env = { "OTEL_BSP_MAX_QUEUE_SIZE" },
+	  .set = set_long,
+	  FIELD(batch.max_queue),
+	  .min = 1,
+	  .max = 1 << 24,
+	  .help = "spans queued at most (default 2048)",
 	  .hint = "a positive count" },
-	{ .env = { "OTEL_BSP_MAX_EXPORT_BATCH_SIZE" }, .set = set_long, FIELD(batch.max_batch),
-	  .min = 1, .max = 1 << 24, .help = "spans per export at most (default 512)",
+	{ .env = { "OTEL_BSP_MAX_EXPORT_BATCH_SIZE" },
+	  .set = set_long,
+	  FIELD(batch.max_batch),
+	  .min = 1,
+	  .max = 1 << 24,
+	  .help = "spans per export at most (default 512)",
 	  .hint = "a positive count" },
 
 	{ .group = "Spans:",
-	  .flag = "--partner", .arg = "HOST=NAME[,...]", .env = { "WIRESPAN_PARTNERS" },
+	  .flag = "--partner",
+	  .arg = "HOST=NAME[,...]",
+	  .env = { "WIRESPAN_PARTNERS" },
 	  .set = add_partners,
 	  .help = "name the partner a CLIENT span calls (peer.service);\n"
 		  "*.example.com matches subdomains",
 	  .hint = "host=name[,host=name...], at most " STR(WS_MAX_PARTNERS) },
-	{ .flag = "--request-id-headers", .arg = "LIST", .env = { "WIRESPAN_REQUEST_ID_HEADERS" },
-	  .env_empty = 1, .set = set_reqid_headers,
+	{ .flag = "--request-id-headers",
+	  .arg = "LIST",
+	  .env = { "WIRESPAN_REQUEST_ID_HEADERS" },
+	  .env_empty = 1,
+	  .set = set_reqid_headers,
 	  .help = "response headers kept on CLIENT spans as\n"
-		  "http.response.header.<name> (empty: none); default:\n"
-		  WS_REQID_HEADERS_DEFAULT,
+		  "http.response.header.<name> (empty: none); default:\n" WS_REQID_HEADERS_DEFAULT,
 	  .hint = "at most " STR(WS_MAX_REQID_HEADERS) " header names, comma separated" },
-	{ .flag = "--baggage-keys", .arg = "LIST", .env = { "WIRESPAN_BAGGAGE_KEYS" },
+	{ .flag = "--baggage-keys",
+	  .arg = "LIST",
+	  .env = { "WIRESPAN_BAGGAGE_KEYS" },
 	  .set = set_baggage_keys,
 	  .help = "W3C baggage keys copied into span attributes\n(default: none)",
 	  .hint = "at most " STR(WS_BAGGAGE_MAX_KEYS) " keys (tokens), comma separated" },
-	{ .flag = "--no-goroutines", .set = set_const, FIELD(no_goroutines), .min = 1,
+	{ .flag = "--no-goroutines",
+	  .set = set_const,
+	  FIELD(no_goroutines),
+	  .min = 1,
 	  .help = "in Go programs, do not follow goroutines (no uprobes in\n"
 		  "their net/http client): their calls then get no parent\n"
 		  "inside the process" },
-	{ .flag = "--webhook", .arg = "'METHOD /PATH=JSON.PATH[,link|,parent]'",
-	  .env = { "WIRESPAN_WEBHOOKS" }, .set = add_webhooks,
+	{ .flag = "--webhook",
+	  .arg = "'METHOD /PATH=JSON.PATH[,link|,parent]'",
+	  .env = { "WIRESPAN_WEBHOOKS" },
+	  .set = add_webhooks,
 	  .help = "an incoming request on this route without traceparent\n"
 		  "is linked (or, with ',parent', parented) to the W3C\n"
-		  "traceparent at JSON.PATH in the first " STR(WS_WEBHOOK_BODY_MAX) " bytes of\n"
-		  "its body; /PATH may end in '*' and holds no ';'.\n"
-		  "Repeatable, and routes may be joined with ';' (at most\n"
-		  STR(WS_MAX_WEBHOOKS) " in all)",
-	  .hint = "METHOD /PATH=JSON.PATH[,link|,parent] routes separated by ';', at most "
-		  STR(WS_MAX_WEBHOOKS) },
-	{ .env = { "OTEL_RESOURCE_ATTRIBUTES" }, .set = set_res_attrs,
+		  "traceparent at JSON.PATH in the first " STR(
+			  WS_WEBHOOK_BODY_MAX) " bytes of\n"
+					       "its body; /PATH may end in '*' and holds no ';'.\n"
+					       "Repeatable, and routes may be joined with ';' (at most\n" STR(
+						       WS_MAX_WEBHOOKS) " in all)",
+	  .hint = "METHOD /PATH=JSON.PATH[,link|,parent] routes separated by ';', at most " STR(
+		  WS_MAX_WEBHOOKS) },
+	{ .env = { "OTEL_RESOURCE_ATTRIBUTES" },
+	  .set = set_res_attrs,
 	  .help = "k=v,... resource attributes under each traced\n"
 		  "process's own (percent-encoded; bad entries dropped\n"
 		  "with a warning)" },
 
 	{ .group = "Record and replay:",
-	  .flag = "--record", .arg = "FILE", .set = set_name, FIELD(record),
-	  .help = "also write every ring buffer record to FILE", .hint = "a file name" },
-	{ .flag = "--replay", .arg = "FILE", .set = set_name, FIELD(replay),
+	  .flag = "--record",
+	  .arg = "FILE",
+	  .set = set_name,
+	  FIELD(record),
+	  .help = "also write every ring buffer record to FILE",
+	  .hint = "a file name" },
+	{ .flag = "--replay",
+	  .arg = "FILE",
+	  .set = set_name,
+	  FIELD(replay),
 	  .help = "no BPF: feed the records of FILE through parsing,\n"
 		  "assembly and export, report the rate, exit",
 	  .hint = "a file name" },
-	{ .flag = "--floor", .set = set_const, FIELD(floor), .min = WS_FLOOR_RETURN,
+	{ .flag = "--floor",
+	  .set = set_const,
+	  FIELD(floor),
+	  .min = WS_FLOOR_RETURN,
 	  .help = "attach every hook with programs that return at once:\n"
 		  "the hooks' own cost, for benchmarks; no spans" },
-	{ .flag = "--floor-copy", .set = set_const, FIELD(floor), .min = WS_FLOOR_COPY,
+	{ .flag = "--floor-copy",
+	  .set = set_const,
+	  FIELD(floor),
+	  .min = WS_FLOOR_COPY,
 	  .help = "the least a capture does, for benchmarks: select each\n"
 		  "socket I/O, copy its first bytes into the ring buffer,\n"
 		  "count and drop them; no spans (socket tracepoints only)" },
 
-	{ .group = "", .flag = "--verbose", .letter = 'v', .set = set_verbose,
+	{ .group = "",
+	  .flag = "--verbose",
+	  .letter = 'v',
+	  .set = set_verbose,
 	  .help = "more messages on stderr" },
 	{ .flag = "--help", .letter = 'h', .set = print_help, .help = "this help" },
 	{ .flag = "--version", .set = print_version, .help = "print the version" },
@@ -749,8 +855,9 @@ static int check_tls(const struct ws_config *c, FILE *err)
 		return -EINVAL;
 	}
 	if (strncmp(c->endpoint, "https://", 8))
-		fprintf(err, "wirespan: the OTLP endpoint is not https: the TLS certificate and key "
-			     "settings are not used\n");
+		fprintf(err,
+			"wirespan: the OTLP endpoint is not https: the TLS certificate and key "
+			"settings are not used\n");
 	return 0;
 }
 

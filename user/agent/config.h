@@ -30,7 +30,8 @@ enum ws_exporter_kind { WS_EXP_CONSOLE = 0, WS_EXP_OTLP, WS_EXP_NONE, WS_EXP_DIS
 enum ws_floor {
 	WS_FLOOR_OFF = 0,
 	WS_FLOOR_RETURN = 1, /* --floor: every hook attached, its program returns at once */
-	WS_FLOOR_COPY = 2,   /* --floor-copy: socket I/O selected, copied, put in the ring; no spans */
+	/* --floor-copy: socket I/O selected, copied, put in the ring; no spans */
+	WS_FLOOR_COPY = 2,
 };
 
 struct ws_config {
@@ -39,32 +40,35 @@ struct ws_config {
 	const char *cgroups[WS_MAX_SEL_CGROUPS];
 	size_t ncgroups;
 	char comms[WS_MAX_COMMS][16];
-	const char *comm_names[WS_MAX_COMMS]; /* the same, as given (argv): for the start's warnings */
+	const char
+		*comm_names[WS_MAX_COMMS]; /* the same, as given (argv): for the start's warnings */
 	size_t ncomms;
 	enum ws_capture capture;
 	uint32_t capture_bytes; /* payload copied per I/O */
 	uint32_t ringbuf_bytes; /* ring buffer size, a power of two */
 	enum ws_exporter_kind exporter;
-	char endpoint[1024]; /* OTLP traces URL (grpc: the collector's) */
+	char endpoint[1024];		     /* OTLP traces URL (grpc: the collector's) */
 	enum ws_otlp_protocol otlp_protocol; /* OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL */
 	long export_timeout_ms;
-	int otlp_gzip;	       /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
+	int otlp_gzip;		 /* OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION=gzip */
 	char otlp_headers[2048]; /* OTEL_EXPORTER_OTLP_[TRACES_]HEADERS as "Name: value\n" lines */
-	struct ws_otlp_tls otlp_tls; /* CA, client certificate and key; checked when exporting OTLP */
+	struct ws_otlp_tls
+		otlp_tls; /* CA, client certificate and key; checked when exporting OTLP */
 	struct ws_batch_opts batch;
-	long stats_interval_s; /* log counters every N s; 0: only on SIGUSR1 and exit */
+	long stats_interval_s;	     /* log counters every N s; 0: only on SIGUSR1 and exit */
 	const char *metrics_address; /* --metrics-address host:port: Prometheus /metrics */
 	int verbose;
-	int trace_self; /* tests only: let the agent's own process be selected */
+	int trace_self;	    /* tests only: let the agent's own process be selected */
 	const char *record; /* --record: also write every ring buffer record here */
 	const char *replay; /* --replay: no BPF, records from this file */
 	int floor;	    /* enum ws_floor: benchmarks' reference programs instead of tracing */
 	int no_goroutines;  /* --no-goroutines: Go programs get no goroutine ids, no uprobes */
 	struct ws_partners partners;	 /* --partner, --request-id-headers */
 	struct ws_baggage_allow baggage; /* --baggage-keys: nothing by default */
-	struct ws_res_attrs resource_attrs; /* OTEL_RESOURCE_ATTRIBUTES: under every process's own */
+	struct ws_res_attrs
+		resource_attrs; /* OTEL_RESOURCE_ATTRIBUTES: under every process's own */
 	char baggage_keys[WS_BAGGAGE_MAX_KEYS][64]; /* the same keys, NUL-terminated */
-	struct ws_webhooks webhooks;	 /* --webhook: routes whose body carries a context */
+	struct ws_webhooks webhooks; /* --webhook: routes whose body carries a context */
 };
 
 typedef const char *(*ws_getenv_fn)(const char *name);

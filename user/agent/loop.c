@@ -24,8 +24,8 @@
 #include "recfile.h"
 #include "sink.h"
 
-#define TICK_MS 50		/* ring buffer drain period: wakeups are not per record */
-#define EXPIRE_EVERY_TICKS 200	/* idle connection sweep, every 10 s */
+#define TICK_MS 50	       /* ring buffer drain period: wakeups are not per record */
+#define EXPIRE_EVERY_TICKS 200 /* idle connection sweep, every 10 s */
 
 int ws_pipeline_record(void *pipeline, void *data, size_t size)
 {
@@ -33,7 +33,8 @@ int ws_pipeline_record(void *pipeline, void *data, size_t size)
 	int err;
 
 	if (p->rec && (err = ws_recw_write(p->rec, data, size))) {
-		fprintf(stderr, "wirespan: --record %s failed after %llu records: %s; recording stopped\n",
+		fprintf(stderr,
+			"wirespan: --record %s failed after %llu records: %s; recording stopped\n",
 			p->cfg->record, (unsigned long long)ws_recw_count(p->rec), strerror(-err));
 		ws_recw_close(p->rec);
 		p->rec = NULL;
@@ -114,7 +115,8 @@ int ws_loop_run(struct ws_pipeline *p)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (sfd < 0 || tfd < 0 || epfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
 		ret = -errno;
-		fprintf(stderr, "wirespan: setting up the event loop failed: %s\n", strerror(errno));
+		fprintf(stderr, "wirespan: setting up the event loop failed: %s\n",
+			strerror(errno));
 		goto out;
 	}
 	ev.data.fd = sfd;

@@ -24,8 +24,8 @@ struct ws_metrics_server;
 /* The running pipeline's parts, made and freed by main. */
 struct ws_pipeline {
 	const struct ws_config *cfg;
-	const char *plan_desc;		   /* the hook plan, for the ready line */
-	struct ws_bpf *bpf;		   /* NULL in a replay and once let go */
+	const char *plan_desc; /* the hook plan, for the ready line */
+	struct ws_bpf *bpf;    /* NULL in a replay and once let go */
 	struct ws_assembler *asm_;
 	struct ws_sink *sink;		   /* the assembler's span callback's ctx */
 	struct ws_rec_writer *rec;	   /* --record; closed here if writing fails */

@@ -79,8 +79,10 @@ struct ws_metrics_server *ws_metrics_listen(const char *addr, char *err, size_t 
 	int one = 1, rc;
 
 	if (split_addr(addr, buf, sizeof(buf), &host, &port)) {
-		snprintf(err, errsz, "--metrics-address '%s': want [HOST]:PORT (HOST by default "
-			 "127.0.0.1; 0.0.0.0 or [::] for all interfaces)", addr);
+		snprintf(err, errsz,
+			 "--metrics-address '%s': want [HOST]:PORT (HOST by default "
+			 "127.0.0.1; 0.0.0.0 or [::] for all interfaces)",
+			 addr);
 		return NULL;
 	}
 	rc = getaddrinfo(host, port, &hints, &res);
@@ -186,8 +188,7 @@ static struct client *take_slot(struct ws_metrics_server *m, int epfd)
 	return oldest;
 }
 
-int ws_metrics_handle(struct ws_metrics_server *m, int epfd, int fd, const char *body,
-		      size_t len)
+int ws_metrics_handle(struct ws_metrics_server *m, int epfd, int fd, const char *body, size_t len)
 {
 	if (!m)
 		return 0;
@@ -220,7 +221,8 @@ void ws_metrics_tick(struct ws_metrics_server *m, int epfd, long now_ms)
 	if (!m)
 		return;
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (m->c[i].fd >= 0 && now_ms - m->c[i].accepted_ms >= WS_METRICS_CLIENT_DEADLINE_MS)
+		if (m->c[i].fd >= 0 &&
+		    now_ms - m->c[i].accepted_ms >= WS_METRICS_CLIENT_DEADLINE_MS)
 			client_close(epfd, &m->c[i]);
 }
 

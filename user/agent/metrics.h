@@ -38,8 +38,7 @@ int ws_metrics_fd(const struct ws_metrics_server *m);
  * 404 otherwise. Returns 1 when fd was one of the server's, 0 otherwise. epfd
  * gets the client sockets added and removed.
  */
-int ws_metrics_handle(struct ws_metrics_server *m, int epfd, int fd, const char *body,
-		      size_t len);
+int ws_metrics_handle(struct ws_metrics_server *m, int epfd, int fd, const char *body, size_t len);
 /*
  * Call from the event loop's timer: closes the clients accepted
  * WS_METRICS_CLIENT_DEADLINE_MS or more before now_ms (ws_metrics_now_ms's

@@ -33,8 +33,9 @@ static void put_selection(const struct ws_config *c, char *buf, size_t size, siz
 
 	ws_bufput(buf, size, pos, "selection: ");
 	if (!total) {
-		ws_bufput(buf, size, pos, c->trace_self ? "every process, wirespan too"
-						  : "every process but wirespan");
+		ws_bufput(buf, size, pos,
+			  c->trace_self ? "every process, wirespan too"
+					: "every process but wirespan");
 		return;
 	}
 	for (size_t i = 0; i < c->npids && shown < WS_READY_SELECTORS_MAX; i++, shown++)
@@ -43,7 +44,7 @@ static void put_selection(const struct ws_config *c, char *buf, size_t size, siz
 		ws_bufput(buf, size, pos, "%scgroup %s", shown ? ", " : "", c->cgroups[i]);
 	for (size_t i = 0; i < c->ncomms && shown < WS_READY_SELECTORS_MAX; i++, shown++)
 		ws_bufput(buf, size, pos, "%scomm %s", shown ? ", " : "",
-		    c->comm_names[i] ? c->comm_names[i] : c->comms[i]);
+			  c->comm_names[i] ? c->comm_names[i] : c->comms[i]);
 	if (shown < total)
 		ws_bufput(buf, size, pos, " and %zu more", total - shown);
 }
@@ -66,8 +67,8 @@ static void put_export(const struct ws_config *c, char *buf, size_t size, size_t
 
 	ws_bufput(buf, size, pos, "export: ");
 	if (c->floor) {
-		ws_bufput(buf, size, pos, "none (%s: no spans)", c->floor == WS_FLOOR_COPY ? "--floor-copy"
-										 : "--floor");
+		ws_bufput(buf, size, pos, "none (%s: no spans)",
+			  c->floor == WS_FLOOR_COPY ? "--floor-copy" : "--floor");
 		return;
 	}
 	switch (c->exporter) {
@@ -77,11 +78,11 @@ static void put_export(const struct ws_config *c, char *buf, size_t size, size_t
 	case WS_EXP_OTLP:
 		ws_url_for_log(c->endpoint, url, sizeof(url));
 		ws_bufput(buf, size, pos, "OTLP %s%s to %s", protocol_name(c->otlp_protocol),
-		    c->otlp_gzip ? " gzip" : "", url);
+			  c->otlp_gzip ? " gzip" : "", url);
 		break;
 	case WS_EXP_DISCARD:
 		ws_bufput(buf, size, pos, "discard (OTLP %s%s bodies made, then dropped)",
-		    protocol_name(c->otlp_protocol), c->otlp_gzip ? " gzip" : "");
+			  protocol_name(c->otlp_protocol), c->otlp_gzip ? " gzip" : "");
 		break;
 	default:
 		ws_bufput(buf, size, pos, "none");

@@ -65,8 +65,9 @@ int ws_replay(struct ws_pipeline *p, struct ws_assembler_opts *aopts)
 			ws_assembler_expire(p->asm_, last_ts);
 	}
 	if (ret < 0)
-		fprintf(stderr, "wirespan: --replay: %s is cut or corrupt after %llu records; "
-				"replayed those\n",
+		fprintf(stderr,
+			"wirespan: --replay: %s is cut or corrupt after %llu records; "
+			"replayed those\n",
 			p->cfg->replay, (unsigned long long)nrec);
 	ws_sink_shutdown(p->sink);
 	clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -85,8 +85,7 @@ int ws_selcheck_comm_warning(const char *name, const struct ws_comm_check *r, ch
 	return (int)pos;
 }
 
-int ws_selcheck_scan_comms(const char *proc_root, unsigned int skip_tgid, size_t max,
-			   char ***out)
+int ws_selcheck_scan_comms(const char *proc_root, unsigned int skip_tgid, size_t max, char ***out)
 {
 	char path[4096], *names, **list;
 	struct dirent *de;

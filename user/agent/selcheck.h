@@ -26,8 +26,8 @@
 #define WS_SELCHECK_CLOSE_MAX 4
 
 struct ws_comm_check {
-	size_t matches;	      /* running processes this name selects */
-	int too_long;	      /* longer than WS_COMM_MAX: only its first bytes are matched */
+	size_t matches;		   /* running processes this name selects */
+	int too_long;		   /* longer than WS_COMM_MAX: only its first bytes are matched */
 	char cut[WS_COMM_MAX + 1]; /* what is matched: the name's first WS_COMM_MAX bytes */
 	/*
 	 * Running comms, each once, that are a prefix of the name or start with
@@ -56,8 +56,7 @@ int ws_selcheck_comm_warning(const char *name, const struct ws_comm_check *r, ch
  * how many, or -errno; *out (one malloc'd block, pointers and strings) is
  * freed with free().
  */
-int ws_selcheck_scan_comms(const char *proc_root, unsigned int skip_tgid, size_t max,
-			   char ***out);
+int ws_selcheck_scan_comms(const char *proc_root, unsigned int skip_tgid, size_t max, char ***out);
 
 /*
  * Whether the cgroup v2 directory path or one below it (at most

@@ -23,7 +23,8 @@ int ws_stats_line(const struct ws_counters *c, char *out, size_t outsz)
 		for (int i = 0; i < WS_STAT__COUNT; i++)
 			ws_bufput(out, outsz, &n, " %s=%llu", knames[i],
 				  (unsigned long long)c->kernel[i]);
-		ws_bufput(out, outsz, &n, " go: processes=%llu probe_failures=%llu not_followed=%llu",
+		ws_bufput(out, outsz, &n,
+			  " go: processes=%llu probe_failures=%llu not_followed=%llu",
 			  (unsigned long long)c->go.procs, (unsigned long long)c->go.probe_failures,
 			  (unsigned long long)c->go.not_followed);
 	}
@@ -57,66 +58,69 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 
 	if (c->have_kernel) {
 		ws_bufput(out, outsz, &n,
-		    "# HELP wirespan_kernel_events_total Kernel-side counters by kind "
-		    "(records, ringbuf_full, truncated, ...).\n"
-		    "# TYPE wirespan_kernel_events_total counter\n");
+			  "# HELP wirespan_kernel_events_total Kernel-side counters by kind "
+			  "(records, ringbuf_full, truncated, ...).\n"
+			  "# TYPE wirespan_kernel_events_total counter\n");
 		for (int i = 0; i < WS_STAT__COUNT; i++)
-			ws_bufput(out, outsz, &n, "wirespan_kernel_events_total{kind=\"%s\"} %llu\n",
-			    knames[i], (unsigned long long)c->kernel[i]);
+			ws_bufput(out, outsz, &n,
+				  "wirespan_kernel_events_total{kind=\"%s\"} %llu\n", knames[i],
+				  (unsigned long long)c->kernel[i]);
 	}
 	ws_bufput(out, outsz, &n,
-	    "# HELP wirespan_assembly_events_total User-side assembly counters by kind "
-	    "(records, spans, http_parse_errors, ...).\n"
-	    "# TYPE wirespan_assembly_events_total counter\n");
+		  "# HELP wirespan_assembly_events_total User-side assembly counters by kind "
+		  "(records, spans, http_parse_errors, ...).\n"
+		  "# TYPE wirespan_assembly_events_total counter\n");
 	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
-		ws_bufput(out, outsz, &n, "wirespan_assembly_events_total{kind=\"%s\"} %llu\n", unames[i],
-		    (unsigned long long)c->user[i]);
+		ws_bufput(out, outsz, &n, "wirespan_assembly_events_total{kind=\"%s\"} %llu\n",
+			  unames[i], (unsigned long long)c->user[i]);
 	ws_bufput(out, outsz, &n,
-	    "# HELP wirespan_export_spans_total Spans by export outcome.\n"
-	    "# TYPE wirespan_export_spans_total counter\n"
-	    "wirespan_export_spans_total{outcome=\"queued\"} %llu\n"
-	    "wirespan_export_spans_total{outcome=\"dropped_queue_full\"} %llu\n"
-	    "wirespan_export_spans_total{outcome=\"exported\"} %llu\n"
-	    "wirespan_export_spans_total{outcome=\"rejected\"} %llu\n"
-	    "wirespan_export_spans_total{outcome=\"failed\"} %llu\n"
-	    "wirespan_export_spans_total{outcome=\"not_exported\"} %llu\n"
-	    "# HELP wirespan_connections Connections the agent is following.\n"
-	    "# TYPE wirespan_connections gauge\n"
-	    "wirespan_connections %llu\n",
-	    (unsigned long long)c->export.queued, (unsigned long long)c->export.dropped_full,
-	    (unsigned long long)c->export.exported, (unsigned long long)c->export.rejected,
-	    (unsigned long long)c->export.export_failed,
-	    (unsigned long long)c->not_exported, (unsigned long long)c->conns);
+		  "# HELP wirespan_export_spans_total Spans by export outcome.\n"
+		  "# TYPE wirespan_export_spans_total counter\n"
+		  "wirespan_export_spans_total{outcome=\"queued\"} %llu\n"
+		  "wirespan_export_spans_total{outcome=\"dropped_queue_full\"} %llu\n"
+		  "wirespan_export_spans_total{outcome=\"exported\"} %llu\n"
+		  "wirespan_export_spans_total{outcome=\"rejected\"} %llu\n"
+		  "wirespan_export_spans_total{outcome=\"failed\"} %llu\n"
+		  "wirespan_export_spans_total{outcome=\"not_exported\"} %llu\n"
+		  "# HELP wirespan_connections Connections the agent is following.\n"
+		  "# TYPE wirespan_connections gauge\n"
+		  "wirespan_connections %llu\n",
+		  (unsigned long long)c->export.queued, (unsigned long long)c->export.dropped_full,
+		  (unsigned long long)c->export.exported, (unsigned long long)c->export.rejected,
+		  (unsigned long long)c->export.export_failed, (unsigned long long)c->not_exported,
+		  (unsigned long long)c->conns);
 	ws_bufput(out, outsz, &n,
-	    "# HELP wirespan_export_errors_total Failed export attempts by kind "
-	    "(connect, timeout, network, tls, http_retryable, http_rejected, ...).\n"
-	    "# TYPE wirespan_export_errors_total counter\n");
+		  "# HELP wirespan_export_errors_total Failed export attempts by kind "
+		  "(connect, timeout, network, tls, http_retryable, http_rejected, ...).\n"
+		  "# TYPE wirespan_export_errors_total counter\n");
 	for (int i = 0; i < WS_EXPORT_ERR__COUNT; i++)
-		ws_bufput(out, outsz, &n, "wirespan_export_errors_total{kind=\"%s\"} %llu\n", enames[i],
-		    (unsigned long long)c->exporter.errors[i]);
-	ws_bufput(out, outsz, &n,
-	    "# HELP wirespan_export_retries_total Export attempts that repeat a failed one.\n"
-	    "# TYPE wirespan_export_retries_total counter\n"
-	    "wirespan_export_retries_total %llu\n"
-	    "# HELP wirespan_export_refused_spans_total Spans in batches the collector refused "
-	    "with an answer that is not worth a retry (also counted as failed).\n"
-	    "# TYPE wirespan_export_refused_spans_total counter\n"
-	    "wirespan_export_refused_spans_total %llu\n",
-	    (unsigned long long)c->exporter.retries, (unsigned long long)c->exporter.refused);
+		ws_bufput(out, outsz, &n, "wirespan_export_errors_total{kind=\"%s\"} %llu\n",
+			  enames[i], (unsigned long long)c->exporter.errors[i]);
+	ws_bufput(
+		out, outsz, &n,
+		"# HELP wirespan_export_retries_total Export attempts that repeat a failed one.\n"
+		"# TYPE wirespan_export_retries_total counter\n"
+		"wirespan_export_retries_total %llu\n"
+		"# HELP wirespan_export_refused_spans_total Spans in batches the collector refused "
+		"with an answer that is not worth a retry (also counted as failed).\n"
+		"# TYPE wirespan_export_refused_spans_total counter\n"
+		"wirespan_export_refused_spans_total %llu\n",
+		(unsigned long long)c->exporter.retries, (unsigned long long)c->exporter.refused);
 	if (c->have_kernel)
-		ws_bufput(out, outsz, &n,
-		    "# HELP wirespan_go_processes Go programs whose goroutines are followed.\n"
-		    "# TYPE wirespan_go_processes gauge\n"
-		    "wirespan_go_processes %llu\n"
-		    "# HELP wirespan_go_probe_failures_total Go programs whose net/http client "
-		    "could not be probed (their calls through it get no parent).\n"
-		    "# TYPE wirespan_go_probe_failures_total counter\n"
-		    "wirespan_go_probe_failures_total %llu\n"
-		    "# HELP wirespan_go_not_followed_total Go programs not followed: too many at once.\n"
-		    "# TYPE wirespan_go_not_followed_total counter\n"
-		    "wirespan_go_not_followed_total %llu\n",
-		    (unsigned long long)c->go.procs, (unsigned long long)c->go.probe_failures,
-		    (unsigned long long)c->go.not_followed);
+		ws_bufput(
+			out, outsz, &n,
+			"# HELP wirespan_go_processes Go programs whose goroutines are followed.\n"
+			"# TYPE wirespan_go_processes gauge\n"
+			"wirespan_go_processes %llu\n"
+			"# HELP wirespan_go_probe_failures_total Go programs whose net/http client "
+			"could not be probed (their calls through it get no parent).\n"
+			"# TYPE wirespan_go_probe_failures_total counter\n"
+			"wirespan_go_probe_failures_total %llu\n"
+			"# HELP wirespan_go_not_followed_total Go programs not followed: too many at once.\n"
+			"# TYPE wirespan_go_not_followed_total counter\n"
+			"wirespan_go_not_followed_total %llu\n",
+			(unsigned long long)c->go.procs, (unsigned long long)c->go.probe_failures,
+			(unsigned long long)c->go.not_followed);
 	if (n >= outsz)
 		return -ENOSPC;
 	return (int)n;

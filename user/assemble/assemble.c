@@ -40,9 +40,9 @@ struct ws_assembler {
 	ws_span_cb cb;
 	void *ctx;
 	struct ws_conns *conns;
-	struct ws_procs *procs; /* the resources of the processes seen */
+	struct ws_procs *procs;		/* the resources of the processes seen */
 	struct ws_parentage *parentage; /* parents the wire does not carry */
-	struct ws_hooks hooks; /* webhook bodies being gathered */
+	struct ws_hooks hooks;		/* webhook bodies being gathered */
 	struct ws_semconv_opts sc;
 	uint64_t stats[WS_ASM_STAT__COUNT];
 };
@@ -128,7 +128,7 @@ static struct ws_resource *res_lookup(struct ws_assembler *a, uint32_t pid, cons
  * none rather than a wrong parent.
  */
 static struct ws_exec_ctx exec_of(const struct ws_assembler *a, const struct ws_connection *c,
-				   const struct ws_data_rec *r)
+				  const struct ws_data_rec *r)
 {
 	bool go = c->res && c->res->go;
 	/*
@@ -214,8 +214,8 @@ static bool own_export(const struct ws_assembler *a, const struct http1_head *h)
 {
 	const struct http1_header *f = http1_get(h, HTTP1_H_WIRESPAN_AGENT);
 
-	return f && a->o.agent_token && f->value_len == strlen(a->o.agent_token) &&
-	       f->value_len && !memcmp(f->value, a->o.agent_token, f->value_len);
+	return f && a->o.agent_token && f->value_len == strlen(a->o.agent_token) && f->value_len &&
+	       !memcmp(f->value, a->o.agent_token, f->value_len);
 }
 
 static void on_event(struct ws_assembler *a, struct ws_connection *c, int dir,
@@ -264,8 +264,7 @@ static void on_request_head(struct ws_assembler *a, struct ws_connection *c, int
 	fifo_push(a, c, p);
 	if (!p.span || wired || dir != WS_DIR_INGRESS || c->qlen == qlen)
 		return;
-	route = ws_webhook_match(a->o.webhooks, h->method, h->method_len, h->target,
-				 h->target_len);
+	route = ws_webhook_match(a->o.webhooks, h->method, h->method_len, h->target, h->target_len);
 	if (route)
 		ws_hook_begin(&a->hooks, c, dir, route);
 }
@@ -400,7 +399,8 @@ static void gap(struct ws_assembler *a, struct ws_connection *c, int dir, uint64
 			break; /* cannot happen by http1's contract; never loop on it */
 		n -= r;
 		if (ev.type == HTTP1_EV_END && n)
-			start_lost = true; /* a body ended inside the gap: the rest is a new message */
+			start_lost =
+				true; /* a body ended inside the gap: the rest is a new message */
 		if (ev.type == HTTP1_EV_HEAD)
 			start_lost = false; /* a cut head: its message goes on, unread to its end */
 		if (ev.type != HTTP1_EV_NONE)
@@ -540,7 +540,7 @@ static void on_close(struct ws_assembler *a, struct ws_connection *c, uint16_t f
 	 */
 	if (c->resp == WS_RESP_SPAN && c->qlen) {
 		int rd = ws_conn_dir_kind(c, WS_DIR_INGRESS) == HTTP1_RESPONSES ? WS_DIR_INGRESS
-									 : WS_DIR_EGRESS;
+										: WS_DIR_EGRESS;
 
 		response_end(a, c, c->d[rd].last_ts);
 	}
@@ -670,7 +670,8 @@ bad:
 
 void ws_assembler_expire(struct ws_assembler *a, uint64_t now_mono_ns)
 {
-	uint64_t cutoff = now_mono_ns > a->o.idle_timeout_ns ? now_mono_ns - a->o.idle_timeout_ns : 0;
+	uint64_t cutoff = now_mono_ns > a->o.idle_timeout_ns ? now_mono_ns - a->o.idle_timeout_ns
+							     : 0;
 
 	a->stats[WS_ASM_CONNS_EVICTED] += ws_conns_expire(a->conns, cutoff);
 }

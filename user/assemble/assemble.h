@@ -25,10 +25,10 @@ struct ws_skip;
 typedef void (*ws_span_cb)(void *ctx, struct ws_span *span);
 
 struct ws_assembler_opts {
-	const char *proc_root;	   /* "/proc" unless a test fakes it; "": never read (replay) */
-	int64_t mono_to_unix_ns;   /* add to a record's CLOCK_MONOTONIC ts for Unix time */
-	uint64_t idle_timeout_ns;  /* connections silent this long are dropped; 0: 5 minutes */
-	size_t max_conns;	   /* connection table bound; 0: 16384 (~1 KiB each, idle) */
+	const char *proc_root;	  /* "/proc" unless a test fakes it; "": never read (replay) */
+	int64_t mono_to_unix_ns;  /* add to a record's CLOCK_MONOTONIC ts for Unix time */
+	uint64_t idle_timeout_ns; /* connections silent this long are dropped; 0: 5 minutes */
+	size_t max_conns;	  /* connection table bound; 0: 16384 (~1 KiB each, idle) */
 	/* Partner names and request-id headers of CLIENT spans; NULL: none. */
 	const struct ws_partners *partners;
 	/* Baggage keys made attributes (named by baggage_keys[i]); NULL or empty: none. */
@@ -85,22 +85,24 @@ enum ws_asm_stat {
 	WS_ASM_RES_ATTRS_DROPPED, /* entries of a process's OTEL_RESOURCE_ATTRIBUTES dropped */
 	WS_ASM_WEBHOOK_LINKED,	  /* webhook spans given the context found in their body */
 	WS_ASM_WEBHOOK_NO_CONTEXT, /* webhook bodies without a whole, valid context in their first bytes */
-	WS_ASM_WEBHOOK_BUSY,	  /* webhook bodies not read: too many being read at once */
+	WS_ASM_WEBHOOK_BUSY,	   /* webhook bodies not read: too many being read at once */
 	WS_ASM_CONNECT_FAIL_OTHER, /* failed connects to endpoints not seen speaking HTTP: no span */
-	WS_ASM_STREAM_GAPS,	  /* holes in a stream (bytes no record brought) outside skipped bodies */
-	WS_ASM_BODIES_SKIPPED,	  /* bodies the kernel side was asked not to copy (skip_body) */
-	WS_ASM_FIELDS_DROPPED,	  /* header fields left out: a byte the RFC forbids in the value */
-	WS_ASM_OWN_EXPORTS,	  /* requests that were the agent's own exports: no span */
-	WS_ASM_HEADS_CUT,	  /* heads whose end was never seen: spans with what came before */
+	WS_ASM_STREAM_GAPS, /* holes in a stream (bytes no record brought) outside skipped bodies */
+	WS_ASM_BODIES_SKIPPED, /* bodies the kernel side was asked not to copy (skip_body) */
+	WS_ASM_FIELDS_DROPPED, /* header fields left out: a byte the RFC forbids in the value */
+	WS_ASM_OWN_EXPORTS,    /* requests that were the agent's own exports: no span */
+	WS_ASM_HEADS_CUT,      /* heads whose end was never seen: spans with what came before */
 	WS_ASM_STAT__COUNT,
 };
-#define WS_ASM_STAT_NAMES                                                                  \
-	{ "records", "bad_records", "spans", "http_parse_errors", "http_head_too_big",     \
-	  "response_without_request", "request_without_response", "pipeline_full",         \
-	  "conns_evicted", "gap_desync", "resource_attrs_dropped", "webhook_linked",          \
-	  "webhook_no_context", "webhook_busy", "connect_failures_not_http", "stream_gaps",   \
-	  "bodies_skipped", "header_fields_dropped", "own_exports",    \
-	  "heads_cut" }
+#define WS_ASM_STAT_NAMES                                                                          \
+	{                                                                                          \
+		"records", "bad_records", "spans", "http_parse_errors", "http_head_too_big",       \
+			"response_without_request", "request_without_response", "pipeline_full",   \
+			"conns_evicted", "gap_desync", "resource_attrs_dropped", "webhook_linked", \
+			"webhook_no_context", "webhook_busy", "connect_failures_not_http",         \
+			"stream_gaps", "bodies_skipped", "header_fields_dropped", "own_exports",   \
+			"heads_cut"                                                                \
+	}
 
 struct ws_assembler *ws_assembler_new(const struct ws_assembler_opts *opts, ws_span_cb cb,
 				      void *ctx);

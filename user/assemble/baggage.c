@@ -14,7 +14,6 @@
 #include "baggage.h"
 #include "httpchars.h"
 
-
 static bool is_token(const char *p, size_t n)
 {
 	if (!n)

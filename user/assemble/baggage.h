@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 #define WS_BAGGAGE_MAX_KEYS 16
-#define WS_BAGGAGE_MAX_MEMBERS 64  /* the spec's minimum: more are not walked */
-#define WS_BAGGAGE_MAX_BYTES 8192  /* likewise, for the header value */
+#define WS_BAGGAGE_MAX_MEMBERS 64 /* the spec's minimum: more are not walked */
+#define WS_BAGGAGE_MAX_BYTES 8192 /* likewise, for the header value */
 
 /* Allowed keys; keys[i] (klens[i] bytes, not NUL-terminated) point into the parsed csv. */
 struct ws_baggage_allow {

@@ -193,9 +193,6 @@ bool ws_conn_fifo_grow(struct ws_connection *c)
 	return true;
 }
 
-
-
-
 bool ws_conn_skip_covers(const struct ws_connection *c, int dir, uint32_t from, uint32_t n)
 {
 	uint32_t span = c->skip.until[dir] - c->skip.from[dir], at = from - c->skip.from[dir];

@@ -57,8 +57,7 @@ static bool tables(struct ws_gocalls *g)
 }
 
 /* The live entry of (tgid, key) not older than max_age at ts, or NULL. */
-static struct slot *find(struct slot *t, uint32_t tgid, uint64_t key, uint64_t ts,
-			 uint64_t max_age)
+static struct slot *find(struct slot *t, uint32_t tgid, uint64_t key, uint64_t ts, uint64_t max_age)
 {
 	struct slot *s;
 

@@ -40,13 +40,13 @@ enum { ST_IDLE, ST_HEAD, ST_BODY, ST_END_PENDING, ST_RESYNC };
 
 /* chunk_state while in a chunked body */
 enum {
-	CH_SIZE0,     /* chunk-size line, no hex digit yet */
-	CH_SIZE,      /* in the hex digits */
-	CH_SIZE_WS,   /* whitespace after the size */
-	CH_EXT,	      /* chunk extension: skipped up to LF */
-	CH_SIZE_LF,   /* CR after the size seen, LF due */
-	CH_DATA,      /* remaining bytes of chunk data */
-	CH_DATA_CR,   /* CRLF after the data */
+	CH_SIZE0,   /* chunk-size line, no hex digit yet */
+	CH_SIZE,    /* in the hex digits */
+	CH_SIZE_WS, /* whitespace after the size */
+	CH_EXT,	    /* chunk extension: skipped up to LF */
+	CH_SIZE_LF, /* CR after the size seen, LF due */
+	CH_DATA,    /* remaining bytes of chunk data */
+	CH_DATA_CR, /* CRLF after the data */
 	CH_DATA_LF,
 	CH_TRL_START, /* start of a trailer line or of the final empty line */
 	CH_TRL_LINE,  /* inside a trailer line: skipped up to LF */
@@ -64,15 +64,14 @@ enum {
 
 /* Message starts resync looks for: index 0 is the status line, the rest methods. */
 static const char *const starts[] = {
-	"HTTP/1.", "GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", "PATCH ", "CONNECT ",
-	"TRACE ",
+	"HTTP/1.", "GET ",     "POST ",	 "PUT ",     "DELETE ",
+	"HEAD ",   "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ",
 };
 
 static bool is_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
 }
-
 
 /* Field values and reason phrases: HT, SP, VCHAR, obs-text. */
 static bool is_field_char(unsigned char c)
@@ -485,15 +484,15 @@ static inline __attribute__((always_inline)) int classify(const char *l, size_t 
 	case 17:
 		/* name_is() compares 16 bytes, the first 8 and the last 8: the 9th too. */
 		return l[8] == '-' && name_is(l, n, "transfer-encoding") ? K_TRANSFER_ENCODING
-								     : K_NONE;
+									 : K_NONE;
 	default:
 		return K_NONE;
 	}
 }
 
 struct head_scan {
-	bool te;	 /* a Transfer-Encoding with at least one coding was seen */
-	bool close;	 /* Connection tokens */
+	bool te;    /* a Transfer-Encoding with at least one coding was seen */
+	bool close; /* Connection tokens */
 	bool keep_alive;
 };
 
@@ -542,9 +541,9 @@ static int field_frame(struct http1_head *h, int k, const char *v, const char *v
  * chars) were checked: trimmed, stored, indexed, and read for the framing.
  * Inline: it runs for every field, and most need nothing more.
  */
-static inline __attribute__((always_inline)) int
-field_store(struct http1_head *h, const char *l, size_t i, const char *v, const char *ve,
-	    struct head_scan *sc)
+static inline __attribute__((always_inline)) int field_store(struct http1_head *h, const char *l,
+							     size_t i, const char *v,
+							     const char *ve, struct head_scan *sc)
 {
 	bool known;
 	int k;
@@ -707,10 +706,10 @@ static void head_parsed(struct http1_parser *p, int resp, const struct head_scan
 			set_error(p, ev, -EPROTO);
 			return;
 		}
-		mode = sc->te ? HTTP1_BODY_CHUNKED :
-		       h->content_length > 0 ? HTTP1_BODY_LENGTH : HTTP1_BODY_NONE;
-	} else if ((h->status < 200 && h->status != 101) || h->status == 204 ||
-		   h->status == 304) {
+		mode = sc->te		       ? HTTP1_BODY_CHUNKED
+		       : h->content_length > 0 ? HTTP1_BODY_LENGTH
+					       : HTTP1_BODY_NONE;
+	} else if ((h->status < 200 && h->status != 101) || h->status == 204 || h->status == 304) {
 		mode = HTTP1_BODY_NONE;
 	} else if (h->status == 101) {
 		/* Whatever follows is another protocol. */
@@ -894,8 +893,7 @@ static size_t head_in_place(struct http1_parser *p, const char *buf, size_t len,
 }
 
 /* Copies line by line so the terminator search only looks at new bytes. */
-static size_t feed_head(struct http1_parser *p, const char *buf, size_t len,
-			struct http1_event *ev)
+static size_t feed_head(struct http1_parser *p, const char *buf, size_t len, struct http1_event *ev)
 {
 	size_t i = 0;
 
@@ -1070,8 +1068,7 @@ bad:
 	return i;
 }
 
-static size_t feed_body(struct http1_parser *p, const char *buf, size_t len,
-			struct http1_event *ev)
+static size_t feed_body(struct http1_parser *p, const char *buf, size_t len, struct http1_event *ev)
 {
 	uint64_t take;
 

@@ -28,7 +28,7 @@
 #define HTTP1_HEAD_MAX 65536
 
 enum http1_kind {
-	HTTP1_AUTO = 0,	    /* decided by the first head parsed: "HTTP/" -> responses, else requests */
+	HTTP1_AUTO = 0, /* decided by the first head parsed: "HTTP/" -> responses, else requests */
 	HTTP1_REQUESTS = 1, /* this stream carries requests */
 	HTTP1_RESPONSES = 2,
 };
@@ -64,10 +64,10 @@ struct http1_head {
 	int version_minor; /* HTTP/1.<minor>: 0 or 1 */
 	size_t nheaders;
 	struct http1_header *headers; /* nheaders entries; lives with the head buffer */
-	int64_t content_length; /* -1 when absent */
-	unsigned chunked : 1;	/* Transfer-Encoding ends in chunked */
-	unsigned conn_close : 1; /* Connection: close, or HTTP/1.0 without keep-alive */
-	unsigned upgrade : 1;	/* Connection: upgrade */
+	int64_t content_length;	      /* -1 when absent */
+	unsigned chunked : 1;	      /* Transfer-Encoding ends in chunked */
+	unsigned conn_close : 1;      /* Connection: close, or HTTP/1.0 without keep-alive */
+	unsigned upgrade : 1;	      /* Connection: upgrade */
 	/*
 	 * The head's end was never seen (bytes of it were not copied or were
 	 * lost): it holds the start line and the whole fields before the cut,
@@ -80,7 +80,8 @@ struct http1_head {
 	 * the first of each is still in the table.
 	 */
 	uint8_t known_first[HTTP1_H__COUNT];
-	uint8_t known_n[HTTP1_H__COUNT]; /* how many fields have that name (255: that many or more) */
+	uint8_t known_n
+		[HTTP1_H__COUNT]; /* how many fields have that name (255: that many or more) */
 	/*
 	 * Fields left out because their value holds a byte RFC 9110 forbids
 	 * (a control byte such as ESC or NUL, or DEL): servers often answer
@@ -91,9 +92,9 @@ struct http1_head {
 
 enum http1_ev_type {
 	HTTP1_EV_NONE = 0,
-	HTTP1_EV_HEAD, /* ev.head is valid until the next call on this parser, and while the
+	HTTP1_EV_HEAD,	/* ev.head is valid until the next call on this parser, and while the
 			  buffer of this feed is (a head that came whole in one feed points into it) */
-	HTTP1_EV_END,  /* the message that last had a HEAD is complete */
+	HTTP1_EV_END,	/* the message that last had a HEAD is complete */
 	HTTP1_EV_ERROR, /* ev.error: -EPROTO or -E2BIG; the parser is now resyncing */
 	HTTP1_EV_BODY	/* ev.body, ev.body_len: body bytes asked for with http1_want_body() */
 };
@@ -102,17 +103,22 @@ struct http1_event {
 	enum http1_ev_type type;
 	const struct http1_head *head;
 	int error;
-	int inferred; /* EV_END only: end deduced from the next message start after lost sync */
+	int inferred;	  /* EV_END only: end deduced from the next message start after lost sync */
 	const char *body; /* EV_BODY only: inside the buffer given to this feed */
 	size_t body_len;  /* EV_BODY only: > 0 */
 };
 
-enum http1_body_mode { HTTP1_BODY_NONE, HTTP1_BODY_LENGTH, HTTP1_BODY_CHUNKED, HTTP1_BODY_UNTIL_CLOSE };
+enum http1_body_mode {
+	HTTP1_BODY_NONE,
+	HTTP1_BODY_LENGTH,
+	HTTP1_BODY_CHUNKED,
+	HTTP1_BODY_UNTIL_CLOSE
+};
 
 struct http1_parser {
 	enum http1_kind kind;
-	int state;	   /* internal state machine */
-	int in_message;	   /* a HEAD was emitted and its END not yet */
+	int state;	/* internal state machine */
+	int in_message; /* a HEAD was emitted and its END not yet */
 	enum http1_body_mode body_mode;
 	uint64_t remaining; /* LENGTH: body bytes left; CHUNKED: bytes left in chunk data */
 	int chunk_state;    /* internal */
@@ -215,8 +221,7 @@ int http1_lost_sync(const struct http1_parser *p);
 const struct http1_header *http1_find(const struct http1_head *h, const char *name);
 
 /* The first header of a known name (as http1_find() would find it); NULL when absent. */
-static inline const struct http1_header *http1_get(const struct http1_head *h,
-						   enum http1_known k)
+static inline const struct http1_header *http1_get(const struct http1_head *h, enum http1_known k)
 {
 	return h->known_first[k] ? &h->headers[h->known_first[k] - 1] : NULL;
 }

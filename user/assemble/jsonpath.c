@@ -35,7 +35,8 @@ int ws_jsonpath_parse(const char *spec, size_t len, struct ws_jsonpath *out)
 				return -EINVAL;
 			i++;
 		}
-		if (i == start || i - start > WS_JSONPATH_KEY_MAX || p.nkeys == WS_JSONPATH_MAX_KEYS)
+		if (i == start || i - start > WS_JSONPATH_KEY_MAX ||
+		    p.nkeys == WS_JSONPATH_MAX_KEYS)
 			return -EINVAL;
 		memcpy(p.key[p.nkeys], spec + start, i - start);
 		p.len[p.nkeys++] = i - start;

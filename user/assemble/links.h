@@ -46,7 +46,8 @@ void ws_links_server_end(struct ws_links *l, struct ws_exec_ctx x);
  * trace after it began (a webhook whose body names its parent): calls made
  * from now on follow it. No effect when x handles another request.
  */
-void ws_links_server_update(struct ws_links *l, struct ws_exec_ctx x, const struct ws_link_ctx *ctx);
+void ws_links_server_update(struct ws_links *l, struct ws_exec_ctx x,
+			    const struct ws_link_ctx *ctx);
 /* The one server request x handles: 0; -ENOENT none (or x unknown); -EBUSY several (ambiguous). */
 int ws_links_thread_parent(const struct ws_links *l, struct ws_exec_ctx x, struct ws_link_ctx *out);
 

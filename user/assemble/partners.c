@@ -23,8 +23,6 @@ static bool name_char(unsigned char c)
 	       c == '-' || c == '_' || c == '.';
 }
 
-
-
 static void lower_copy(char *dst, const char *src, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

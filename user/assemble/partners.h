@@ -16,7 +16,7 @@
 #define WS_REQID_HEADERS_DEFAULT "request-id,x-request-id,x-amzn-requestid,x-amz-request-id,cf-ray"
 
 struct ws_partner {
-	char host[254]; /* lower case; after "*." for a wildcard */
+	char host[254];		/* lower case; after "*." for a wildcard */
 	unsigned char wildcard; /* "*.example.com": every subdomain, not example.com itself */
 	char name[64];
 };
@@ -24,8 +24,8 @@ struct ws_partner {
 struct ws_partners {
 	struct ws_partner p[WS_MAX_PARTNERS];
 	size_t n;
-	char hdr[WS_MAX_REQID_HEADERS][64];  /* response header names, lower case */
-	char key[WS_MAX_REQID_HEADERS][96];  /* their attribute keys: http.response.header.<name> */
+	char hdr[WS_MAX_REQID_HEADERS][64]; /* response header names, lower case */
+	char key[WS_MAX_REQID_HEADERS][96]; /* their attribute keys: http.response.header.<name> */
 	size_t nhdr;
 };
 

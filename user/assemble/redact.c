@@ -36,10 +36,11 @@ static bool is_unreserved(unsigned char c)
 
 /* unreserved / sub-delims by table: every byte of every host name goes through it. */
 static const bool reg_name_tab[256] = {
-	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
-	['-'] = true, ['.'] = true, ['_'] = true, ['~'] = true,
-	['!'] = true, ['$'] = true, ['&'] = true, ['\''] = true, ['('] = true, [')'] = true,
-	['*'] = true, ['+'] = true, [','] = true, [';'] = true, ['='] = true,
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['-'] = true,
+	['.'] = true,	      ['_'] = true,	    ['~'] = true,	  ['!'] = true,
+	['$'] = true,	      ['&'] = true,	    ['\''] = true,	  ['('] = true,
+	[')'] = true,	      ['*'] = true,	    ['+'] = true,	  [','] = true,
+	[';'] = true,	      ['='] = true,
 };
 
 /* reg-name or IPv4address: unreserved / pct-encoded / sub-delims. */
@@ -187,8 +188,7 @@ static int parse_port(const char *p, size_t len, int *port)
 }
 
 /* host [":" port], host maybe an "[IP-literal]". No userinfo here. */
-static int parse_hostport(const char *p, size_t len, const char **host, size_t *host_len,
-			  int *port)
+static int parse_hostport(const char *p, size_t len, const char **host, size_t *host_len, int *port)
 {
 	const char *rest;
 	size_t hlen;
@@ -223,8 +223,7 @@ static int parse_hostport(const char *p, size_t len, const char **host, size_t *
 	return parse_port(rest + 1, len - 1, port);
 }
 
-int ws_parse_host_header(const char *v, size_t len, const char **host, size_t *host_len,
-			 int *port)
+int ws_parse_host_header(const char *v, size_t len, const char **host, size_t *host_len, int *port)
 {
 	const char *h;
 	size_t hl;
@@ -407,7 +406,10 @@ int ws_build_url_full(const char *scheme, size_t scheme_len, const char *host, s
 
 /* Bytes after which a path may hold something to redact, or must end. */
 static const bool path_special_tab[256] = {
-	[';'] = true, ['('] = true, ['?'] = true, ['#'] = true,
+	[';'] = true,
+	['('] = true,
+	['?'] = true,
+	['#'] = true,
 };
 
 /*

@@ -96,8 +96,7 @@ int ws_split_target(const char *target, size_t len, struct ws_target *out);
  * -EINVAL for an empty value, userinfo, a path, a bad port (not digits, over
  * 65535) or a character no host name can have.
  */
-int ws_parse_host_header(const char *v, size_t len, const char **host, size_t *host_len,
-			 int *port);
+int ws_parse_host_header(const char *v, size_t len, const char **host, size_t *host_len, int *port);
 
 /*
  * Builds url.full: scheme://host[:port]path[?query]. The scheme is written in

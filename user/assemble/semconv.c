@@ -84,8 +84,8 @@ static void set_name_and_method(struct ws_span *s, const struct http1_head *h)
  * Returns the length, or -ENOSPC when they do not fit; n counts the lines.
  * The parser indexed the first and counted them: most heads have none.
  */
-static int join_headers(const struct http1_head *h, enum http1_known k, char *out,
-			size_t outsz, int *n)
+static int join_headers(const struct http1_head *h, enum http1_known k, char *out, size_t outsz,
+			int *n)
 {
 	const struct http1_header *first = http1_get(h, k);
 	size_t len = 0;
@@ -166,8 +166,8 @@ static void add_url_attrs(struct ws_span *s, const struct http1_head *h, const s
 		/* A proxy request names its origin: its port is the scheme's, not the proxy's. */
 		if (port < 0 && tg.form == WS_TARGET_ABSOLUTE)
 			port = scheme_len == 5 && !strncasecmp(scheme, "https", 5) ? 443 : 80;
-	} else if (hosth && ws_parse_host_header(hosth->value, hosth->value_len, &host, &host_len,
-						 &port)) {
+	} else if (hosth &&
+		   ws_parse_host_header(hosth->value, hosth->value_len, &host, &host_len, &port)) {
 		host = NULL;
 		port = -1;
 	}
@@ -242,8 +242,8 @@ static void add_baggage(const struct ws_semconv_opts *o, struct ws_span *s,
 		/* Over the limit: the first line's members within it (the spec allows dropping). */
 		const struct http1_header *first = http1_get(h, HTTP1_H_BAGGAGE);
 
-		ws_baggage_each_allowed(first->value, first->value_len, o->baggage,
-					baggage_attr, &b);
+		ws_baggage_each_allowed(first->value, first->value_len, o->baggage, baggage_attr,
+					&b);
 	}
 }
 
@@ -300,15 +300,15 @@ void ws_semconv_response(struct ws_span *s, const struct http1_head *h,
 }
 
 static const struct ws_failure reset = { "connection_reset", "ECONNRESET",
-					  "Connection reset by peer" };
+					 "Connection reset by peer" };
 static const struct ws_failure timed_out = { "timeout", "ETIMEDOUT", "Connection timed out" };
 static const struct ws_failure hung_up = { "connection_closed", NULL, NULL };
 static const struct ws_failure refused = { "connection_refused", "ECONNREFUSED",
-					    "Connection refused" };
+					   "Connection refused" };
 static const struct ws_failure host_unreach = { "host_unreachable", "EHOSTUNREACH",
-						 "No route to host" };
+						"No route to host" };
 static const struct ws_failure net_unreach = { "network_unreachable", "ENETUNREACH",
-						"Network is unreachable" };
+					       "Network is unreachable" };
 
 const struct ws_failure *ws_failure_of_close(uint16_t flags)
 {

@@ -19,9 +19,9 @@ struct ws_partners;
 struct ws_baggage_allow;
 
 struct ws_semconv_opts {
-	const struct ws_partners *partners;	 /* NULL: no partner names or request ids */
+	const struct ws_partners *partners;	/* NULL: no partner names or request ids */
 	const struct ws_baggage_allow *baggage; /* NULL or empty: nothing from baggage */
-	const char (*baggage_keys)[64];		 /* attribute keys of baggage->keys[i] */
+	const char (*baggage_keys)[64];		/* attribute keys of baggage->keys[i] */
 };
 
 /*

@@ -165,8 +165,7 @@ static uint16_t klen_of(size_t klen)
 	return klen <= UINT16_MAX ? (uint16_t)klen : 0;
 }
 
-int ws_span_add_str_kl(struct ws_span *s, const char *key, size_t klen, const char *val,
-		       size_t len)
+int ws_span_add_str_kl(struct ws_span *s, const char *key, size_t klen, const char *val, size_t len)
 {
 	struct ws_attr *a;
 	uint16_t off;

@@ -15,7 +15,7 @@
 #include "resource.h"
 
 #define WS_SPAN_MAX_ATTRS 24
-#define WS_SPAN_STRBUF 2048	  /* arena for attribute strings and tracestate */
+#define WS_SPAN_STRBUF 2048    /* arena for attribute strings and tracestate */
 #define WS_ATTR_VALUE_MAX 1024 /* longer string values are cut to this */
 
 /* Values are OTLP's Span.SpanKind and Status.StatusCode numbers. */
@@ -25,13 +25,14 @@ enum ws_status_code { WS_STATUS_UNSET = 0, WS_STATUS_OK = 1, WS_STATUS_ERROR = 2
 enum ws_attr_type { WS_ATTR_STR = 1, WS_ATTR_INT = 2 };
 
 struct ws_attr {
-	const char *key; /* a literal, or a token checked by the configuration: ASCII, never copied or freed */
-	uint8_t type;	 /* enum ws_attr_type */
-	uint8_t ascii;	 /* WS_ATTR_STR: 1: every value byte is 0x01..0x7f (sent unchecked); 0: not known */
-	uint16_t off;	 /* WS_ATTR_STR: value at span->strbuf + off */
-	uint16_t len;	 /* WS_ATTR_STR: value length, no NUL counted */
-	uint16_t klen;	 /* strlen(key), or 0 when not known: see ws_attr_klen() */
-	int64_t ival;	 /* WS_ATTR_INT */
+	const char *
+		key; /* a literal, or a token checked by the configuration: ASCII, never copied or freed */
+	uint8_t type; /* enum ws_attr_type */
+	uint8_t ascii; /* WS_ATTR_STR: 1: every value byte is 0x01..0x7f (sent unchecked); 0: not known */
+	uint16_t off;  /* WS_ATTR_STR: value at span->strbuf + off */
+	uint16_t len;  /* WS_ATTR_STR: value length, no NUL counted */
+	uint16_t klen; /* strlen(key), or 0 when not known: see ws_attr_klen() */
+	int64_t ival;  /* WS_ATTR_INT */
 };
 
 /*
@@ -64,8 +65,8 @@ struct ws_span {
 	char name[24];		   /* the HTTP method, or "HTTP" when it is not a known one */
 	uint64_t start_unix_ns;
 	uint64_t end_unix_ns;
-	struct ws_exec_ctx exec; /* who handled the request */
-	struct ws_resource *res; /* holds a reference: ws_span_free() drops it */
+	struct ws_exec_ctx exec;		 /* who handled the request */
+	struct ws_resource *res;		 /* holds a reference: ws_span_free() drops it */
 	uint16_t tracestate_off, tracestate_len; /* in strbuf; len 0: none */
 	uint16_t nattrs;
 	uint16_t strbuf_used;

@@ -55,7 +55,6 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
-
 int ws_traceparent_parse(const char *val, size_t len, struct ws_traceparent *out)
 {
 	struct ws_traceparent tp;

@@ -28,8 +28,8 @@
 enum ws_webhook_mode { WS_WEBHOOK_LINK = 0, WS_WEBHOOK_PARENT = 1 };
 
 struct ws_webhook {
-	char method[21];  /* a token, case-sensitive as methods are */
-	char path[256];	  /* absolute path; a final '*' matches any rest */
+	char method[21]; /* a token, case-sensitive as methods are */
+	char path[256];	 /* absolute path; a final '*' matches any rest */
 	struct ws_jsonpath field;
 	unsigned char mode; /* enum ws_webhook_mode */
 };

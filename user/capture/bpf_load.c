@@ -25,13 +25,13 @@
 /* Where Go's net/http client is probed (bpf/go_uprobe.bpf.c): in every Go release followed (1.19+). */
 static const char *const go_funcs[] = { "net/http.(*Transport).roundTrip",
 					"net/http.(*Request).write" };
-#define GO_PROCS_MAX 4096	/* Go processes followed at once */
-#define GO_FAILURES_LOGGED 8	/* then only counted */
+#define GO_PROCS_MAX 4096    /* Go processes followed at once */
+#define GO_FAILURES_LOGGED 8 /* then only counted */
 
 /* A Go process whose goroutines are followed. */
 struct go_proc {
 	uint32_t tgid;
-	uint64_t start; /* its start time: a pid used again is another process */
+	uint64_t start;		   /* its start time: a pid used again is another process */
 	struct bpf_link *links[2]; /* go_funcs; NULL where it could not be probed */
 };
 
@@ -41,7 +41,8 @@ struct ws_bpf {
 	int cgroup_fds[WS_MAX_SEL_CGROUPS];
 	int ncgroup_fds;
 	bool go_on; /* Go programs' goroutines are followed (not --no-goroutines, not --floor) */
-	uint32_t pid_words; /* entries of the pid bitmaps (sel_pids, go_procs): a bit per possible pid */
+	uint32_t
+		pid_words; /* entries of the pid bitmaps (sel_pids, go_procs): a bit per possible pid */
 	struct go_proc *go;
 	size_t ngo;
 	struct ws_go_stats go_stats; /* the counters; procs is ngo */
@@ -96,8 +97,7 @@ static void set_family(struct wirespan *s, const struct ws_plan *plan, const str
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, s->obj)
-	{
+	bpf_object__for_each_program (prog, s->obj) {
 		const char *sec = bpf_program__section_name(prog);
 		int on = 0;
 
@@ -109,7 +109,8 @@ static void set_family(struct wirespan *s, const struct ws_plan *plan, const str
 			on = plan->inet_state && plan->sock_tp; /* state in the socket: sk_conns */
 		else if (strstr(sec, "raw_tp/inet_sock_set_state"))
 			on = plan->inet_state && !plan->sock_tp; /* state by address: conns */
-		else if (strstr(sec, "raw_tp/task_rename") || strstr(sec, "raw_tp/sched_process_fork"))
+		else if (strstr(sec, "raw_tp/task_rename") ||
+			 strstr(sec, "raw_tp/sched_process_fork"))
 			/* upkeep of the --comm cache; --floor-copy selects as tracing does */
 			on = c->ncomms > 0 && c->floor != WS_FLOOR_RETURN;
 		else if (!strcmp(sec, "uprobe"))
@@ -175,8 +176,9 @@ static int check_pid(uint32_t pid, char *err, size_t errsz)
 		return -ESRCH;
 	}
 	if (tgid != pid) {
-		snprintf(err, errsz, "--pid %u: a thread of process %u (select the process: --pid %u)",
-			 pid, tgid, tgid);
+		snprintf(err, errsz,
+			 "--pid %u: a thread of process %u (select the process: --pid %u)", pid,
+			 tgid, tgid);
 		return -EINVAL;
 	}
 	return 0;
@@ -191,8 +193,8 @@ static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err
 	for (size_t i = 0; i < c->npids; i++) {
 		ret = pid_bit(b, b->skel->maps.sel_pids, c->pids[i], true);
 		if (ret == -ERANGE)
-			snprintf(err, errsz, "--pid %u: above the kernel's pid_max (%u)", c->pids[i],
-				 b->pid_words * 64);
+			snprintf(err, errsz, "--pid %u: above the kernel's pid_max (%u)",
+				 c->pids[i], b->pid_words * 64);
 		else if (!ret)
 			ret = check_pid(c->pids[i], err, errsz);
 		if (ret)
@@ -207,7 +209,8 @@ static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err
 		return 0;
 	ret = ws_cgroup2_mount("/proc/self/mountinfo", mount, sizeof(mount));
 	if (ret) {
-		snprintf(err, errsz, "--cgroup: no cgroup2 hierarchy is mounted (see mount -t cgroup2)");
+		snprintf(err, errsz,
+			 "--cgroup: no cgroup2 hierarchy is mounted (see mount -t cgroup2)");
 		return ret;
 	}
 	for (size_t i = 0; i < c->ncgroups; i++) {
@@ -216,15 +219,16 @@ static int fill_selection(struct ws_bpf *b, const struct ws_config *c, char *err
 
 		ret = ws_cgroup_resolve(mount, c->cgroups[i], path, sizeof(path));
 		if (ret) {
-			snprintf(err, errsz, "--cgroup %s: %s (looked for %s on the cgroup2 mount %s)",
+			snprintf(err, errsz,
+				 "--cgroup %s: %s (looked for %s on the cgroup2 mount %s)",
 				 c->cgroups[i], strerror(-ret), path, mount);
 			return ret;
 		}
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {
 			ret = -errno;
-			snprintf(err, errsz, "--cgroup %s: opening %s failed: %s", c->cgroups[i], path,
-				 strerror(errno));
+			snprintf(err, errsz, "--cgroup %s: opening %s failed: %s", c->cgroups[i],
+				 path, strerror(errno));
 			return ret;
 		}
 		b->cgroup_fds[b->ncgroup_fds++] = fd;
@@ -279,27 +283,34 @@ struct ws_bpf *ws_bpf_start(const struct ws_config *c, const struct ws_plan *pla
 	set_family(b->skel, plan, c);
 
 	if (plan->syscalls && (ret = ensure_tracefs())) {
-		snprintf(err, errsz, "mounting tracefs at /sys/kernel/tracing failed: %s "
-			 "(the syscall tracepoints need it)", strerror(-ret));
+		snprintf(err, errsz,
+			 "mounting tracefs at /sys/kernel/tracing failed: %s "
+			 "(the syscall tracepoints need it)",
+			 strerror(-ret));
 		goto fail;
 	}
 	ret = wirespan__load(b->skel);
 	if (ret) {
-		snprintf(err, errsz, "loading the BPF programs failed: %s (run with -v for the "
-			 "verifier log)", strerror(-ret));
+		snprintf(err, errsz,
+			 "loading the BPF programs failed: %s (run with -v for the "
+			 "verifier log)",
+			 strerror(-ret));
 		goto fail;
 	}
 	err[0] = '\0';
 	ret = fill_selection(b, c, err, errsz);
 	if (ret) {
 		if (!err[0])
-			snprintf(err, errsz, "filling the selection maps failed: %s", strerror(-ret));
+			snprintf(err, errsz, "filling the selection maps failed: %s",
+				 strerror(-ret));
 		goto fail;
 	}
 	ret = wirespan__attach(b->skel);
 	if (ret) {
-		snprintf(err, errsz, "attaching the BPF programs failed: %s (run as root, or "
-			 "grant CAP_BPF and CAP_PERFMON)", strerror(-ret));
+		snprintf(err, errsz,
+			 "attaching the BPF programs failed: %s (run as root, or "
+			 "grant CAP_BPF and CAP_PERFMON)",
+			 strerror(-ret));
 		goto fail;
 	}
 	b->rb = ws_ring_new(bpf_map__fd(b->skel->maps.rb), sample_cb, ctx);
@@ -326,8 +337,7 @@ static uint64_t recursion_misses(const struct ws_bpf *b)
 	struct bpf_program *prog;
 	uint64_t n = 0;
 
-	bpf_object__for_each_program(prog, b->skel->obj)
-	{
+	bpf_object__for_each_program (prog, b->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_program__fd(prog);
@@ -450,10 +460,11 @@ int ws_bpf_go_process(struct ws_bpf *b, uint32_t tgid)
 	if (ret) {
 		b->go_stats.probe_failures++;
 		if (b->go_stats.probe_failures <= GO_FAILURES_LOGGED || b->verbose)
-			fprintf(stderr, "wirespan: pid %u is a Go program, but its net/http client "
+			fprintf(stderr,
+				"wirespan: pid %u is a Go program, but its net/http client "
 				"could not be probed (%s%s): calls it makes through "
-				"http.Transport get no parent\n", tgid, strerror(-ret),
-				ret == -ENOENT ? "; a stripped binary?" : "");
+				"http.Transport get no parent\n",
+				tgid, strerror(-ret), ret == -ENOENT ? "; a stripped binary?" : "");
 	}
 	return ret;
 }
@@ -464,7 +475,8 @@ int ws_bpf_skip(struct ws_bpf *b, uint64_t sock_id, const struct ws_skip *hint)
 	int ret;
 
 	if (hint)
-		ret = bpf_map__update_elem(m, &sock_id, sizeof(sock_id), hint, sizeof(*hint), BPF_ANY);
+		ret = bpf_map__update_elem(m, &sock_id, sizeof(sock_id), hint, sizeof(*hint),
+					   BPF_ANY);
 	else
 		ret = bpf_map__delete_elem(m, &sock_id, sizeof(sock_id), 0);
 	return ret == -ENOENT && !hint ? 0 : ret;

@@ -49,8 +49,9 @@ int ws_choose_hooks(const struct ws_features *f, const struct ws_config *c, stru
 		return -EPERM;
 	}
 	if (!f->btf) {
-		snprintf(p->desc, sizeof(p->desc),
-			 "no kernel BTF at /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF=y)");
+		snprintf(
+			p->desc, sizeof(p->desc),
+			"no kernel BTF at /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF=y)");
 		return -ENOTSUP;
 	}
 	if (!f->ringbuf) {

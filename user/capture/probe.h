@@ -9,19 +9,19 @@
 #include "config.h"
 
 struct ws_features {
-	int privileged;	     /* euid 0 (or the BPF capabilities) */
-	int btf;	     /* /sys/kernel/btf/vmlinux readable */
-	int sock_tp;	     /* sock_send_length / sock_recv_length exist (6.3+) */
-	int inet_state_tp;   /* sock:inet_sock_set_state exists */
-	int syscall_tp;	     /* syscall tracepoints exist (CONFIG_FTRACE_SYSCALLS) */
-	int ringbuf;	     /* BPF_MAP_TYPE_RINGBUF loads */
+	int privileged;	   /* euid 0 (or the BPF capabilities) */
+	int btf;	   /* /sys/kernel/btf/vmlinux readable */
+	int sock_tp;	   /* sock_send_length / sock_recv_length exist (6.3+) */
+	int inet_state_tp; /* sock:inet_sock_set_state exists */
+	int syscall_tp;	   /* syscall tracepoints exist (CONFIG_FTRACE_SYSCALLS) */
+	int ringbuf;	   /* BPF_MAP_TYPE_RINGBUF loads */
 };
 
 struct ws_plan {
-	int sock_tp;	 /* attach the socket tracepoint family */
-	int syscalls;	 /* attach the syscall tracepoint family */
-	int inet_state;	 /* attach inet_sock_set_state */
-	char desc[128];	 /* one line naming the plan, or the refusal */
+	int sock_tp;	/* attach the socket tracepoint family */
+	int syscalls;	/* attach the syscall tracepoint family */
+	int inet_state; /* attach inet_sock_set_state */
+	char desc[128]; /* one line naming the plan, or the refusal */
 };
 
 /* Fills f from the running kernel. */

@@ -18,7 +18,7 @@
 
 struct ws_ring {
 	int fd;
-	size_t page, size;       /* size: data bytes, a power of two */
+	size_t page, size;	 /* size: data bytes, a power of two */
 	unsigned long *cons_pos; /* the consumer page: ours to write */
 	void *ro;		 /* the producer page, then the data, read only */
 	const uint8_t *data;
@@ -135,8 +135,11 @@ int ws_ring_consume(struct ws_ring *r)
 			cons = (cons + 7) & ~7ul;
 			prefetch_next(r->data + (cons & mask), prod - cons);
 			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-				rec = record_at(r, ((const uint8_t *)hdr - r->data + BPF_RINGBUF_HDR_SZ) & mask,
-						len);
+				rec = record_at(
+					r,
+					((const uint8_t *)hdr - r->data + BPF_RINGBUF_HDR_SZ) &
+						mask,
+					len);
 				r->cb(r->ctx, rec, len);
 				n++;
 			}

@@ -28,8 +28,8 @@ struct ws_batch_stats {
 	uint64_t dropped_full;	/* spans dropped: queue full */
 	uint64_t exported;	/* spans delivered and accepted by the receiver */
 	uint64_t export_failed; /* spans not delivered: refused, given up, or left at shutdown */
-	uint64_t rejected;	/* spans delivered, then rejected by the receiver (partial success) */
-	uint64_t retried;	/* exports of a held batch, again */
+	uint64_t rejected; /* spans delivered, then rejected by the receiver (partial success) */
+	uint64_t retried;  /* exports of a held batch, again */
 };
 
 struct ws_batch;

@@ -162,10 +162,10 @@ static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
 /* Valid code points that still must not reach a terminal raw. */
 static bool unsafe_cp(uint32_t c)
 {
-	return (c >= 0x80 && c <= 0x9f) ||	   /* C1 controls: U+009B is CSI */
-	       c == 0x2028 || c == 0x2029 ||	   /* line and paragraph separators */
-	       (c >= 0x202a && c <= 0x202e) ||	   /* bidi embeddings and overrides */
-	       (c >= 0x2066 && c <= 0x2069) ||	   /* bidi isolates */
+	return (c >= 0x80 && c <= 0x9f) ||		  /* C1 controls: U+009B is CSI */
+	       c == 0x2028 || c == 0x2029 ||		  /* line and paragraph separators */
+	       (c >= 0x202a && c <= 0x202e) ||		  /* bidi embeddings and overrides */
+	       (c >= 0x2066 && c <= 0x2069) ||		  /* bidi isolates */
 	       c == 0x200e || c == 0x200f || c == 0xfeff; /* marks, BOM */
 }
 

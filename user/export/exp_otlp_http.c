@@ -266,15 +266,14 @@ static enum ws_otlp_seen seen_of(const struct otlp_http *h, CURLcode rc)
 	case CURLE_SSL_CONNECT_ERROR:
 		/* OpenSSL's words for a plain-text answer to the ClientHello. */
 		return strstr(h->errbuf, "wrong version number") ? WS_OTLP_SEEN_NOT_TLS
-								  : WS_OTLP_SEEN_OTHER;
+								 : WS_OTLP_SEEN_OTHER;
 	default:
 		return WS_OTLP_SEEN_OTHER;
 	}
 }
 
 /* "; likely cause: ..." for the failure's log line, or "" when there is nothing to say. */
-static void likely_cause(const struct otlp_http *h, CURLcode rc, long http, char *out,
-			 size_t outsz)
+static void likely_cause(const struct otlp_http *h, CURLcode rc, long http, char *out, size_t outsz)
 {
 	static const char lead[] = "; likely cause: ";
 	struct ws_otlp_fault f = {
@@ -346,8 +345,8 @@ static void read_answer(struct otlp_http *h, size_t n)
 	char msg[MSG_MAX];
 	uint64_t rejected;
 
-	if (h->ans.body_cut || ws_otlp_body_answer(h->body, h->ans.body.data, h->ans.body.len,
-						   &h->ans.info, &ps)) {
+	if (h->ans.body_cut ||
+	    ws_otlp_body_answer(h->body, h->ans.body.data, h->ans.body.len, &h->ans.info, &ps)) {
 		if (log_due(&h->unreadable_logs))
 			fprintf(stderr,
 				"wirespan: otlp export: the collector's answer could not be read "

@@ -17,19 +17,21 @@ struct ws_span;
 
 /* Why an export attempt failed; names in WS_EXPORT_ERR_NAMES, in order. */
 enum ws_export_err {
-	WS_EXPORT_ERR_CONNECT = 0,	/* the collector could not be resolved or reached */
-	WS_EXPORT_ERR_TIMEOUT,		/* no answer within the export timeout */
-	WS_EXPORT_ERR_NETWORK,		/* the connection broke while sending or receiving */
-	WS_EXPORT_ERR_TLS,		/* handshake, certificate or key problem */
-	WS_EXPORT_ERR_HTTP_RETRYABLE,	/* 429, 502, 503, 504 */
-	WS_EXPORT_ERR_HTTP_REJECTED,	/* any other non-2xx answer: the batch is dropped */
-	WS_EXPORT_ERR_ENCODING,		/* the request could not be built */
+	WS_EXPORT_ERR_CONNECT = 0,    /* the collector could not be resolved or reached */
+	WS_EXPORT_ERR_TIMEOUT,	      /* no answer within the export timeout */
+	WS_EXPORT_ERR_NETWORK,	      /* the connection broke while sending or receiving */
+	WS_EXPORT_ERR_TLS,	      /* handshake, certificate or key problem */
+	WS_EXPORT_ERR_HTTP_RETRYABLE, /* 429, 502, 503, 504 */
+	WS_EXPORT_ERR_HTTP_REJECTED,  /* any other non-2xx answer: the batch is dropped */
+	WS_EXPORT_ERR_ENCODING,	      /* the request could not be built */
 	WS_EXPORT_ERR_OTHER,
 	WS_EXPORT_ERR__COUNT,
 };
-#define WS_EXPORT_ERR_NAMES                                                                \
-	{ "connect", "timeout", "network", "tls", "http_retryable", "http_rejected",       \
-	  "encoding", "other" }
+#define WS_EXPORT_ERR_NAMES                                                                        \
+	{                                                                                          \
+		"connect", "timeout", "network", "tls", "http_retryable", "http_rejected",         \
+			"encoding", "other"                                                        \
+	}
 
 /*
  * What the exporters report about themselves, written by the export thread
@@ -38,7 +40,7 @@ enum ws_export_err {
 struct ws_export_counters {
 	uint64_t errors[WS_EXPORT_ERR__COUNT]; /* failed attempts, by kind */
 	uint64_t retries;		       /* attempts that repeat a failed one */
-	uint64_t refused;		       /* spans in batches the collector refused (not retryable) */
+	uint64_t refused; /* spans in batches the collector refused (not retryable) */
 };
 
 static inline void ws_export_count(uint64_t *counter, uint64_t n)
@@ -93,9 +95,9 @@ struct ws_otlp_http_opts {
 	 * the method has its own).
 	 */
 	const char *endpoint;
-	long timeout_ms;      /* per request; default 10000 */
-	int gzip;	      /* compress (Content-Encoding: gzip; grpc: grpc-encoding) */
-	const char *headers;  /* extra request headers, "Name: value\n" lines (grpc: metadata) */
+	long timeout_ms;     /* per request; default 10000 */
+	int gzip;	     /* compress (Content-Encoding: gzip; grpc: grpc-encoding) */
+	const char *headers; /* extra request headers, "Name: value\n" lines (grpc: metadata) */
 	struct ws_export_counters *counters; /* failures counted here; NULL: not counted */
 	/* TLS files, PEM, checked by config; NULL: the system's trust store, no mTLS */
 	const char *ca_file;	 /* trusted CA certificates, instead of the system's */

@@ -77,8 +77,7 @@ const char *ws_otlp_content_type(enum ws_otlp_protocol proto)
  * size gain for a fraction of the CPU, which is what an agent on a busy
  * host should spend.
  */
-static int deflate_into(struct ws_otlp_body *b, const uint8_t *enc, size_t enc_len,
-			size_t headroom)
+static int deflate_into(struct ws_otlp_body *b, const uint8_t *enc, size_t enc_len, size_t headroom)
 {
 	uLong bound;
 

@@ -156,11 +156,21 @@ static void put_str(struct jw *w, const char *text, size_t len)
 		if (c && c < 0x20) {
 			*o++ = '\\';
 			switch (c) {
-			case '\b': *o++ = 'b'; break;
-			case '\f': *o++ = 'f'; break;
-			case '\n': *o++ = 'n'; break;
-			case '\r': *o++ = 'r'; break;
-			case '\t': *o++ = 't'; break;
+			case '\b':
+				*o++ = 'b';
+				break;
+			case '\f':
+				*o++ = 'f';
+				break;
+			case '\n':
+				*o++ = 'n';
+				break;
+			case '\r':
+				*o++ = 'r';
+				break;
+			case '\t':
+				*o++ = 't';
+				break;
 			default:
 				memcpy(o, "u00", 3);
 				o += 3;

@@ -347,11 +347,13 @@ static uint8_t *put_link(uint8_t *p, const struct ws_span_link *l)
 	return put_len_field(p, F_SPAN_LINKS, mark);
 }
 
-#define LINK_MAX (4 * FIELD_HEAD + 4 + sizeof(((struct ws_span_link *)0)->span_id) + \
-		  sizeof(((struct ws_span_link *)0)->trace_id))
+#define LINK_MAX                                                                                   \
+	(4 * FIELD_HEAD + 4 + sizeof(((struct ws_span_link *)0)->span_id) +                        \
+	 sizeof(((struct ws_span_link *)0)->trace_id))
 /* Everything of a span but its attributes, tracestate and exception event. */
-#define SPAN_FIXED_MAX (16 * FIELD_HEAD + WS_SPAN_MAX_LINKS * LINK_MAX + \
-			TEXT_MAX(sizeof(((struct ws_span *)0)->name)) + 2 * 8 + 4 + 8 + 8 + 16)
+#define SPAN_FIXED_MAX                                                                             \
+	(16 * FIELD_HEAD + WS_SPAN_MAX_LINKS * LINK_MAX +                                          \
+	 TEXT_MAX(sizeof(((struct ws_span *)0)->name)) + 2 * 8 + 4 + 8 + 8 + 16)
 
 static void put_span(struct rw *w, const struct ws_span *s)
 {

@@ -23,7 +23,10 @@ struct ws_buf {
 	size_t scratch_cap;
 };
 
-#define WS_BUF_INIT { 0 }
+#define WS_BUF_INIT                                                                                \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /* Makes room for at least cap bytes in data; len is kept. 0 or -ENOMEM. */
 int ws_buf_reserve(struct ws_buf *b, size_t cap);

@@ -133,7 +133,8 @@ static int partial_json(struct ws_json *j, struct ws_otlp_partial *out)
 		} else if (is_key(key, "errorMessage", "error_message")) {
 			if (ws_json_string(j, out->message, sizeof(out->message) - 1, &n))
 				return -EBADMSG;
-			out->message_len = n < sizeof(out->message) - 1 ? n : sizeof(out->message) - 1;
+			out->message_len = n < sizeof(out->message) - 1 ? n
+									: sizeof(out->message) - 1;
 			out->message[out->message_len] = '\0';
 		} else if (ws_json_skip(j, JSON_MAX_DEPTH - 1)) {
 			return -EBADMSG; /* inside the document and partialSuccess */
@@ -294,12 +295,13 @@ size_t ws_otlp_hint(const struct ws_otlp_fault *f, char *out, size_t outsz)
 		 * and for OTLP/HTTP only on gRPC's own port.
 		 */
 		if (f->grpc)
-			n = snprintf(out, outsz,
-				     "%s broke the connection before answering, as a server that "
-				     "does not speak HTTP/2 does: is it an OTLP/HTTP receiver (port "
-				     "%d)? for it set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, for "
-				     "gRPC use the collector's port %d",
-				     f->host_port, OTLP_HTTP_PORT, OTLP_GRPC_PORT);
+			n = snprintf(
+				out, outsz,
+				"%s broke the connection before answering, as a server that "
+				"does not speak HTTP/2 does: is it an OTLP/HTTP receiver (port "
+				"%d)? for it set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, for "
+				"gRPC use the collector's port %d",
+				f->host_port, OTLP_HTTP_PORT, OTLP_GRPC_PORT);
 		else if (f->port == OTLP_GRPC_PORT)
 			n = grpc_server(f, out, outsz);
 		break;

@@ -15,9 +15,9 @@
 
 /* ExportTracePartialSuccess: rejected_spans = 1, error_message = 2. */
 struct ws_otlp_partial {
-	int64_t rejected;	/* spans the collector dropped; negative values read as 0 */
-	char message[256];	/* error_message, cut to fit, NUL-terminated; "" when absent */
-	size_t message_len;	/* bytes in message */
+	int64_t rejected;   /* spans the collector dropped; negative values read as 0 */
+	char message[256];  /* error_message, cut to fit, NUL-terminated; "" when absent */
+	size_t message_len; /* bytes in message */
 };
 
 /*
@@ -39,26 +39,26 @@ int ws_otlp_resp_json(const char *p, size_t len, struct ws_otlp_partial *out);
  * exporter maps its transport's errors (libcurl's) to these.
  */
 enum ws_otlp_seen {
-	WS_OTLP_SEEN_ANSWER,	 /* an HTTP answer came: http, grpc_status, grpc_content */
-	WS_OTLP_SEEN_REFUSED,	 /* the connection was refused */
-	WS_OTLP_SEEN_NO_HOST,	 /* the host name did not resolve */
-	WS_OTLP_SEEN_NOT_HTTP1,	 /* an HTTP/1.1 request got bytes that are no HTTP/1.x answer */
-	WS_OTLP_SEEN_NOT_HTTP2,	 /* an HTTP/2 request met a server that does not speak it */
-	WS_OTLP_SEEN_EMPTY,	 /* the server closed the connection without answering */
-	WS_OTLP_SEEN_HUNG_UP,	 /* the connection broke while sending or before any answer */
-	WS_OTLP_SEEN_NOT_TLS,	 /* the TLS handshake met plain text */
+	WS_OTLP_SEEN_ANSWER,	/* an HTTP answer came: http, grpc_status, grpc_content */
+	WS_OTLP_SEEN_REFUSED,	/* the connection was refused */
+	WS_OTLP_SEEN_NO_HOST,	/* the host name did not resolve */
+	WS_OTLP_SEEN_NOT_HTTP1, /* an HTTP/1.1 request got bytes that are no HTTP/1.x answer */
+	WS_OTLP_SEEN_NOT_HTTP2, /* an HTTP/2 request met a server that does not speak it */
+	WS_OTLP_SEEN_EMPTY,	/* the server closed the connection without answering */
+	WS_OTLP_SEEN_HUNG_UP,	/* the connection broke while sending or before any answer */
+	WS_OTLP_SEEN_NOT_TLS,	/* the TLS handshake met plain text */
 	WS_OTLP_SEEN_OTHER,
 };
 
 struct ws_otlp_fault {
-	bool grpc;		/* the exporter speaks OTLP/gRPC, else OTLP/HTTP */
+	bool grpc; /* the exporter speaks OTLP/gRPC, else OTLP/HTTP */
 	enum ws_otlp_seen seen;
-	long http;		/* WS_OTLP_SEEN_ANSWER: the HTTP status */
-	bool grpc_status;	/* the answer carried grpc-status */
-	bool grpc_content;	/* the answer's Content-Type is application/grpc */
-	const char *host_port;	/* "host:port" of the endpoint */
-	unsigned int port;	/* the endpoint's port, the scheme's default when none given */
-	const char *path;	/* the endpoint's path ("/" when none) */
+	long http;	       /* WS_OTLP_SEEN_ANSWER: the HTTP status */
+	bool grpc_status;      /* the answer carried grpc-status */
+	bool grpc_content;     /* the answer's Content-Type is application/grpc */
+	const char *host_port; /* "host:port" of the endpoint */
+	unsigned int port;     /* the endpoint's port, the scheme's default when none given */
+	const char *path;      /* the endpoint's path ("/" when none) */
 };
 
 /*

@@ -15,10 +15,11 @@
  * made of. A table: every byte of every header name goes through this.
  */
 static const bool ws_tchar_tab[256] = {
-	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
-	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true, ['\''] = true,
-	['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true, ['^'] = true, ['_'] = true,
-	['`'] = true, ['|'] = true, ['~'] = true,
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['!'] = true,
+	['#'] = true,	      ['$'] = true,	    ['%'] = true,	  ['&'] = true,
+	['\''] = true,	      ['*'] = true,	    ['+'] = true,	  ['-'] = true,
+	['.'] = true,	      ['^'] = true,	    ['_'] = true,	  ['`'] = true,
+	['|'] = true,	      ['~'] = true,
 };
 
 static inline bool ws_is_tchar(unsigned char c)

@@ -38,7 +38,8 @@ static int find(struct ws_json *j, const char *const *path, size_t depth, char *
 			if (!r)
 				return -ENOENT;
 			/* a key too long for key[] is not ours: skipped */
-			if (len <= sizeof(key) && len == strlen(path[0]) && !memcmp(key, path[0], len))
+			if (len <= sizeof(key) && len == strlen(path[0]) &&
+			    !memcmp(key, path[0], len))
 				break;
 			if (ws_json_skip(j, WS_JSON_MAX_DEPTH - level))
 				return -EINVAL;

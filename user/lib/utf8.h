@@ -115,8 +115,7 @@ static inline size_t ws_utf8_repair_len(const unsigned char *p, size_t len)
  * U+FFFD written for its first byte. Returns dst past what was written
  * (at most 4 bytes), *used the bytes of p taken.
  */
-static inline char *ws_utf8_repair_step(char *dst, const unsigned char *p, size_t len,
-					size_t *used)
+static inline char *ws_utf8_repair_step(char *dst, const unsigned char *p, size_t len, size_t *used)
 {
 	size_t n = ws_utf8_seq(p, len);
 

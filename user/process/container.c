@@ -78,9 +78,9 @@ static bool elem_is(const struct cg_elem *e, const char *name)
 
 /* Where the element carrying an id must sit. */
 enum cg_parent {
-	CG_IN_SLICE,	/* below a systemd slice ("*.slice") */
-	CG_IN_NAMED,	/* below the element named parent */
-	CG_IN_KUBEPOD,	/* below /kubepods/[qos/]pod<uid> (kubelet's cgroupfs driver) */
+	CG_IN_SLICE,   /* below a systemd slice ("*.slice") */
+	CG_IN_NAMED,   /* below the element named parent */
+	CG_IN_KUBEPOD, /* below /kubepods/[qos/]pod<uid> (kubelet's cgroupfs driver) */
 };
 
 /*
@@ -94,14 +94,15 @@ static const struct {
 	enum cg_parent parent;
 	const char *parent_name;
 } ws_cg_layouts[] = {
-	{ "docker-", ".scope", CG_IN_SLICE, NULL },	      /* /system.slice/docker-<id>.scope */
-	{ "cri-containerd-", ".scope", CG_IN_SLICE, NULL }, /* /kubepods.slice/...-pod<uid>.slice/ */
-	{ "crio-", ".scope", CG_IN_SLICE, NULL },	      /* the same, CRI-O */
-	{ "libpod-", ".scope", CG_IN_SLICE, NULL },	      /* /machine.slice/libpod-<id>.scope */
-	{ "", "", CG_IN_NAMED, "docker" },		      /* docker cgroupfs: /docker/<id> */
-	{ "libpod-", "", CG_IN_NAMED, "libpod_parent" },    /* podman cgroupfs */
-	{ "", "", CG_IN_KUBEPOD, NULL },		      /* containerd, docker: /kubepods/.../<id> */
-	{ "crio-", "", CG_IN_KUBEPOD, NULL },		      /* CRI-O: /kubepods/.../crio-<id> */
+	{ "docker-", ".scope", CG_IN_SLICE, NULL }, /* /system.slice/docker-<id>.scope */
+	{ "cri-containerd-", ".scope", CG_IN_SLICE,
+	  NULL },					 /* /kubepods.slice/...-pod<uid>.slice/ */
+	{ "crio-", ".scope", CG_IN_SLICE, NULL },	 /* the same, CRI-O */
+	{ "libpod-", ".scope", CG_IN_SLICE, NULL },	 /* /machine.slice/libpod-<id>.scope */
+	{ "", "", CG_IN_NAMED, "docker" },		 /* docker cgroupfs: /docker/<id> */
+	{ "libpod-", "", CG_IN_NAMED, "libpod_parent" }, /* podman cgroupfs */
+	{ "", "", CG_IN_KUBEPOD, NULL },      /* containerd, docker: /kubepods/.../<id> */
+	{ "crio-", "", CG_IN_KUBEPOD, NULL }, /* CRI-O: /kubepods/.../crio-<id> */
 };
 
 /*
@@ -302,8 +303,8 @@ static const char *root_made_id(const char *mnt, const struct cg_elem *el, int n
  * ctrls[0..clen), or v2 with ctrls NULL) into out, when the rule above
  * accepts it. Returns whether it did.
  */
-static bool container_id_of(const char *proc_root, const char *ctrls, size_t clen,
-			    const char *path, size_t plen, char out[65])
+static bool container_id_of(const char *proc_root, const char *ctrls, size_t clen, const char *path,
+			    size_t plen, char out[65])
 {
 	struct cg_elem el[CG_DEPTH_MAX];
 	char mnt[PATH_MAX];

@@ -90,8 +90,8 @@ int ws_elf_open(struct ws_elf *e, int fd)
 		return -EINVAL;
 	e->size = (uint64_t)st.st_size;
 	err = ws_elf_read(e, &eh, sizeof(eh), 0);
-	if (err == -EINVAL || (!err && (memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-					eh.e_ident[EI_CLASS] != ELFCLASS64)))
+	if (err == -EINVAL ||
+	    (!err && (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64)))
 		return -ENOEXEC;
 	if (err)
 		return err;
@@ -260,8 +260,7 @@ static bool name_is(struct names *t, uint32_t st_name, const char *want, size_t 
 
 /* Looks each symbol of sym[0..n) up in names[]; records what it finds in vaddr[]. */
 static int match_chunk(const struct ws_elf *e, struct names *t, Elf64_Sym *sym, size_t n,
-		       const char *const *names, const size_t *lens, size_t nnames,
-		       uint64_t *vaddr)
+		       const char *const *names, const size_t *lens, size_t nnames, uint64_t *vaddr)
 {
 	int err = 0;
 
@@ -286,8 +285,8 @@ static int match_chunk(const struct ws_elf *e, struct names *t, Elf64_Sym *sym, 
 }
 
 /* The addresses of names[] in the symbol table symtab; 0 for a name not found. */
-static int scan_symtab(const struct ws_elf *e, const Elf64_Shdr *symtab,
-		       const char *const *names, size_t nnames, uint64_t *vaddr)
+static int scan_symtab(const struct ws_elf *e, const Elf64_Shdr *symtab, const char *const *names,
+		       size_t nnames, uint64_t *vaddr)
 {
 	const Elf64_Shdr *strtab;
 	struct names *t = NULL;

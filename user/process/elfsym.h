@@ -19,18 +19,18 @@
 
 /* An ELF64 file open for reading: its header and section table in host byte order. */
 struct ws_elf {
-	int fd;		   /* borrowed, not closed by ws_elf_close() */
-	uint64_t size;	   /* from fstat: nothing is read at or past it */
-	bool be;	   /* the file is big-endian */
-	uint16_t machine;  /* e_machine */
-	uint16_t type;	   /* e_type */
-	uint64_t phoff;	   /* the program headers, as the file says: checked where used */
+	int fd;		  /* borrowed, not closed by ws_elf_close() */
+	uint64_t size;	  /* from fstat: nothing is read at or past it */
+	bool be;	  /* the file is big-endian */
+	uint16_t machine; /* e_machine */
+	uint16_t type;	  /* e_type */
+	uint64_t phoff;	  /* the program headers, as the file says: checked where used */
 	uint16_t phnum, phentsize;
-	uint64_t shoff;	   /* the section headers, as the file says */
+	uint64_t shoff; /* the section headers, as the file says */
 	uint16_t shentsize, shstrndx;
 	unsigned int shnum;
-	Elf64_Shdr *sh;	   /* shnum headers; NULL until ws_elf_sections() succeeded */
-	char *shstr;	   /* the section name table, NUL-terminated at shstr_size */
+	Elf64_Shdr *sh; /* shnum headers; NULL until ws_elf_sections() succeeded */
+	char *shstr;	/* the section name table, NUL-terminated at shstr_size */
 	uint64_t shstr_size;
 };
 

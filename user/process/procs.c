@@ -112,8 +112,8 @@ static bool same_process(struct ws_procs *p, struct entry *e, const char comm[16
  * has the old resource until the check: with pids handed out cyclically,
  * rare.
  */
-struct ws_resource *ws_procs_get(struct ws_procs *p, uint32_t pid, const char comm[16],
-				 uint64_t ts, bool *fresh)
+struct ws_resource *ws_procs_get(struct ws_procs *p, uint32_t pid, const char comm[16], uint64_t ts,
+				 bool *fresh)
 {
 	size_t b = (size_t)ws_mix64(pid) & (NBUCKETS - 1);
 	const bool reads = p->proc_root[0];
@@ -147,9 +147,9 @@ struct ws_resource *ws_procs_get(struct ws_procs *p, uint32_t pid, const char co
 		ws_proc_exe(p->proc_root, pid, &e->exe);
 	e->checked_ns = ts;
 	ws_resource_put(e->res);
-	e->res = ws_resource_new_opts(&(struct ws_resource_opts){ .proc_root = p->proc_root,
-								  .base = p->base },
-				      pid, name);
+	e->res = ws_resource_new_opts(
+		&(struct ws_resource_opts){ .proc_root = p->proc_root, .base = p->base }, pid,
+		name);
 	memcpy(e->comm, comm, 16);
 	*fresh = e->res != NULL;
 	return e->res ? ws_resource_get(e->res) : NULL;

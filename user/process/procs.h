@@ -38,7 +38,7 @@ void ws_procs_free(struct ws_procs *p);
  * process new to the cache, or replaced): the caller's moment to count
  * what reading it dropped or to follow its Go runtime.
  */
-struct ws_resource *ws_procs_get(struct ws_procs *p, uint32_t pid, const char comm[16],
-				 uint64_t ts, bool *fresh);
+struct ws_resource *ws_procs_get(struct ws_procs *p, uint32_t pid, const char comm[16], uint64_t ts,
+				 bool *fresh);
 
 #endif /* WS_PROCS_H */

@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WS_RES_ATTRS_MAX 32	/* attributes in one set */
-#define WS_RES_ATTRS_BUF 2048	/* their keys and values, each NUL-terminated */
-#define WS_RES_KEY_MAX 128	/* decoded bytes */
-#define WS_RES_VALUE_MAX 512	/* decoded bytes */
+#define WS_RES_ATTRS_MAX 32   /* attributes in one set */
+#define WS_RES_ATTRS_BUF 2048 /* their keys and values, each NUL-terminated */
+#define WS_RES_KEY_MAX 128    /* decoded bytes */
+#define WS_RES_VALUE_MAX 512  /* decoded bytes */
 
 struct ws_res_attr {
 	uint16_t key, val;   /* offsets of NUL-terminated strings in buf */
@@ -24,8 +24,8 @@ struct ws_res_attr {
 };
 
 struct ws_res_attrs {
-	uint16_t n;	/* attributes in a[] */
-	uint16_t used;	/* bytes of buf taken */
+	uint16_t n;	  /* attributes in a[] */
+	uint16_t used;	  /* bytes of buf taken */
 	uint16_t dropped; /* entries refused: malformed, too long, or no room */
 	struct ws_res_attr a[WS_RES_ATTRS_MAX];
 	char buf[WS_RES_ATTRS_BUF];

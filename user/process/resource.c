@@ -71,8 +71,12 @@ static const char *find_env(const char *env, size_t len, const char *name, size_
 static bool measured(const char *key)
 {
 	static const char *const keys[] = {
-		"service.name",		   "process.pid",  "process.executable.name",
-		"process.executable.path", "container.id", "container.name",
+		"service.name",
+		"process.pid",
+		"process.executable.name",
+		"process.executable.path",
+		"container.id",
+		"container.name",
 		"host.name", /* the agent's variable may name the host: see host_name */
 	};
 
@@ -155,7 +159,8 @@ static void unit_of(const char *buf, ssize_t n, char *out, size_t outsz)
 
 		if (le - line > 3 && !memcmp(line, "0::", 3)) {
 			for (const char *e = line + 3; e < le;) {
-				const char *slash = memchr(e, '/', le - e), *ee = slash ? slash : le;
+				const char *slash = memchr(e, '/', le - e),
+					   *ee = slash ? slash : le;
 				size_t elen = ee - e;
 
 				if (elen > slen && !memcmp(ee - slen, suffix, slen) &&
@@ -223,9 +228,11 @@ static void read_container_name(const char *host_root, struct ws_resource *r)
 	} runtimes[] = {
 		{ "%s/var/lib/docker/containers/%s/config.v2.json", { "Name" }, 1 },
 		{ "%s/run/containerd/io.containerd.runtime.v2.task/k8s.io/%s/config.json",
-		  { "annotations", "io.kubernetes.cri.container-name" }, 2 },
+		  { "annotations", "io.kubernetes.cri.container-name" },
+		  2 },
 		{ "%s/run/containers/storage/overlay-containers/%s/userdata/config.json",
-		  { "annotations", "io.kubernetes.container.name" }, 2 },
+		  { "annotations", "io.kubernetes.container.name" },
+		  2 },
 	};
 	char path[PATH_MAX], *buf;
 
@@ -340,7 +347,9 @@ static void kv_field(struct ws_res_kv *out, size_t *n, const char *key, const ch
 	size_t len = strnlen(f, size);
 
 	if (len)
-		out[(*n)++] = (struct ws_res_kv){ .key = key, .str = f, .len = len, .agent_key = true };
+		out[(*n)++] = (struct ws_res_kv){
+			.key = key, .str = f, .len = len, .agent_key = true
+		};
 }
 
 size_t ws_resource_kvs(const struct ws_resource *r, struct ws_res_kv out[WS_RES_KVS_MAX])
@@ -350,10 +359,13 @@ size_t ws_resource_kvs(const struct ws_resource *r, struct ws_res_kv out[WS_RES_
 	if (r && r->service_name[0])
 		kv_field(out, &n, "service.name", r->service_name, sizeof(r->service_name));
 	else
-		out[n++] = (struct ws_res_kv){ .key = "service.name", .str = "unknown_service",
-					       .len = 15, .agent_key = true };
+		out[n++] = (struct ws_res_kv){ .key = "service.name",
+					       .str = "unknown_service",
+					       .len = 15,
+					       .agent_key = true };
 	if (r) {
-		out[n++] = (struct ws_res_kv){ .key = "process.pid", .ival = r->pid,
+		out[n++] = (struct ws_res_kv){ .key = "process.pid",
+					       .ival = r->pid,
 					       .agent_key = true };
 		kv_field(out, &n, "process.executable.name", r->exe_name, sizeof(r->exe_name));
 		kv_field(out, &n, "process.executable.path", r->exe_path, sizeof(r->exe_path));
@@ -361,10 +373,13 @@ size_t ws_resource_kvs(const struct ws_resource *r, struct ws_res_kv out[WS_RES_
 		kv_field(out, &n, "container.id", r->container_id, sizeof(r->container_id));
 		kv_field(out, &n, "container.name", r->container_name, sizeof(r->container_name));
 	}
-	out[n++] = (struct ws_res_kv){ .key = "telemetry.sdk.name", .str = "wirespan", .len = 8,
+	out[n++] = (struct ws_res_kv){
+		.key = "telemetry.sdk.name", .str = "wirespan", .len = 8, .agent_key = true
+	};
+	out[n++] = (struct ws_res_kv){ .key = "telemetry.sdk.version",
+				       .str = WS_VERSION,
+				       .len = sizeof(WS_VERSION) - 1,
 				       .agent_key = true };
-	out[n++] = (struct ws_res_kv){ .key = "telemetry.sdk.version", .str = WS_VERSION,
-				       .len = sizeof(WS_VERSION) - 1, .agent_key = true };
 	for (unsigned int i = 0; r && i < r->nattrs && i < WS_RES_ATTRS_MAX; i++)
 		out[n++] = (struct ws_res_kv){ .key = ws_resource_attr_key(r, i),
 					       .str = ws_resource_attr_val(r, i),

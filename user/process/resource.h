@@ -15,7 +15,7 @@
 #include "resattrs.h"
 
 struct ws_resource {
-	int refs;		/* atomic: taken with ws_resource_get/put */
+	int refs; /* atomic: taken with ws_resource_get/put */
 	uint32_t pid;
 	/*
 	 * The process's own OTEL_SERVICE_NAME, else service.name in its own
@@ -23,9 +23,10 @@ struct ws_resource {
 	 * systemd unit's, else the executable's name, else comm.
 	 */
 	char service_name[128];
-	char exe_name[64];	/* basename of /proc/PID/exe, else the kernel comm */
-	char exe_path[256];	/* /proc/PID/exe target, "" when unknown */
-	char host_name[64];	/* host.name of the agent's OTEL_RESOURCE_ATTRIBUTES, else gethostname() */
+	char exe_name[64];  /* basename of /proc/PID/exe, else the kernel comm */
+	char exe_path[256]; /* /proc/PID/exe target, "" when unknown */
+	char host_name
+		[64]; /* host.name of the agent's OTEL_RESOURCE_ATTRIBUTES, else gethostname() */
 	/*
 	 * From /proc/PID/cgroup: only a runtime's layout (docker, containerd,
 	 * cri-o, podman) in a cgroup root made (resource.c says why); "".
@@ -42,7 +43,7 @@ struct ws_resource {
 	const struct ws_res_attr *attr; /* nattrs entries; offsets into attr_buf */
 	const char *attr_buf;		/* their NUL-terminated keys and values */
 	uint16_t attrs_dropped; /* entries of the process's own variable that were dropped */
-	bool go; /* a Go program: its threads run many requests' goroutines (golang.h) */
+	bool go;	    /* a Go program: its threads run many requests' goroutines (golang.h) */
 	bool go_goroutines; /* and one whose goroutines the kernel side can tell */
 };
 
