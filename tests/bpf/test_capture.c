@@ -5,6 +5,9 @@
  * assert the records and counters that come out of the ring buffer. Each
  * capture family (socket tracepoints, syscall fallback) is run; a family the
  * kernel lacks is a loud failure-free skip with its reason, never a pass.
+ *
+ * Past 800 lines on purpose: one binary loads the real programs once per
+ * test for every hook family; its cases share the load and socket helpers.
  */
 #include <arpa/inet.h>
 #include <errno.h>

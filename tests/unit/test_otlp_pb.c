@@ -7,6 +7,9 @@
  * serve the integration tests, which check the same bytes with another
  * decoder: WS_OTLP_SAMPLE_OUT=path writes the encoded sample batch to path,
  * WS_OTLP_EXPORT_TO=url exports it with the real exporter (exit 1 on failure).
+ *
+ * Past 800 lines on purpose: the protobuf exporter's cases, including the
+ * real HTTP responders they run against, share one harness.
  */
 #include <arpa/inet.h>
 #include <errno.h>
