@@ -2,9 +2,10 @@
 /*
  * W3C Trace Context: the traceparent parser (levels 1 and 2: version 00 and
  * the forward-compatible reading of later versions), the tracestate checker
- * (level 1 keys and values), the hex encoder, and the generator of trace and
- * span ids: one xoshiro256** state per thread, seeded from getrandom(), so
- * the capture loop never takes a lock or a syscall for an id.
+ * (level 2 keys; values and list rules are level 1's, unchanged), the hex
+ * encoder, and the generator of trace and span ids: one xoshiro256** state
+ * per thread, seeded from getrandom(), so the capture loop never takes a lock
+ * or a syscall for an id.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -97,12 +98,13 @@ int ws_traceparent_parse(const char *val, size_t len, struct ws_traceparent *out
 }
 
 /*
- * tracestate (Trace Context Level 1, 3.3). Keys are level 1's: a simple key,
- * or tenant "@" system for multi-tenant vendors.
+ * tracestate (Trace Context Level 2, 3.3). A key is
+ *   key = ( lcalpha / DIGIT ) 0*255 ( keychar )
+ *   keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
+ * Level 1's multi-tenant key, tenant "@" system with its own limits, is one
+ * case of it: "@" is a keychar anywhere after the first, as often as it comes.
  */
 #define TS_KEY_MAX 256
-#define TS_TENANT_MAX 241
-#define TS_SYSTEM_MAX 14
 #define TS_VALUE_MAX 256
 
 struct ts_member {
@@ -123,33 +125,18 @@ static bool is_digit(char c)
 
 static bool is_keychar(char c)
 {
-	return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/';
+	return is_lcalpha(c) || is_digit(c) || c == '_' || c == '-' || c == '*' || c == '/' ||
+	       c == '@';
 }
 
-/* One id of n chars: first char by the caller's rule, then keychars up to max in all. */
-static bool ts_id_ok(const char *p, size_t n, size_t max, bool digit_first)
+static bool ts_key_ok(const char *p, size_t n)
 {
-	if (n == 0 || n > max)
-		return false;
-	if (!is_lcalpha(p[0]) && !(digit_first && is_digit(p[0])))
+	if (n == 0 || n > TS_KEY_MAX || !(is_lcalpha(p[0]) || is_digit(p[0])))
 		return false;
 	for (size_t i = 1; i < n; i++)
 		if (!is_keychar(p[i]))
 			return false;
 	return true;
-}
-
-static bool ts_key_ok(const char *p, size_t n)
-{
-	const char *at = memchr(p, '@', n);
-	size_t tlen;
-
-	if (!at)
-		return ts_id_ok(p, n, TS_KEY_MAX, false);
-	/* A tenant id may start with a digit, a system id may not. */
-	tlen = at - p;
-	return ts_id_ok(p, tlen, TS_TENANT_MAX, true) &&
-	       ts_id_ok(at + 1, n - tlen - 1, TS_SYSTEM_MAX, false);
 }
 
 /* 1..256 chars of 0x20-0x7e but ',' and '=', not ending in a space. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * W3C Trace Context: traceparent parsing and tracestate validation by the
- * specification's rules (Trace Context Level 1 Recommendation), and span/trace
- * id generation.
+ * specification's rules (Trace Context Level 2: its tracestate keys allow '@'
+ * anywhere after the first char, which subsumes level 1's tenant@system), and
+ * span/trace id generation.
  */
 #ifndef WS_TRACECTX_H
 #define WS_TRACECTX_H
