@@ -345,3 +345,19 @@ def test_bare_query_and_path_parameters_never_leave_the_host(cgroup, receiver, s
                     raw: [f"http://127.0.0.1:{port}/c;REDACTED/(S(REDACTED))/d;k=REDACTED"
                           "?x=REDACTED&REDACTED"]}, full
     assert "SECRET" not in repr(spans), [s for s in spans if "SECRET" in repr(s)]
+
+
+def test_tracestate_with_level_2_keys_is_kept(cgroup, receiver, start_agent):
+    """Keys the current W3C text allows and level 1 did not ('@' anywhere
+    after the first char, a digit first) keep the list on the span."""
+    agent = start_agent("--cgroup", str(cgroup.path))
+    server, port = start_py_server(cgroup)
+    code, _ = curl(cgroup, "-H", f"traceparent: {TRACEPARENT}",
+                   "-H", "tracestate: rojo=1, foo@bar@baz=1,0abc=2 ",
+                   f"http://127.0.0.1:{port}/ts")
+    assert code == "200"
+    spans = receiver.wait_for(lambda s: len(spans_of(s, SERVER)) >= 1, timeout=15)
+    agent.stop()
+    srv = spans_of(spans, SERVER, pid=server.pid)
+    assert len(srv) == 1 and srv[0]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert srv[0]["trace_state"] == "rojo=1,foo@bar@baz=1,0abc=2", srv[0]
