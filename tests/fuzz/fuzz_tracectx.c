@@ -7,7 +7,8 @@
  * call's contract is checked, not only its memory safety:
  *   traceparent  a success round-trips through ws_hex and the parser;
  *   tracestate   checking alone and writing agree, one byte less is -ENOSPC,
- *                the output is normalized and checks to itself;
+ *                the output is normalized, each member follows the W3C
+ *                grammar (level 2 keys), and it checks to itself;
  *   baggage      every reported key is an allowed one, once, every value lies
  *                in the first 8192 bytes and holds only baggage-octets;
  *   pct_decode   the output is UTF-8 without control chars, and a smaller
@@ -126,9 +127,32 @@ static void fuzz_traceparent(const char *d, size_t len)
 	       !memcmp(again.parent_id, tp.parent_id, 8) && again.flags == tp.flags);
 }
 
+/*
+ * One accepted "key=value", by the W3C grammar written out again (Level 2):
+ * key = (lcalpha / DIGIT) 0*255(keychar), keychar = lcalpha / DIGIT / "_" /
+ * "-" / "*" / "/" / "@"; value = 0*255(chr) nblk-chr, chr = %x20-7E but
+ * ',' and '='.
+ */
+static void check_member(const char *p, size_t n)
+{
+	const char *eq = memchr(p, '=', n);
+	size_t k, v;
+
+	ASSERT(eq);
+	k = eq - p;
+	v = n - k - 1;
+	ASSERT(k >= 1 && k <= 256 && v >= 1 && v <= 256 && eq[v] != ' ');
+	ASSERT((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= '0' && p[0] <= '9'));
+	for (size_t i = 1; i < k; i++)
+		ASSERT((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') ||
+		       strchr("_-*/@", p[i]));
+	for (size_t i = 1; i <= v; i++)
+		ASSERT(eq[i] >= 0x20 && eq[i] <= 0x7e && eq[i] != ',' && eq[i] != '=');
+}
+
 static void check_normalized(const char *s, size_t n)
 {
-	size_t members = n ? 1 : 0;
+	size_t members = n ? 1 : 0, start = 0;
 
 	if (!n)
 		return;
@@ -139,7 +163,10 @@ static void check_normalized(const char *s, size_t n)
 			continue;
 		members++;
 		ASSERT(s[i + 1] != ',' && !is_ows(s[i + 1]) && !is_ows(s[i - 1]));
+		check_member(s + start, i - start);
+		start = i + 1;
 	}
+	check_member(s + start, n - start);
 	ASSERT(members <= WS_TRACESTATE_MAX_MEMBERS);
 }
 
