@@ -78,7 +78,7 @@ static int64_t mono_to_unix_ns(void)
 /* The exporter the options name, behind the span sink (a replay's exports on its thread). */
 static int make_sink(struct agent *a)
 {
-	struct ws_sink_opts so = { .counters = &a->export_counters };
+	struct ws_sink_opts so = { .counters = &a->export_counters, .sampler = &a->cfg.sampler };
 	struct ws_otlp_http_opts o = { 0 };
 	struct ws_exporter *e = NULL;
 
