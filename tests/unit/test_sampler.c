@@ -252,6 +252,35 @@ TEST(a_ratio_root_of_parentbased_traceidratio_keeps_by_the_trace_id)
 	CHECK_INT(ws_sampler_decide(&s, &sp).reason, WS_SAMPLE_KEPT_RATIO);
 }
 
+/* The flag a new root's children inherit is the root's own decision, for every sampler. */
+TEST(a_roots_flags_are_its_decision_so_its_children_follow_it)
+{
+	static const char *const names[] = WS_SAMPLER_NAMES;
+	struct ws_span root, child;
+	uint64_t seed = 99;
+
+	for (int k = 0; k < WS_SAMPLER__COUNT; k++) {
+		struct ws_sampler s = sampler(names[k], "0.3");
+		size_t differ = 0, orphans = 0;
+
+		memset(&root, 0, offsetof(struct ws_span, attrs));
+		for (int i = 0; i < 10000; i++) {
+			random_trace(&root, &seed);
+			root.trace_flags = ws_sampler_root_flags(&s, root.trace_id);
+			differ += root.trace_flags != ws_sampler_decide(&s, &root).keep;
+			/* A child here: the root's trace id and flags, the root as its parent. */
+			child = root;
+			child.parent_span_id[0] = 1;
+			orphans += ws_sampler_decide(&s, &child).keep &&
+				   !ws_sampler_decide(&s, &root).keep;
+		}
+		if (differ || orphans)
+			fprintf(stderr, "    %s\n", names[k]);
+		CHECK_INT(differ, 0);
+		CHECK_INT(orphans, 0);
+	}
+}
+
 static const char *put_th(const char *ts, const char *th)
 {
 	static char out[WS_TRACESTATE_MAX + 1];
@@ -381,6 +410,7 @@ static const struct check_case cases[] = {
 	CASE(a_higher_ratio_keeps_a_superset_of_a_lower_one),
 	CASE(parent_based_follows_the_parent_and_the_root_sampler_decides_roots),
 	CASE(a_ratio_root_of_parentbased_traceidratio_keeps_by_the_trace_id),
+	CASE(a_roots_flags_are_its_decision_so_its_children_follow_it),
 	CASE(th_goes_first_in_the_ot_entry_and_the_ot_entry_first_in_the_list),
 	CASE(the_tracestate_stays_within_32_members_and_512_bytes),
 	CASE(a_kept_span_carries_the_sampled_flag_and_th),

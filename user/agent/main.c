@@ -170,6 +170,9 @@ int main(int argc, char **argv)
 	aopts.webhooks = &a.cfg.webhooks;
 	make_agent_token(a.agent_token);
 	aopts.agent_token = a.agent_token;
+	/* The root's head-sampling decision in its trace flags, for its children here. */
+	aopts.root_flags = ws_sampler_root_flags;
+	aopts.root_ctx = &a.cfg.sampler;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
 	if (a.cfg.replay)
 		return run_replay(&a, &aopts);

@@ -180,6 +180,22 @@ static struct ws_sample_decision root_decision(const struct ws_sampler *s, const
 	}
 }
 
+uint8_t ws_sampler_root_flags(const void *sampler, const uint8_t trace_id[16])
+{
+	const struct ws_sampler *s = sampler;
+
+	switch (s->kind) {
+	case WS_SAMPLER_ALWAYS_OFF:
+	case WS_SAMPLER_PB_ALWAYS_OFF:
+		return 0;
+	case WS_SAMPLER_TRACEIDRATIO:
+	case WS_SAMPLER_PB_TRACEIDRATIO:
+		return ws_sample_randomness(trace_id, NULL, 0) >= s->threshold;
+	default:
+		return 1;
+	}
+}
+
 struct ws_sample_decision ws_sampler_decide(const struct ws_sampler *s, const struct ws_span *sp)
 {
 	switch (s->kind) {

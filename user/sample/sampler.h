@@ -102,6 +102,14 @@ uint64_t ws_sample_randomness(const uint8_t trace_id[16], const char *ts, size_t
 struct ws_sample_decision ws_sampler_decide(const struct ws_sampler *s, const struct ws_span *sp);
 
 /*
+ * The sampled flag (0 or 1) of a trace this agent starts with trace_id: its
+ * root's decision, which ws_sampler_decide() gives the root span too. The
+ * assembler's root_flags (ctx: a struct ws_sampler), so that the root's
+ * in-process children follow it under a parent-based sampler.
+ */
+uint8_t ws_sampler_root_flags(const void *sampler, const uint8_t trace_id[16]);
+
+/*
  * tracestate (ts, len) with th set in its ot entry: "ot=th:<th>[;other ot
  * sub-keys in order]" first, then the other members in order. Members past
  * the 32nd, or past 512 bytes, are dropped from the end (the W3C rule); an
