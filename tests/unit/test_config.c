@@ -419,6 +419,8 @@ TOOK(took_baggage, c->baggage.nkeys == 1 && !strcmp(c->baggage_keys[0], "tenant"
 TOOK(took_no_goroutines, c->no_goroutines == 1)
 TOOK(took_webhook, c->webhooks.n == 1 && !strcmp(c->webhooks.w[0].path, "/a"))
 TOOK(took_res_attrs, c->resource_attrs.n == 1)
+TOOK(took_sampler, c->sampler.kind == WS_SAMPLER_TRACEIDRATIO)
+TOOK(took_sampler_arg, c->sampler_arg && !strcmp(c->sampler_arg, "0.5"))
 TOOK(took_record, c->record && !strcmp(c->record, "/tmp/r"))
 TOOK(took_replay, c->replay && !strcmp(c->replay, "/tmp/r"))
 TOOK(took_floor, c->floor == WS_FLOOR_RETURN)
@@ -486,6 +488,9 @@ static const struct setting settings[] = {
 	{ "--webhook", "WIRESPAN_WEBHOOKS", "POST /a=x.tp", took_webhook, "POST /a",
 	  "METHOD /PATH=JSON.PATH[,link|,parent]" },
 	{ NULL, "OTEL_RESOURCE_ATTRIBUTES", "team=a", took_res_attrs, NULL, NULL },
+	/* An unknown sampler is a warning, and a ratio is read only by a ratio sampler. */
+	{ "--sampler", "OTEL_TRACES_SAMPLER", "traceidratio", took_sampler, NULL, NULL },
+	{ "--sampler-arg", "OTEL_TRACES_SAMPLER_ARG", "0.5", took_sampler_arg, NULL, NULL },
 	{ "--record", NULL, "/tmp/r", took_record, "", "a file name" },
 	{ "--replay", NULL, "/tmp/r", took_replay, "", "a file name" },
 	{ "--floor", NULL, NULL, took_floor, NULL, NULL },
@@ -697,6 +702,32 @@ TEST(test_empty_variables_are_unset_but_empty_request_id_headers_mean_none)
 	CHECK_INT(c.partners.nhdr, 0);
 }
 
+TEST(test_sampler_default_ratio_bad_ratio_and_unknown_name)
+{
+	const char *const ratio[] = { "OTEL_TRACES_SAMPLER", "parentbased_traceidratio",
+				      "OTEL_TRACES_SAMPLER_ARG", "0.1", NULL };
+	const char *const bad[] = { "OTEL_TRACES_SAMPLER", "traceidratio",
+				    "OTEL_TRACES_SAMPLER_ARG", "10%", NULL };
+	const char *const unknown[] = { "OTEL_TRACES_SAMPLER", "xray", NULL };
+
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.sampler.kind, WS_SAMPLER_ALWAYS_ON);
+	CHECK_INT(parse(&c, ratio, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.sampler.kind, WS_SAMPLER_PB_TRACEIDRATIO);
+	CHECK_STR(c.sampler.th, "e6666666666666");
+	/* The flag wins over the variable. */
+	CHECK_INT(parse(&c, ratio, 2, "--sampler-arg", "0.5"), WS_CONFIG_RUN);
+	CHECK_STR(c.sampler.th, "8");
+	CHECK_INT(parse(&c, bad, 0), -EINVAL);
+	CHECK_STR(errbuf, "wirespan: invalid OTEL_TRACES_SAMPLER_ARG '10%': a probability, 0..1\n");
+	CHECK_INT(parse(&c, NULL, 4, "--sampler", "traceidratio", "--sampler-arg", "2"), -EINVAL);
+	CHECK(strstr(errbuf, "invalid --sampler-arg '2'") != NULL);
+	CHECK_INT(parse(&c, unknown, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.sampler.kind, WS_SAMPLER_ALWAYS_ON);
+	CHECK(strstr(errbuf, "unknown OTEL_TRACES_SAMPLER 'xray': using always_on") != NULL);
+	CHECK(strchr(errbuf, '\n') == errbuf + strlen(errbuf) - 1);
+}
+
 static const struct check_case cases[] = {
 	CASE(test_otlp_protocol_picks_the_endpoint_and_its_default),
 	CASE(test_webhook_routes_from_flags_and_env),
@@ -717,5 +748,6 @@ static const struct check_case cases[] = {
 	CASE(test_help_names_every_flag_and_variable),
 	CASE(test_webhook_flag_variable_and_help_agree_on_the_grammar),
 	CASE(test_empty_variables_are_unset_but_empty_request_id_headers_mean_none),
+	CASE(test_sampler_default_ratio_bad_ratio_and_unknown_name),
 };
 CHECK_MAIN("config", cases)

@@ -228,6 +228,48 @@ TEST(exporter_counters_are_read_with_the_spans)
 	ws_sink_free(k);
 }
 
+/* The sampler decides before staging: a dropped span never reaches the exporter. */
+TEST(sampled_out_spans_are_freed_before_the_exporter_and_counted_by_reason)
+{
+	struct ws_batch_stats st;
+	struct ws_export_counters ec;
+	uint64_t ne, why[WS_SAMPLE__COUNT];
+	struct ws_sampler smp;
+	struct count_exp x;
+	struct ws_sink *k;
+
+	CHECK_INT(ws_sampler_init(&smp, "parentbased_always_off", NULL), 0);
+	count_init(&x);
+	k = ws_sink_new(&(struct ws_sink_opts){ .exp = &x.base, .sampler = &smp });
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	for (int i = 0; i < 10; i++) {
+		struct ws_span *s = ws_span_new();
+
+		if (!s)
+			continue;
+		/* Every third has a sampled remote parent, every third one not sampled. */
+		if (i % 3) {
+			s->parent_span_id[0] = 1;
+			s->trace_flags = i % 3 == 1;
+		}
+		ws_sink_span(k, ws_span_shrink(s));
+	}
+	ws_sink_shutdown(k);
+	ws_sink_stats(k, &st, &ec, &ne);
+	ws_sink_sample_stats(k, why);
+	CHECK_INT(x.total, 3);
+	CHECK_INT(st.queued, 3);
+	CHECK_INT(why[WS_SAMPLE_KEPT_PARENT], 3);
+	CHECK_INT(why[WS_SAMPLE_DROPPED_PARENT], 3);
+	CHECK_INT(why[WS_SAMPLE_DROPPED_OFF], 4);
+	CHECK_INT(why[WS_SAMPLE_KEPT_ALWAYS] + why[WS_SAMPLE_KEPT_RATIO] +
+			  why[WS_SAMPLE_DROPPED_RATIO],
+		  0);
+	ws_sink_free(k);
+}
+
 static const struct check_case cases[] = {
 	CASE(live_spans_wait_for_the_drain_end_then_go_to_the_queue_together),
 	CASE(replay_exports_full_batches_on_the_callers_thread_and_the_rest_at_shutdown),
@@ -235,6 +277,7 @@ static const struct check_case cases[] = {
 	CASE(replay_counts_partial_success_as_rejected),
 	CASE(no_exporter_counts_spans_as_not_exported_in_both_modes),
 	CASE(exporter_counters_are_read_with_the_spans),
+	CASE(sampled_out_spans_are_freed_before_the_exporter_and_counted_by_reason),
 };
 
 CHECK_MAIN("sink", cases)

@@ -31,6 +31,8 @@ static void known_snapshot(struct ws_counters *c, int have_kernel)
 	c->exporter.retries = 10;
 	c->exporter.refused = 11;
 	c->not_exported = 12;
+	for (int i = 0; i < WS_SAMPLE__COUNT; i++)
+		c->sampled[i] = 400 + i;
 }
 
 #define USER_PART                                                                                  \
@@ -41,7 +43,9 @@ static void known_snapshot(struct ws_counters *c, int have_kernel)
 	" connect_failures_not_http=214 stream_gaps=215 bodies_skipped=216"                        \
 	" header_fields_dropped=217 own_exports=218 heads_cut=219"
 #define EXPORT_PART                                                                                \
-	" conns=4 export: queued=5 dropped_queue_full=6 exported=7 rejected=9 refused=11"          \
+	" conns=4 export: sampled_kept_always=400 sampled_kept_ratio=401"                          \
+	" sampled_kept_parent=402 sampled_dropped_ratio=403 sampled_dropped_parent=404"            \
+	" sampled_dropped_off=405 queued=5 dropped_queue_full=6 exported=7 rejected=9 refused=11"  \
 	" export_failed=8 not_exported=12 retries=10 errors_connect=300 errors_timeout=301"        \
 	" errors_network=302 errors_tls=303 errors_http_retryable=304"                             \
 	" errors_http_rejected=305 errors_encoding=306 errors_other=307\n"
@@ -101,6 +105,12 @@ TEST(prometheus_text_carries_the_same_numbers)
 	CHECK(strstr(out, "wirespan_export_spans_total{outcome=\"not_exported\"} 12\n") != NULL);
 	CHECK(strstr(out, "wirespan_export_errors_total{kind=\"other\"} 307\n") != NULL);
 	CHECK(strstr(out, "wirespan_go_not_followed_total 3\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_spans_total{decision=\"kept\",reason=\"always\"} "
+			  "400\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_spans_total{decision=\"dropped\",reason=\"ratio\"} "
+			  "403\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_spans_total{decision=\"dropped\",reason=\"off\"} "
+			  "405\n") != NULL);
 }
 
 static const struct check_case cases[] = {

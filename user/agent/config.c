@@ -40,11 +40,12 @@
 struct parse {
 	struct ws_config *c;
 	FILE *out, *err;
-	const char *from;  /* the flag ("--pid") or variable being read, for messages */
-	int generic;	   /* the value is from the row's second (generic) variable */
-	int flag;	   /* the value is from the command line */
-	int have_endpoint; /* an endpoint was given: OTLP's default is not needed */
-	int exporter_flag; /* --exporter was given: a later --endpoint keeps it */
+	const char *from;	      /* the flag ("--pid") or variable being read, for messages */
+	int generic;		      /* the value is from the row's second (generic) variable */
+	int flag;		      /* the value is from the command line */
+	int have_endpoint;	      /* an endpoint was given: OTLP's default is not needed */
+	int exporter_flag;	      /* --exporter was given: a later --endpoint keeps it */
+	const char *sampler_arg_from; /* where sampler_arg came from, for its error line */
 };
 
 struct word {
@@ -349,6 +350,14 @@ static int set_otlp_headers(struct parse *p, const struct opt *o, const char *v)
 }
 
 /* Bad entries are dropped, as the SDKs do: said once, not fatal. */
+static int set_sampler_arg(struct parse *p, const struct opt *o, const char *v)
+{
+	(void)o;
+	p->c->sampler_arg = v;
+	p->sampler_arg_from = p->from;
+	return 0;
+}
+
 static int set_res_attrs(struct parse *p, const struct opt *o, const char *v)
 {
 	long n = ws_res_attrs_parse(&p->c->resource_attrs, v, strlen(v));
@@ -536,6 +545,24 @@ static const struct opt opts[] = {
 		  "listens on 127.0.0.1 only, all interfaces only with\n"
 		  "0.0.0.0:PORT or [::]:PORT",
 	  .hint = "[host]:port" },
+
+	{ .group = "Sampling (head: one decision per span before export, from the trace id\n"
+		   "or the parent alone, so agents on other hosts decide the same):",
+	  .flag = "--sampler",
+	  .arg = "NAME",
+	  .env = { "OTEL_TRACES_SAMPLER" },
+	  .set = set_name,
+	  FIELD(sampler_name),
+	  .help = "always_on (default: keep every span), always_off,\n"
+		  "traceidratio, parentbased_always_on,\n"
+		  "parentbased_always_off or parentbased_traceidratio;\n"
+		  "another name: a warning, and the default",
+	  .hint = "a sampler name" },
+	{ .flag = "--sampler-arg",
+	  .arg = "P",
+	  .env = { "OTEL_TRACES_SAMPLER_ARG" },
+	  .set = set_sampler_arg,
+	  .help = "the ratio samplers' probability, 0..1 (default 1)" },
 
 	{ .group = "Batches (the OpenTelemetry SDK's span processor):",
 	  .env = { "OTEL_BSP_SCHEDULE_DELAY" },
@@ -864,6 +891,27 @@ static int check_tls(const struct ws_config *c, FILE *err)
 	return 0;
 }
 
+/*
+ * The sampler of the two settings. An unknown name is the specification's
+ * case: a warning, then the default; a ratio that is not one refuses the start.
+ */
+static int make_sampler(struct parse *p)
+{
+	struct ws_config *c = p->c;
+	int ret = ws_sampler_init(&c->sampler, c->sampler_name, c->sampler_arg);
+
+	if (ret == -ENOENT)
+		fprintf(p->err,
+			"wirespan: unknown OTEL_TRACES_SAMPLER '%s': using always_on, the "
+			"default (the OpenTelemetry specification's rule)\n",
+			c->sampler_name);
+	if (ret != -EINVAL)
+		return 0;
+	fprintf(p->err, "wirespan: invalid %s '%s': a probability, 0..1\n", p->sampler_arg_from,
+		c->sampler_arg);
+	return -EINVAL;
+}
+
 static void set_defaults(struct ws_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -885,6 +933,8 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 		ret = read_flags(&p, argc, argv);
 	if (!ret)
 		ret = check_together(c, err);
+	if (!ret)
+		ret = make_sampler(&p);
 	if (ret)
 		return ret;
 	/* The specification's defaults: port 4317 for gRPC, 4318 for HTTP. */

@@ -17,6 +17,7 @@
 #include "otlp_tls.h"
 #include "partners.h"
 #include "resattrs.h"
+#include "sampler.h"
 #include "webhooks.h"
 
 #define WS_MAX_PIDS 1024
@@ -69,6 +70,9 @@ struct ws_config {
 		resource_attrs; /* OTEL_RESOURCE_ATTRIBUTES: under every process's own */
 	char baggage_keys[WS_BAGGAGE_MAX_KEYS][64]; /* the same keys, NUL-terminated */
 	struct ws_webhooks webhooks; /* --webhook: routes whose body carries a context */
+	const char *sampler_name;    /* OTEL_TRACES_SAMPLER, --sampler; NULL: always_on */
+	const char *sampler_arg;     /* OTEL_TRACES_SAMPLER_ARG, --sampler-arg */
+	struct ws_sampler sampler;   /* the two, made one at the end of the parse */
 };
 
 typedef const char *(*ws_getenv_fn)(const char *name);

@@ -59,6 +59,7 @@ void ws_pipeline_counters(const struct ws_pipeline *p, struct ws_counters *c)
 	}
 	ws_assembler_stats(p->asm_, c->user);
 	ws_sink_stats(p->sink, &c->export, &c->exporter, &c->not_exported);
+	ws_sink_sample_stats(p->sink, c->sampled);
 	c->conns = ws_assembler_nconns(p->asm_);
 }
 

@@ -78,7 +78,7 @@ static int64_t mono_to_unix_ns(void)
 /* The exporter the options name, behind the span sink (a replay's exports on its thread). */
 static int make_sink(struct agent *a)
 {
-	struct ws_sink_opts so = { .counters = &a->export_counters };
+	struct ws_sink_opts so = { .counters = &a->export_counters, .sampler = &a->cfg.sampler };
 	struct ws_otlp_http_opts o = { 0 };
 	struct ws_exporter *e = NULL;
 
@@ -170,6 +170,9 @@ int main(int argc, char **argv)
 	aopts.webhooks = &a.cfg.webhooks;
 	make_agent_token(a.agent_token);
 	aopts.agent_token = a.agent_token;
+	/* The root's head-sampling decision in its trace flags, for its children here. */
+	aopts.root_flags = ws_sampler_root_flags;
+	aopts.root_ctx = &a.cfg.sampler;
 	libbpf_set_print(a.cfg.verbose ? libbpf_log : NULL);
 	if (a.cfg.replay)
 		return run_replay(&a, &aopts);

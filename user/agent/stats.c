@@ -6,6 +6,7 @@
  * file; the names themselves come from the stages' own tables.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "bufput.h"
 #include "stats.h"
@@ -15,6 +16,7 @@ int ws_stats_line(const struct ws_counters *c, char *out, size_t outsz)
 	static const char *const knames[] = WS_STAT_NAMES;
 	static const char *const anames[] = WS_ASM_STAT_NAMES;
 	static const char *const enames[] = WS_EXPORT_ERR_NAMES;
+	static const char *const snames[] = WS_SAMPLE_REASON_NAMES;
 	size_t n = 0;
 
 	ws_bufput(out, outsz, &n, "wirespan: stats");
@@ -31,11 +33,14 @@ int ws_stats_line(const struct ws_counters *c, char *out, size_t outsz)
 	ws_bufput(out, outsz, &n, " user:");
 	for (int i = 0; i < WS_ASM_STAT__COUNT; i++)
 		ws_bufput(out, outsz, &n, " %s=%llu", anames[i], (unsigned long long)c->user[i]);
+	/* The sampler's counters open the export group: the sink decides before it queues. */
+	ws_bufput(out, outsz, &n, " conns=%llu export:", (unsigned long long)c->conns);
+	for (int i = 0; i < WS_SAMPLE__COUNT; i++)
+		ws_bufput(out, outsz, &n, " %s=%llu", snames[i], (unsigned long long)c->sampled[i]);
 	ws_bufput(out, outsz, &n,
-		  " conns=%llu export: queued=%llu dropped_queue_full=%llu exported=%llu "
+		  " queued=%llu dropped_queue_full=%llu exported=%llu "
 		  "rejected=%llu refused=%llu export_failed=%llu not_exported=%llu retries=%llu",
-		  (unsigned long long)c->conns, (unsigned long long)c->export.queued,
-		  (unsigned long long)c->export.dropped_full,
+		  (unsigned long long)c->export.queued, (unsigned long long)c->export.dropped_full,
 		  (unsigned long long)c->export.exported, (unsigned long long)c->export.rejected,
 		  (unsigned long long)c->exporter.refused,
 		  (unsigned long long)c->export.export_failed, (unsigned long long)c->not_exported,
@@ -54,6 +59,7 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 	static const char *const knames[] = WS_STAT_NAMES;
 	static const char *const unames[] = WS_ASM_STAT_NAMES;
 	static const char *const enames[] = WS_EXPORT_ERR_NAMES;
+	static const char *const snames[] = WS_SAMPLE_REASON_NAMES;
 	size_t n = 0;
 
 	if (c->have_kernel) {
@@ -89,6 +95,18 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 		  (unsigned long long)c->export.exported, (unsigned long long)c->export.rejected,
 		  (unsigned long long)c->export.export_failed, (unsigned long long)c->not_exported,
 		  (unsigned long long)c->conns);
+	ws_bufput(out, outsz, &n,
+		  "# HELP wirespan_sampling_spans_total Spans by the head sampler's decision "
+		  "and its reason.\n"
+		  "# TYPE wirespan_sampling_spans_total counter\n");
+	for (int i = 0; i < WS_SAMPLE__COUNT; i++) {
+		/* "sampled_kept_ratio": decision "kept", reason "ratio". */
+		const char *d = snames[i] + 8, *r = strchr(d, '_') + 1;
+
+		ws_bufput(out, outsz, &n,
+			  "wirespan_sampling_spans_total{decision=\"%.*s\",reason=\"%s\"} %llu\n",
+			  (int)(r - 1 - d), d, r, (unsigned long long)c->sampled[i]);
+	}
 	ws_bufput(out, outsz, &n,
 		  "# HELP wirespan_export_errors_total Failed export attempts by kind "
 		  "(connect, timeout, network, tls, http_retryable, http_rejected, ...).\n"

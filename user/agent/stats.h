@@ -15,6 +15,7 @@
 #include "batch.h"
 #include "exporter.h"
 #include "golang.h"
+#include "sampler.h"
 #include "wirespan.h"
 
 struct ws_counters {
@@ -25,11 +26,13 @@ struct ws_counters {
 	struct ws_export_counters exporter; /* failures by kind, retries, refused spans */
 	uint64_t not_exported;
 	uint64_t conns;
-	struct ws_go_stats go; /* Go programs whose goroutines are followed */
+	struct ws_go_stats go;		    /* Go programs whose goroutines are followed */
+	uint64_t sampled[WS_SAMPLE__COUNT]; /* spans kept and dropped by the sampler, by reason */
 };
 
 /*
- * "wirespan: stats kernel: ... go: ... user: ... conns=N export: ...\n":
+ * "wirespan: stats kernel: ... go: ... user: ... conns=N export: sampled_...
+ * queued=...\n":
  * one line with every counter, named as in bpf/wirespan.h, assemble.h and
  * exporter.h (the kernel and go parts only when have_kernel). Tests and the
  * README parse it: names and order are an interface. Bytes written, or

@@ -159,6 +159,8 @@ static struct ws_span *request_span(struct ws_assembler *a, struct ws_connection
 	s->exec = x;
 	s->res = c->res ? ws_resource_get(c->res) : NULL;
 	*wired = ws_semconv_trace_context(s, h);
+	if (!*wired && a->o.root_flags)
+		s->trace_flags = a->o.root_flags(a->o.root_ctx, s->trace_id);
 	ws_parentage_request(a->parentage, c, s, *wired, c->d[dir].msg_start_ts);
 	ws_semconv_request(s, h, &c->tuple, &a->sc);
 	return s;
@@ -503,7 +505,7 @@ static void on_connect_fail(struct ws_assembler *a, const struct ws_connect_fail
 		s->exec.id = r->hdr.tid;
 	ws_ids_span(s->span_id);
 	ws_ids_trace(s->trace_id);
-	s->trace_flags = 1;
+	s->trace_flags = a->o.root_flags ? a->o.root_flags(a->o.root_ctx, s->trace_id) : 1;
 	ws_parentage_thread_parent(a->parentage, s);
 	ws_semconv_connect_failed(s, &r->tuple, f, r->hdr.ts_ns + a->o.mono_to_unix_ns, &a->sc);
 	emit(a, s, r->hdr.ts_ns);

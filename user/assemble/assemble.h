@@ -62,6 +62,15 @@ struct ws_assembler_opts {
 	 * export. NULL or "": none.
 	 */
 	const char *agent_token;
+	/*
+	 * The trace flags of a trace this agent starts (no traceparent, no
+	 * parent inferred), from its new trace id: the head sampler's decision
+	 * for its root, so that the spans here that take the root as their
+	 * parent (a CLIENT span of its thread, a SERVER span its call reached)
+	 * follow the root. Called with root_ctx. NULL: 1, sampled.
+	 */
+	uint8_t (*root_flags)(const void *ctx, const uint8_t trace_id[16]);
+	const void *root_ctx;
 };
 
 /*

@@ -9,6 +9,7 @@
  * as a live run's.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,9 @@ struct ws_sink {
 	const struct ws_export_counters *counters; /* the exporter's own */
 	struct ws_batch_stats st;		   /* without the queue: counted here */
 	uint64_t not_exported;
+	struct ws_sampler sampler;
+	bool sampling;
+	uint64_t sampled[WS_SAMPLE__COUNT]; /* by reason; read on the sink's own thread */
 	size_t n, cap;
 	struct ws_span *staged[];
 };
@@ -38,6 +42,10 @@ struct ws_sink *ws_sink_new(const struct ws_sink_opts *o)
 	}
 	k->cap = cap;
 	k->counters = o->counters;
+	if (o->sampler) {
+		k->sampler = *o->sampler;
+		k->sampling = true;
+	}
 	if (o->exp && o->batch) {
 		k->batch = ws_batch_new(o->batch, o->exp);
 		if (!k->batch) {
@@ -90,7 +98,17 @@ void ws_sink_hand_over(struct ws_sink *k)
 void ws_sink_span(void *sink, struct ws_span *s)
 {
 	struct ws_sink *k = sink;
+	struct ws_sample_decision d;
 
+	if (k->sampling) {
+		d = ws_sampler_decide(&k->sampler, s);
+		k->sampled[d.reason]++;
+		if (!d.keep) {
+			ws_span_free(s);
+			return;
+		}
+		s = ws_sample_mark(&k->sampler, &d, s);
+	}
 	if (!k->batch && !k->exp) {
 		k->not_exported++;
 		ws_span_free(s);
@@ -121,6 +139,11 @@ void ws_sink_stats(struct ws_sink *k, struct ws_batch_stats *spans,
 		ws_export_counters_read(k->counters, exporter);
 	exporter->retries += spans->retried;
 	*not_exported = k->not_exported;
+}
+
+void ws_sink_sample_stats(const struct ws_sink *k, uint64_t out[WS_SAMPLE__COUNT])
+{
+	memcpy(out, k->sampled, sizeof(k->sampled));
 }
 
 void ws_sink_free(struct ws_sink *k)

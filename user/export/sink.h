@@ -16,6 +16,7 @@
 
 #include "batch.h"
 #include "exporter.h"
+#include "sampler.h"
 
 struct ws_span;
 struct ws_sink;
@@ -37,6 +38,12 @@ struct ws_sink_opts {
 	const struct ws_batch_opts *batch;
 	/* The exporter's failure counters (its opts' counters); NULL: none. */
 	const struct ws_export_counters *counters;
+	/*
+	 * Head sampling, once per span before it is staged (copied): a dropped
+	 * span is freed there, never encoded; a kept one carries the decision.
+	 * NULL: every span goes on untouched.
+	 */
+	const struct ws_sampler *sampler;
 };
 
 /*
@@ -61,6 +68,8 @@ void ws_sink_shutdown(struct ws_sink *k);
  */
 void ws_sink_stats(struct ws_sink *k, struct ws_batch_stats *spans,
 		   struct ws_export_counters *exporter, uint64_t *not_exported);
+/* Spans kept and dropped by the sampler, by reason (enum ws_sample_reason). */
+void ws_sink_sample_stats(const struct ws_sink *k, uint64_t out[WS_SAMPLE__COUNT]);
 /* Shuts down if that was not done, then frees the batch and the exporter. NULL: no-op. */
 void ws_sink_free(struct ws_sink *k);
 
