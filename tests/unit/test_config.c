@@ -421,6 +421,11 @@ TOOK(took_webhook, c->webhooks.n == 1 && !strcmp(c->webhooks.w[0].path, "/a"))
 TOOK(took_res_attrs, c->resource_attrs.n == 1)
 TOOK(took_sampler, c->sampler.kind == WS_SAMPLER_TRACEIDRATIO)
 TOOK(took_sampler_arg, c->sampler_arg && !strcmp(c->sampler_arg, "0.5"))
+TOOK(took_partner_window, c->partner_health.window_s == 2)
+TOOK(took_partner_error_rate, c->partner_health.error_pct == 20)
+TOOK(took_partner_recover_rate, c->partner_health.recover_pct == 15)
+TOOK(took_partner_latency, c->partner_health.p99_ms == 500)
+TOOK(took_partner_min_calls, c->partner_health.min_calls == 5)
 TOOK(took_record, c->record && !strcmp(c->record, "/tmp/r"))
 TOOK(took_replay, c->replay && !strcmp(c->replay, "/tmp/r"))
 TOOK(took_floor, c->floor == WS_FLOOR_RETURN)
@@ -491,6 +496,16 @@ static const struct setting settings[] = {
 	/* An unknown sampler is a warning, and a ratio is read only by a ratio sampler. */
 	{ "--sampler", "OTEL_TRACES_SAMPLER", "traceidratio", took_sampler, NULL, NULL },
 	{ "--sampler-arg", "OTEL_TRACES_SAMPLER_ARG", "0.5", took_sampler_arg, NULL, NULL },
+	{ "--partner-window", "WIRESPAN_PARTNER_WINDOW", "2", took_partner_window, "0",
+	  "seconds, 1..3600" },
+	{ "--partner-error-rate", "WIRESPAN_PARTNER_ERROR_RATE", "20", took_partner_error_rate,
+	  "101", "a percentage, 1..100" },
+	{ "--partner-recover-rate", "WIRESPAN_PARTNER_RECOVER_RATE", "15",
+	  took_partner_recover_rate, "0", "a percentage, 1..100" },
+	{ "--partner-latency", "WIRESPAN_PARTNER_LATENCY", "500", took_partner_latency, "2s",
+	  "milliseconds" },
+	{ "--partner-min-calls", "WIRESPAN_PARTNER_MIN_CALLS", "5", took_partner_min_calls, "0",
+	  "a positive count" },
 	{ "--record", NULL, "/tmp/r", took_record, "", "a file name" },
 	{ "--replay", NULL, "/tmp/r", took_replay, "", "a file name" },
 	{ "--floor", NULL, NULL, took_floor, NULL, NULL },

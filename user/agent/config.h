@@ -17,6 +17,7 @@
 #include "otlp_tls.h"
 #include "partners.h"
 #include "resattrs.h"
+#include "peers.h"
 #include "sampler.h"
 #include "webhooks.h"
 
@@ -73,6 +74,8 @@ struct ws_config {
 	const char *sampler_name;    /* OTEL_TRACES_SAMPLER, --sampler; NULL: always_on */
 	const char *sampler_arg;     /* OTEL_TRACES_SAMPLER_ARG, --sampler-arg */
 	struct ws_sampler sampler;   /* the two, made one at the end of the parse */
+	/* --partner-window, --partner-error-rate, ...: degraded partners; 0: the defaults */
+	struct ws_peers_opts partner_health;
 };
 
 typedef const char *(*ws_getenv_fn)(const char *name);

@@ -60,6 +60,9 @@ void ws_pipeline_counters(const struct ws_pipeline *p, struct ws_counters *c)
 	ws_assembler_stats(p->asm_, c->user);
 	ws_sink_stats(p->sink, &c->export, &c->exporter, &c->not_exported);
 	ws_sink_sample_stats(p->sink, c->sampled);
+	ws_peers_stats(ws_sink_peers(p->sink), &c->partners);
+	c->npartner = (uint32_t)ws_peers_list(ws_sink_peers(p->sink), c->partner,
+					      WS_METRICS_PARTNERS);
 	c->conns = ws_assembler_nconns(p->asm_);
 }
 
@@ -84,7 +87,7 @@ static uint64_t mono_ns(void)
 /* A scraper's socket is readable: answer it with the counters of now. */
 static int serve_metrics(struct ws_pipeline *p, int epfd, int fd)
 {
-	static char body[16384];
+	static char body[32768]; /* up to 64 partner gauges of 128-byte names */
 	struct ws_counters c;
 	int n;
 

@@ -75,13 +75,26 @@ static int64_t mono_to_unix_ns(void)
 	return ((int64_t)rt.tv_sec - mo.tv_sec) * 1000000000ll + (rt.tv_nsec - mo.tv_nsec);
 }
 
+/* A partner turned degraded or recovered: its one log line. */
+static void log_partner(void *ctx, const struct ws_peer_transition *t)
+{
+	char line[512];
+
+	(void)ctx;
+	ws_peer_transition_line(t, line, sizeof(line));
+	fputs(line, stderr);
+}
+
 /* The exporter the options name, behind the span sink (a replay's exports on its thread). */
 static int make_sink(struct agent *a)
 {
-	struct ws_sink_opts so = { .counters = &a->export_counters, .sampler = &a->cfg.sampler };
+	struct ws_sink_opts so = { .counters = &a->export_counters,
+				   .sampler = &a->cfg.sampler,
+				   .peers = &a->cfg.partner_health };
 	struct ws_otlp_http_opts o = { 0 };
 	struct ws_exporter *e = NULL;
 
+	a->cfg.partner_health.on_transition = log_partner;
 	if (!a->cfg.replay)
 		so.batch = &a->cfg.batch;
 	switch (a->cfg.exporter) {

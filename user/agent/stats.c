@@ -11,6 +11,9 @@
 #include "bufput.h"
 #include "stats.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 int ws_stats_line(const struct ws_counters *c, char *out, size_t outsz)
 {
 	static const char *const knames[] = WS_STAT_NAMES;
@@ -37,6 +40,9 @@ int ws_stats_line(const struct ws_counters *c, char *out, size_t outsz)
 	ws_bufput(out, outsz, &n, " conns=%llu export:", (unsigned long long)c->conns);
 	for (int i = 0; i < WS_SAMPLE__COUNT; i++)
 		ws_bufput(out, outsz, &n, " %s=%llu", snames[i], (unsigned long long)c->sampled[i]);
+	ws_bufput(out, outsz, &n, " partners_degraded=%llu partner_transitions=%llu",
+		  (unsigned long long)c->partners.degraded,
+		  (unsigned long long)c->partners.transitions);
 	ws_bufput(out, outsz, &n,
 		  " queued=%llu dropped_queue_full=%llu exported=%llu "
 		  "rejected=%llu refused=%llu export_failed=%llu not_exported=%llu retries=%llu",
@@ -52,6 +58,49 @@ int ws_stats_line(const struct ws_counters *c, char *out, size_t outsz)
 	if (n >= outsz)
 		return -ENOSPC;
 	return (int)n;
+}
+
+/*
+ * A peer's name as a label value: the exposition format escapes \\, " and
+ * newlines; other control bytes and bytes past ASCII (a server.address is
+ * what a Host header said) become '_', so the text stays valid UTF-8.
+ */
+static void put_label(char *out, size_t outsz, size_t *n, const char *v)
+{
+	for (; *v; v++) {
+		unsigned char ch = (unsigned char)*v;
+
+		if (ch == '\\' || ch == '"')
+			ws_bufput(out, outsz, n, "\\%c", ch);
+		else if (ch == '\n')
+			ws_bufput(out, outsz, n, "\\n");
+		else
+			ws_bufput(out, outsz, n, "%c", ch < 0x20 || ch >= 0x7f ? '_' : ch);
+	}
+}
+
+/* Degraded partners: a gauge per listed peer, and the transitions. */
+static void put_partners(const struct ws_counters *c, char *out, size_t outsz, size_t *n)
+{
+	ws_bufput(out, outsz, n,
+		  "# HELP wirespan_partner_degraded Whether a peer of CLIENT spans is degraded "
+		  "now (at most " STR(
+			  WS_METRICS_PARTNERS) " peers, the degraded first).\n"
+					       "# TYPE wirespan_partner_degraded gauge\n");
+	for (uint32_t i = 0; i < c->npartner; i++) {
+		ws_bufput(out, outsz, n, "wirespan_partner_degraded{peer=\"");
+		put_label(out, outsz, n, c->partner[i].name);
+		ws_bufput(out, outsz, n, "\"} %d\n", c->partner[i].degraded ? 1 : 0);
+	}
+	ws_bufput(out, outsz, n,
+		  "# HELP wirespan_partners_degraded Peers degraded now.\n"
+		  "# TYPE wirespan_partners_degraded gauge\n"
+		  "wirespan_partners_degraded %llu\n"
+		  "# HELP wirespan_partner_transitions_total Peers turning degraded or recovered.\n"
+		  "# TYPE wirespan_partner_transitions_total counter\n"
+		  "wirespan_partner_transitions_total %llu\n",
+		  (unsigned long long)c->partners.degraded,
+		  (unsigned long long)c->partners.transitions);
 }
 
 int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
@@ -107,6 +156,7 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 			  "wirespan_sampling_spans_total{decision=\"%.*s\",reason=\"%s\"} %llu\n",
 			  (int)(r - 1 - d), d, r, (unsigned long long)c->sampled[i]);
 	}
+	put_partners(c, out, outsz, &n);
 	ws_bufput(out, outsz, &n,
 		  "# HELP wirespan_export_errors_total Failed export attempts by kind "
 		  "(connect, timeout, network, tls, http_retryable, http_rejected, ...).\n"

@@ -15,8 +15,12 @@
 #include "batch.h"
 #include "exporter.h"
 #include "golang.h"
+#include "peers.h"
 #include "sampler.h"
 #include "wirespan.h"
+
+/* Peers /metrics lists at most (the degraded first, then the most recently called). */
+#define WS_METRICS_PARTNERS 64
 
 struct ws_counters {
 	int have_kernel; /* 0 in a replay */
@@ -28,11 +32,14 @@ struct ws_counters {
 	uint64_t conns;
 	struct ws_go_stats go;		    /* Go programs whose goroutines are followed */
 	uint64_t sampled[WS_SAMPLE__COUNT]; /* spans kept and dropped by the sampler, by reason */
+	struct ws_peers_stats partners;	    /* degraded partners: now, and transitions */
+	uint32_t npartner;		    /* partner[] listed: the degraded first */
+	struct ws_peer_info partner[WS_METRICS_PARTNERS];
 };
 
 /*
  * "wirespan: stats kernel: ... go: ... user: ... conns=N export: sampled_...
- * queued=...\n":
+ * partners_degraded=N partner_transitions=N queued=...\n":
  * one line with every counter, named as in bpf/wirespan.h, assemble.h and
  * exporter.h (the kernel and go parts only when have_kernel). Tests and the
  * README parse it: names and order are an interface. Bytes written, or

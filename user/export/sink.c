@@ -25,6 +25,7 @@ struct ws_sink {
 	struct ws_sampler sampler;
 	bool sampling;
 	uint64_t sampled[WS_SAMPLE__COUNT]; /* by reason; read on the sink's own thread */
+	struct ws_peers *peers;		    /* degraded partners; NULL: not tracked */
 	size_t n, cap;
 	struct ws_span *staged[];
 };
@@ -46,10 +47,16 @@ struct ws_sink *ws_sink_new(const struct ws_sink_opts *o)
 		k->sampler = *o->sampler;
 		k->sampling = true;
 	}
+	if (o->peers && !(k->peers = ws_peers_new(o->peers))) {
+		err = errno;
+		free(k);
+		goto fail;
+	}
 	if (o->exp && o->batch) {
 		k->batch = ws_batch_new(o->batch, o->exp);
 		if (!k->batch) {
 			err = errno;
+			ws_peers_free(k->peers);
 			free(k);
 			goto fail;
 		}
@@ -100,6 +107,7 @@ void ws_sink_span(void *sink, struct ws_span *s)
 	struct ws_sink *k = sink;
 	struct ws_sample_decision d;
 
+	ws_peers_observe(k->peers, s, s->end_unix_ns);
 	if (k->sampling) {
 		d = ws_sampler_decide(&k->sampler, s);
 		k->sampled[d.reason]++;
@@ -146,11 +154,17 @@ void ws_sink_sample_stats(const struct ws_sink *k, uint64_t out[WS_SAMPLE__COUNT
 	memcpy(out, k->sampled, sizeof(k->sampled));
 }
 
+const struct ws_peers *ws_sink_peers(const struct ws_sink *k)
+{
+	return k->peers;
+}
+
 void ws_sink_free(struct ws_sink *k)
 {
 	if (!k)
 		return;
 	ws_sink_shutdown(k);
+	ws_peers_free(k->peers);
 	if (k->batch)
 		ws_batch_free(k->batch);
 	else if (k->exp)

@@ -16,6 +16,7 @@
 
 #include "batch.h"
 #include "exporter.h"
+#include "peers.h"
 #include "sampler.h"
 
 struct ws_span;
@@ -44,6 +45,11 @@ struct ws_sink_opts {
 	 * NULL: every span goes on untouched.
 	 */
 	const struct ws_sampler *sampler;
+	/*
+	 * Degraded partners: every span is observed (at its end time) before
+	 * its sampling decision. NULL: not tracked.
+	 */
+	const struct ws_peers_opts *peers;
 };
 
 /*
@@ -70,6 +76,8 @@ void ws_sink_stats(struct ws_sink *k, struct ws_batch_stats *spans,
 		   struct ws_export_counters *exporter, uint64_t *not_exported);
 /* Spans kept and dropped by the sampler, by reason (enum ws_sample_reason). */
 void ws_sink_sample_stats(const struct ws_sink *k, uint64_t out[WS_SAMPLE__COUNT]);
+/* The degraded-partner tracker, for /metrics and the tail sampler's rule; NULL: none. */
+const struct ws_peers *ws_sink_peers(const struct ws_sink *k);
 /* Shuts down if that was not done, then frees the batch and the exporter. NULL: no-op. */
 void ws_sink_free(struct ws_sink *k);
 

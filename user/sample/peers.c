@@ -318,12 +318,12 @@ static void judge(struct ws_peers *p, struct peer *e)
 void ws_peers_observe(struct ws_peers *p, const struct ws_span *s, uint64_t now_ns)
 {
 	char name[WS_PEER_NAME_MAX];
-	size_t len = peer_name(s, name);
-	uint64_t epoch = now_ns / p->slot_ns;
+	size_t len = p ? peer_name(s, name) : 0;
+	uint64_t epoch = p ? now_ns / p->slot_ns : 0;
 	struct peer *e;
 	struct slot *sl;
 
-	if (!len)
+	if (!p || !len)
 		return;
 	e = &p->peers[find_or_add(p, name, len)];
 	if (e->newest >= WS_PEERS_SLOTS && epoch <= e->newest - WS_PEERS_SLOTS)

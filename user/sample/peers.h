@@ -95,7 +95,8 @@ void ws_peers_free(struct ws_peers *p);
  * Counts a finished CLIENT span (others are ignored) for its peer at now_ns
  * (its end time), then judges the peer over the window ending there and
  * reports a change through on_transition, once. A span older than the
- * window (as the peer's newest call has moved it) is not counted.
+ * window (as the peer's newest call has moved it) is not counted. p NULL:
+ * a no-op, so a caller without a tracker calls it all the same.
  */
 void ws_peers_observe(struct ws_peers *p, const struct ws_span *s, uint64_t now_ns);
 /* Whether s is a CLIENT span whose peer is degraded now: the tail sampler's keep rule. */
