@@ -33,7 +33,9 @@ static void known_snapshot(struct ws_counters *c, int have_kernel)
 	c->not_exported = 12;
 	for (int i = 0; i < WS_SAMPLE__COUNT; i++)
 		c->sampled[i] = 400 + i;
-	c->partners = (struct ws_peers_stats){ .degraded = 1, .transitions = 3, .peers = 2 };
+	c->partners = (struct ws_peers_stats){
+		.degraded = 1, .transitions = 3, .evicted = 7, .peers = 2
+	};
 	c->npartner = 2;
 	c->partner[0] = (struct ws_peer_info){ .name = "stripe", .degraded = true };
 	c->partner[1] = (struct ws_peer_info){ .name = "a\"b\\c\nd\x80:80" };
@@ -49,7 +51,7 @@ static void known_snapshot(struct ws_counters *c, int have_kernel)
 #define EXPORT_PART                                                                                \
 	" conns=4 export: sampled_kept_always=400 sampled_kept_ratio=401"                          \
 	" sampled_kept_parent=402 sampled_dropped_ratio=403 sampled_dropped_parent=404"            \
-	" sampled_dropped_off=405 partners_degraded=1 partner_transitions=3"                       \
+	" sampled_dropped_off=405 partners_degraded=1 partner_transitions=3 partners_evicted=7"    \
 	" queued=5 dropped_queue_full=6 exported=7 rejected=9 refused=11"                          \
 	" export_failed=8 not_exported=12 retries=10 errors_connect=300 errors_timeout=301"        \
 	" errors_network=302 errors_tls=303 errors_http_retryable=304"                             \
@@ -121,6 +123,7 @@ TEST(prometheus_text_carries_the_same_numbers)
 	CHECK(strstr(out, "wirespan_partner_degraded{peer=\"a\\\"b\\\\c\\nd_:80\"} 0\n") != NULL);
 	CHECK(strstr(out, "wirespan_partners_degraded 1\n") != NULL);
 	CHECK(strstr(out, "wirespan_partner_transitions_total 3\n") != NULL);
+	CHECK(strstr(out, "wirespan_partners_evicted_total 7\n") != NULL);
 }
 
 static const struct check_case cases[] = {

@@ -40,9 +40,11 @@ int ws_stats_line(const struct ws_counters *c, char *out, size_t outsz)
 	ws_bufput(out, outsz, &n, " conns=%llu export:", (unsigned long long)c->conns);
 	for (int i = 0; i < WS_SAMPLE__COUNT; i++)
 		ws_bufput(out, outsz, &n, " %s=%llu", snames[i], (unsigned long long)c->sampled[i]);
-	ws_bufput(out, outsz, &n, " partners_degraded=%llu partner_transitions=%llu",
+	ws_bufput(out, outsz, &n,
+		  " partners_degraded=%llu partner_transitions=%llu partners_evicted=%llu",
 		  (unsigned long long)c->partners.degraded,
-		  (unsigned long long)c->partners.transitions);
+		  (unsigned long long)c->partners.transitions,
+		  (unsigned long long)c->partners.evicted);
 	ws_bufput(out, outsz, &n,
 		  " queued=%llu dropped_queue_full=%llu exported=%llu "
 		  "rejected=%llu refused=%llu export_failed=%llu not_exported=%llu retries=%llu",
@@ -98,9 +100,14 @@ static void put_partners(const struct ws_counters *c, char *out, size_t outsz, s
 		  "wirespan_partners_degraded %llu\n"
 		  "# HELP wirespan_partner_transitions_total Peers turning degraded or recovered.\n"
 		  "# TYPE wirespan_partner_transitions_total counter\n"
-		  "wirespan_partner_transitions_total %llu\n",
+		  "wirespan_partner_transitions_total %llu\n"
+		  "# HELP wirespan_partners_evicted_total Peers given up by the full table "
+		  "(the least recently called).\n"
+		  "# TYPE wirespan_partners_evicted_total counter\n"
+		  "wirespan_partners_evicted_total %llu\n",
 		  (unsigned long long)c->partners.degraded,
-		  (unsigned long long)c->partners.transitions);
+		  (unsigned long long)c->partners.transitions,
+		  (unsigned long long)c->partners.evicted);
 }
 
 int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)

@@ -39,7 +39,7 @@ struct ws_counters {
 
 /*
  * "wirespan: stats kernel: ... go: ... user: ... conns=N export: sampled_...
- * partners_degraded=N partner_transitions=N queued=...\n":
+ * partners_degraded=N partner_transitions=N partners_evicted=N queued=...\n":
  * one line with every counter, named as in bpf/wirespan.h, assemble.h and
  * exporter.h (the kernel and go parts only when have_kernel). Tests and the
  * README parse it: names and order are an interface. Bytes written, or
