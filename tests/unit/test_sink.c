@@ -270,6 +270,48 @@ TEST(sampled_out_spans_are_freed_before_the_exporter_and_counted_by_reason)
 	ws_sink_free(k);
 }
 
+/* Degraded partners see every span, before the sampler: a dropped call still counts. */
+TEST(the_partner_tracker_observes_spans_the_sampler_drops)
+{
+	struct ws_peers_opts po = { .min_calls = 20 };
+	struct ws_sampler smp;
+	struct count_exp x;
+	struct ws_sink *k;
+
+	CHECK_INT(ws_sampler_init(&smp, "always_off", NULL), 0);
+	count_init(&x);
+	k = ws_sink_new(&(struct ws_sink_opts){ .exp = &x.base, .sampler = &smp, .peers = &po });
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	CHECK_INT(ws_peers_degraded_now(ws_sink_peers(k)), 0);
+	for (int i = 0; i < 20; i++) {
+		struct ws_span *s = ws_span_new();
+
+		if (!s)
+			continue;
+		s->kind = WS_KIND_CLIENT;
+		s->status = WS_STATUS_ERROR;
+		s->start_unix_ns = 1700000000000000000ull + i * 1000000ull;
+		s->end_unix_ns = s->start_unix_ns + 5000000;
+		ws_span_add_str(s, "peer.service", "acme", 4);
+		ws_sink_span(k, ws_span_shrink(s));
+	}
+	ws_sink_shutdown(k);
+	CHECK_INT(x.total, 0);
+	CHECK_INT(ws_peers_degraded_now(ws_sink_peers(k)), 1);
+	ws_sink_free(k);
+	/* Without the option there is no tracker, and nothing is observed. */
+	count_init(&x);
+	k = ws_sink_new(&(struct ws_sink_opts){ .exp = &x.base });
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	CHECK(ws_sink_peers(k) == NULL);
+	feed(k, 3);
+	ws_sink_free(k);
+}
+
 static const struct check_case cases[] = {
 	CASE(live_spans_wait_for_the_drain_end_then_go_to_the_queue_together),
 	CASE(replay_exports_full_batches_on_the_callers_thread_and_the_rest_at_shutdown),
@@ -278,6 +320,7 @@ static const struct check_case cases[] = {
 	CASE(no_exporter_counts_spans_as_not_exported_in_both_modes),
 	CASE(exporter_counters_are_read_with_the_spans),
 	CASE(sampled_out_spans_are_freed_before_the_exporter_and_counted_by_reason),
+	CASE(the_partner_tracker_observes_spans_the_sampler_drops),
 };
 
 CHECK_MAIN("sink", cases)
