@@ -33,6 +33,9 @@ static void known_snapshot(struct ws_counters *c, int have_kernel)
 	c->not_exported = 12;
 	for (int i = 0; i < WS_SAMPLE__COUNT; i++)
 		c->sampled[i] = 400 + i;
+	for (int i = 0; i < WS_TAIL__COUNT; i++)
+		c->tail[i] = 410 + i;
+	c->tail_held = 420;
 }
 
 #define USER_PART                                                                                  \
@@ -42,12 +45,14 @@ static void known_snapshot(struct ws_counters *c, int have_kernel)
 	" webhook_linked=211 webhook_no_context=212 webhook_busy=213"                              \
 	" connect_failures_not_http=214 stream_gaps=215 bodies_skipped=216"                        \
 	" header_fields_dropped=217 own_exports=218 heads_cut=219"
-#define EXPORT_PART                                                                                \
-	" conns=4 export: sampled_kept_always=400 sampled_kept_ratio=401"                          \
-	" sampled_kept_parent=402 sampled_dropped_ratio=403 sampled_dropped_parent=404"            \
-	" sampled_dropped_off=405 queued=5 dropped_queue_full=6 exported=7 rejected=9 refused=11"  \
-	" export_failed=8 not_exported=12 retries=10 errors_connect=300 errors_timeout=301"        \
-	" errors_network=302 errors_tls=303 errors_http_retryable=304"                             \
+#define EXPORT_PART                                                                                                     \
+	" conns=4 export: sampled_kept_always=400 sampled_kept_ratio=401"                                               \
+	" sampled_kept_parent=402 sampled_dropped_ratio=403 sampled_dropped_parent=404"                                 \
+	" sampled_dropped_off=405 sampled_kept_error=410 sampled_kept_slow=411"                                         \
+	" sampled_kept_decided=412 sampled_dropped_waited=413 sampled_dropped_decided=414"                              \
+	" sampled_dropped_overflow=415 sampled_held=420 queued=5 dropped_queue_full=6 exported=7 rejected=9 refused=11" \
+	" export_failed=8 not_exported=12 retries=10 errors_connect=300 errors_timeout=301"                             \
+	" errors_network=302 errors_tls=303 errors_http_retryable=304"                                                  \
 	" errors_http_rejected=305 errors_encoding=306 errors_other=307\n"
 
 TEST(live_line_names_every_counter_in_order)
@@ -111,6 +116,11 @@ TEST(prometheus_text_carries_the_same_numbers)
 			  "403\n") != NULL);
 	CHECK(strstr(out, "wirespan_sampling_spans_total{decision=\"dropped\",reason=\"off\"} "
 			  "405\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_spans_total{decision=\"kept\",reason=\"error\"} "
+			  "410\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_spans_total{decision=\"dropped\","
+			  "reason=\"overflow\"} 415\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_held_spans 420\n") != NULL);
 }
 
 static const struct check_case cases[] = {

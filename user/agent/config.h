@@ -18,6 +18,7 @@
 #include "partners.h"
 #include "resattrs.h"
 #include "sampler.h"
+#include "tail.h"
 #include "webhooks.h"
 
 #define WS_MAX_PIDS 1024
@@ -73,7 +74,16 @@ struct ws_config {
 	const char *sampler_name;    /* OTEL_TRACES_SAMPLER, --sampler; NULL: always_on */
 	const char *sampler_arg;     /* OTEL_TRACES_SAMPLER_ARG, --sampler-arg */
 	struct ws_sampler sampler;   /* the two, made one at the end of the parse */
+	int tail_mode;		     /* enum ws_tail_mode: --sampling-tail */
+	long tail_slow_ms;	     /* WIRESPAN_SAMPLING_SLOW_MS; 0: no slow rule */
+	long tail_wait_ms;	     /* WIRESPAN_SAMPLING_DECISION_WAIT */
+	uint32_t tail_max_traces, tail_max_spans, tail_max_decided;
+	int tail;		       /* the tail rules run: the mode and the sampler, resolved */
+	struct ws_tail_opts tail_opts; /* the settings above; seed and callback not set */
 };
+
+/* --sampling-tail: auto runs the tail rules when the sampler can drop a span. */
+enum ws_tail_mode { WS_TAIL_AUTO = 0, WS_TAIL_ON, WS_TAIL_OFF };
 
 typedef const char *(*ws_getenv_fn)(const char *name);
 

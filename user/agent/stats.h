@@ -16,6 +16,7 @@
 #include "exporter.h"
 #include "golang.h"
 #include "sampler.h"
+#include "tail.h"
 #include "wirespan.h"
 
 struct ws_counters {
@@ -28,6 +29,8 @@ struct ws_counters {
 	uint64_t conns;
 	struct ws_go_stats go;		    /* Go programs whose goroutines are followed */
 	uint64_t sampled[WS_SAMPLE__COUNT]; /* spans kept and dropped by the sampler, by reason */
+	uint64_t tail[WS_TAIL__COUNT];	    /* the sampler's drops, by the tail rules' outcome */
+	uint64_t tail_held;		    /* spans waiting for the tail rules now */
 };
 
 /*
