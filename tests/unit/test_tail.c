@@ -19,19 +19,22 @@
 /* What the keep callback got, in order. */
 struct kept {
 	size_t n;
-	uint8_t trace[4096];
-	uint64_t tag[4096]; /* the span's start time: which span it was */
-	uint8_t flags[4096];
+	uint8_t trace[64];
+	uint64_t tag[64]; /* the span's start time: which span it was */
+	uint8_t flags[64];
+	char ts[64][32]; /* its tracestate */
 };
 
 static void keep_cb(void *ctx, struct ws_span *sp)
 {
 	struct kept *k = ctx;
 
-	if (k->n < 4096) {
+	if (k->n < 64) {
 		k->trace[k->n] = sp->trace_id[15];
 		k->tag[k->n] = sp->start_unix_ns;
 		k->flags[k->n] = sp->trace_flags;
+		snprintf(k->ts[k->n], sizeof(k->ts[0]), "%.*s", (int)sp->tracestate_len,
+			 sp->strbuf + sp->tracestate_off);
 	}
 	k->n++;
 	ws_span_free(sp);
@@ -90,8 +93,11 @@ TEST(an_error_span_keeps_its_trace_whole_before_and_after_it)
 {
 	struct kept k;
 	struct ws_tail *t = tail(&k, 16, 64, 16);
+	struct ws_span *first = span(1, 1, 5, WS_STATUS_UNSET);
 
-	ws_tail_offer(t, span(1, 1, 5, WS_STATUS_UNSET), 10 * MS);
+	/* An upstream ratio's th: the tail's keep is not a probability, so it goes. */
+	CHECK_INT(ws_span_set_tracestate(first, "ot=th:c,v=1", 11), 0);
+	ws_tail_offer(t, first, 10 * MS);
 	ws_tail_offer(t, span(2, 2, 5, WS_STATUS_UNSET), 10 * MS); /* another trace */
 	ws_tail_offer(t, span(1, 3, 5, WS_STATUS_OK), 20 * MS);
 	CHECK_INT(k.n, 0);
@@ -102,6 +108,7 @@ TEST(an_error_span_keeps_its_trace_whole_before_and_after_it)
 	CHECK_INT(k.tag[0], 1);
 	CHECK_INT(k.tag[1], 3);
 	CHECK_INT(k.tag[2], 4);
+	CHECK_STR(k.ts[0], "v=1");
 	for (size_t i = 0; i < 3; i++) {
 		CHECK_INT(k.trace[i], 1);
 		CHECK_INT(k.flags[i] & 1, 1);
