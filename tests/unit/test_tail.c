@@ -2,8 +2,8 @@
 /*
  * Tail rules: a trace with an error or a slow span is kept whole (spans
  * before and after it), a clean one is dropped when its wait ends, late
- * spans follow the cached decision, the bounds overflow to the head's drop
- * and are counted, the decision cache forgets least recently used first,
+ * spans follow the cached decision, a full bound ends the oldest wait early
+ * (the head's drop, counted), the decision cache forgets least recently used first,
  * th is erased from a kept span, and every offered span is counted once.
  * Run under ASan too: held spans are freed at every exit.
  */
@@ -162,32 +162,55 @@ TEST(a_clean_trace_is_dropped_when_its_wait_ends_and_its_late_spans_follow)
 	ws_tail_free(t);
 }
 
-TEST(full_bounds_fall_back_to_the_heads_drop_and_are_counted)
+/*
+ * A span with no room ends the oldest waiting trace early (the head's drop,
+ * remembered), so a new trace still waits: under load the wait shrinks.
+ */
+TEST(full_bounds_end_the_oldest_wait_early_and_are_counted)
 {
 	struct kept k;
 	struct ws_tail *t = tail(&k, 2, 3, 16);
 
 	ws_tail_offer(t, span(1, 1, 5, WS_STATUS_UNSET), 0);
 	ws_tail_offer(t, span(2, 2, 5, WS_STATUS_UNSET), 0);
-	ws_tail_offer(t, span(3, 3, 5, WS_STATUS_UNSET), 0); /* a third trace: no room */
+	ws_tail_offer(t, span(3, 3, 5, WS_STATUS_UNSET), 0); /* a third trace: 1 goes */
 	CHECK_INT(counter(t, WS_TAIL_DROPPED_OVERFLOW), 1);
-	ws_tail_offer(t, span(1, 4, 5, WS_STATUS_UNSET), 0);
-	ws_tail_offer(t, span(2, 5, 5, WS_STATUS_UNSET), 0); /* a fourth span: no room */
-	CHECK_INT(counter(t, WS_TAIL_DROPPED_OVERFLOW), 2);
-	CHECK_INT(ws_tail_held(t), 3);
-	/* An error span needs no room: it and its trace's held spans go at once. */
+	CHECK_INT(ws_tail_held(t), 2);
+	ws_tail_offer(t, span(2, 4, 5, WS_STATUS_UNSET), 0);
+	ws_tail_offer(t, span(3, 5, 5, WS_STATUS_UNSET), 0); /* a fourth span: 2 goes (2 spans) */
+	CHECK_INT(counter(t, WS_TAIL_DROPPED_OVERFLOW), 3);
+	CHECK_INT(ws_tail_held(t), 2);
+	/* Trace 3 waited through it all: its error keeps it whole. */
 	ws_tail_offer(t, span(3, 6, 5, WS_STATUS_ERROR), 0);
-	ws_tail_offer(t, span(2, 7, 5, WS_STATUS_ERROR), 0);
 	CHECK_INT(k.n, 3);
-	CHECK_INT(k.tag[0], 6);
-	CHECK_INT(k.tag[1], 2);
-	CHECK_INT(k.tag[2], 7);
-	/* Room again: trace 4 waits. */
+	CHECK_INT(k.tag[0], 3);
+	CHECK_INT(k.tag[1], 5);
+	CHECK_INT(k.tag[2], 6);
+	/* An evicted trace is decided: its late span follows, even an error. */
+	ws_tail_offer(t, span(1, 7, 5, WS_STATUS_ERROR), 0);
+	CHECK_INT(k.n, 3);
+	CHECK_INT(counter(t, WS_TAIL_DROPPED_DECIDED), 1);
 	ws_tail_offer(t, span(4, 8, 5, WS_STATUS_UNSET), 0);
-	CHECK_INT(ws_tail_held(t), 3);
-	CHECK_INT(counter(t, WS_TAIL_DROPPED_OVERFLOW), 2);
+	CHECK_INT(ws_tail_held(t), 1);
 	CHECK_INT(total(t), 8);
 	ws_tail_free(t); /* held spans freed: ASan's leak check */
+}
+
+/* When the trace that fills the span bound is the oldest, it and the new span go. */
+TEST(a_trace_past_the_span_bound_on_its_own_is_dropped_whole)
+{
+	struct kept k;
+	struct ws_tail *t = tail(&k, 4, 2, 16);
+
+	ws_tail_offer(t, span(5, 1, 5, WS_STATUS_UNSET), 0);
+	ws_tail_offer(t, span(5, 2, 5, WS_STATUS_UNSET), 0);
+	ws_tail_offer(t, span(5, 3, 5, WS_STATUS_UNSET), 0);
+	CHECK_INT(counter(t, WS_TAIL_DROPPED_OVERFLOW), 3);
+	CHECK_INT(ws_tail_held(t), 0);
+	ws_tail_offer(t, span(5, 4, 5, WS_STATUS_UNSET), 0);
+	CHECK_INT(counter(t, WS_TAIL_DROPPED_DECIDED), 1);
+	CHECK_INT(total(t), 4);
+	ws_tail_free(t);
 }
 
 TEST(the_decision_cache_forgets_the_least_recently_used_first)
@@ -358,7 +381,8 @@ static const struct check_case cases[] = {
 	CASE(an_error_span_keeps_its_trace_whole_before_and_after_it),
 	CASE(a_slow_span_keeps_its_trace_and_a_fast_one_does_not),
 	CASE(a_clean_trace_is_dropped_when_its_wait_ends_and_its_late_spans_follow),
-	CASE(full_bounds_fall_back_to_the_heads_drop_and_are_counted),
+	CASE(full_bounds_end_the_oldest_wait_early_and_are_counted),
+	CASE(a_trace_past_the_span_bound_on_its_own_is_dropped_whole),
 	CASE(the_decision_cache_forgets_the_least_recently_used_first),
 	CASE(random_traces_error_ones_kept_whole_clean_ones_dropped_every_span_counted),
 	CASE(a_kept_span_loses_th_but_keeps_the_rest_of_its_tracestate),

@@ -282,10 +282,14 @@ void ws_tail_tick(struct ws_tail *t, uint64_t now_ns)
 	}
 }
 
-static void overflow(struct ws_tail *t, struct ws_span *sp)
+/* Ends waiting trace x early, dropped (the head's decision), and remembers that. */
+static void evict(struct ws_tail *t, uint32_t x)
 {
-	t->count[WS_TAIL_DROPPED_OVERFLOW]++;
-	ws_span_free(sp);
+	uint8_t id[16];
+
+	memcpy(id, t->traces.n[x].id, 16);
+	end_wait(t, x, false, WS_TAIL_DROPPED_OVERFLOW);
+	decide(t, id, false);
 }
 
 void ws_tail_offer(struct ws_tail *t, struct ws_span *sp, uint64_t now_ns)
@@ -315,9 +319,20 @@ void ws_tail_offer(struct ws_tail *t, struct ws_span *sp, uint64_t now_ns)
 		keep_span(t, sp, why);
 		return;
 	}
-	if (t->spans_free == NIL || (x == NIL && t->traces.used == t->traces.cap)) {
-		overflow(t, sp);
-		return;
+	/*
+	 * No room: the oldest waiting trace ends early instead of the new one
+	 * getting no wait at all, so under load every trace still waits a
+	 * while (the wait shrinks) and the errors that come soon are caught.
+	 */
+	while (t->spans_free == NIL || (x == NIL && t->traces.used == t->traces.cap)) {
+		bool own = t->traces.head == x;
+
+		evict(t, t->traces.head);
+		if (own) {
+			t->count[WS_TAIL_DROPPED_OVERFLOW]++;
+			ws_span_free(sp);
+			return;
+		}
 	}
 	if (x == NIL) {
 		x = tmap_add(t, &t->traces, sp->trace_id);

@@ -11,8 +11,10 @@
  * releases the trace's held spans and itself at once (the keep callback,
  * oldest first); a wait that expires frees them, never encoded. A trace's
  * decision then goes into a bounded LRU cache (trace id -> keep or drop), so
- * its late spans follow it without waiting. What does not fit (traces in
- * flight, spans held) falls back to the head's decision: freed and counted.
+ * its late spans follow it without waiting. When a span does not fit
+ * (traces in flight, spans held), the oldest waiting trace falls back to the
+ * head's decision early (freed, counted, remembered) to make room: under load
+ * the wait shrinks rather than new traces getting none.
  *
  * Every span offered ends in exactly one counter (enum ws_tail_reason), or
  * is held now (ws_tail_held()): the counters split the head's drops.
@@ -37,7 +39,7 @@ enum ws_tail_reason {
 	WS_TAIL_KEPT_DECIDED,	 /* came after its trace was kept: follows the cached decision */
 	WS_TAIL_DROPPED_WAITED,	 /* the decision wait expired with no error or slow span */
 	WS_TAIL_DROPPED_DECIDED, /* came after its trace was dropped: follows the cached decision */
-	WS_TAIL_DROPPED_OVERFLOW, /* no room to wait (traces in flight, spans held): the head's drop */
+	WS_TAIL_DROPPED_OVERFLOW, /* its trace's wait ended early to make room: the head's drop */
 	WS_TAIL__COUNT,
 };
 
