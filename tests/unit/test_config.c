@@ -431,6 +431,12 @@ TOOK(took_replay, c->replay && !strcmp(c->replay, "/tmp/r"))
 TOOK(took_floor, c->floor == WS_FLOOR_RETURN)
 TOOK(took_floor_copy, c->floor == WS_FLOOR_COPY)
 TOOK(took_verbose, c->verbose == 1)
+TOOK(took_tail_on, c->tail_mode == WS_TAIL_ON && c->tail)
+TOOK(took_slow, c->tail_slow_ms == 250 && c->tail_opts.slow_ns == 250000000)
+TOOK(took_wait, c->tail_wait_ms == 1500 && c->tail_opts.wait_ns == 1500000000)
+TOOK(took_max_traces, c->tail_opts.max_traces == 7)
+TOOK(took_max_spans, c->tail_opts.max_spans == 7)
+TOOK(took_max_decided, c->tail_opts.max_decided == 7)
 
 /*
  * One setting: its flag and/or one of its variables, a value it takes and
@@ -506,6 +512,18 @@ static const struct setting settings[] = {
 	  "milliseconds" },
 	{ "--partner-min-calls", "WIRESPAN_PARTNER_MIN_CALLS", "5", took_partner_min_calls, "0",
 	  "a positive count" },
+	{ "--sampling-tail", "WIRESPAN_SAMPLING_TAIL", "on", took_tail_on, "yes",
+	  "auto, on or off" },
+	{ "--sampling-slow-ms", "WIRESPAN_SAMPLING_SLOW_MS", "250", took_slow, "-1",
+	  "milliseconds, 0..3600000" },
+	{ "--sampling-decision-wait", "WIRESPAN_SAMPLING_DECISION_WAIT", "1500", took_wait, "0",
+	  "milliseconds, 1..600000" },
+	{ NULL, "WIRESPAN_SAMPLING_MAX_TRACES", "7", took_max_traces, "0",
+	  "a positive count, at most 16777216" },
+	{ NULL, "WIRESPAN_SAMPLING_MAX_SPANS", "7", took_max_spans, "16777217",
+	  "a positive count, at most 16777216" },
+	{ NULL, "WIRESPAN_SAMPLING_DECISION_CACHE", "7", took_max_decided, "x",
+	  "a positive count, at most 16777216" },
 	{ "--record", NULL, "/tmp/r", took_record, "", "a file name" },
 	{ "--replay", NULL, "/tmp/r", took_replay, "", "a file name" },
 	{ "--floor", NULL, NULL, took_floor, NULL, NULL },
@@ -743,6 +761,31 @@ TEST(test_sampler_default_ratio_bad_ratio_and_unknown_name)
 	CHECK(strchr(errbuf, '\n') == errbuf + strlen(errbuf) - 1);
 }
 
+/* Tail rules run by default only where the sampler can drop: always_on stays as it was. */
+TEST(test_tail_rules_follow_a_sampler_that_can_drop_unless_told)
+{
+	const char *const ratio[] = { "OTEL_TRACES_SAMPLER", "traceidratio",
+				      "OTEL_TRACES_SAMPLER_ARG", "0.1", NULL };
+	const char *const all[] = { "OTEL_TRACES_SAMPLER", "traceidratio", NULL };
+	const char *const pb[] = { "OTEL_TRACES_SAMPLER", "parentbased_always_on", NULL };
+
+	CHECK_INT(parse(&c, NULL, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.tail, 0);
+	CHECK_INT(c.tail_opts.wait_ns, WS_TAIL_WAIT_MS * 1000000ull);
+	CHECK_INT(c.tail_opts.slow_ns, WS_TAIL_SLOW_MS * 1000000ull);
+	CHECK_INT(c.tail_opts.max_traces, WS_TAIL_MAX_TRACES);
+	CHECK_INT(c.tail_opts.max_spans, WS_TAIL_MAX_SPANS);
+	CHECK_INT(c.tail_opts.max_decided, WS_TAIL_MAX_DECIDED);
+	CHECK_INT(parse(&c, ratio, 0), WS_CONFIG_RUN);
+	CHECK_INT(c.tail, 1);
+	CHECK_INT(parse(&c, all, 0), WS_CONFIG_RUN); /* a ratio of 1 drops nothing */
+	CHECK_INT(c.tail, 0);
+	CHECK_INT(parse(&c, pb, 0), WS_CONFIG_RUN); /* an unsampled parent drops */
+	CHECK_INT(c.tail, 1);
+	CHECK_INT(parse(&c, ratio, 2, "--sampling-tail", "off"), WS_CONFIG_RUN);
+	CHECK_INT(c.tail, 0);
+}
+
 static const struct check_case cases[] = {
 	CASE(test_otlp_protocol_picks_the_endpoint_and_its_default),
 	CASE(test_webhook_routes_from_flags_and_env),
@@ -764,5 +807,6 @@ static const struct check_case cases[] = {
 	CASE(test_webhook_flag_variable_and_help_agree_on_the_grammar),
 	CASE(test_empty_variables_are_unset_but_empty_request_id_headers_mean_none),
 	CASE(test_sampler_default_ratio_bad_ratio_and_unknown_name),
+	CASE(test_tail_rules_follow_a_sampler_that_can_drop_unless_told),
 };
 CHECK_MAIN("config", cases)

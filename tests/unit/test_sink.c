@@ -19,6 +19,7 @@ struct count_exp {
 	uint64_t reject; /* spans each delivered batch has rejected */
 	uint64_t pending_reject;
 	size_t calls, total, first_n, last_n;
+	size_t sampled; /* spans that carried the sampled flag */
 	int shutdowns;
 };
 
@@ -26,7 +27,8 @@ static int count_export(struct ws_exporter *e, struct ws_span *const *spans, siz
 {
 	struct count_exp *x = (struct count_exp *)e;
 
-	(void)spans;
+	for (size_t i = 0; i < n; i++)
+		x->sampled += spans[i]->trace_flags & 1;
 	if (!x->calls)
 		x->first_n = n;
 	x->calls++;
@@ -312,6 +314,70 @@ TEST(the_partner_tracker_observes_spans_the_sampler_drops)
 	ws_sink_free(k);
 }
 
+/* A span of trace tr ending at end_ms, with a sampled remote parent or none (a root). */
+static struct ws_span *tail_span(uint8_t tr, int sampled_parent, uint64_t end_ms, uint8_t status)
+{
+	struct ws_span *s = ws_span_new();
+
+	s->trace_id[15] = tr;
+	if (sampled_parent) {
+		s->parent_span_id[0] = 1;
+		s->trace_flags = 1;
+	}
+	s->start_unix_ns = end_ms * 1000000 - 1000;
+	s->end_unix_ns = end_ms * 1000000;
+	s->status = status;
+	return ws_span_shrink(s);
+}
+
+TEST(tail_rules_keep_a_dropped_trace_with_an_error_whole_and_never_hold_a_kept_one)
+{
+	struct ws_tail_opts to = {
+		.wait_ns = 1000 * 1000000ull, .max_traces = 8, .max_spans = 8, .max_decided = 8
+	};
+	uint64_t why[WS_SAMPLE__COUNT], tail[WS_TAIL__COUNT], held, ne;
+	struct ws_sampler smp;
+	struct count_exp x;
+	struct ws_sink *k;
+
+	CHECK_INT(ws_sampler_init(&smp, "parentbased_always_off", NULL), 0);
+	count_init(&x);
+	k = ws_sink_new(&(struct ws_sink_opts){ .exp = &x.base, .sampler = &smp, .tail = &to });
+	CHECK(k != NULL);
+	if (!k)
+		return;
+	ws_sink_span(k, tail_span(1, 0, 100, WS_STATUS_UNSET)); /* trace 1: dropped by the head */
+	ws_sink_span(k, tail_span(2, 0, 110, WS_STATUS_UNSET)); /* trace 2 too */
+	ws_sink_span(k, tail_span(3, 1, 120, WS_STATUS_UNSET)); /* kept by the head: not held */
+	ws_sink_span(k, tail_span(1, 0, 130, WS_STATUS_UNSET));
+	ws_sink_tail_stats(k, tail, &held);
+	CHECK_INT(held, 3);
+	ws_sink_span(k, tail_span(1, 0, 140, WS_STATUS_ERROR)); /* trace 1 kept whole */
+	ws_sink_tail_stats(k, tail, &held);
+	CHECK_INT(held, 1);
+	CHECK_INT(tail[WS_TAIL_KEPT_ERROR], 3);
+	ws_sink_tick(k, 1109 * 1000000ull);
+	ws_sink_tail_stats(k, tail, &held);
+	CHECK_INT(held, 1);
+	ws_sink_tick(k, 1110 * 1000000ull); /* trace 2's wait ends */
+	ws_sink_tail_stats(k, tail, &held);
+	CHECK_INT(held, 0);
+	CHECK_INT(tail[WS_TAIL_DROPPED_WAITED], 1);
+	ws_sink_span(k, tail_span(4, 0, 1200, WS_STATUS_UNSET)); /* waits until shutdown */
+	ws_sink_shutdown(k);
+	ws_sink_tail_stats(k, tail, &held);
+	ws_sink_sample_stats(k, why);
+	CHECK_INT(held, 0);
+	CHECK_INT(tail[WS_TAIL_DROPPED_WAITED], 2);
+	CHECK_INT(x.total, 4);
+	CHECK_INT(x.sampled, 4);
+	CHECK_INT(stats_of(k, &ne).queued, 4);
+	CHECK_INT(why[WS_SAMPLE_KEPT_PARENT], 1);
+	CHECK_INT(why[WS_SAMPLE_DROPPED_OFF], 5); /* the head's drops, which the tail rules split */
+	CHECK_INT(tail[WS_TAIL_KEPT_ERROR] + tail[WS_TAIL_DROPPED_WAITED], 5);
+	ws_sink_free(k);
+}
+
 static const struct check_case cases[] = {
 	CASE(live_spans_wait_for_the_drain_end_then_go_to_the_queue_together),
 	CASE(replay_exports_full_batches_on_the_callers_thread_and_the_rest_at_shutdown),
@@ -321,6 +387,7 @@ static const struct check_case cases[] = {
 	CASE(exporter_counters_are_read_with_the_spans),
 	CASE(sampled_out_spans_are_freed_before_the_exporter_and_counted_by_reason),
 	CASE(the_partner_tracker_observes_spans_the_sampler_drops),
+	CASE(tail_rules_keep_a_dropped_trace_with_an_error_whole_and_never_hold_a_kept_one),
 };
 
 CHECK_MAIN("sink", cases)

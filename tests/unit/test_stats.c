@@ -39,6 +39,9 @@ static void known_snapshot(struct ws_counters *c, int have_kernel)
 	c->npartner = 2;
 	c->partner[0] = (struct ws_peer_info){ .name = "stripe", .degraded = true };
 	c->partner[1] = (struct ws_peer_info){ .name = "a\"b\\c\nd\x80:80" };
+	for (int i = 0; i < WS_TAIL__COUNT; i++)
+		c->tail[i] = 410 + i;
+	c->tail_held = 420;
 }
 
 #define USER_PART                                                                                  \
@@ -51,7 +54,10 @@ static void known_snapshot(struct ws_counters *c, int have_kernel)
 #define EXPORT_PART                                                                                \
 	" conns=4 export: sampled_kept_always=400 sampled_kept_ratio=401"                          \
 	" sampled_kept_parent=402 sampled_dropped_ratio=403 sampled_dropped_parent=404"            \
-	" sampled_dropped_off=405 partners_degraded=1 partner_transitions=3 partners_evicted=7"    \
+	" sampled_dropped_off=405 sampled_kept_error=410 sampled_kept_slow=411"                    \
+	" sampled_kept_degraded=412 sampled_kept_decided=413 sampled_dropped_waited=414"           \
+	" sampled_dropped_decided=415 sampled_dropped_overflow=416 sampled_held=420"               \
+	" partners_degraded=1 partner_transitions=3 partners_evicted=7"                            \
 	" queued=5 dropped_queue_full=6 exported=7 rejected=9 refused=11"                          \
 	" export_failed=8 not_exported=12 retries=10 errors_connect=300 errors_timeout=301"        \
 	" errors_network=302 errors_tls=303 errors_http_retryable=304"                             \
@@ -124,6 +130,13 @@ TEST(prometheus_text_carries_the_same_numbers)
 	CHECK(strstr(out, "wirespan_partners_degraded 1\n") != NULL);
 	CHECK(strstr(out, "wirespan_partner_transitions_total 3\n") != NULL);
 	CHECK(strstr(out, "wirespan_partners_evicted_total 7\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_spans_total{decision=\"kept\",reason=\"error\"} "
+			  "410\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_spans_total{decision=\"kept\","
+			  "reason=\"degraded\"} 412\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_spans_total{decision=\"dropped\","
+			  "reason=\"overflow\"} 416\n") != NULL);
+	CHECK(strstr(out, "wirespan_sampling_held_spans 420\n") != NULL);
 }
 
 static const struct check_case cases[] = {

@@ -404,6 +404,13 @@ static const struct word protocol_words[] = {
 	{ NULL, 0 },
 };
 
+static const struct word tail_words[] = {
+	{ "auto", WS_TAIL_AUTO },
+	{ "on", WS_TAIL_ON },
+	{ "off", WS_TAIL_OFF },
+	{ NULL, 0 },
+};
+
 static const struct word compression_words[] = { { "gzip", 1 }, { "none", 0 }, { NULL, 0 } };
 
 #define TRACES_OR(x)                                                                               \
@@ -615,6 +622,58 @@ static const struct opt opts[] = {
 	  .help = "calls in the window a peer needs to change state\n"
 		  "(default " STR(WS_PEERS_DEFAULT_MIN_CALLS) ")",
 	  .hint = "a positive count" },
+	{ .flag = "--sampling-tail",
+	  .arg = "MODE",
+	  .env = { "WIRESPAN_SAMPLING_TAIL" },
+	  .set = set_word,
+	  FIELD(tail_mode),
+	  .words = tail_words,
+	  .help = "tail rules: a trace the sampler dropped is kept whole\n"
+		  "when a span of it is an error or slow (its spans wait\n"
+		  "here for the decision); auto (default: on when the\n"
+		  "sampler can drop), on or off" },
+	{ .flag = "--sampling-slow-ms",
+	  .arg = "MS",
+	  .env = { "WIRESPAN_SAMPLING_SLOW_MS" },
+	  .set = set_long,
+	  FIELD(tail_slow_ms),
+	  .min = 0,
+	  .max = 3600000,
+	  .help = "a span this slow keeps its trace (default " STR(
+		  WS_TAIL_SLOW_MS) "; 0: no\nslow rule)",
+	  .hint = "milliseconds, 0..3600000" },
+	{ .flag = "--sampling-decision-wait",
+	  .arg = "MS",
+	  .env = { "WIRESPAN_SAMPLING_DECISION_WAIT" },
+	  .set = set_long,
+	  FIELD(tail_wait_ms),
+	  .min = 1,
+	  .max = 600000,
+	  .help = "milliseconds a dropped trace's spans wait for an error\n"
+		  "or slow span (default " STR(WS_TAIL_WAIT_MS) ")",
+	  .hint = "milliseconds, 1..600000" },
+	{ .env = { "WIRESPAN_SAMPLING_MAX_TRACES" },
+	  .set = set_long,
+	  FIELD(tail_max_traces),
+	  .min = 1,
+	  .max = WS_TAIL_BOUND_MAX,
+	  .help = "traces waiting at once at most (default " STR(WS_TAIL_MAX_TRACES) ")",
+	  .hint = "a positive count, at most 16777216" },
+	{ .env = { "WIRESPAN_SAMPLING_MAX_SPANS" },
+	  .set = set_long,
+	  FIELD(tail_max_spans),
+	  .min = 1,
+	  .max = WS_TAIL_BOUND_MAX,
+	  .help = "spans waiting at once at most (default " STR(WS_TAIL_MAX_SPANS) ")",
+	  .hint = "a positive count, at most 16777216" },
+	{ .env = { "WIRESPAN_SAMPLING_DECISION_CACHE" },
+	  .set = set_long,
+	  FIELD(tail_max_decided),
+	  .min = 1,
+	  .max = WS_TAIL_BOUND_MAX,
+	  .help = "decided traces remembered for their late spans\n"
+		  "(default " STR(WS_TAIL_MAX_DECIDED) ")",
+	  .hint = "a positive count, at most 16777216" },
 
 	{ .group = "Batches (the OpenTelemetry SDK's span processor):",
 	  .env = { "OTEL_BSP_SCHEDULE_DELAY" },
@@ -964,12 +1023,36 @@ static int make_sampler(struct parse *p)
 	return -EINVAL;
 }
 
+/* Whether s can drop a span: always_on and a ratio of 1 without a parent rule cannot. */
+static bool sampler_can_drop(const struct ws_sampler *s)
+{
+	return !(s->kind == WS_SAMPLER_ALWAYS_ON ||
+		 (s->kind == WS_SAMPLER_TRACEIDRATIO && s->threshold == 0));
+}
+
+/* The tail rules' settings, resolved against the sampler. */
+static void make_tail(struct ws_config *c)
+{
+	c->tail = c->tail_mode == WS_TAIL_ON ||
+		  (c->tail_mode == WS_TAIL_AUTO && sampler_can_drop(&c->sampler));
+	c->tail_opts = (struct ws_tail_opts){ .wait_ns = (uint64_t)c->tail_wait_ms * 1000000,
+					      .slow_ns = (uint64_t)c->tail_slow_ms * 1000000,
+					      .max_traces = c->tail_max_traces,
+					      .max_spans = c->tail_max_spans,
+					      .max_decided = c->tail_max_decided };
+}
+
 static void set_defaults(struct ws_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->capture_bytes = WS_CAP_DEFAULT;
 	c->ringbuf_bytes = 8 << 20;
 	c->export_timeout_ms = 10000;
+	c->tail_slow_ms = WS_TAIL_SLOW_MS;
+	c->tail_wait_ms = WS_TAIL_WAIT_MS;
+	c->tail_max_traces = WS_TAIL_MAX_TRACES;
+	c->tail_max_spans = WS_TAIL_MAX_SPANS;
+	c->tail_max_decided = WS_TAIL_MAX_DECIDED;
 	ws_partners_init(&c->partners);
 }
 
@@ -989,6 +1072,7 @@ int ws_config_parse(struct ws_config *c, int argc, char **argv, ws_getenv_fn env
 		ret = make_sampler(&p);
 	if (ret)
 		return ret;
+	make_tail(c);
 	/* The specification's defaults: port 4317 for gRPC, 4318 for HTTP. */
 	if (c->exporter == WS_EXP_OTLP && !p.have_endpoint)
 		snprintf(c->endpoint, sizeof(c->endpoint), "%s",

@@ -19,6 +19,7 @@
 #include "resattrs.h"
 #include "peers.h"
 #include "sampler.h"
+#include "tail.h"
 #include "webhooks.h"
 
 #define WS_MAX_PIDS 1024
@@ -76,7 +77,16 @@ struct ws_config {
 	struct ws_sampler sampler;   /* the two, made one at the end of the parse */
 	/* --partner-window, --partner-error-rate, ...: degraded partners; 0: the defaults */
 	struct ws_peers_opts partner_health;
+	int tail_mode;	   /* enum ws_tail_mode: --sampling-tail */
+	long tail_slow_ms; /* WIRESPAN_SAMPLING_SLOW_MS; 0: no slow rule */
+	long tail_wait_ms; /* WIRESPAN_SAMPLING_DECISION_WAIT */
+	uint32_t tail_max_traces, tail_max_spans, tail_max_decided;
+	int tail;		       /* the tail rules run: the mode and the sampler, resolved */
+	struct ws_tail_opts tail_opts; /* the settings above; seed and callback not set */
 };
+
+/* --sampling-tail: auto runs the tail rules when the sampler can drop a span. */
+enum ws_tail_mode { WS_TAIL_AUTO = 0, WS_TAIL_ON, WS_TAIL_OFF };
 
 typedef const char *(*ws_getenv_fn)(const char *name);
 

@@ -63,6 +63,7 @@ void ws_pipeline_counters(const struct ws_pipeline *p, struct ws_counters *c)
 	ws_peers_stats(ws_sink_peers(p->sink), &c->partners);
 	c->npartner = (uint32_t)ws_peers_list(ws_sink_peers(p->sink), c->partner,
 					      WS_METRICS_PARTNERS);
+	ws_sink_tail_stats(p->sink, c->tail, &c->tail_held);
 	c->conns = ws_assembler_nconns(p->asm_);
 }
 
@@ -81,6 +82,15 @@ static uint64_t mono_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The spans' clock (their times are Unix times): the tail rules' waits end by it. */
+static uint64_t unix_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
@@ -166,6 +176,7 @@ int ws_loop_run(struct ws_pipeline *p)
 					continue;
 				ticks++;
 				ws_pipeline_drain(p);
+				ws_sink_tick(p->sink, unix_ns());
 				ws_metrics_tick(p->metrics, epfd, ws_metrics_now_ms());
 				if (ticks % EXPIRE_EVERY_TICKS == 0) {
 					ws_assembler_expire(p->asm_, mono_ns());

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <bpf/libbpf.h>
@@ -91,10 +92,17 @@ static int make_sink(struct agent *a)
 	struct ws_sink_opts so = { .counters = &a->export_counters,
 				   .sampler = &a->cfg.sampler,
 				   .peers = &a->cfg.partner_health };
+	struct ws_tail_opts to = a->cfg.tail_opts;
 	struct ws_otlp_http_opts o = { 0 };
 	struct ws_exporter *e = NULL;
 
 	a->cfg.partner_health.on_transition = log_partner;
+	if (a->cfg.tail) {
+		/* Trace ids come from the wire: the tables' hash is keyed. */
+		if (getrandom(&to.seed, sizeof(to.seed), GRND_NONBLOCK) != sizeof(to.seed))
+			to.seed = (uint64_t)mono_to_unix_ns() ^ (uint64_t)getpid() << 32;
+		so.tail = &to;
+	}
 	if (!a->cfg.replay)
 		so.batch = &a->cfg.batch;
 	switch (a->cfg.exporter) {

@@ -20,6 +20,7 @@ int ws_stats_line(const struct ws_counters *c, char *out, size_t outsz)
 	static const char *const anames[] = WS_ASM_STAT_NAMES;
 	static const char *const enames[] = WS_EXPORT_ERR_NAMES;
 	static const char *const snames[] = WS_SAMPLE_REASON_NAMES;
+	static const char *const tnames[] = WS_TAIL_REASON_NAMES;
 	size_t n = 0;
 
 	ws_bufput(out, outsz, &n, "wirespan: stats");
@@ -40,6 +41,10 @@ int ws_stats_line(const struct ws_counters *c, char *out, size_t outsz)
 	ws_bufput(out, outsz, &n, " conns=%llu export:", (unsigned long long)c->conns);
 	for (int i = 0; i < WS_SAMPLE__COUNT; i++)
 		ws_bufput(out, outsz, &n, " %s=%llu", snames[i], (unsigned long long)c->sampled[i]);
+	/* The tail rules' split of the drops above, then what still waits. */
+	for (int i = 0; i < WS_TAIL__COUNT; i++)
+		ws_bufput(out, outsz, &n, " %s=%llu", tnames[i], (unsigned long long)c->tail[i]);
+	ws_bufput(out, outsz, &n, " sampled_held=%llu", (unsigned long long)c->tail_held);
 	ws_bufput(out, outsz, &n,
 		  " partners_degraded=%llu partner_transitions=%llu partners_evicted=%llu",
 		  (unsigned long long)c->partners.degraded,
@@ -116,6 +121,7 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 	static const char *const unames[] = WS_ASM_STAT_NAMES;
 	static const char *const enames[] = WS_EXPORT_ERR_NAMES;
 	static const char *const snames[] = WS_SAMPLE_REASON_NAMES;
+	static const char *const tnames[] = WS_TAIL_REASON_NAMES;
 	size_t n = 0;
 
 	if (c->have_kernel) {
@@ -153,17 +159,26 @@ int ws_metrics_format(const struct ws_counters *c, char *out, size_t outsz)
 		  (unsigned long long)c->conns);
 	ws_bufput(out, outsz, &n,
 		  "# HELP wirespan_sampling_spans_total Spans by the head sampler's decision "
-		  "and its reason.\n"
+		  "and its reason, and the head's drops by the tail rules' (error, slow, "
+		  "decided, waited, overflow).\n"
 		  "# TYPE wirespan_sampling_spans_total counter\n");
-	for (int i = 0; i < WS_SAMPLE__COUNT; i++) {
+	for (int i = 0; i < WS_SAMPLE__COUNT + WS_TAIL__COUNT; i++) {
 		/* "sampled_kept_ratio": decision "kept", reason "ratio". */
-		const char *d = snames[i] + 8, *r = strchr(d, '_') + 1;
+		const char *name = i < WS_SAMPLE__COUNT ? snames[i] : tnames[i - WS_SAMPLE__COUNT];
+		const char *d = name + 8, *r = strchr(d, '_') + 1;
+		uint64_t v = i < WS_SAMPLE__COUNT ? c->sampled[i] : c->tail[i - WS_SAMPLE__COUNT];
 
 		ws_bufput(out, outsz, &n,
 			  "wirespan_sampling_spans_total{decision=\"%.*s\",reason=\"%s\"} %llu\n",
-			  (int)(r - 1 - d), d, r, (unsigned long long)c->sampled[i]);
+			  (int)(r - 1 - d), d, r, (unsigned long long)v);
 	}
 	put_partners(c, out, outsz, &n);
+	ws_bufput(out, outsz, &n,
+		  "# HELP wirespan_sampling_held_spans Spans the sampler dropped that wait for "
+		  "the tail rules' decision.\n"
+		  "# TYPE wirespan_sampling_held_spans gauge\n"
+		  "wirespan_sampling_held_spans %llu\n",
+		  (unsigned long long)c->tail_held);
 	ws_bufput(out, outsz, &n,
 		  "# HELP wirespan_export_errors_total Failed export attempts by kind "
 		  "(connect, timeout, network, tls, http_retryable, http_rejected, ...).\n"

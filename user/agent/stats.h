@@ -17,6 +17,7 @@
 #include "golang.h"
 #include "peers.h"
 #include "sampler.h"
+#include "tail.h"
 #include "wirespan.h"
 
 /* Peers /metrics lists at most (the degraded first, then the most recently called). */
@@ -35,6 +36,8 @@ struct ws_counters {
 	struct ws_peers_stats partners;	    /* degraded partners: now, and transitions */
 	uint32_t npartner;		    /* partner[] listed: the degraded first */
 	struct ws_peer_info partner[WS_METRICS_PARTNERS];
+	uint64_t tail[WS_TAIL__COUNT]; /* the sampler's drops, by the tail rules' outcome */
+	uint64_t tail_held;	       /* spans waiting for the tail rules now */
 };
 
 /*

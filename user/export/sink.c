@@ -26,9 +26,19 @@ struct ws_sink {
 	bool sampling;
 	uint64_t sampled[WS_SAMPLE__COUNT]; /* by reason; read on the sink's own thread */
 	struct ws_peers *peers;		    /* degraded partners; NULL: not tracked */
+	struct ws_tail *tail;		    /* NULL: the sampler's drops are freed at once */
+	uint64_t now_ns;		    /* the tail rules' clock: never goes back */
 	size_t n, cap;
 	struct ws_span *staged[];
 };
+
+static void stage(void *sink, struct ws_span *s);
+
+/* The tail rules' degraded-partner rule: a span to a partner degraded now keeps its trace. */
+static bool peer_degraded(const void *peers, const struct ws_span *s)
+{
+	return ws_peers_span_degraded(peers, s);
+}
 
 struct ws_sink *ws_sink_new(const struct ws_sink_opts *o)
 {
@@ -52,11 +62,27 @@ struct ws_sink *ws_sink_new(const struct ws_sink_opts *o)
 		free(k);
 		goto fail;
 	}
+	if (o->sampler && o->tail) {
+		struct ws_tail_opts to = *o->tail;
+
+		to.keep = stage;
+		to.ctx = k;
+		to.degraded = k->peers ? peer_degraded : NULL;
+		to.degraded_ctx = k->peers;
+		k->tail = ws_tail_new(&to);
+		if (!k->tail) {
+			err = errno;
+			ws_peers_free(k->peers);
+			free(k);
+			goto fail;
+		}
+	}
 	if (o->exp && o->batch) {
 		k->batch = ws_batch_new(o->batch, o->exp);
 		if (!k->batch) {
 			err = errno;
 			ws_peers_free(k->peers);
+			ws_tail_free(k->tail);
 			free(k);
 			goto fail;
 		}
@@ -102,6 +128,27 @@ void ws_sink_hand_over(struct ws_sink *k)
 	k->n = 0;
 }
 
+void ws_sink_tick(struct ws_sink *k, uint64_t now_unix_ns)
+{
+	if (now_unix_ns > k->now_ns)
+		k->now_ns = now_unix_ns;
+	if (k->tail)
+		ws_tail_tick(k->tail, k->now_ns);
+}
+
+/* A span the sampler dropped: freed, never encoded, or held for the tail rules. */
+static void dropped(struct ws_sink *k, struct ws_span *s)
+{
+	if (!k->tail) {
+		ws_span_free(s);
+		return;
+	}
+	/* The span's end: a clock a replay has too (the live loop's ticks add the wall's). */
+	if (s->end_unix_ns > k->now_ns)
+		k->now_ns = s->end_unix_ns;
+	ws_tail_offer(k->tail, s, k->now_ns);
+}
+
 void ws_sink_span(void *sink, struct ws_span *s)
 {
 	struct ws_sink *k = sink;
@@ -112,11 +159,19 @@ void ws_sink_span(void *sink, struct ws_span *s)
 		d = ws_sampler_decide(&k->sampler, s);
 		k->sampled[d.reason]++;
 		if (!d.keep) {
-			ws_span_free(s);
+			dropped(k, s);
 			return;
 		}
 		s = ws_sample_mark(&k->sampler, &d, s);
 	}
+	stage(k, s);
+}
+
+/* A kept span into the staging array (also the tail rules' keep callback). */
+static void stage(void *sink, struct ws_span *s)
+{
+	struct ws_sink *k = sink;
+
 	if (!k->batch && !k->exp) {
 		k->not_exported++;
 		ws_span_free(s);
@@ -131,6 +186,8 @@ void ws_sink_shutdown(struct ws_sink *k)
 {
 	if (!k)
 		return;
+	if (k->tail)
+		ws_tail_flush(k->tail);
 	ws_sink_hand_over(k);
 	ws_batch_shutdown(k->batch);
 }
@@ -159,12 +216,23 @@ const struct ws_peers *ws_sink_peers(const struct ws_sink *k)
 	return k->peers;
 }
 
+void ws_sink_tail_stats(const struct ws_sink *k, uint64_t out[WS_TAIL__COUNT], uint64_t *held)
+{
+	memset(out, 0, WS_TAIL__COUNT * sizeof(out[0]));
+	*held = 0;
+	if (!k->tail)
+		return;
+	ws_tail_stats(k->tail, out);
+	*held = ws_tail_held(k->tail);
+}
+
 void ws_sink_free(struct ws_sink *k)
 {
 	if (!k)
 		return;
 	ws_sink_shutdown(k);
 	ws_peers_free(k->peers);
+	ws_tail_free(k->tail);
 	if (k->batch)
 		ws_batch_free(k->batch);
 	else if (k->exp)

@@ -18,6 +18,7 @@
 #include "exporter.h"
 #include "peers.h"
 #include "sampler.h"
+#include "tail.h"
 
 struct ws_span;
 struct ws_sink;
@@ -50,6 +51,12 @@ struct ws_sink_opts {
 	 * its sampling decision. NULL: not tracked.
 	 */
 	const struct ws_peers_opts *peers;
+	/*
+	 * Tail rules for the spans the sampler drops (with a sampler only;
+	 * copied, keep and ctx set here): they wait in the sink, by their end
+	 * times and ws_sink_tick()'s clock. NULL: a dropped span is freed.
+	 */
+	const struct ws_tail_opts *tail;
 };
 
 /*
@@ -62,7 +69,13 @@ void ws_sink_span(void *sink, struct ws_span *s);
 /* The end of a drain: what is staged goes on now (queued or exported). */
 void ws_sink_hand_over(struct ws_sink *k);
 /*
- * Hands over what is staged and flushes: live, within the batch's export
+ * The clock moves to now_unix_ns (the spans' clock; it never goes back):
+ * the tail rules drop the traces whose wait ended. No-op without them.
+ */
+void ws_sink_tick(struct ws_sink *k, uint64_t now_unix_ns);
+/*
+ * Drops what the tail rules hold (counted as waited), hands over what is
+ * staged and flushes: live, within the batch's export
  * timeout, then its thread stops (ws_batch_shutdown); without the queue, at
  * once. Counters stay readable. NULL is a no-op.
  */
@@ -78,6 +91,8 @@ void ws_sink_stats(struct ws_sink *k, struct ws_batch_stats *spans,
 void ws_sink_sample_stats(const struct ws_sink *k, uint64_t out[WS_SAMPLE__COUNT]);
 /* The degraded-partner tracker, for /metrics and the tail sampler's rule; NULL: none. */
 const struct ws_peers *ws_sink_peers(const struct ws_sink *k);
+/* The tail rules' counters (enum ws_tail_reason) and the spans held now; zeros without them. */
+void ws_sink_tail_stats(const struct ws_sink *k, uint64_t out[WS_TAIL__COUNT], uint64_t *held);
 /* Shuts down if that was not done, then frees the batch and the exporter. NULL: no-op. */
 void ws_sink_free(struct ws_sink *k);
 

@@ -4,7 +4,8 @@
 Routes: /error -> 500, /missing -> 404, /slow?ms=N sleeps N ms,
 /big?bytes=N&pace_ms=M answers N bytes in 64 KiB writes M ms apart,
 /call?port=P&path=X makes a GET to 127.0.0.1:P X from the handling thread
-and answers with its status, /charge -> 402 with a Request-Id header (a
+and answers with its status (or S with &status=S: a front tier that hides
+a back tier's failure), /charge -> 402 with a Request-Id header (a
 payment partner saying no), anything else -> 200 "ok". Binds 127.0.0.1 (or ::1 with --ipv6, or --bind ADDR) on an ephemeral port
 and prints "READY <port>" once listening.
 """
@@ -45,7 +46,7 @@ class Handler(BaseHTTPRequestHandler):
             r = c.getresponse()
             r.read()
             c.close()
-            self._reply(r.status)
+            self._reply(int(q.get("status", [r.status])[0]))
         elif url.path == "/big":
             self._big(parse_qs(url.query))
         elif url.path == "/slow":
